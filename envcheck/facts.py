@@ -1,0 +1,86 @@
+"""Frozen facts shared by probes, the resolver and diagnose. Every decided value records its source."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Source(str, Enum):
+    """Where a value came from (JSON: `"source"`)."""
+
+    NVML = "nvml"
+    NVIDIA_SMI = "nvidia-smi"
+    SYSFS = "sysfs"
+    PROCFS = "procfs"
+    OVERRIDE = "override"  # ENVCHECK_OVERRIDE_DRIVER / ENVCHECK_OVERRIDE_CUDA
+    FLAG = "flag"  # a command-line option
+    ENV = "env"  # an environment variable such as VIRTUAL_ENV
+    PATH = "path"  # found on PATH
+    INTERPRETER = "interpreter"  # reported by the target interpreter itself
+    CONFIG = "config"  # a configuration file (.condarc, pip.conf)
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    """One NVIDIA GPU as the driver sees it (NVML or nvidia-smi ordering, i.e. PCI bus order)."""
+
+    index: int
+    name: str | None = None
+    uuid: str | None = None
+    memory_total_mib: int | None = None
+    compute_capability: str | None = None  # "9.0"
+    pci_bus_id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "name": self.name,
+            "uuid": self.uuid,
+            "memory_total_mib": self.memory_total_mib,
+            "compute_capability": self.compute_capability,
+            "pci_bus_id": self.pci_bus_id,
+        }
+
+
+@dataclass(frozen=True)
+class NvidiaFacts:
+    """The NVIDIA driver and GPUs.
+
+    `driver_version` is e.g. "580.159.04"; `cuda` the newest CUDA the driver supports, e.g. "13.0".
+    A missing value is None and `reasons` says why in human words (never "N/A" strings).
+    `mismatch` is True when NVML or nvidia-smi reported a driver/library version mismatch.
+    """
+
+    driver_version: str | None = None
+    cuda: str | None = None
+    source: Source | None = None
+    gpus: tuple[GpuInfo, ...] = ()
+    reasons: tuple[str, ...] = ()
+    mismatch: bool = False
+    overrides: tuple[str, ...] = ()  # names of ENVCHECK_OVERRIDE_* variables in effect
+
+    @property
+    def has_driver(self) -> bool:
+        return self.driver_version is not None
+
+    def driver_dict(self) -> dict:
+        return {
+            "version": self.driver_version,
+            "cuda": self.cuda,
+            "source": self.source.value if self.source else None,
+            "reasons": list(self.reasons),
+            "overrides": list(self.overrides),
+            "mismatch": self.mismatch,
+        }
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python interpreter a command targets, and how it was chosen."""
+
+    path: str
+    source: Source
+    why: str  # e.g. "active virtualenv (VIRTUAL_ENV)"
+    version: str | None = None  # "3.11.7", filled by whoever asked the interpreter
+    extra: dict = field(default_factory=dict)
