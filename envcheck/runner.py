@@ -201,6 +201,9 @@ class Runner:
                 log.close()
         if err_thread:
             err_thread.join(timeout=5)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
         return Completed(
             argv,
             None if timed_out.is_set() else proc.returncode,
