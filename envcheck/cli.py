@@ -7,6 +7,7 @@ so `envcheck --help` starts fast.
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from typing import Callable, List, NoReturn, Optional
 
 import typer
@@ -142,10 +143,258 @@ def doctor(
 # --- install (issue 3) ------------------------------------------------------------------------
 
 
+@app.command(epilog=EXIT_CODES_HELP)
+def install(
+    python: Optional[str] = typer.Option(
+        None, "--python", help="Target Python: a version X.Y, or an interpreter whose version is asked "
+        "(default: the active env's interpreter, else python3 on PATH)."
+    ),
+    os_name: Optional[str] = typer.Option(None, "--os", help="linux, windows or macos (default: this machine)."),
+    driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
+    cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
+    gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
+    cpu: bool = typer.Option(False, "--cpu", help="Recommend a CPU-only build."),
+    torch: Optional[str] = typer.Option(None, "--torch", help="torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'."),
+    strict_driver: bool = typer.Option(
+        False, "--strict-driver", help="Only variants whose native minimum the driver meets (no CUDA minor-version compatibility)."
+    ),
+    explain: bool = typer.Option(False, "--explain", help="List every rejected candidate with its reason."),
+    manager: Optional[str] = typer.Option(None, "--manager", help="Show one route: conda, pip or uv."),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="Rewrite channels and indexes to a mirror (tuna, ustc, bfsu, aliyun, sjtu, ...)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the env to create (default: torch<version>-<variant>)."),
+    show_all: bool = typer.Option(False, "--all", help="List every compatible release/variant for the inputs."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Recommend the exact torch build for a Python, OS, driver and GPU, with ready-to-paste commands."""
+
+    def produce():
+        from envcheck.commands import install as cmd
+
+        return cmd.run(
+            python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
+            strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
+            show_all=show_all,
+        )
+
+    def render(result):
+        from envcheck.render import install as view
+
+        view.render_install(result)
+
+    _finish("install", json_out, produce, render)
+
+
 # --- verify (issue 4) -------------------------------------------------------------------------
 
 
+class _VerifyDevice(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def verify(
+    python: Optional[str] = typer.Option(
+        None, "--python", help="Interpreter to verify: a path, an env directory, or a version such as 3.11."
+    ),
+    device: _VerifyDevice = typer.Option(
+        _VerifyDevice.auto, "--device", case_sensitive=False,
+        help="Device to verify: auto (CUDA, else MPS, else CPU), cpu, cuda (implies CUDA must work) or mps.",
+    ),
+    require_cuda: bool = typer.Option(False, "--require-cuda", help="Fail (not skip) when CUDA is unusable."),
+    distributed: bool = typer.Option(
+        False, "--distributed", help="Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout; progress on stderr."),
+    junit_xml: Optional[str] = typer.Option(
+        None, "--junit-xml", metavar="FILE", help="Also write a JUnit XML report (one testcase per check)."
+    ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", metavar="SECONDS", min=0.1,
+        help="Per-check limit: a check still running after this is failed as hung and the rest go on.",
+    ),
+) -> None:
+    """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
+
+    def produce():
+        from envcheck.commands import verify as cmd
+        from envcheck.render.verify import LiveView, render_summary
+
+        result = cmd.run(
+            python=python,
+            device=device.value,
+            require_cuda=require_cuda,
+            distributed=distributed,
+            timeout=timeout,
+            junit_xml=junit_xml,
+            listener=LiveView(stderr=json_out),
+        )
+        if json_out:
+            render_summary(result, stderr=True)
+        return result
+
+    def render(result):
+        from envcheck.render.verify import render_summary
+
+        render_summary(result)
+
+    _finish("verify", json_out, produce, render)
+
+
 # --- create, kernel (issue 5) -----------------------------------------------------------------
+
+
+def _confirm_if_tty() -> Optional[Callable[[str], bool]]:
+    """A yes/no question on stderr when stdin is a terminal; None otherwise (then --yes is required)."""
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    return lambda question: typer.confirm(question, default=False, err=True)
+
+
+def _progress(line: str) -> None:
+    print(f"envcheck: {line}", file=sys.stderr, flush=True)
+
+
+@app.command(epilog=EXIT_CODES_HELP + " An existing env without --force, a hostile name, or no --yes when "
+             "stdin is not a terminal: exit 2.")
+def create(
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Environment name (venv/uv: under $ENVCHECK_ENVS_DIR, else ~/.envcheck/envs)."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", "-p", help="Environment directory instead of a name."),
+    python: str = typer.Option(..., "--python", help="Python version X.Y for the new environment."),
+    backend: str = typer.Option("auto", "--backend", help="auto (first of micromamba, mamba, conda, then uv, then venv), conda, mamba, micromamba, uv or venv."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing environment (kept aside until the new one works)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="conda channel mirror: a name from configs/mirrors.json or a channel URL."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Create an environment with a given Python (conda, mamba, micromamba, uv or venv), safely."""
+
+    def produce():
+        from envcheck.commands import create as cmd
+
+        return cmd.run(python=python, name=name, prefix=prefix, backend=backend, force=force, dry_run=dry_run,
+                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), progress=_progress)
+
+    def render(result):
+        from envcheck.render import env as view
+
+        view.render_create(result)
+
+    _finish("create", json_out, produce, render)
+
+
+kernel_app = typer.Typer(
+    name="kernel",
+    help="Jupyter kernels that launch the right interpreter: add, list, check, remove.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(kernel_app, name="kernel")
+
+_JUPYTER_PREFIX_HELP = "Also search DIR/share/jupyter (an env's prefix); repeatable."
+
+
+@kernel_app.command("add", epilog=EXIT_CODES_HELP)
+def kernel_add(
+    name: str = typer.Option(..., "--name", help="Kernel name: a-z, 0-9 and . _ - (Jupyter's rule)."),
+    python: Optional[str] = typer.Option(None, "--python", help="Target interpreter: a path, an env directory, or X.Y."),
+    env: Optional[str] = typer.Option(None, "--env", help="Target environment by name (envcheck's envs dir, then conda envs)."),
+    display_name: Optional[str] = typer.Option(None, "--display-name", help="Name shown in Jupyter (default: 'Python X.Y (NAME)')."),
+    user: bool = typer.Option(False, "--user", help="Register for this user (default; honours JUPYTER_DATA_DIR)."),
+    sys_prefix: bool = typer.Option(False, "--sys-prefix", help="Register inside the target env (ENV/share/jupyter)."),
+    prefix_dir: Optional[str] = typer.Option(None, "--prefix", help="Register under DIR/share/jupyter."),
+    install_ipykernel: bool = typer.Option(False, "--install-ipykernel", help="Install ipykernel into the target with its own pip if missing."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing kernel of that name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to every question (implies --install-ipykernel)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Register a Jupyter kernel for a target interpreter and check it launches that interpreter."""
+
+    def produce():
+        from envcheck.commands import kernel as cmd
+
+        return cmd.run_add(name=name, python=python, env=env, display_name=display_name, user=user,
+                           sys_prefix=sys_prefix, prefix_dir=prefix_dir, install_ipykernel=install_ipykernel,
+                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), progress=_progress)
+
+    def render(result):
+        from envcheck.render import env as view
+
+        view.render_kernel_add(result)
+
+    _finish("kernel add", json_out, produce, render)
+
+
+@kernel_app.command("list", epilog=EXIT_CODES_HELP)
+def kernel_list(
+    prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Every kernelspec on the Jupyter path: its interpreter, whether it exists, and shadowing."""
+
+    def produce():
+        from envcheck.commands import kernel as cmd
+
+        return cmd.run_list(prefixes)
+
+    def render(result):
+        from envcheck.render import env as view
+
+        view.render_kernel_list(result)
+
+    _finish("kernel list", json_out, produce, render)
+
+
+@kernel_app.command("check", epilog=EXIT_CODES_HELP + " Exit 1 with stale-jupyter-kernel when a kernel's interpreter is gone.")
+def kernel_check(
+    prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Check every kernel: exit 1 (stale-jupyter-kernel) for each one whose interpreter is gone."""
+
+    def produce():
+        from envcheck.commands import kernel as cmd
+
+        return cmd.run_check(prefixes)
+
+    def render(result):
+        from envcheck.render import env as view
+
+        view.render_kernel_check(result)
+
+    _finish("kernel check", json_out, produce, render)
+
+
+@kernel_app.command("remove", epilog=EXIT_CODES_HELP + " No such kernel: exit 4.")
+def kernel_remove(
+    name: str = typer.Argument(..., help="Kernel name (see `envcheck kernel list`)."),
+    all_copies: bool = typer.Option(False, "--all", help="Also remove same-named kernels shadowed further down the path."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted; change nothing."),
+    prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Delete the kernelspec Jupyter uses for NAME (exit 4 when there is none)."""
+
+    def produce():
+        from envcheck.commands import kernel as cmd
+
+        return cmd.run_remove(name, all_copies=all_copies, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(),
+                              prefixes=prefixes)
+
+    def render(result):
+        from envcheck.render import env as view
+
+        view.render_kernel_remove(result)
+
+    _finish("kernel remove", json_out, produce, render)
 
 
 def main() -> None:

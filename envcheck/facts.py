@@ -59,16 +59,24 @@ class NvidiaFacts:
     reasons: tuple[str, ...] = ()
     mismatch: bool = False
     overrides: tuple[str, ...] = ()  # names of ENVCHECK_OVERRIDE_* variables in effect
+    cuda_source: Source | None = None  # where `cuda` came from when it differs from `source`
+    pci_devices: tuple[str, ...] = ()  # PCI addresses with vendor 0x10de (NVIDIA) seen in sysfs
+    gpus_source: Source | None = None  # where `gpus` came from (NVML or nvidia-smi)
 
     @property
     def has_driver(self) -> bool:
         return self.driver_version is not None
+
+    def _cuda_source_value(self) -> str | None:
+        src = self.cuda_source or (self.source if self.cuda else None)
+        return src.value if src else None
 
     def driver_dict(self) -> dict:
         return {
             "version": self.driver_version,
             "cuda": self.cuda,
             "source": self.source.value if self.source else None,
+            "cuda_source": self._cuda_source_value(),
             "reasons": list(self.reasons),
             "overrides": list(self.overrides),
             "mismatch": self.mismatch,
@@ -84,3 +92,15 @@ class Interpreter:
     why: str  # e.g. "active virtualenv (VIRTUAL_ENV)"
     version: str | None = None  # "3.11.7", filled by whoever asked the interpreter
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """One reported value with where it came from, or None with the human reason it is missing."""
+
+    value: object = None
+    source: str | None = None  # a Source value or a file path such as "/etc/os-release"
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "source": self.source, "reason": self.reason}

@@ -143,12 +143,15 @@ class Runner:
         cwd: str | None = None,
         log_path: str | None = None,
         merge_stderr: bool = False,
+        idle_timeout: float | None = None,
     ) -> Completed:
         """Run while delivering each stdout line to `on_line` as it arrives.
 
         With `log_path`, every line is also appended to that file (long tool output goes there,
         the caller shows its tail on failure). `timeout` bounds the whole run; on expiry the
         process group is killed and `timed_out` is set. stdout is also returned in full.
+        With `idle_timeout`, the same happens when no stdout line arrives for that many seconds
+        (a child that streams progress and then hangs is caught without waiting for `timeout`).
         """
         argv = tuple(str(a) for a in argv)
         start = time.monotonic()
@@ -179,6 +182,19 @@ class Runner:
         timer = threading.Timer(timeout, _watchdog)
         timer.daemon = True
         timer.start()
+        idle: list[threading.Timer] = []
+
+        def _arm_idle() -> None:
+            if idle_timeout is None:
+                return
+            if idle:
+                idle.pop().cancel()
+            idle_timer = threading.Timer(idle_timeout, _watchdog)
+            idle_timer.daemon = True
+            idle.append(idle_timer)
+            idle_timer.start()
+
+        _arm_idle()
         out_lines: list[str] = []
         log = open(log_path, "a", encoding="utf-8", errors="replace") if log_path else None
         try:
@@ -190,6 +206,7 @@ class Runner:
                     log.flush()
                 if on_line:
                     on_line(line.rstrip("\n"))
+                _arm_idle()
             proc.wait()
         except BaseException:
             _kill_group(proc)
@@ -197,6 +214,8 @@ class Runner:
             raise
         finally:
             timer.cancel()
+            for idle_timer in idle:
+                idle_timer.cancel()
             if log:
                 log.close()
         if err_thread:

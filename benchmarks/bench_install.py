@@ -1,0 +1,136 @@
+"""Benchmark `envcheck install`: loading + resolving the matrix, and the whole command.
+
+Usage:  python benchmarks/bench_install.py [--runs 30] [--configs DIR] [--json] [--check]
+
+Measures, all in one run so the numbers share one machine state:
+1. warm: load_matrix (uncached: read + parse + validate three JSON files) + resolve, in this process;
+2. cold: a fresh interpreter importing envcheck.matrix/resolve, loading and resolving (what one
+   `envcheck install` pays for the decision), timed inside that interpreter;
+3. the whole command `envcheck install --python 3.7 --cpu --json` against a bare `python -c pass`,
+   as the ratio of medians and the difference in milliseconds.
+`--check` exits 1 when the cold load+resolve median exceeds the 50 ms budget of issue 3.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUDGET_MS = 50.0
+
+COLD = r"""
+import sys, time
+t0 = time.perf_counter()
+from envcheck.matrix import load_matrix
+from envcheck.resolve import ResolveRequest, resolve
+m = load_matrix(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None)
+resolve(ResolveRequest(python="3.7", os="linux", cpu_only=True), m)
+print((time.perf_counter() - t0) * 1000)
+"""
+
+
+def _stats(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(ordered), 2),
+        "min_ms": round(ordered[0], 2),
+        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 2),
+        "runs": len(ordered),
+    }
+
+
+def _time_cmd(argv: list[str], runs: int, env: dict) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--configs", default=None, help="configs directory (default: the shipped one)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--check", action="store_true", help=f"exit 1 if cold load+resolve median > {BUDGET_MS:.0f} ms")
+    args = ap.parse_args()
+
+    from envcheck import matrix as matrix_mod
+    from envcheck.resolve import ResolveRequest, resolve
+
+    configs = Path(args.configs) if args.configs else matrix_mod.default_config_dir()
+    if not (configs / "torch_releases.json").is_file():
+        print(f"no matrix at {configs}", file=sys.stderr)
+        return 2
+    request = ResolveRequest(python="3.7", os="linux", cpu_only=True)
+    gpu_request = ResolveRequest(python="3.7", os="linux", driver=matrix_mod.Version("535.104.05"), gpu_ccs=("8.6",))
+
+    warm = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        m = matrix_mod._load.__wrapped__(str(configs))  # bypass the cache: read + parse + validate
+        resolve(request, m)
+        resolve(gpu_request, m)
+        warm.append((time.perf_counter() - t0) * 1000)
+    m = matrix_mod.load_matrix(configs)
+
+    env = dict(os.environ)
+    env.pop("VIRTUAL_ENV", None)
+    # An installed envcheck runs from cached bytecode; with PYTHONDONTWRITEBYTECODE set (as on some
+    # CI/dev shells) every start recompiles every module. Cache bytecode in a private directory so
+    # the numbers are what a user gets, and warm that cache once before timing.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="envcheck-bench-pyc-")
+    envcheck = str(Path(sys.executable).parent / "envcheck")
+    command = [envcheck, "install", "--python", "3.7", "--cpu", "--json"]
+    subprocess.run([sys.executable, "-c", COLD, ""], capture_output=True, env=env, check=False)
+    subprocess.run(command, capture_output=True, env=env, check=False)
+    cold = []
+    for _ in range(args.runs):
+        done = subprocess.run([sys.executable, "-c", COLD, str(configs) if args.configs else ""],
+                              capture_output=True, text=True, env=env, check=True)
+        cold.append(float(done.stdout.strip()))
+
+    bare = _time_cmd([sys.executable, "-c", "pass"], args.runs, env)
+    whole = _time_cmd(command, args.runs, env)
+    helps = _time_cmd([envcheck, "--help"], args.runs, env)
+
+    report = {
+        "configs": str(configs),
+        "releases": len(m.releases),
+        "variants": len(m.variants),
+        "warm_load_resolve": _stats(warm),
+        "cold_import_load_resolve": _stats(cold),
+        "bare_python": _stats(bare),
+        "envcheck_install_cpu_json": _stats(whole),
+        "envcheck_help": _stats(helps),
+        "install_vs_bare_python_ratio": round(statistics.median(whole) / statistics.median(bare), 2),
+        "install_minus_bare_python_ms": round(statistics.median(whole) - statistics.median(bare), 1),
+        "budget_ms": BUDGET_MS,
+        "within_budget": statistics.median(cold) <= BUDGET_MS,
+        "python": sys.version.split()[0],
+        "bytecode_cache": env["PYTHONPYCACHEPREFIX"],
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"matrix: {report['releases']} releases, {report['variants']} variants ({configs})")
+        for key in ("warm_load_resolve", "cold_import_load_resolve", "bare_python", "envcheck_install_cpu_json", "envcheck_help"):
+            s = report[key]
+            print(f"{key:28s} median {s['median_ms']:8.2f} ms   min {s['min_ms']:8.2f}   p90 {s['p90_ms']:8.2f}   (n={s['runs']})")
+        print(f"install / bare python: {report['install_vs_bare_python_ratio']}x "
+              f"(+{report['install_minus_bare_python_ms']} ms); load+resolve budget {BUDGET_MS:.0f} ms: "
+              f"{'ok' if report['within_budget'] else 'EXCEEDED'}")
+    return 1 if args.check and not report["within_budget"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

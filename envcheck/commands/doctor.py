@@ -1,0 +1,327 @@
+"""`envcheck doctor`: probe everything (concurrently), diagnose, return one Result.
+
+The probes are independent, so they run in threads: the slow ones (the target interpreter, conda's
+start-up, nvidia-smi, `import torch` with --deep) overlap instead of adding up.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping
+
+from envcheck.diagnose import DoctorFacts, diagnose
+from envcheck.facts import Interpreter, NvidiaFacts
+from envcheck.probes import cudaenv, managers, nvidia, system, toolkit, torchinfo
+from envcheck.probes.python import resolve_interpreter
+from envcheck.results import Finding, Result, Severity, exit_code_for_findings
+from envcheck.runner import Runner
+
+CUDA_EXPLANATION = (
+    "Three different CUDA numbers: the driver's is the NEWEST CUDA it can run (a ceiling); torch's is "
+    "the CUDA its wheel was built with and ships (it must not exceed the driver's, beyond minor-version "
+    "compatibility); the toolkit's (nvcc) only matters for compiling CUDA extensions."
+)
+
+
+def os_family(sys_facts: system.SystemFacts, platform: str | None = None) -> str:
+    """Which driver floors apply: WSL runs the Windows driver."""
+    platform = platform or sys.platform
+    if sys_facts.wsl.value:
+        return "windows"
+    if platform.startswith("win"):
+        return "windows"
+    if platform == "darwin":
+        return "macos"
+    return "linux"
+
+
+def _timed(timings: dict, name: str, fn: Callable, *args, **kwargs):
+    start = time.monotonic()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        timings[name] = round(time.monotonic() - start, 3)
+
+
+def _matrix_hooks():
+    """(driver_floor callable or None, matrix or None, note) from envcheck.matrix; never raises."""
+    try:
+        from envcheck.matrix import load_matrix
+
+        matrix = load_matrix()
+    except Exception as exc:  # ImportError, missing or invalid configs: doctor still works
+        msg = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
+        return None, None, f"compatibility matrix unavailable ({msg}); driver floors checked against the driver's CUDA only"
+    return (lambda cuda, os_name: matrix.driver_floor(cuda, os_name)), matrix, None
+
+
+def _kernels(environ: Mapping[str, str], target_prefix_guess: str | None):
+    try:
+        from envcheck.probes.jupyter import default_prefixes, probe_kernelspecs
+    except ImportError as exc:
+        return None, f"Jupyter probe unavailable: {exc}"
+    prefixes = list(default_prefixes(environ))
+    if target_prefix_guess and target_prefix_guess not in prefixes:
+        prefixes.append(target_prefix_guess)
+    try:
+        return probe_kernelspecs(environ=environ, prefixes=tuple(prefixes)), None
+    except Exception as exc:  # the probe promises not to raise; belt and braces
+        return None, f"Jupyter probe failed: {exc.__class__.__name__}: {exc}"
+
+
+def deep_timeout(environ: Mapping[str, str]) -> float:
+    try:
+        value = float(environ.get("ENVCHECK_DEEP_TIMEOUT", ""))
+        return value if value > 0 else torchinfo.DEEP_TIMEOUT_S
+    except ValueError:
+        return torchinfo.DEEP_TIMEOUT_S
+
+
+def collect(
+    interp: Interpreter,
+    *,
+    deep: bool,
+    runner: Runner,
+    environ: Mapping[str, str],
+) -> dict[str, Any]:
+    """Run all probes concurrently; return the raw facts by name (plus timings)."""
+    timeout = nvidia.tool_timeout(environ)
+    timings: dict[str, float] = {}
+    prefix_guess = os.path.dirname(os.path.dirname(interp.path))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
+                           max(timeout, torchinfo.PYINFO_TIMEOUT_S))
+        f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
+                              deep_timeout(environ)) if deep else None)
+        f_nv = pool.submit(_timed, timings, "nvidia", nvidia.probe_nvidia, runner, environ)
+        f_sys = pool.submit(_timed, timings, "system", system.probe_system, environ)
+        f_tk = pool.submit(_timed, timings, "toolkit", toolkit.probe_toolkit, runner, environ, timeout)
+        f_mg = pool.submit(_timed, timings, "managers", managers.probe_managers, runner, environ, timeout=timeout)
+        f_jk = pool.submit(_timed, timings, "jupyter", _kernels, environ, prefix_guess)
+        pyinfo = f_py.result()
+        out = {
+            "pyinfo": pyinfo,
+            "deep": f_deep.result() if f_deep else None,
+            "nvidia": f_nv.result(),
+            "system": f_sys.result(),
+            "toolkit": f_tk.result(),
+            "managers": f_mg.result(),
+            "kernels": f_jk.result(),
+        }
+    # pip's site config lives in the target's sys.prefix, known only now
+    pip_settings, pip_files = managers.read_pip_config(environ, pyinfo.prefix if pyinfo.ok else None)
+    mg = out["managers"]
+    pip_version = pyinfo.dist_version("pip") if pyinfo.ok else None
+    def _pip(m: managers.ManagerInfo) -> managers.ManagerInfo:
+        # pip's version is the one in the inspected interpreter (read from its dist-info, no pip start-up)
+        # (`pip` on PATH may belong to another Python, so the target's own pip is what is shown).
+        if pip_version:
+            return managers.ManagerInfo("pip", f"{pyinfo.executable or interp.path} -m pip", "interpreter",
+                                        pip_version, None)
+        why = "pip is not installed in the inspected interpreter"
+        return managers.ManagerInfo("pip", m.path, m.source, None,
+                                    why + (f" (`pip` on PATH, {m.path}, belongs to another Python)" if m.path else ""))
+
+    tools = tuple(_pip(m) if m.name == "pip" else m for m in mg.managers)
+    out["managers"] = managers.ManagersFacts(tools, mg.conda_channels, mg.conda_settings, mg.condarc_files,
+                                             pip_settings, pip_files, mg.uv_settings)
+    out["timings"] = timings
+    return out
+
+
+def _sourced(value, source, reason=None) -> dict:
+    return {"value": value, "source": source, "reason": None if value is not None else reason}
+
+
+def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env: cudaenv.CudaEnvFacts,
+               notes: list[str]) -> dict[str, Any]:
+    py: torchinfo.PyInfo = raw["pyinfo"]
+    nv: NvidiaFacts = raw["nvidia"]
+    tk: toolkit.ToolkitFacts = raw["toolkit"]
+    torch = torchinfo.torch_from_pyinfo(py)
+    deep: torchinfo.DeepInfo | None = raw["deep"]
+    kernels, kernel_reason = raw["kernels"]
+
+    dists = py.distributions if py.ok else {}
+    packages = {name: (dists.get(name) or {}).get("version")
+                for name in ("torchvision", "torchaudio", "numpy", "ipykernel", "pynvml", "nvidia-ml-py", "triton")}
+    nvidia_wheels = {k: v.get("version") for k, v in sorted(dists.items()) if k.startswith("nvidia-") and k != "nvidia-ml-py"}
+    torch_dict = torch.to_dict()
+    torch_dict.update({"packages": packages, "nvidia_wheels": nvidia_wheels,
+                       "deep": deep.to_dict() if deep else None})
+
+    no_driver_reason = ("driver/library version mismatch" if nv.mismatch else "no NVIDIA driver found"
+                        if not nv.has_driver else "the driver did not report it")
+    errors = [f for f in findings if f.severity == Severity.ERROR]
+    warnings = [f for f in findings if f.severity == Severity.WARNING]
+    return {
+        "target": {"python": interp.path, "source": interp.source.value, "why": interp.why},
+        "system": raw["system"].to_dict(),
+        "python": {
+            "executable": _sourced(py.executable or interp.path, interp.source.value),
+            "version": _sourced(py.version, "interpreter", py.reason),
+            "prefix": _sourced(py.prefix, "interpreter", py.reason),
+            "kind": _sourced(("conda env" if py.is_conda else "venv" if py.is_venv else "system/base interpreter")
+                             if py.ok else None, "interpreter", py.reason),
+            "is_venv": py.is_venv,
+            "is_conda": py.is_conda,
+            "implementation": py.implementation,
+            "ok": py.ok,
+            "reason": py.reason,
+        },
+        "managers": raw["managers"].to_dict(),
+        "driver": nv.driver_dict(),
+        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None) for g in nv.gpus],
+        "nvidia": {"pci_devices": list(nv.pci_devices), "gpus_source": nv.gpus_source.value if nv.gpus_source else None},
+        "toolkit": tk.to_dict(),
+        "cuda_versions": {
+            "driver_max": _sourced(nv.cuda, nv._cuda_source_value(), no_driver_reason),
+            "torch_build": _sourced(torch.cuda, torch.source if torch.installed else None,
+                                    "CPU-only build" if torch.installed else (torch.reason or "torch not installed")),
+            "toolkit": _sourced(tk.version, "nvcc --version" if tk.version else None, tk.reason),
+            "explanation": CUDA_EXPLANATION,
+        },
+        "torch": torch_dict,
+        "jupyter": {"kernels": [k.to_dict() for k in kernels] if kernels is not None else [],
+                    "reason": kernel_reason},
+        "cuda_env": cuda_env.to_dict(),
+        "findings": [f.to_dict() for f in findings],
+        "summary": {"errors": len(errors), "warnings": len(warnings),
+                    "infos": len(findings) - len(errors) - len(warnings)},
+        "verdict": verdict(findings, torch, nv),
+        "notes": notes,
+        "timings_s": raw.get("timings", {}),
+    }
+
+
+def verdict(findings: list[Finding], torch: torchinfo.TorchInfo, nv: NvidiaFacts) -> str:
+    errors = [f for f in findings if f.severity == Severity.ERROR]
+    warnings = [f for f in findings if f.severity == Severity.WARNING]
+    if errors:
+        first = errors[0]
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"problems found: {first.code}{more}"
+    where = (f"CUDA {torch.cuda} on {len(nv.gpus)} GPU(s)" if torch.cuda and nv.gpus
+             else "CPU only" if torch.installed else "no torch")
+    head = f"ready: torch {torch.version} ({where})" if torch.installed else "ready"
+    return head + (f", {len(warnings)} warning(s)" if warnings else "")
+
+
+# ------------------------------------------------------------------------------------- anonymize
+
+_UUID = re.compile(r"\b(GPU|MIG)-[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b|\b(GPU|MIG)-[0-9a-fA-F-]{6,}\b")
+
+
+def make_anonymizer(environ: Mapping[str, str]) -> Callable[[str], str]:
+    """Mask the home directory, user name, host name and GPU/MIG UUIDs in a string."""
+    home = (environ.get("HOME") or os.path.expanduser("~")).rstrip("/")
+    try:
+        user = environ.get("USER") or getpass.getuser()
+    except Exception:
+        user = None
+    try:
+        host = socket.gethostname()
+    except OSError:
+        host = None
+
+    def anon(text: str) -> str:
+        if home and len(home) > 1:
+            text = re.sub(re.escape(home) + r"(?=/|\b|$)", "~", text)
+        if user:
+            text = re.sub(r"(?<=/)" + re.escape(user) + r"(?=/|$)", "<user>", text)
+        if host and len(host) >= 3:  # a 2-letter host name would mask parts of ordinary words
+            text = re.sub(r"(?<![\w.-])" + re.escape(host) + r"(?![\w-])", "<host>", text)
+        text = _UUID.sub(lambda m: (m.group(1) or m.group(2)) + "-<redacted>", text)
+        return text
+
+    return anon
+
+
+def anonymize(obj: Any, anon: Callable[[str], str]) -> Any:
+    if isinstance(obj, str):
+        return anon(obj)
+    if isinstance(obj, dict):
+        return {anon(k) if isinstance(k, str) else k: anonymize(v, anon) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [anonymize(v, anon) for v in obj]
+    return obj
+
+
+# ------------------------------------------------------------------------------------------- run
+
+
+def run(
+    python: str | None = None,
+    deep: bool = False,
+    anonymize: bool = False,
+    *,
+    runner: Runner | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Result:
+    environ = dict(os.environ if environ is None else environ)
+    runner = runner or Runner()
+    interp = resolve_interpreter(python, runner, environ)  # raises exit code 4 when missing
+    start = time.monotonic()
+    raw = collect(interp, deep=deep, runner=runner, environ=environ)
+    nv: NvidiaFacts = raw["nvidia"]
+    py: torchinfo.PyInfo = raw["pyinfo"]
+    sys_facts: system.SystemFacts = raw["system"]
+    torch = torchinfo.torch_from_pyinfo(py)
+    cuda_env = cudaenv.probe_cuda_env(environ, nv.gpus)
+    kernels, _ = raw["kernels"]
+    driver_floor, matrix, matrix_note = _matrix_hooks()
+    notes = [matrix_note] if matrix_note else []
+    if nv.overrides:
+        notes.append(f"override in effect: {', '.join(nv.overrides)} (values marked source=override)")
+
+    deep_info = raw["deep"]
+    facts = DoctorFacts(
+        nvidia=nv,
+        os_family=os_family(sys_facts),
+        python=py.executable or interp.path,
+        python_ok=py.ok,
+        python_reason=py.reason,
+        torch_installed=torch.installed if py.ok else None,
+        torch_version=torch.version,
+        torch_cuda=torch.cuda,
+        torch_hip=torch.hip,
+        distributions={k: v.get("version") for k, v in py.distributions.items()} if py.ok else {},
+        deep=deep_info.to_dict() if (deep_info is not None and torch.installed) else None,
+        visible=cuda_env.visible_devices.to_dict(),
+        typos=cuda_env.typos,
+        kernels=tuple(k.to_dict() for k in kernels) if kernels else (),
+        dev_shm_bytes=sys_facts.dev_shm_bytes.value,
+        in_container=bool(sys_facts.container.value),
+    )
+    findings = diagnose(facts, driver_floor)
+    if matrix is not None:
+        try:
+            from envcheck.matrix import stale_notes
+
+            findings += stale_notes(
+                matrix,
+                torch_version=torch.version if torch.installed else None,
+                driver_cuda=nv.cuda,
+                compute_capabilities=tuple(g.compute_capability for g in nv.gpus if g.compute_capability),
+            )
+        except Exception as exc:  # never let the matrix's notes break doctor
+            notes.append(f"matrix staleness check skipped: {exc.__class__.__name__}: {exc}")
+    raw["timings"]["total"] = round(time.monotonic() - start, 3)
+    data = build_data(interp, raw, findings, cuda_env, notes)
+    if anonymize:
+        data = anonymize_data(data, environ)
+    return Result(command="doctor", exit_code=exit_code_for_findings(findings), data=data)
+
+
+def anonymize_data(data: dict, environ: Mapping[str, str]) -> dict:
+    out = anonymize(data, make_anonymizer(environ))
+    host = out.get("system", {}).get("hostname")
+    if isinstance(host, dict) and host.get("value"):
+        host["value"] = "<host>"  # whatever its length
+    out["anonymized"] = True
+    return out

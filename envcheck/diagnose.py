@@ -1,0 +1,300 @@
+"""PURE: facts -> findings. No subprocess, no os.environ, no pynvml, no rich.
+
+Each finding has a stable kebab-case code CI can assert on, a severity, a message saying what is
+wrong in this machine's own numbers, and a fix a beginner can follow. Driver floors come in as a
+callable (`driver_floor(cuda, os) -> Version | None`) so the matrix stays outside this module.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+from packaging.version import InvalidVersion, Version
+
+from envcheck.facts import NvidiaFacts
+from envcheck.results import Finding, Severity
+
+DriverFloor = Callable[[str, str], Optional[Version]]
+SMALL_SHM_BYTES = 1 << 30  # Docker's default is 64 MiB; DataLoader workers pass tensors through /dev/shm
+
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class DoctorFacts:
+    """Everything diagnose looks at. Plain values so tests build it by hand."""
+
+    nvidia: NvidiaFacts
+    os_family: str = "linux"  # "linux" | "windows" | "darwin": which driver floor applies
+    python: str | None = None  # the interpreter inspected
+    python_ok: bool = True
+    python_reason: str | None = None
+    torch_installed: bool | None = None  # None: unknown (the interpreter could not be inspected)
+    torch_version: str | None = None
+    torch_cuda: str | None = None
+    torch_hip: str | None = None
+    distributions: dict = field(default_factory=dict)  # normalized name -> version
+    deep: dict | None = None  # DeepInfo.to_dict() with --deep
+    visible: dict | None = None  # VisibleResolution.to_dict()
+    typos: tuple[tuple[str, str, str], ...] = ()
+    kernels: tuple[dict, ...] = ()  # KernelSpecInfo as dicts
+    dev_shm_bytes: int | None = None
+    in_container: bool = False
+
+
+def _v(text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _mm(text: str | None) -> tuple[int, int] | None:
+    m = re.match(r"^(\d+)\.(\d+)", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GiB" if n >= (1 << 30) else f"{n / (1 << 20):.0f} MiB"
+
+
+def arch_supported(cc: str, arch_list: Sequence[str]) -> bool:
+    """Can a torch build with `arch_list` (torch.cuda.get_arch_list()) run on compute capability `cc`?
+
+    A cubin for sm_XY runs on X.Z for Z >= Y (same major); PTX (compute_XY) is JIT-compiled for any
+    later GPU; 'a'-suffixed arch-specific targets (sm_90a) run only on exactly that GPU.
+    https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#binary-compatibility
+    https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#application-compatibility
+    """
+    want = _mm(cc)
+    if want is None:
+        return True  # unknown capability: nothing to say
+    for arch in arch_list:
+        m = re.fullmatch(r"(sm|compute)_(\d+)(\d)([af]?)", arch.strip())
+        if not m:
+            continue
+        kind, major, minor, suffix = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+        if suffix == "a":
+            if (major, minor) == want:
+                return True
+            continue
+        if kind == "sm" and major == want[0] and minor <= want[1]:
+            return True
+        if kind == "compute" and (major, minor) <= want:
+            return True
+    return False
+
+
+def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> list[Finding]:
+    """All findings, errors first. `driver_floor(cuda, os)` gives the minimum driver for a CUDA."""
+    out: list[Finding] = []
+    nv = facts.nvidia
+    gpu_count = len(nv.gpus)
+    gpu_host = nv.has_driver or gpu_count > 0 or bool(nv.pci_devices)
+    py = facts.python or "this interpreter"
+
+    # --- driver -------------------------------------------------------------------------------
+    if nv.mismatch:
+        out.append(Finding(
+            "nvml-driver-library-mismatch", Severity.ERROR,
+            "The NVIDIA kernel module and the user-space driver library have different versions "
+            "(\"Driver/library version mismatch\"), usually after a driver upgrade without a reboot. "
+            "No CUDA program can start until this is fixed.",
+            "Reboot the machine. Without a reboot: stop everything using the GPU, then "
+            "`sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia`.",
+        ))
+    elif not nv.has_driver:
+        reasons = "; ".join(nv.reasons) or "no driver found"
+        if nv.pci_devices or gpu_count:
+            out.append(Finding(
+                "no-nvidia-driver", Severity.ERROR,
+                f"An NVIDIA GPU is present (PCI {', '.join(nv.pci_devices) or 'device'}) but no working "
+                f"NVIDIA driver was found ({reasons}). torch can only use the CPU.",
+                "Install the NVIDIA driver for your OS (e.g. `sudo ubuntu-drivers install` on Ubuntu, or "
+                "the .run installer from nvidia.com), then reboot and run `nvidia-smi`.",
+            ))
+        else:
+            out.append(Finding(
+                "no-nvidia-driver", Severity.INFO,
+                f"No NVIDIA GPU or driver on this machine ({reasons}); torch will run on the CPU.",
+                "Nothing to fix for CPU work. On a GPU-less build host set ENVCHECK_OVERRIDE_DRIVER and "
+                "ENVCHECK_OVERRIDE_CUDA to plan for the target machine.",
+            ))
+
+    # --- python / torch -------------------------------------------------------------------------
+    if not facts.python_ok:
+        out.append(Finding(
+            "python-inspect-failed", Severity.WARNING,
+            f"Could not inspect {py}: {facts.python_reason or 'unknown reason'}.",
+            "Run that interpreter by hand (`PYTHON -c 'import sys; print(sys.version)'`) or pick another "
+            "with --python.",
+        ))
+    elif facts.torch_installed is False:
+        out.append(Finding(
+            "torch-not-installed", Severity.ERROR,
+            f"torch is not installed in {py}.",
+            "Run `envcheck install` to get the exact install command for this machine's driver "
+            f"(add `--python {py}` to target this interpreter).",
+        ))
+
+    torch_cuda = facts.torch_cuda
+    if facts.torch_installed and torch_cuda is None and facts.torch_hip is None and (nv.has_driver or gpu_count):
+        out.append(Finding(
+            "torch-cpu-build-on-gpu-host", Severity.ERROR,
+            f"torch {facts.torch_version or ''} in {py} is a CPU-only build, but this machine has an "
+            f"NVIDIA GPU (driver {nv.driver_version or 'present'}). torch.cuda.is_available() will be False.",
+            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command "
+            "(e.g. `pip install torch --index-url https://download.pytorch.org/whl/cu126`).",
+        ))
+
+    if facts.torch_installed and torch_cuda and nv.has_driver:
+        out.extend(_driver_vs_torch(nv, torch_cuda, facts.os_family, driver_floor))
+
+    # --- deep: arch list, is_available ----------------------------------------------------------
+    deep = facts.deep
+    if deep and deep.get("ok"):
+        arch_list = deep.get("arch_list") or []
+        caps = [(g.index, g.name, g.compute_capability) for g in nv.gpus if g.compute_capability]
+        if not caps:
+            caps = [(d.get("index"), d.get("name"), d.get("capability")) for d in deep.get("devices") or []
+                    if d.get("capability")]
+        if arch_list:
+            bad = [(i, n, c) for i, n, c in caps if not arch_supported(c, arch_list)]
+            for i, name, cc in bad:
+                out.append(Finding(
+                    "gpu-arch-not-in-torch-build", Severity.ERROR,
+                    f"GPU {i} ({name or 'unknown'}, compute capability {cc}) is not in this torch build's "
+                    f"architectures ({', '.join(arch_list)}): kernels will fail with "
+                    "\"no kernel image is available for execution on the device\".",
+                    "Install a torch build that includes this GPU: newer GPUs need a newer CUDA wheel "
+                    "(`envcheck install` picks one); very old GPUs need an older torch release.",
+                ))
+        if torch_cuda and gpu_count and deep.get("is_available") is False and not _visible_hides(facts):
+            cause = deep.get("cuda_error") or "; ".join(deep.get("warnings") or []) or "no reason given"
+            out.append(Finding(
+                "torch-cuda-unavailable", Severity.ERROR,
+                f"torch.cuda.is_available() is False in {py} although the driver reports {gpu_count} GPU(s): {cause}.",
+                "Check the findings above (driver, CUDA_VISIBLE_DEVICES); then run "
+                "`envcheck verify --require-cuda` for the exact failing step.",
+            ))
+    elif deep and not deep.get("ok"):
+        out.append(Finding(
+            "torch-import-failed", Severity.ERROR if facts.torch_installed else Severity.INFO,
+            f"`import torch` in {py} failed: {deep.get('reason')}.",
+            "Reinstall torch in that environment (`envcheck install` prints the command).",
+        ))
+
+    # --- CUDA_VISIBLE_DEVICES --------------------------------------------------------------------
+    for name, value, meant in facts.typos:
+        out.append(Finding(
+            "cuda-visible-devices-typo", Severity.WARNING,
+            f"{name}={value!r} is set, but CUDA only reads {meant}: this variable is silently ignored"
+            + (" and every GPU stays visible." if meant == "CUDA_VISIBLE_DEVICES" else "."),
+            f"Rename it: `unset {name}; export {meant}={value}`.",
+        ))
+    vis = facts.visible or {}
+    if vis.get("is_set") and gpu_count:
+        if vis.get("out_of_range"):
+            n = vis["out_of_range"][0]
+            none_left = not vis.get("visible")
+            out.append(Finding(
+                "cuda-visible-devices-out-of-range", Severity.ERROR if none_left else Severity.WARNING,
+                f"CUDA_VISIBLE_DEVICES={vis.get('raw')!r} names GPU {n}, but this machine has {gpu_count} "
+                f"GPU(s) (0..{gpu_count - 1}); CUDA stops reading at that entry, so "
+                + ("no GPU is visible." if none_left else f"only {vis.get('visible')} are visible."),
+                f"Use ordinals 0..{gpu_count - 1} (see `nvidia-smi -L`), or UUIDs, e.g. "
+                f"`export CUDA_VISIBLE_DEVICES=0`.",
+            ))
+        elif vis.get("hides_all"):
+            out.append(Finding(
+                "cuda-visible-devices-hides-all", Severity.WARNING,
+                f"CUDA_VISIBLE_DEVICES={vis.get('raw')!r} hides every GPU ({vis.get('stop_reason')}): "
+                f"torch will see 0 of {gpu_count} GPU(s).",
+                "If you want the GPUs: `unset CUDA_VISIBLE_DEVICES` (or set it to e.g. `0`).",
+            ))
+
+    # --- Python packages -------------------------------------------------------------------------
+    if "pynvml" in facts.distributions:
+        out.append(Finding(
+            "pynvml-deprecated-shim", Severity.WARNING,
+            f"The `pynvml` distribution {facts.distributions.get('pynvml') or ''} is installed in {py}: it is "
+            "deprecated (NVIDIA's official bindings are `nvidia-ml-py`, which provide the same `pynvml` "
+            "module) and the two overwrite each other's files.",
+            "`python -m pip uninstall -y pynvml && python -m pip install --force-reinstall nvidia-ml-py`",
+        ))
+
+    # --- Jupyter -------------------------------------------------------------------------------
+    for k in facts.kernels:
+        interp = k.get("interpreter") or ""
+        # A bare "python" in argv is replaced by Jupyter's own interpreter at launch
+        # (jupyter_client KernelManager.format_kernel_cmd), so only a path can go stale.
+        if ("/" in interp or "\\" in interp) and not k.get("interpreter_exists"):
+            out.append(Finding(
+                "stale-jupyter-kernel", Severity.WARNING,
+                f"Jupyter kernel {k.get('name')!r} ({k.get('display_name') or ''}) launches "
+                f"{k.get('interpreter')}, which no longer exists: selecting it in Jupyter fails.",
+                f"`jupyter kernelspec remove {k.get('name')}`, or re-register it from the right env with "
+                "`envcheck kernel`.",
+            ))
+
+    # --- /dev/shm --------------------------------------------------------------------------------
+    shm = facts.dev_shm_bytes
+    if shm is not None and shm < SMALL_SHM_BYTES:
+        out.append(Finding(
+            "small-dev-shm", Severity.WARNING,
+            f"/dev/shm is only {_gib(shm)}: a torch DataLoader with num_workers > 0 can crash with "
+            "\"bus error\" or \"unable to write to file </torch_...>\".",
+            "In Docker: `docker run --shm-size=8g ...` (or `--ipc=host`); in Kubernetes mount an emptyDir "
+            "with medium: Memory at /dev/shm; or use num_workers=0.",
+        ))
+
+    return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+def _visible_hides(facts: DoctorFacts) -> bool:
+    vis = facts.visible or {}
+    return bool(vis.get("is_set") and (vis.get("hides_all") or vis.get("out_of_range")))
+
+
+def _driver_vs_torch(nv: NvidiaFacts, torch_cuda: str, os_family: str, driver_floor: DriverFloor | None) -> list[Finding]:
+    out = []
+    floor = None
+    if driver_floor is not None:
+        try:
+            floor = driver_floor(torch_cuda, os_family)
+        except Exception:  # an unknown CUDA version in the table: fall back on the CUDA comparison
+            floor = None
+    have = _v(nv.driver_version)
+    fix = ("Upgrade the NVIDIA driver (then reboot), or install a torch build for an older CUDA: "
+           "`envcheck install` picks the newest build this driver can run.")
+    if floor is not None and have is not None and have < floor:
+        out.append(Finding(
+            "driver-too-old-for-torch-cuda", Severity.ERROR,
+            f"torch was built with CUDA {torch_cuda}, which needs NVIDIA driver >= {floor}; this machine has "
+            f"{nv.driver_version}" + (f" (newest CUDA it supports: {nv.cuda})." if nv.cuda else "."),
+            fix,
+        ))
+        return out
+    drv, built = _mm(nv.cuda), _mm(torch_cuda)
+    if drv and built and built > drv:
+        if built[0] > drv[0] and floor is None:
+            out.append(Finding(
+                "driver-too-old-for-torch-cuda", Severity.ERROR,
+                f"torch was built with CUDA {torch_cuda}, but driver {nv.driver_version} supports CUDA up to "
+                f"{nv.cuda}: a newer CUDA major version needs a newer driver.",
+                fix,
+            ))
+        elif built[0] == drv[0]:
+            # CUDA minor version compatibility (11.1+): the app runs on an older driver of the same
+            # major, except PTX JIT and new APIs. https://docs.nvidia.com/deploy/cuda-compatibility/
+            out.append(Finding(
+                "driver-cuda-older-than-torch-cuda", Severity.INFO,
+                f"torch was built with CUDA {torch_cuda}; driver {nv.driver_version} supports CUDA {nv.cuda}. "
+                "This works through CUDA minor version compatibility, but kernels compiled at run time "
+                "(PTX JIT, e.g. torch.compile/Triton) may fail.",
+                "Upgrade the driver when convenient, or use a torch build for CUDA " f"{nv.cuda} or older.",
+            ))
+    return out

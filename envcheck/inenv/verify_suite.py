@@ -1,0 +1,844 @@
+"""envcheck verify suite: real tensor, autograd, CUDA, MPS and distributed work inside THIS interpreter.
+
+Run BY THE TARGET interpreter, by file path (never imported by envcheck): stdlib + torch only,
+Python 3.7-compatible syntax. torch is imported once, by the `torch-import` check.
+
+Protocol: one JSON event per line on stdout (the real stdout; anything else that writes to fd 1,
+such as NCCL_DEBUG output, is redirected to stderr so it cannot corrupt the stream):
+
+    {"event": "hello", "pid": ..., "python": "3.11.7", "executable": ...}
+    {"event": "plan", "checks": [{"id": ..., "name": ...}, ...]}   (again after torch imports)
+    {"event": "target", "torch": "2.13.0+cpu", "build": "CPU", "device": "cpu", ...}
+    {"event": "start", "id": ..., "name": ...}
+    {"event": "end", "id": ..., "status": "ok|fail|skip", "duration_s": ..., "message": ..., "fix": ...}
+    {"event": "done"}
+
+Options: --skip ID,ID (already recorded by the host: a fresh child resumes after a crash),
+--only ID,ID, --device auto|cpu|cuda|mps, --require-cuda, --distributed, --timeout SECONDS (per
+check: faulthandler dumps the Python stack to stderr and exits when a check exceeds it, so a hang
+holding the GIL is still caught), --driver-gpus N and --expected-cuda-devices N (what the NVIDIA
+driver reports, from the host's NVML / nvidia-smi probe, and how many of those CUDA_VISIBLE_DEVICES
+leaves visible), or --driver-info FILE holding both as JSON, which the host may write while this
+process is still importing torch.
+
+TEST HOOK (for envcheck's own isolation tests, never needed by users): the environment variable
+ENVCHECK_VERIFY_FAULT="CHECK_ID:MODE[,CHECK_ID:MODE]" makes the named check misbehave right after
+its start event: MODE crash (SIGSEGV), abort (os.abort), hang (sleeps forever), raise (exception).
+"""
+import argparse
+import faulthandler
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+
+SUITE_VERSION = 1
+FAULT_ENV = "ENVCHECK_VERIFY_FAULT"
+
+INSTALL_FIX = "run `envcheck install --python {py}` and execute the command it prints"
+
+
+# --------------------------------------------------------------------------- event stream
+
+_events = None  # file object on the ORIGINAL stdout; sys.stdout and fd 1 go to stderr
+
+
+def _open_event_stream():
+    global _events
+    try:
+        fd = os.dup(1)
+        os.dup2(2, 1)  # C libraries printing to fd 1 now land on stderr
+        _events = os.fdopen(fd, "w")
+    except OSError:
+        _events = sys.stdout
+    sys.stdout = sys.stderr
+
+
+def emit(obj):
+    _events.write(json.dumps(obj) + "\n")
+    _events.flush()
+
+
+# --------------------------------------------------------------------------- check outcomes
+
+
+class Skip(Exception):
+    pass
+
+
+class Fail(Exception):
+    def __init__(self, message, fix=None):
+        Exception.__init__(self, message)
+        self.message = message
+        self.fix = fix
+
+
+def expect(condition, message, fix=None):
+    if not condition:
+        raise Fail(message, fix)
+
+
+def _short(exc):
+    text = str(exc).strip().splitlines()
+    return "%s: %s" % (exc.__class__.__name__, text[0] if text else "")
+
+
+def _fix_for_runtime_error(text, ctx):
+    low = text.lower()
+    if "no kernel image is available" in low:
+        return ("this torch build has no kernels for this GPU: " + INSTALL_FIX.format(py=sys.executable)
+                + " (it picks a build whose CUDA version covers the GPU)")
+    if "out of memory" in low:
+        return "free GPU memory (other processes: `nvidia-smi`) and rerun"
+    if "driver" in low and ("too old" in low or "insufficient" in low):
+        return "update the NVIDIA driver, or install a torch build for an older CUDA (`envcheck install`)"
+    if "cudnn" in low:
+        return "reinstall torch with the command from `envcheck install` (the cuDNN wheel may be mismatched)"
+    return None
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def parse_arch(entry):
+    """'sm_86' -> ('sm', 8, 6, ''); 'compute_90' -> ('compute', 9, 0, ''); 'sm_90a' -> (.., 'a').
+
+    The last digit is the minor version, the digits before it the major (sm_120 is 12.0).
+    Anything else (ROCm's gfx names, garbage) -> None.
+    """
+    m = re.match(r"^(sm|compute)_(\d+)(\d)([a-z]?)$", entry.strip())
+    if not m:
+        return None
+    return (m.group(1), int(m.group(2)), int(m.group(3)), m.group(4))
+
+
+def arch_coverage(capability, arch_list):
+    """Can a build with `arch_list` (torch.cuda.get_arch_list()) run on `capability` (major, minor)?
+
+    Returns (covered, how). CUDA binary compatibility: SASS for sm_XY runs on devices of the same
+    major version with minor >= Y; an arch-specific `a` variant only on exactly XY; PTX for
+    compute_XY is JIT-compiled on any device with capability >= XY.
+    https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#binary-compatibility
+    """
+    major, minor = capability
+    sass = []
+    ptx = []
+    for entry in arch_list:
+        parsed = parse_arch(entry)
+        if parsed is None:
+            continue
+        kind, maj, mnr, suffix = parsed
+        if kind == "sm":
+            if maj == major and (mnr == minor if suffix == "a" else mnr <= minor):
+                sass.append(entry)
+        elif (maj, mnr) <= (major, minor):
+            ptx.append(entry)
+    if sass:
+        return True, "native kernels (%s)" % ", ".join(sass)
+    if ptx:
+        return True, "PTX JIT from %s (first launches compile kernels, slower start)" % ", ".join(ptx)
+    return False, "no sm_%d%d kernels and no PTX at or below compute_%d%d" % (major, minor, major, minor)
+
+
+def parse_fault_spec(text):
+    """'a:crash,b:hang' -> {'a': 'crash', 'b': 'hang'} (unknown modes are ignored)."""
+    faults = {}
+    for part in (text or "").split(","):
+        if ":" not in part:
+            continue
+        check_id, mode = part.rsplit(":", 1)
+        if mode.strip() in ("crash", "abort", "hang", "raise"):
+            faults[check_id.strip()] = mode.strip()
+    return faults
+
+
+def _inject_fault(mode):
+    if mode == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+        time.sleep(5)
+    elif mode == "abort":
+        os.abort()
+    elif mode == "hang":
+        while True:
+            time.sleep(3600)
+    elif mode == "raise":
+        raise RuntimeError("fault injected by %s" % FAULT_ENV)
+
+
+# --------------------------------------------------------------------------- context
+
+
+class Ctx(object):
+    def __init__(self, opts):
+        self.opts = opts
+        self.torch = None
+        self.numpy = None
+        self.numpy_note = None
+        self.import_error = None
+        self.device = "cpu"
+        self._driver = None
+
+    def driver_counts(self):
+        """(GPUs the driver reports, GPUs CUDA should see): from --driver-gpus/--expected-cuda-devices,
+        or from the --driver-info file the host writes while this process imports torch (the host's
+        NVML probe then costs no wall time). Missing -> None."""
+        if self._driver is None:
+            opts = self.opts
+            info = {"driver_gpus": opts.driver_gpus, "expected_cuda_devices": opts.expected_cuda_devices}
+            if opts.driver_info:
+                deadline = time.time() + min(15.0, opts.timeout / 2.0)
+                while not os.path.exists(opts.driver_info) and time.time() < deadline:
+                    time.sleep(0.02)
+                try:
+                    with open(opts.driver_info) as fh:
+                        loaded = json.load(fh)
+                    for key in info:
+                        if isinstance(loaded.get(key), int):
+                            info[key] = loaded[key]
+                except (OSError, ValueError, AttributeError):
+                    pass
+            self._driver = (info["driver_gpus"], info["expected_cuda_devices"])
+        return self._driver
+
+    def need_torch(self):
+        if self.torch is None:
+            raise Skip("torch did not import (see torch-import)")
+        return self.torch
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_import(ctx):
+    try:
+        import torch
+    except ImportError as exc:
+        ctx.import_error = exc
+        if getattr(exc, "name", None) == "torch" or "No module named 'torch'" in str(exc):
+            raise Fail("torch is not installed in %s" % sys.executable, INSTALL_FIX.format(py=sys.executable))
+        raise Fail("import torch failed: %s" % _short(exc),
+                   "a dependency of torch is missing or mismatched; reinstall: " + INSTALL_FIX.format(py=sys.executable))
+    except Exception as exc:  # OSError for a missing libcudart, etc.
+        ctx.import_error = exc
+        raise Fail("import torch failed: %s" % _short(exc),
+                   "reinstall torch in this environment: " + INSTALL_FIX.format(py=sys.executable))
+    ctx.torch = torch
+    _load_numpy(ctx)
+    build = _build(torch)
+    return "torch %s, %s build; numpy %s" % (torch.__version__, build, ctx.numpy_note)
+
+
+def _build(torch):
+    hip = getattr(torch.version, "hip", None)
+    if hip:
+        return "ROCm %s" % hip
+    if torch.version.cuda:
+        return "CUDA %s" % torch.version.cuda
+    return "CPU"
+
+
+def _load_numpy(ctx):
+    try:
+        import numpy
+    except ImportError:
+        ctx.numpy_note = "not installed (optional; tensor.numpy() and torch.from_numpy need it)"
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx.torch.from_numpy(numpy.zeros(1, dtype=numpy.float32))
+        ctx.numpy = numpy
+        ctx.numpy_note = "%s, interop ok" % numpy.__version__
+    except Exception as exc:  # numpy 2 with a torch built against numpy 1: "Numpy is not available"
+        ctx.numpy_note = "%s installed but torch cannot use it (%s)" % (numpy.__version__, _short(exc))
+
+
+def check_tensor_creation(ctx):
+    torch = ctx.need_torch()
+    data = [[1, 2], [3, 4]]
+    x = torch.tensor(data)
+    expect(x.tolist() == data, "torch.tensor(data) returned %r" % x.tolist())
+    expect(tuple(x.shape) == (2, 2) and x.dtype == torch.int64 and x.device.type == "cpu",
+           "attributes: shape %s dtype %s device %s" % (tuple(x.shape), x.dtype, x.device))
+    notes = []
+    if ctx.numpy is not None:
+        np = ctx.numpy
+        a = np.array(data, dtype=np.float32)
+        t = torch.from_numpy(a)
+        expect(t.dtype == torch.float32 and t.tolist() == a.tolist(), "torch.from_numpy changed the values or dtype")
+        a[0, 0] = 100.0
+        expect(t[0, 0].item() == 100.0, "torch.from_numpy does not share memory with the array")
+        copied = torch.tensor(a)
+        a[0, 1] = -7.0
+        expect(copied[0, 1].item() == 2.0, "torch.tensor(ndarray) should copy but shares memory")
+        expect(t.numpy()[0, 1] == -7.0, "tensor.numpy() does not share memory")
+        notes.append("from_numpy shares memory")
+    elif "cannot use" in (ctx.numpy_note or ""):
+        raise Fail("numpy interop is broken: " + ctx.numpy_note,
+                   "install a numpy this torch was built for (for old torch: pip install 'numpy<2'), or "
+                   "upgrade torch (`envcheck install`)")
+    else:
+        notes.append("numpy not installed, from_numpy not tested")
+    ones = torch.ones_like(x)
+    expect(ones.shape == x.shape and ones.dtype == x.dtype and int(ones.sum()) == 4, "ones_like is wrong")
+    r = torch.rand_like(x, dtype=torch.float32)
+    expect(r.shape == x.shape and r.dtype == torch.float32 and bool(((r >= 0) & (r < 1)).all()),
+           "rand_like is out of [0, 1) or has the wrong shape/dtype")
+    for fn, fill in ((torch.rand, None), (torch.zeros, 0.0), (torch.ones, 1.0)):
+        t = fn(2, 3)
+        expect(tuple(t.shape) == (2, 3) and t.dtype == torch.float32,
+               "%s(2, 3) has shape %s dtype %s" % (fn.__name__, tuple(t.shape), t.dtype))
+        if fill is not None:
+            expect(bool((t == fill).all()), "%s(2, 3) is not all %s" % (fn.__name__, fill))
+    expect(torch.zeros(2, dtype=torch.float64).dtype == torch.float64, "dtype= is ignored")
+    eye = torch.eye(3)
+    expect(float(eye.diagonal().sum()) == 3.0 and float(eye.sum()) == 3.0, "eye(3) is not the identity")
+    expect(torch.arange(0, 10, 2).tolist() == [0, 2, 4, 6, 8], "arange(0, 10, 2) is wrong")
+    lin = torch.linspace(0, 1, 5).tolist()
+    expect(all(abs(a - b) < 1e-6 for a, b in zip(lin, [0, 0.25, 0.5, 0.75, 1.0])), "linspace(0, 1, 5) = %r" % lin)
+    g = torch.Generator().manual_seed(0)
+    n = torch.normal(0.0, 1.0, size=(4096,), generator=g)
+    mean, std = float(n.mean()), float(n.std())
+    expect(abs(mean) < 0.1 and 0.9 < std < 1.1, "normal(0, 1) has mean %.3f std %.3f" % (mean, std))
+    perm = torch.randperm(10, generator=g)
+    expect(sorted(perm.tolist()) == list(range(10)), "randperm(10) is not a permutation")
+    notes.append("tensor, *_like, rand/zeros/ones, eye, arange, linspace, normal, randperm")
+    return "; ".join(notes)
+
+
+def check_tensor_operations(ctx):
+    torch = ctx.need_torch()
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = torch.tensor([[10.0, 20.0], [30.0, 40.0]])
+    expected = [[11.0, 22.0], [33.0, 44.0]]
+    out = torch.empty(2, 2)
+    torch.add(x, y, out=out)
+    for how, value in (("x + y", x + y), ("torch.add(x, y)", torch.add(x, y)), ("torch.add(out=)", out)):
+        expect(value.tolist() == expected, "%s gave %r" % (how, value.tolist()))
+    z = x.clone()
+    ptr = z.data_ptr()
+    z.add_(y)
+    expect(z.tolist() == expected and z.data_ptr() == ptr, "add_ is not in place")
+    col = z[:, 1]
+    col[0] = -1.0
+    expect(z[0, 1].item() == -1.0, "indexing z[:, 1] does not share memory")
+    v = z.view(4)
+    v[0] = 99.0
+    expect(z[0, 0].item() == 99.0 and v.data_ptr() == z.data_ptr(), "view() does not share memory")
+    w = z.clone().view(4)
+    w[3] = 123.0
+    expect(z[1, 1].item() != 123.0, "clone().view() shares memory with the original")
+    a = torch.arange(6)
+    expect(tuple(a.reshape(2, 3).shape) == (2, 3) and tuple(a.reshape(-1, 2).shape) == (3, 2), "reshape is wrong")
+    expect(a.reshape(2, 3)[1, 0].item() == 3, "reshape is not row-major")
+    t = torch.zeros(1, 3, 1)
+    expect(tuple(t.squeeze().shape) == (3,) and tuple(t.squeeze(0).shape) == (3, 1), "squeeze is wrong")
+    u = torch.zeros(3)
+    expect(tuple(u.unsqueeze(0).shape) == (1, 3) and tuple(u.unsqueeze(1).shape) == (3, 1), "unsqueeze is wrong")
+    return "3 ways to add agree, add_ in place, index/view share memory, clone() does not, reshape, (un)squeeze"
+
+
+def check_broadcasting(ctx):
+    torch = ctx.need_torch()
+    cases = (((5, 1, 4, 1), (3, 1, 1), (5, 3, 4, 1)), ((5, 3, 4, 1), (3, 1, 1), (5, 3, 4, 1)), ((1,), (3, 1, 7), (3, 1, 7)))
+    for a, b, want in cases:
+        got = tuple((torch.ones(*a) + torch.ones(*b)).shape)
+        expect(got == want, "%s + %s broadcast to %s, expected %s" % (a, b, got, want))
+    grid = torch.arange(3).view(3, 1) * 10 + torch.arange(4).view(1, 4)
+    expect(grid.tolist() == [[10 * i + j for j in range(4)] for i in range(3)], "broadcast values are wrong")
+    for a, b in (((5, 2, 4, 1), (3, 1, 1)), ((2, 3), (3, 2))):
+        try:
+            torch.ones(*a) + torch.ones(*b)
+        except RuntimeError:
+            continue
+        raise Fail("%s + %s should raise (incompatible) but did not" % (a, b))
+    try:
+        torch.ones(3, 1).add_(torch.ones(3, 4))
+    except RuntimeError:
+        pass
+    else:
+        raise Fail("an in-place add that would change the shape should raise")
+    return "compatible shapes broadcast to the expected shape and values; incompatible ones raise"
+
+
+def check_autograd(ctx):
+    torch = ctx.need_torch()
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    expect(x.is_leaf and x.grad_fn is None, "a leaf tensor has grad_fn %r" % (x.grad_fn,))
+    y = x * 2
+    name = type(y.grad_fn).__name__
+    expect(name == "MulBackward0", "y = x * 2 has grad_fn %s, expected MulBackward0" % name)
+    (x ** 2).sum().backward()
+    expect(x.grad.tolist() == [2.0, 4.0, 6.0], "d/dx sum(x^2) = %r, expected 2x" % x.grad.tolist())
+    x.grad.zero_()
+    try:
+        y.backward()
+    except RuntimeError:
+        pass
+    else:
+        raise Fail("backward() on a non-scalar without a gradient argument should raise")
+    v = torch.tensor([0.1, 1.0, 0.0001])
+    _backward_with_grad(torch, y, v)  # J = 2I, so J^T v = 2v
+    expect(torch.allclose(x.grad, 2 * v), "J^T v = %r, expected %r" % (x.grad.tolist(), (2 * v).tolist()))
+    x.grad.zero_()
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    expect(x.grad.tolist() == [6.0, 6.0, 6.0], "gradients did not accumulate over two backward calls")
+    x.grad.zero_()
+    expect(x.grad.tolist() == [0.0, 0.0, 0.0], "grad.zero_() did not reset")
+    with torch.no_grad():
+        expect(not (x * 2).requires_grad, "no_grad() still tracks")
+    d = x.detach()
+    expect(not d.requires_grad and d.data_ptr() == x.data_ptr(), "detach() still tracks or copies")
+    a = torch.ones(2)
+    expect(a.requires_grad_().requires_grad and not a.requires_grad_(False).requires_grad, "requires_grad_ does not toggle")
+    w = torch.ones(3, requires_grad=True)
+    version = w._version
+    w.data.mul_(5)
+    expect(w.grad_fn is None and w._version == version and w.tolist() == [5.0, 5.0, 5.0],
+           "writing through .data was recorded by autograd")
+    try:
+        w.add_(1)
+    except RuntimeError:
+        pass
+    else:
+        raise Fail("an in-place op on a leaf that requires grad should raise")
+    return ("leaf, MulBackward0, scalar and J^T v backward, accumulation and zero_, no_grad/detach, "
+            "requires_grad_, .data untracked")
+
+
+def _backward_with_grad(torch, y, v):
+    """y.backward(v), minus its Python-side shape validation.
+
+    In torch 2.x, Tensor.backward(gradient) validates the gradient's shape with helpers that lazily
+    import torch.fx.experimental.symbolic_shapes (~0.5 s, a third of `import torch`) the first time.
+    The vector-Jacobian product itself is the C++ engine call below, which is what this check proves;
+    older torch without that entry point takes the public path.
+    """
+    engine = getattr(getattr(torch.autograd, "graph", None), "_engine_run_backward", None)
+    if engine is None or tuple(v.shape) != tuple(y.shape):
+        return y.backward(v)
+    return engine((y,), (v,), False, False, (), allow_unreachable=True, accumulate_grad=True)
+
+
+def _cuda_word(torch):
+    return "ROCm/HIP" if getattr(torch.version, "hip", None) else "CUDA"
+
+
+def _cuda_unavailable(ctx, caught):
+    torch = ctx.torch
+    driver_gpus, expected = ctx.driver_counts()
+    py = sys.executable
+    cvd = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if not torch.version.cuda and not getattr(torch.version, "hip", None):
+        gpus = " although the driver reports %d GPU(s)" % driver_gpus if (driver_gpus or 0) > 0 else ""
+        return ("torch %s is a CPU-only build%s" % (torch.__version__, gpus),
+                "for GPU work install a CUDA build: " + INSTALL_FIX.format(py=py))
+    if cvd is not None and cvd.strip() in ("", "-1", "none", "NoDevFiles"):
+        return ("CUDA_VISIBLE_DEVICES=%r hides every GPU" % cvd, "unset CUDA_VISIBLE_DEVICES or list a GPU index")
+    if cvd is not None and expected == 0 and (driver_gpus or 0) > 0:
+        return ("CUDA_VISIBLE_DEVICES=%r leaves none of the driver's %d GPU(s) visible" % (cvd, driver_gpus),
+                "use indices 0..%d or UUIDs as `nvidia-smi -L` lists them" % (driver_gpus - 1))
+    detail = ""
+    if caught:
+        detail = ": " + str(caught[-1].message).strip().splitlines()[0]
+    if not driver_gpus:
+        return ("no NVIDIA GPU or driver detected (torch %s, %s build)%s" % (torch.__version__, _build(torch), detail),
+                "install the NVIDIA driver (check with `nvidia-smi`), or run `envcheck doctor`")
+    return ("torch.cuda.is_available() is False although the driver reports %d GPU(s)%s" % (driver_gpus, detail),
+            "run `envcheck doctor`: the driver may be too old for %s %s" % (_cuda_word(torch), torch.version.cuda))
+
+
+def check_cuda_available(ctx):
+    torch = ctx.need_torch()
+    opts = ctx.opts
+    if opts.device in ("cpu", "mps") and not opts.require_cuda:
+        raise Skip("--device %s" % opts.device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        available = torch.cuda.is_available()
+    if not available:
+        message, fix = _cuda_unavailable(ctx, caught)
+        if opts.require_cuda or opts.device == "cuda":
+            raise Fail(message, fix)
+        raise Skip(message)
+    count = torch.cuda.device_count()
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    return "%s %s runtime, %d device(s), cuDNN %s" % (
+        _cuda_word(torch), torch.version.hip or torch.version.cuda, count, cudnn if cudnn else "not available")
+
+
+def _cuda_ready(ctx):
+    torch = ctx.need_torch()
+    if ctx.opts.device in ("cpu", "mps") and not ctx.opts.require_cuda:
+        raise Skip("--device %s" % ctx.opts.device)
+    if not torch.cuda.is_available():
+        raise Skip("CUDA is not available (see cuda-available)")
+    return torch
+
+
+def check_cuda_device_count(ctx):
+    torch = _cuda_ready(ctx)
+    count = torch.cuda.device_count()
+    cvd = os.environ.get("CUDA_VISIBLE_DEVICES")
+    shown = "unset" if cvd is None else repr(cvd)
+    driver_gpus, expected = ctx.driver_counts()
+    if expected is None or expected < 0:
+        return "torch sees %d device(s) (CUDA_VISIBLE_DEVICES %s; the driver's count is unknown)" % (count, shown)
+    expect(count == expected,
+           "torch sees %d device(s) but the driver reports %s GPU(s), %d visible with CUDA_VISIBLE_DEVICES %s"
+           % (count, driver_gpus, expected, shown),
+           "check CUDA_VISIBLE_DEVICES (indices/UUIDs from `nvidia-smi -L`); `envcheck doctor` explains it")
+    return "torch sees %d device(s), as the driver reports (CUDA_VISIBLE_DEVICES %s)" % (count, shown)
+
+
+def check_cuda_arch(ctx, index):
+    torch = _cuda_ready(ctx)
+    props = torch.cuda.get_device_properties(index)
+    capability = (props.major, props.minor)
+    arch_list = torch.cuda.get_arch_list()
+    name = "%s, compute capability %d.%d" % (props.name, props.major, props.minor)
+    if getattr(torch.version, "hip", None):
+        gcn = getattr(props, "gcnArchName", "") or ""
+        base = gcn.split(":")[0]
+        expect(not arch_list or base in arch_list,
+               "%s (%s): this ROCm build has kernels for %s only" % (name, gcn, ", ".join(arch_list)),
+               "install a ROCm build of torch that supports %s (`envcheck install`)" % base)
+        return "%s (%s) covered by the build" % (name, gcn)
+    covered, how = arch_coverage(capability, arch_list)
+    expect(covered,
+           "%s is not covered by this build (%s): %s. Kernels will fail with \"no kernel image is available "
+           "for execution on the device\"" % (name, " ".join(arch_list), how),
+           "install a torch build whose CUDA version supports sm_%d%d: %s"
+           % (props.major, props.minor, INSTALL_FIX.format(py=sys.executable)))
+    return "%s, %.1f GiB: %s" % (name, props.total_memory / 2.0 ** 30, how)
+
+
+def check_cuda_compute(ctx, index):
+    torch = _cuda_ready(ctx)
+    dev = torch.device("cuda", index)
+    try:
+        a = torch.ones(256, device=dev)
+        expect(a.device == dev, "allocation landed on %s" % a.device)
+        b = a * 2 + 1
+        expect(float(b.sum().item()) == 768.0, "elementwise kernel: sum(ones * 2 + 1) = %s" % b.sum().item())
+        g = torch.Generator().manual_seed(0)
+        m1 = torch.randn(64, 64, generator=g)
+        m2 = torch.randn(64, 64, generator=g)
+        on_dev = (m1.to(dev) @ m2.to(dev)).cpu()
+        expect(torch.allclose(on_dev, m1 @ m2, rtol=1e-2, atol=1e-2),
+               "matmul differs from the CPU result (max abs diff %.3g)" % float((on_dev - m1 @ m2).abs().max()))
+        r = torch.arange(1000, dtype=torch.float32, device=dev)
+        expect(float(r.sum().item()) == 499500.0 and float(r.max().item()) == 999.0, "reduction is wrong")
+        w = torch.randn(8, device=dev, requires_grad=True)
+        (w ** 2).sum().backward()
+        expect(w.grad is not None and w.grad.device == dev and torch.allclose(w.grad, 2 * w.detach()),
+               "backward on the device gave the wrong gradient")
+        host = torch.arange(10.0)
+        back = host.cuda(index)
+        expect(back.is_cuda and back.cpu().equal(host), ".cuda() / .cpu() round trip changed the data")
+        expect(host.to(dev).to("cpu").equal(host), ".to(device) round trip changed the data")
+        torch.cuda.synchronize(index)
+    except RuntimeError as exc:
+        raise Fail("%s on cuda:%d: %s" % (exc.__class__.__name__, index, str(exc).strip().splitlines()[0]),
+                   _fix_for_runtime_error(str(exc), ctx))
+    return "allocation, elementwise, matmul == CPU, reduction, backward, round trip, synchronize"
+
+
+def check_cudnn_conv(ctx, index):
+    torch = _cuda_ready(ctx)
+    if not torch.backends.cudnn.is_available():
+        raise Skip("cuDNN is not available in this torch build")
+    if not torch.backends.cudnn.enabled:
+        raise Skip("cuDNN is disabled (torch.backends.cudnn.enabled = False)")
+    import torch.nn.functional as F
+    dev = torch.device("cuda", index)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 16, 16, generator=g)
+    k = torch.randn(4, 3, 3, 3, generator=g)
+    try:
+        xd = x.to(dev).requires_grad_()
+        kd = k.to(dev).requires_grad_()
+        out = F.conv2d(xd, kd, padding=1)
+        out.sum().backward()
+        torch.cuda.synchronize(index)
+    except RuntimeError as exc:
+        raise Fail("cuDNN convolution failed on cuda:%d: %s" % (index, str(exc).strip().splitlines()[0]),
+                   _fix_for_runtime_error(str(exc), ctx) or "reinstall torch with the command from `envcheck install`")
+    expect(tuple(out.shape) == (2, 4, 16, 16), "conv2d output shape %s" % (tuple(out.shape),))
+    expect(torch.allclose(out.detach().cpu(), F.conv2d(x, k, padding=1), rtol=1e-2, atol=1e-2),
+           "cuDNN conv2d differs from the CPU result")
+    expect(xd.grad is not None and kd.grad is not None and tuple(kd.grad.shape) == (4, 3, 3, 3),
+           "conv2d backward produced no gradients")
+    return "cuDNN %s conv2d forward + backward match the CPU" % torch.backends.cudnn.version()
+
+
+def check_mps(ctx):
+    torch = ctx.need_torch()
+    opts = ctx.opts
+    if opts.device in ("cpu", "cuda"):
+        raise Skip("--device %s" % opts.device)
+    mps = getattr(torch.backends, "mps", None)
+    if mps is None or not mps.is_available():
+        if sys.platform != "darwin":
+            reason = "MPS exists only on Apple silicon macOS"
+        elif mps is not None and not mps.is_built():
+            reason = "this torch build has no MPS support"
+        else:
+            reason = "MPS is not available (needs Apple silicon and macOS 12.3+)"
+        if opts.device == "mps":
+            raise Fail(reason, "use --device auto or cpu, or install a macOS arm64 torch (`envcheck install`)")
+        raise Skip(reason)
+    dev = torch.device("mps")
+    g = torch.Generator().manual_seed(0)
+    m1 = torch.randn(32, 32, generator=g)
+    m2 = torch.randn(32, 32, generator=g)
+    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), "matmul on mps differs from CPU")
+    a = torch.ones(100, device=dev) * 2 + 1
+    expect(float(a.sum().item()) == 300.0, "elementwise/reduction on mps is wrong")
+    w = torch.randn(8, device=dev, requires_grad=True)
+    (w ** 2).sum().backward()
+    expect(torch.allclose(w.grad.cpu(), 2 * w.detach().cpu()), "backward on mps is wrong")
+    torch.mps.synchronize()
+    return "allocation, elementwise, matmul == CPU, reduction, backward, round trip on mps"
+
+
+def check_distributed(ctx):
+    torch = ctx.need_torch()
+    opts = ctx.opts
+    if not opts.distributed:
+        raise Skip("not requested (pass --distributed)")
+    import torch.distributed as dist
+    if not dist.is_available():
+        raise Fail("torch.distributed is not available in this build", "install a torch build with distributed support")
+    use_nccl = (opts.device not in ("cpu", "mps") and torch.cuda.is_available()
+                and torch.cuda.device_count() >= 2 and dist.is_nccl_available())
+    backend = "nccl" if use_nccl else "gloo"
+    if backend == "gloo" and not dist.is_gloo_available():
+        raise Fail("the gloo backend is not available in this build", "install an official torch build (`envcheck install`)")
+    budget = max(1.0, min(opts.timeout * 0.8, opts.timeout - 2.0))
+    tmp = tempfile.mkdtemp(prefix="envcheck-dist-")
+    store = os.path.join(tmp, "store")
+    env = dict(os.environ)
+    if sys.platform.startswith("linux") and "GLOO_SOCKET_IFNAME" not in env:
+        env["GLOO_SOCKET_IFNAME"] = "lo"  # loopback: containers often have a hostname that does not resolve
+    procs = []
+    try:
+        for rank in range(2):
+            argv = [sys.executable, os.path.abspath(__file__), "--dist-worker", "--rank", str(rank),
+                    "--world-size", "2", "--backend", backend, "--init", "file://" + store,
+                    "--timeout", str(budget)]
+            procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp))
+        deadline = time.time() + budget
+        outputs = []
+        for rank, proc in enumerate(procs):
+            try:
+                out, err = proc.communicate(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                raise Fail("all_reduce over %s did not finish within %.0f s (rank %d hung)" % (backend, budget, rank),
+                           "check that localhost networking works (GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME) "
+                           "and rerun with NCCL_DEBUG=INFO")
+            outputs.append((proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")))
+        for rank, (code, out, err) in enumerate(outputs):
+            tail = (err.strip().splitlines() or [""])[-1]
+            expect(code == 0, "rank %d exited with status %s: %s" % (rank, code, tail),
+                   "rerun with NCCL_DEBUG=INFO / TORCH_DISTRIBUTED_DEBUG=DETAIL for details")
+            result = out.strip().splitlines()[-1] if out.strip() else ""
+            expect(result == "3.0", "rank %d: all_reduce(sum) of 1 and 2 gave %r, expected 3.0" % (rank, result))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for name in os.listdir(tmp):
+            try:
+                os.unlink(os.path.join(tmp, name))
+            except OSError:
+                pass
+        try:
+            os.rmdir(tmp)
+        except OSError:
+            pass
+    where = "cuda:0 and cuda:1" if backend == "nccl" else "CPU"
+    return "2 processes all_reduce(sum) = 3.0 through %s on %s" % (backend, where)
+
+
+def dist_worker(opts):
+    """One rank of the distributed check: all_reduce(rank + 1) and print the sum."""
+    import datetime
+    import torch
+    import torch.distributed as dist
+    dist.init_process_group(opts.backend, init_method=opts.init, rank=opts.rank, world_size=opts.world_size,
+                            timeout=datetime.timedelta(seconds=max(1.0, opts.timeout)))
+    try:
+        t = torch.tensor([opts.rank + 1.0])
+        if opts.backend == "nccl":
+            torch.cuda.set_device(opts.rank)
+            t = t.cuda(opts.rank)
+        dist.all_reduce(t)
+        sys.stdout.write("%s\n" % float(t.item()))
+        sys.stdout.flush()
+    finally:
+        dist.destroy_process_group()
+    return 0
+
+
+# --------------------------------------------------------------------------- plan and driver
+
+
+STATIC = (
+    ("torch-import", "torch imports", check_import),
+    ("tensor-creation", "tensor creation", check_tensor_creation),
+    ("tensor-operations", "tensor operations", check_tensor_operations),
+    ("broadcasting", "broadcasting", check_broadcasting),
+    ("autograd", "autograd", check_autograd),
+    ("cuda-available", "CUDA available", check_cuda_available),
+    ("cuda-device-count", "CUDA device count matches the driver", check_cuda_device_count),
+)
+TAIL = (
+    ("mps", "Apple MPS", check_mps),
+    ("distributed-all-reduce", "distributed all_reduce (2 processes)", check_distributed),
+)
+
+
+def build_plan(ctx):
+    """(id, name, fn) for every check; per-device CUDA checks once torch says how many devices exist."""
+    plan = []
+    for check_id, name, fn in STATIC:
+        plan.append((check_id, name, fn))
+    torch = ctx.torch
+    count = 0
+    if torch is not None and (torch.version.cuda or getattr(torch.version, "hip", None)) and ctx.opts.device not in ("cpu", "mps"):
+        try:
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        except Exception:
+            count = 0
+    for i in range(count):
+        plan.append(("cuda-arch:%d" % i, "cuda:%d kernels built for this GPU" % i, _bind(check_cuda_arch, i)))
+        plan.append(("cuda-compute:%d" % i, "cuda:%d compute" % i, _bind(check_cuda_compute, i)))
+        plan.append(("cudnn-conv:%d" % i, "cuda:%d cuDNN convolution" % i, _bind(check_cudnn_conv, i)))
+    plan.extend(TAIL)
+    return plan
+
+
+def _bind(fn, index):
+    def bound(ctx):
+        return fn(ctx, index)
+    return bound
+
+
+def _choose_device(ctx):
+    torch = ctx.torch
+    wanted = ctx.opts.device
+    if torch is None or wanted != "auto":
+        return wanted
+    try:
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+    except Exception:
+        pass
+    return "cpu"
+
+
+def run_check(ctx, check_id, name, fn, faults):
+    emit({"event": "start", "id": check_id, "name": name})
+    faulthandler.dump_traceback_later(ctx.opts.timeout, exit=True)
+    start = time.perf_counter()
+    status, message, fix = "ok", "", None
+    try:
+        if check_id in faults:
+            _inject_fault(faults[check_id])
+        message = fn(ctx) or ""
+    except Skip as exc:
+        status, message = "skip", str(exc)
+    except Fail as exc:
+        status, message, fix = "fail", exc.message, exc.fix
+    except Exception as exc:
+        frame = traceback.extract_tb(sys.exc_info()[2])[-1]
+        status = "fail"
+        message = "%s (at %s:%d)" % (_short(exc), os.path.basename(frame[0]), frame[1])
+        fix = _fix_for_runtime_error(str(exc), ctx)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    emit({"event": "end", "id": check_id, "status": status, "duration_s": round(time.perf_counter() - start, 4),
+          "message": message, "fix": fix})
+
+
+def _ids(text):
+    return set(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="verify_suite.py", description="envcheck verify suite (JSON events on stdout)")
+    p.add_argument("--skip", default="", help="comma-separated check ids not to run")
+    p.add_argument("--only", default="", help="comma-separated check ids to run (default: all)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--require-cuda", action="store_true")
+    p.add_argument("--distributed", action="store_true")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per check")
+    p.add_argument("--driver-gpus", type=int, default=None, help="GPUs the NVIDIA driver reports")
+    p.add_argument("--expected-cuda-devices", type=int, default=None,
+                   help="GPUs CUDA should see after CUDA_VISIBLE_DEVICES")
+    p.add_argument("--driver-info", default=None, help="JSON file with driver_gpus and expected_cuda_devices "
+                   "(written by the host, possibly after this process starts)")
+    p.add_argument("--dist-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--rank", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--world-size", type=int, default=2, help=argparse.SUPPRESS)
+    p.add_argument("--backend", default="gloo", help=argparse.SUPPRESS)
+    p.add_argument("--init", default="", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    if opts.dist_worker:
+        return dist_worker(opts)
+    _open_event_stream()
+    faulthandler.enable()  # a segfault/abort dumps the Python stack to stderr for the host to quote
+    emit({"event": "hello", "suite_version": SUITE_VERSION, "pid": os.getpid(),
+          "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable, "platform": sys.platform})
+    ctx = Ctx(opts)
+    skip = _ids(opts.skip)
+    only = _ids(opts.only)
+    faults = parse_fault_spec(os.environ.get(FAULT_ENV))
+
+    def wanted(check_id):
+        return check_id not in skip and (not only or check_id in only)
+
+    emit({"event": "plan", "checks": [{"id": c, "name": n} for c, n, _ in build_plan(ctx) if wanted(c)]})
+    import_id, import_name, import_fn = STATIC[0]
+    if wanted(import_id):
+        run_check(ctx, import_id, import_name, import_fn, faults)
+    else:  # a fresh child resuming after a crash: torch was already verified, import it quietly
+        faulthandler.dump_traceback_later(opts.timeout, exit=True)
+        try:
+            import torch
+            ctx.torch = torch
+            _load_numpy(ctx)
+        except Exception:
+            pass
+        faulthandler.cancel_dump_traceback_later()
+    ctx.device = _choose_device(ctx)
+    plan = [c for c in build_plan(ctx) if wanted(c[0]) and c[0] != import_id]
+    emit({"event": "plan", "checks": [{"id": c, "name": n} for c, n, _ in plan]})
+    torch = ctx.torch
+    emit({"event": "target", "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
+          "torch": getattr(torch, "__version__", None) if torch else None,
+          "build": _build(torch) if torch else None, "device": ctx.device, "numpy": ctx.numpy_note})
+    for check_id, name, fn in plan:
+        run_check(ctx, check_id, name, fn, faults)
+    emit({"event": "done"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

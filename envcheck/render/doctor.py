@@ -1,0 +1,242 @@
+"""The human report of `envcheck doctor`: a verdict, sections of values with their sources, the three
+CUDA numbers side by side, and the findings with their fixes last."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from envcheck.results import Result
+
+ICON = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
+
+
+def _size(n: Any) -> str | None:
+    if not isinstance(n, (int, float)):
+        return None
+    for unit, div in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20)):
+        if n >= div:
+            return f"{n / div:.1f} {unit}"
+    return f"{int(n)} B"
+
+
+def _value(fact: dict | None, fmt=None) -> Text:
+    """A Sourced dict -> the value, or 'not detected (reason)'."""
+    fact = fact or {}
+    value = fact.get("value")
+    if value is None or value == "":
+        reason = fact.get("reason")
+        return Text(f"not detected ({reason})" if reason else "not detected", style="yellow")
+    return Text(str(fmt(value) if fmt else value))
+
+
+def _src(fact: dict | None) -> Text:
+    src = (fact or {}).get("source")
+    return Text(str(src) if src else "", style="dim")
+
+
+def _table(title: str) -> Table:
+    t = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
+              padding=(0, 2, 0, 0), expand=False)
+    t.add_column("item", style="bold", no_wrap=True)
+    t.add_column("value", overflow="fold")
+    t.add_column("source", style="dim", overflow="fold")
+    return t
+
+
+def _row(t: Table, label: str, fact: dict | None, fmt=None) -> None:
+    t.add_row(label, _value(fact, fmt), _src(fact))
+
+
+def _out(console: Console, renderable) -> None:
+    console.print(renderable)
+    console.print()
+
+
+def render_doctor(result: Result, console: Console | None = None) -> None:
+    console = console or Console(highlight=False, soft_wrap=False)
+    d = result.data
+    findings = d.get("findings", [])
+    errors = [f for f in findings if f["severity"] == "error"]
+    style = "bold red" if errors else ("bold yellow" if any(f["severity"] == "warning" for f in findings) else "bold green")
+    mark = "✗" if errors else "✓"
+    console.print(Panel(Text(f"{mark} {d.get('verdict', '')}", style=style), title="envcheck doctor",
+                        title_align="left", expand=False))
+
+    # System
+    s = d.get("system", {})
+    t = _table("System")
+    _row(t, "OS", s.get("os"))
+    _row(t, "Kernel", s.get("kernel"))
+    _row(t, "Architecture", s.get("arch"))
+    _row(t, "Host", s.get("hostname"))
+    _row(t, "CPU", s.get("cpu_model"))
+    cores = s.get("cpu_cores_logical", {}).get("value")
+    phys = s.get("cpu_cores_physical", {}).get("value")
+    t.add_row("Cores", Text(f"{cores} logical" + (f", {phys} physical" if phys else "")), _src(s.get("cpu_cores_logical")))
+    _row(t, "RAM", s.get("ram_total_bytes"), _size)
+    _row(t, "Free disk", s.get("disk_free_bytes"), lambda v: f"{_size(v)} in {s.get('disk_path')}")
+    _row(t, "/dev/shm", s.get("dev_shm_bytes"), _size)
+    wsl = s.get("wsl", {})
+    t.add_row("WSL", Text(wsl.get("value") or "no"), _src(wsl))
+    cont = s.get("container", {})
+    t.add_row("Container", Text(cont.get("value") or "none detected"),
+              Text("; ".join(s.get("container_hints") or []), style="dim"))
+    _out(console, t)
+
+    # Python
+    p = d.get("python", {})
+    t = _table("Python (inspected interpreter)")
+    tgt = d.get("target", {})
+    t.add_row("Interpreter", Text(str(p.get("executable", {}).get("value"))), Text(tgt.get("why", ""), style="dim"))
+    _row(t, "Version", p.get("version"))
+    _row(t, "Environment", p.get("kind"))
+    _row(t, "Prefix", p.get("prefix"))
+    _out(console, t)
+
+    # NVIDIA
+    drv = d.get("driver", {})
+    t = _table("NVIDIA")
+    reason = "; ".join(drv.get("reasons") or []) or None
+    _row(t, "Driver", {"value": drv.get("version"), "source": drv.get("source"), "reason": reason})
+    _row(t, "Newest CUDA (driver)", {"value": drv.get("cuda"), "source": drv.get("cuda_source"), "reason": reason})
+    if drv.get("overrides"):
+        t.add_row("Overrides", Text(", ".join(drv["overrides"]), style="magenta"), Text("env", style="dim"))
+    if drv.get("mismatch"):
+        t.add_row("Mismatch", Text("driver/library version mismatch", style="bold red"), Text(""))
+    gpus = d.get("gpus", [])
+    for g in gpus:
+        mem = f"{g['memory_total_mib'] / 1024:.0f} GiB" if g.get("memory_total_mib") else "memory ?"
+        desc = " · ".join(x for x in (g.get("name") or "unknown GPU", mem,
+                                      f"compute {g['compute_capability']}" if g.get("compute_capability") else None,
+                                      g.get("pci_bus_id"), g.get("uuid")) if x)
+        t.add_row(f"GPU {g['index']}", Text(desc), Text(g.get("source") or "", style="dim"))
+    if not gpus:
+        pci = d.get("nvidia", {}).get("pci_devices") or []
+        t.add_row("GPUs", Text("none detected" + (f" by the driver; PCI shows NVIDIA device(s) {', '.join(pci)}" if pci else ""),
+                               style="yellow"), Text("sysfs" if pci else "", style="dim"))
+    _out(console, t)
+
+    # CUDA numbers side by side
+    cv = d.get("cuda_versions", {})
+    t = Table(title="CUDA: three different numbers", title_justify="left", title_style="bold", box=None,
+              padding=(0, 3, 0, 0))
+    t.add_column("Driver supports up to", no_wrap=False)
+    t.add_column("torch was built with")
+    t.add_column("Toolkit (nvcc)")
+    t.add_row(_value(cv.get("driver_max")), _value(cv.get("torch_build")), _value(cv.get("toolkit")))
+    t.add_row(_src(cv.get("driver_max")), _src(cv.get("torch_build")), _src(cv.get("toolkit")))
+    console.print(t)
+    _out(console, Text(cv.get("explanation", ""), style="dim"))
+
+    # PyTorch
+    tr = d.get("torch", {})
+    t = _table("PyTorch")
+    if tr.get("installed"):
+        t.add_row("torch", Text(f"{tr.get('version')}  ({tr.get('build')} build)"), Text(tr.get("source") or "", style="dim"))
+        t.add_row("Location", Text(str(tr.get("location"))), Text(""))
+    else:
+        t.add_row("torch", Text(f"not installed ({tr.get('reason')})", style="yellow"), Text(""))
+    for name, ver in (tr.get("packages") or {}).items():
+        if ver:
+            t.add_row(name, Text(ver), Text("dist-info", style="dim"))
+    wheels = tr.get("nvidia_wheels") or {}
+    if wheels:
+        t.add_row("nvidia-* wheels", Text(", ".join(f"{k} {v}" for k, v in wheels.items())), Text("dist-info", style="dim"))
+    deep = tr.get("deep")
+    if deep:
+        if deep.get("ok"):
+            t.add_row("cuda.is_available()", Text(str(deep.get("is_available")),
+                                                  style="green" if deep.get("is_available") else "yellow"), Text("import torch", style="dim"))
+            t.add_row("Device count", Text(str(deep.get("device_count"))), Text("import torch", style="dim"))
+            t.add_row("Arch list", Text(", ".join(deep.get("arch_list") or []) or "none (CPU build)"), Text("import torch", style="dim"))
+            t.add_row("cuDNN", Text(str(deep.get("cudnn") or "none")), Text("import torch", style="dim"))
+            for dev in deep.get("devices") or []:
+                t.add_row(f"cuda:{dev.get('index')}", Text(f"{dev.get('name')} (capability {dev.get('capability')})"), Text(""))
+            for w in deep.get("warnings") or []:
+                t.add_row("torch warning", Text(w, style="yellow"), Text(""))
+        else:
+            t.add_row("--deep", Text(f"failed ({deep.get('reason')})", style="yellow"), Text(""))
+    _out(console, t)
+
+    # Toolkit
+    tk = d.get("toolkit", {})
+    t = _table("CUDA toolkit (only for building extensions)")
+    _row(t, "nvcc", tk.get("nvcc"))
+    _row(t, "Version", tk.get("version"))
+    _row(t, "CUDA_HOME", tk.get("cuda_home"))
+    _out(console, t)
+
+    # Managers
+    m = d.get("managers", {})
+    t = _table("Package managers")
+    for name, info in (m.get("tools") or {}).items():
+        if info.get("path"):
+            t.add_row(name, Text(f"{info.get('version') or '?'}  {info['path']}"), Text(info.get("source") or "", style="dim"))
+        else:
+            t.add_row(name, Text(info.get("reason") or "not found", style="dim"), Text(""))
+    conda = m.get("conda", {})
+    if conda.get("channels"):
+        t.add_row("conda channels", Text(", ".join(conda["channels"])), Text(", ".join(conda.get("condarc_files") or []), style="dim"))
+    for sset in conda.get("settings") or []:
+        t.add_row(f"conda {sset['key']}", Text(str(sset["value"])), Text(sset["source"], style="dim"))
+    for sset in (m.get("pip", {}).get("settings") or []):
+        t.add_row(f"pip {sset['key']}", Text(str(sset["value"])), Text(sset["source"], style="dim"))
+    for sset in (m.get("uv", {}).get("settings") or []):
+        t.add_row(sset["key"], Text(str(sset["value"])), Text("env", style="dim"))
+    _out(console, t)
+
+    # Jupyter
+    j = d.get("jupyter", {})
+    t = _table("Jupyter kernels")
+    for k in j.get("kernels") or []:
+        interp = k.get("interpreter")
+        state = ("" if not interp else " (exists)" if k.get("interpreter_exists") else " (MISSING)")
+        extra = f"; shadowed by {k['shadowed_by']}" if k.get("shadowed_by") else ""
+        t.add_row(k.get("name", "?"), Text(f"{k.get('display_name') or ''} -> {interp or ' '.join(k.get('argv') or [])}{state}{extra}",
+                                           style="red" if k.get("stale") else ""), Text(k.get("resource_dir", ""), style="dim"))
+    if not j.get("kernels"):
+        t.add_row("kernels", Text(f"none found{' (' + j['reason'] + ')' if j.get('reason') else ''}", style="dim"), Text(""))
+    _out(console, t)
+
+    # CUDA_VISIBLE_DEVICES
+    ce = d.get("cuda_env", {})
+    t = _table("CUDA device selection")
+    vis = ce.get("CUDA_VISIBLE_DEVICES", {})
+    res = vis.get("resolution", {})
+    if res.get("is_set"):
+        what = f"visible: {res.get('visible')}" + (f"; stops at {res.get('stopped_at')!r}: {res.get('stop_reason')}" if res.get("stop_reason") else "")
+        t.add_row("CUDA_VISIBLE_DEVICES", Text(f"{vis.get('value')!r} -> {what}"), Text("env", style="dim"))
+    else:
+        t.add_row("CUDA_VISIBLE_DEVICES", Text("not set (all GPUs visible)", style="dim"), Text(""))
+    order = ce.get("CUDA_DEVICE_ORDER", {})
+    t.add_row("CUDA_DEVICE_ORDER", Text(f"{order.get('value') or 'not set'} -> {order.get('effective')}"), Text("env" if order.get("value") else "default", style="dim"))
+    for nm in ce.get("near_misses") or []:
+        t.add_row(nm["name"], Text(f"{nm['value']!r} (ignored by CUDA: did you mean {nm['meant']}?)", style="yellow"), Text("env", style="dim"))
+    _out(console, t)
+
+    for note in d.get("notes") or []:
+        console.print(Text(f"note: {note}", style="dim"))
+
+    # Findings and fixes, last
+    if findings:
+        t = Table(title="Findings (fixes last)", title_justify="left", title_style="bold", show_header=False,
+                  box=None, padding=(0, 1, 1, 0))
+        t.add_column("icon", no_wrap=True)
+        t.add_column("finding", overflow="fold")
+        for f in findings:
+            icon, st = ICON.get(f["severity"], ("-", ""))
+            body = [Text.assemble((f["code"], st), (f"  ({f['severity']})", "dim")), Text(f["message"])]
+            if f.get("fix"):
+                body.append(Text.assemble(("fix: ", "bold green"), (f["fix"], "")))
+            t.add_row(Text(icon, style=st), Group(*body))
+        console.print(t)
+    else:
+        console.print(Text("No problems found.", style="green"))
+    s = d.get("summary", {})
+    console.print(Text(f"{s.get('errors', 0)} error(s), {s.get('warnings', 0)} warning(s), {s.get('infos', 0)} note(s)"
+                       f"  ·  {d.get('verdict', '')}", style=style))
+

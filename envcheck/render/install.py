@@ -1,0 +1,110 @@
+"""Human output of `envcheck install`: a panel with the choice and why, then the commands.
+
+The commands are printed OUTSIDE the panel, one per line, never wrapped: a panel's border and
+wrapping would break a copy-paste.
+"""
+from __future__ import annotations
+
+from envcheck.results import Result
+
+ROUTES = {
+    "pip": ("venv + pip", [("create", "venv"), ("pip", None), ("kernel", "venv"), ("verify", "venv")]),
+    "uv": ("uv", [("create", "uv"), ("uv", None), ("kernel", "venv"), ("verify", "venv")]),
+    "conda": ("conda", [("create", "conda"), ("conda", None), ("kernel", "conda"), ("verify", "conda")]),
+}
+
+
+def _route_lines(commands: dict, manager: str) -> list[str]:
+    lines = []
+    for key, sub in ROUTES[manager][1]:
+        value = commands.get(key)
+        if sub is not None:
+            value = (value or {}).get(sub)
+        if manager == "conda" and key == "conda" and value is None:
+            value = commands.get("conda_pip")
+        if value:
+            lines.append(value)
+    return lines
+
+
+def render_install(result: Result, console=None) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    console = console or Console()
+    data = result.data
+    rec = data["recommendation"]
+    commands = rec["commands"]
+
+    body = Text()
+    body.append("torch ", style="bold")
+    body.append(rec["torch"], style="bold green")
+    body.append("   torchvision ")
+    body.append(rec["torchvision"], style="green")
+    body.append("   torchaudio ")
+    body.append(rec["torchaudio"] or "none (no release pairs with it)", style="green" if rec["torchaudio"] else "yellow")
+    body.append("   variant ")
+    variant = rec["variant"] + (f" (CUDA {rec['cuda']})" if rec.get("cuda") else "")
+    body.append(variant, style="bold cyan")
+    body.append(f"\nfor Python {rec['python']} on {rec['os']}\n")
+    body.append("\nWhy\n", style="bold")
+    for reason in rec["reasons"]:
+        body.append(f"  • {reason}\n")
+    notes = list(rec.get("notes") or []) + [f["message"] for f in data.get("stale") or []]
+    if notes:
+        body.append("\nNote\n", style="bold yellow")
+        for note in notes:
+            body.append(f"  • {note}\n")
+    inputs = data.get("inputs") or {}
+    facts = []
+    for key in ("python", "os", "driver", "cuda", "gpu_cc"):
+        item = inputs.get(key)
+        if not item:
+            continue
+        value = item["value"]
+        if isinstance(value, list):
+            value = ", ".join(value) if value else None
+        shown = value if value not in (None, "") else f"- ({item.get('reason') or 'unknown'})"
+        facts.append(f"{key} {shown} [{item['source']}]" if value not in (None, "") else f"{key} {shown}")
+    if facts:
+        body.append("\nInputs  ", style="dim")
+        body.append("; ".join(facts), style="dim")
+        body.append("\n")
+    body.append(f"matrix checked {data['matrix']['checked']}", style="dim")
+    console.print(Panel(body, title="envcheck install", expand=False))
+
+    manager = data.get("manager")
+    routes = [manager] if manager else ["pip", "uv", "conda"]
+    for route in routes:
+        console.print(f"\n# {ROUTES[route][0]}", style="bold", highlight=False)
+        for line in _route_lines(commands, route):
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+    if data.get("compatible") is not None:
+        table = Table(title="Every compatible build (--all)", show_lines=False)
+        for col in ("torch", "variant", "torchvision", "torchaudio", "note"):
+            table.add_column(col)
+        for c in data["compatible"]:
+            table.add_row(c["torch"], c["variant"], c["torchvision"], c["torchaudio"] or "-", "; ".join(c["notes"]))
+        console.print()
+        console.print(table)
+
+    if data.get("explain"):
+        table = Table(title="Rejected candidates (--explain)")
+        table.add_column("torch")
+        table.add_column("variant")
+        table.add_column("reason")
+        outside = [r["torch"] for r in data["rejected"] if r["code"] == "torch-spec"]
+        for r in data["rejected"]:
+            if r["code"] != "torch-spec":
+                table.add_row(r["torch"], r["variant"] or "(release)", r["reason"])
+        if outside:  # one row, not dozens: releases the --torch spec excludes
+            span = outside[0] if len(outside) == 1 else f"{outside[-1]} .. {outside[0]}"
+            table.add_row(span, f"({len(outside)} releases)", f"do not match --torch {data.get('torch_spec')}")
+        console.print()
+        console.print(table)
+    elif data.get("rejected"):
+        console.print(f"\n{len(data['rejected'])} candidates rejected; --explain lists each with its reason.",
+                      style="dim", highlight=False)

@@ -1,0 +1,591 @@
+"""The resolver: request + matrix -> the torch build to install, with a reason for every rejection.
+
+PURE: no subprocess, no os.environ, no pynvml, no rich. Every input arrives in ResolveRequest, every
+fact about torch comes from the Matrix, versions are compared with packaging.
+
+Rule (issue 3): the newest torch release that supports the Python on the OS, matches --torch, and has
+a variant the driver can run whose kernels cover every GPU; among that release's passing variants the
+highest CUDA. With no runnable CUDA variant anywhere: the CPU build of the newest eligible release,
+saying which driver would allow the better choice. ROCm is never chosen (there is no AMD detection),
+but ROCm builds appear among the compatible candidates (`--all`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.matrix import OSES, Matrix, Release, Variant, parse_xy
+
+_PLAIN_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+_XY = re.compile(r"^\d+\.\d+$")
+
+OS_LABEL = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
+
+
+# --- request ----------------------------------------------------------------------------------
+
+
+def parse_torch_spec(text: str) -> SpecifierSet:
+    """'1.13' -> ==1.13.*, '2' -> ==2.*, '2.1.2' -> ==2.1.2, '>=2,<2.4' as is (pure; exit 2 if bad)."""
+    raw = text.strip()
+    spec = raw[len("torch"):].strip() if raw.lower().startswith("torch") else raw
+    if _PLAIN_VERSION.match(spec):
+        parts = spec.split(".")
+        spec = f"=={spec}" if len(parts) == 3 else f"=={spec}.*"
+    try:
+        if any(not part.strip() for part in spec.split(",")):
+            raise InvalidSpecifier(spec)  # packaging skips empty parts; a typo should not widen the spec
+        result = SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise EnvcheckError(
+            f"invalid --torch {text!r}: not a version or version specifier",
+            hint="examples: --torch 1.13 (any 1.13.x), --torch ==2.1.2, --torch '>=2,<2.4'",
+            exit_code=ExitCode.USAGE,
+            code="invalid-torch-spec",
+        ) from None
+    if not str(result):
+        raise EnvcheckError(
+            "empty --torch specifier",
+            hint="examples: --torch 1.13, --torch ==2.1.2, --torch '>=2,<2.4'",
+            exit_code=ExitCode.USAGE,
+            code="invalid-torch-spec",
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class ResolveRequest:
+    """Everything the resolver may know. Commands fill it from flags and probes."""
+
+    python: str  # "3.7"
+    os: str  # "linux" | "windows" | "macos"
+    driver: Version | None = None  # the NVIDIA driver, e.g. Version("535.104.05")
+    cuda: Version | None = None  # the newest CUDA the driver supports (nvidia-smi's "CUDA Version")
+    gpu_ccs: tuple[str, ...] = ()  # compute capabilities of the GPUs, "8.6"
+    cpu_only: bool = False
+    torch_spec: SpecifierSet | str | None = None
+    strict_driver: bool = False
+    driver_text: str | None = None  # the driver as printed ("450.80.02"; Version drops the zero)
+    torch_spec_text: str | None = None  # the spec as the user typed it, for messages
+
+    def __post_init__(self) -> None:
+        if self.os not in OSES:
+            raise EnvcheckError(f"unknown OS {self.os!r}", hint="use linux, windows or macos", code="invalid-os")
+        if isinstance(self.torch_spec, str):
+            object.__setattr__(self, "torch_spec_text", self.torch_spec_text or self.torch_spec)
+            object.__setattr__(self, "torch_spec", parse_torch_spec(self.torch_spec))
+        if isinstance(self.driver, str):
+            object.__setattr__(self, "driver_text", self.driver_text or self.driver)
+            object.__setattr__(self, "driver", Version(self.driver))
+        if isinstance(self.cuda, str):
+            object.__setattr__(self, "cuda", Version(self.cuda))
+        object.__setattr__(self, "gpu_ccs", tuple(self.gpu_ccs))
+
+    @property
+    def driver_label(self) -> str | None:
+        if self.driver is None:
+            return None
+        return self.driver_text or str(self.driver)
+
+    @property
+    def spec_label(self) -> str | None:
+        if self.torch_spec is None:
+            return None
+        return self.torch_spec_text or str(self.torch_spec)
+
+    @property
+    def has_nvidia(self) -> bool:
+        return not self.cpu_only and self.os != "macos" and (self.driver is not None or self.cuda is not None)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A candidate (a release, or one variant of a release) and why it was not chosen."""
+
+    torch: str
+    variant: str | None  # None: the whole release was rejected
+    code: str  # stable: torch-spec, no-os-wheels, python, cpu-only, no-driver, driver, cuda, gpu-arch, rocm, not-newest
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"torch": self.torch, "variant": self.variant, "code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A release/variant pair that can be installed and run for the request."""
+
+    release: Release
+    variant: Variant
+    notes: tuple[str, ...] = ()
+    # how the GPUs are covered: "sass", "ptx", "presumed" (arch list of the nearest release with
+    # one), "unknown" (the matrix records none), "unchecked" (no GPU facts); "" for cpu/rocm
+    coverage: str = ""
+
+    @property
+    def torch(self) -> str:
+        return self.release.torch
+
+    def to_dict(self) -> dict:
+        r = self.release
+        return {
+            "torch": r.torch,
+            "torchvision": r.torchvision,
+            "torchaudio": r.torchaudio,
+            "variant": self.variant.name,
+            "kind": self.variant.kind,
+            "coverage": self.coverage or None,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The chosen build and why."""
+
+    release: Release
+    variant: Variant
+    os: str
+    python: str
+    reasons: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # caveats: PTX JIT, unknown kernel coverage, better driver
+
+    @property
+    def torch(self) -> str:
+        return self.release.torch
+
+    @property
+    def torchvision(self) -> str:
+        return self.release.torchvision
+
+    @property
+    def torchaudio(self) -> str | None:
+        return self.release.torchaudio
+
+    def to_dict(self) -> dict:
+        return {
+            "torch": self.torch,
+            "torchvision": self.torchvision,
+            "torchaudio": self.torchaudio,
+            "variant": self.variant.name,
+            "kind": self.variant.kind,
+            "cuda": self.variant.cuda,
+            "python": self.python,
+            "os": self.os,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Resolution:
+    request: ResolveRequest
+    recommendation: Recommendation
+    rejected: tuple[Rejection, ...]
+    compatible: tuple[Candidate, ...]
+    better: str | None = None  # what a driver upgrade would buy, when the choice is a CPU fallback
+
+
+class NoCompatibleBuild(EnvcheckError):
+    """No torch release fits the Python/OS/--torch request (exit 3), with the nearest alternatives."""
+
+    def __init__(self, message: str, *, alternatives: list[dict], rejected: tuple[Rejection, ...]) -> None:
+        hint = "; ".join(a["message"] for a in alternatives) or None
+        super().__init__(
+            message,
+            hint=hint,
+            exit_code=ExitCode.NO_COMPATIBLE_BUILD,
+            code="no-compatible-build",
+            data={"alternatives": alternatives, "rejected": [r.to_dict() for r in rejected]},
+        )
+        self.alternatives = alternatives
+        self.rejected = rejected
+
+
+# --- pure helpers -----------------------------------------------------------------------------
+
+
+def kernel_coverage(cc: str, sm: Iterable[str], ptx: str | None) -> str | None:
+    """How a GPU of compute capability `cc` runs wheels carrying SASS `sm` and PTX `ptx`.
+
+    'sass': a cubin for the same major and a minor <= the device's (CUDA binary compatibility:
+    https://docs.nvidia.com/cuda/cuda-c-programming-guide/#binary-compatibility);
+    'ptx': only by JIT-compiling embedded PTX of an arch <= the device (slow first start);
+    None: no kernel image for this device ("no kernel image is available for execution").
+    """
+    major, minor = parse_xy(cc)
+    for s in sm:
+        s_major, s_minor = parse_xy(s)
+        if s_major == major and s_minor <= minor:
+            return "sass"
+    if ptx is not None and parse_xy(ptx) <= (major, minor):
+        return "ptx"
+    return None
+
+
+def _sm_label(cc: str) -> str:
+    major, minor = parse_xy(cc)
+    return f"sm_{major}{minor}"
+
+
+def _python_range(pythons: Iterable[str]) -> str:
+    ordered = sorted(set(pythons), key=parse_xy)
+    if not ordered:
+        return "no Python"
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]} to {ordered[-1]}"
+
+
+def driver_floor_for(variant: Variant, os: str, *, strict: bool) -> str | None:
+    """The driver floor the rule applies: native when strict or for CUDA 10.x and older (no
+    minor-version compatibility before CUDA 11), else the minor-version-compatibility floor."""
+    floor = variant.driver.get(os)
+    if floor is None:
+        return None
+    cuda = variant.cuda_version
+    if strict or (cuda is not None and cuda.major < 11):
+        return floor.native
+    return floor.floor(minor_compat=True)
+
+
+def _cuda_runs(variant: Variant, request: ResolveRequest) -> tuple[bool, str | None, str | None]:
+    """Can the driver run this CUDA variant? (ok, rejection code, reason)."""
+    cuda = variant.cuda_version
+    assert cuda is not None
+    strict = request.strict_driver
+    if request.driver is not None:
+        floor = driver_floor_for(variant, request.os, strict=strict)
+        if floor is None:
+            return False, "driver", f"{variant.name}: no {OS_LABEL[request.os]} driver floor known for CUDA {variant.cuda}"
+        if request.driver < Version(floor):
+            how = "native minimum" if strict or cuda.major < 11 else "minimum with CUDA minor-version compatibility"
+            return False, "driver", f"{variant.name}: driver {request.driver_label} < {floor} ({how} for CUDA {variant.cuda})"
+    if request.cuda is not None:
+        dc = request.cuda
+        if strict or cuda.major < 11:
+            ok = (cuda.major, cuda.minor) <= (dc.major, dc.minor)
+            why = "the driver's CUDA"
+        else:
+            # minor-version compatibility: a driver of CUDA major M runs every M.x build
+            ok = cuda.major <= dc.major
+            why = "the driver's CUDA major version"
+        if not ok:
+            return False, "cuda", f"{variant.name}: CUDA {variant.cuda} is newer than {why} ({dc.major}.{dc.minor})"
+    return True, None, None
+
+
+def _nearest_arches(variant: Variant, release: Release, matrix: Matrix | None):
+    """The arch list of the same variant for the release nearest in version that has one."""
+    if matrix is None:
+        return None, None
+    best = None
+    for other in matrix.releases:
+        entry = variant.arches_for(other.version)
+        if entry is None or not any(variant.name in other.variants_for(o) for o in OSES):
+            continue
+        distance = abs(_ordinal(other.version) - _ordinal(release.version))
+        if best is None or distance < best[0]:
+            best = (distance, entry, other)
+    return (best[1], best[2]) if best else (None, None)
+
+
+def _ordinal(v: Version) -> int:
+    return v.major * 1_000_000 + v.minor * 1_000 + v.micro
+
+
+def _gpu_covered(
+    variant: Variant, release: Release, ccs: tuple[str, ...], matrix: Matrix | None = None
+) -> tuple[bool, str | None, tuple[str, ...], str]:
+    """(covered, rejection reason, notes, coverage) for every GPU against this variant's kernels."""
+    if not ccs:
+        return True, None, (), "unchecked"
+    labels = ", ".join(_sm_label(c) for c in ccs)
+    arches = variant.arches_for(release.version)
+    presumed_from = None
+    if arches is None:
+        arches, presumed_from = _nearest_arches(variant, release, matrix)
+        if arches is None:
+            return True, None, (f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded in the matrix; coverage of {labels} unchecked",), "unknown"
+    notes = []
+    coverage = "sass"
+    for cc in ccs:
+        how = kernel_coverage(cc, arches.sm, arches.ptx)
+        if how is None:
+            carried = ", ".join(_sm_label(s) for s in arches.sm)
+            ptx = f", PTX {_sm_label(arches.ptx).replace('sm_', 'compute_')}" if arches.ptx else ""
+            presumed = f", as recorded for torch {presumed_from.torch}" if presumed_from is not None else ""
+            return False, f"{variant.name}: no kernels for GPU {_sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
+        if how == "ptx":
+            coverage = "ptx"
+            notes.append(f"GPU {_sm_label(cc)}: {variant.name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)")
+    if presumed_from is not None:
+        notes.append(f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded; presumed as for torch {presumed_from.torch} ({labels} covered there)")
+        coverage = "presumed"
+    return True, None, tuple(notes), coverage
+
+
+_COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "presumed": 2, "unknown": 1, "": 0}
+
+
+def _cuda_key(variant: Variant) -> Version:
+    return variant.cuda_version or Version("0")
+
+
+# --- the resolver -----------------------------------------------------------------------------
+
+
+def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
+    """Choose the build; raise NoCompatibleBuild (exit 3) when no release fits Python/OS/spec."""
+    os_name = request.os
+    spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
+    rejected: list[Rejection] = []
+    eligible: list[Release] = []  # releases with wheels for this Python on this OS matching the spec
+
+    for rel in matrix.releases:
+        if spec is not None and not spec.contains(rel.version, prereleases=True):
+            rejected.append(Rejection(rel.torch, None, "torch-spec", f"torch {rel.torch}: does not match --torch {request.spec_label}"))
+            continue
+        pys = rel.pythons(os_name)
+        if not pys:
+            rejected.append(Rejection(rel.torch, None, "no-os-wheels", f"torch {rel.torch}: no wheels for {OS_LABEL[os_name]}"))
+            continue
+        if request.python not in pys:
+            rejected.append(Rejection(
+                rel.torch, None, "python",
+                f"torch {rel.torch}: no wheel for Python {request.python} on {OS_LABEL[os_name]} (supports {_python_range(pys)})",
+            ))
+            continue
+        eligible.append(rel)
+
+    if not eligible:
+        raise _no_build(request, matrix, tuple(rejected))
+
+    # Evaluate every variant of every eligible release (for --all and --explain), remembering
+    # the first release (newest) that has a runnable CUDA variant.
+    compatible: list[Candidate] = []
+    chosen_cuda: list[Candidate] = []
+    chosen_release: Release | None = None
+    for rel in eligible:
+        passing_cuda: list[Candidate] = []
+        for vname in rel.variants_for(os_name):
+            variant = matrix.variants[vname]
+            if variant.kind == "cpu":
+                compatible.append(Candidate(rel, variant))
+                continue
+            if variant.kind == "rocm":
+                compatible.append(Candidate(rel, variant, ("ROCm build: for AMD GPUs; envcheck does not detect AMD GPUs, so it never chooses one",)))
+                rejected.append(Rejection(rel.torch, vname, "rocm", f"{vname}: ROCm builds are never chosen automatically (no AMD GPU detection); see --all"))
+                continue
+            # CUDA
+            if request.cpu_only:
+                rejected.append(Rejection(rel.torch, vname, "cpu-only", f"{vname}: --cpu requested"))
+                continue
+            if not request.has_nvidia:
+                rejected.append(Rejection(rel.torch, vname, "no-driver", f"{vname}: no NVIDIA driver detected"))
+                continue
+            ok, code, reason = _cuda_runs(variant, request)
+            if not ok:
+                rejected.append(Rejection(rel.torch, vname, code or "driver", reason or vname))
+                continue
+            covered, why, notes, coverage = _gpu_covered(variant, rel, request.gpu_ccs, matrix)
+            if not covered:
+                rejected.append(Rejection(rel.torch, vname, "gpu-arch", why or vname))
+                continue
+            cand = Candidate(rel, variant, notes, coverage)
+            compatible.append(cand)
+            passing_cuda.append(cand)
+        if passing_cuda and chosen_release is None:
+            chosen_release = rel
+            chosen_cuda = passing_cuda
+
+    newest = eligible[0]
+    reasons: list[str] = []
+    notes: list[str] = []
+    better: str | None = None
+    skipped_newer = [r for r in matrix.releases if r.version > (chosen_release or newest).version]
+
+    if chosen_release is not None:
+        # Prefer variants whose kernel coverage the matrix confirms, then the highest CUDA.
+        best = max(chosen_cuda, key=lambda c: (_COVERAGE_RANK[c.coverage], _cuda_key(c.variant)))
+        rel, variant = chosen_release, best.variant
+        for cand in chosen_cuda:
+            if cand is not best:
+                why = (f"{cand.variant.name}: runs, but {variant.name} is the highest CUDA of torch {rel.torch} that does"
+                       if _cuda_key(cand.variant) < _cuda_key(variant) else
+                       f"{cand.variant.name}: GPU kernel coverage {cand.coverage} in the matrix; {variant.name}'s is confirmed")
+                rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest", why))
+        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        reasons.append(_driver_reason(request, variant))
+        gpus = ", ".join(_sm_label(c) for c in request.gpu_ccs)
+        if best.coverage in ("sass", "ptx"):
+            how = "JIT from PTX" if best.coverage == "ptx" else "native kernels"
+            reasons.append(f"GPU {gpus}: {variant.name} wheels of torch {rel.torch} run it ({how})")
+        elif best.coverage == "presumed":
+            reasons.append(f"GPU {gpus}: presumed covered by {variant.name} wheels of torch {rel.torch} (kernel list of a neighbouring release)")
+        elif best.coverage == "unknown":
+            reasons.append(f"GPU {gpus}: kernel coverage of {variant.name} wheels of torch {rel.torch} unknown to the matrix")
+        else:
+            notes.append("GPU compute capability unknown: kernel coverage not checked (pass --gpu-cc X.Y)")
+        if len(chosen_cuda) > 1:
+            ranked = _COVERAGE_RANK[best.coverage] == max(_COVERAGE_RANK[c.coverage] for c in chosen_cuda)
+            top = all(_cuda_key(c.variant) <= _cuda_key(variant) for c in chosen_cuda)
+            if top:
+                reasons.append(f"{variant.name} is the highest CUDA among torch {rel.torch}'s runnable variants ({', '.join(c.variant.name for c in chosen_cuda)})")
+            elif ranked:
+                reasons.append(f"{variant.name} is the highest CUDA among torch {rel.torch}'s runnable variants whose kernels the matrix confirms for this GPU")
+        if rel is not newest:
+            notes.append(
+                f"torch {newest.torch} supports Python {request.python} too, but none of its CUDA builds runs here"
+                + (f" ({_what_blocks(rejected, newest)})" if _what_blocks(rejected, newest) else "")
+            )
+        notes.extend(best.notes)
+        rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes))
+        return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
+
+    # CPU build of the newest eligible release that has one (a release the data records without
+    # CPU wheels for this OS is skipped, with a reason).
+    cpu = matrix.variants["cpu"]
+    with_cpu = [r for r in eligible if "cpu" in r.variants_for(os_name)]
+    for r in eligible:
+        if r not in with_cpu:
+            rejected.append(Rejection(r.torch, "cpu", "no-cpu-build", f"torch {r.torch}: no CPU build recorded for {OS_LABEL[os_name]}"))
+    if not with_cpu:
+        raise _no_build(request, matrix, tuple(rejected))
+    rel = with_cpu[0]
+    if rel is newest:
+        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+    else:
+        reasons.append(f"Python {request.python} on {OS_LABEL[os_name]}: torch {rel.torch} is the newest release"
+                       f"{' matching --torch ' + str(request.spec_label) if spec is not None else ''} with a CPU build for it")
+    if os_name == "macos":
+        reasons.append("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist")
+    elif request.cpu_only:
+        reasons.append("--cpu: the CPU build")
+    elif not request.has_nvidia:
+        reasons.append("no NVIDIA driver detected: the CPU build")
+        better = _better_choice(request, matrix, rel, need_driver=True)
+    else:
+        reasons.append(f"no CUDA build of any torch release for Python {request.python} runs with driver "
+                       f"{request.driver_label or '?'}{_cuda_suffix(request)}{_gpu_suffix(request)}: the CPU build")
+        better = _better_choice(request, matrix, rel, need_driver=False)
+    if better:
+        notes.append(better)
+    rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes))
+    return Resolution(request, rec, tuple(rejected), tuple(compatible), better)
+
+
+def _cuda_suffix(request: ResolveRequest) -> str:
+    return f" (CUDA {request.cuda.major}.{request.cuda.minor})" if request.cuda is not None else ""
+
+
+def _gpu_suffix(request: ResolveRequest) -> str:
+    return f" and GPU {', '.join(_sm_label(c) for c in request.gpu_ccs)}" if request.gpu_ccs else ""
+
+
+def _what_blocks(rejected: list[Rejection], rel: Release) -> str:
+    mine = [r.reason for r in rejected if r.torch == rel.torch and r.variant and r.code in ("driver", "cuda", "gpu-arch")]
+    return "; ".join(mine[:3])
+
+
+def _python_reason(request, rel: Release, newest: Release, skipped_newer: list[Release], spec) -> str:
+    where = f"Python {request.python} on {OS_LABEL[request.os]}"
+    spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
+    if rel is newest:
+        if skipped_newer and any(request.python not in r.pythons(request.os) for r in skipped_newer):
+            return f"{where}: torch {rel.torch} is the newest release{spec_txt} with wheels for it"
+        return f"{where}: torch {rel.torch} is the newest release{spec_txt}"
+    return f"{where}: torch {rel.torch} is the newest release{spec_txt} with a build that runs here"
+
+
+def _driver_reason(request: ResolveRequest, variant: Variant) -> str:
+    if request.driver is not None:
+        floor = driver_floor_for(variant, request.os, strict=request.strict_driver)
+        cuda = variant.cuda_version
+        rule = "native minimum" if (request.strict_driver or (cuda and cuda.major < 11)) else "CUDA minor-version compatibility"
+        return f"driver {request.driver_label} runs {variant.name} (needs >= {floor}, {rule})"
+    return f"driver CUDA {request.cuda} runs {variant.name} (CUDA {variant.cuda})"
+
+
+def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, need_driver: bool) -> str | None:
+    """The smallest driver that would give `rel` a CUDA build covering the GPUs (None: none would)."""
+    best: tuple[Version, str, Variant] | None = None
+    for vname in rel.variants_for(request.os):
+        variant = matrix.variants[vname]
+        if variant.kind != "cuda":
+            continue
+        if request.gpu_ccs and not _gpu_covered(variant, rel, request.gpu_ccs, matrix)[0]:
+            continue
+        floor = driver_floor_for(variant, request.os, strict=request.strict_driver)
+        if floor is None:
+            continue
+        key = Version(floor)
+        if best is None or key < best[0] or (key == best[0] and _cuda_key(variant) > _cuda_key(best[2])):
+            best = (key, floor, variant)
+    if best is None:
+        if request.gpu_ccs:
+            return f"no CUDA build of torch {rel.torch} carries kernels for GPU {', '.join(_sm_label(c) for c in request.gpu_ccs)}"
+        return None
+    _, floor, variant = best
+    prefix = "install an NVIDIA driver" if need_driver else "upgrade the NVIDIA driver to"
+    return f"{prefix} >= {floor} to get torch {rel.torch} with {variant.name} (CUDA {variant.cuda})"
+
+
+def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection, ...]) -> NoCompatibleBuild:
+    """Exit 3, with the nearest valid alternatives for the Python and for the spec."""
+    os_name = request.os
+    spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
+    label = OS_LABEL[os_name]
+    alternatives: list[dict] = []
+
+    def newest_for(python: str) -> Release | None:
+        return next((r for r in matrix.releases if python in r.pythons(os_name)), None)
+
+    same_python = newest_for(request.python)
+    if same_python is not None:
+        alternatives.append({
+            "kind": "python", "python": request.python, "torch": same_python.torch,
+            "message": f"Python {request.python}: newest torch is {same_python.torch}",
+        })
+    else:
+        all_pys = sorted({p for r in matrix.releases for p in r.pythons(os_name)}, key=parse_xy)
+        if all_pys:
+            want = parse_xy(request.python)
+            lower = [p for p in all_pys if parse_xy(p) < want]
+            higher = [p for p in all_pys if parse_xy(p) > want]
+            for p in ([lower[-1]] if lower else []) + ([higher[0]] if higher else []):
+                rel = newest_for(p)
+                if rel is not None:
+                    alternatives.append({
+                        "kind": "python", "python": p, "torch": rel.torch,
+                        "message": f"Python {p}: newest torch is {rel.torch}",
+                    })
+    if spec is not None:
+        matching = [r for r in matrix.releases if spec.contains(r.version, prereleases=True)]
+        pys = {p for r in matching for p in r.pythons(os_name)}
+        if matching and pys:
+            alternatives.append({
+                "kind": "torch", "torch_spec": request.spec_label, "pythons": sorted(pys, key=parse_xy),
+                "message": f"torch {request.spec_label} supports Python {_python_range(pys)} on {label}",
+            })
+        elif matching:
+            others = sorted({o for r in matching for o in OSES if r.pythons(o)})
+            alternatives.append({
+                "kind": "os", "torch_spec": request.spec_label, "os": others,
+                "message": f"torch {request.spec_label} has no {label} wheels (only {', '.join(OS_LABEL[o] for o in others)})",
+            })
+        else:
+            newest = matrix.releases[0].torch
+            alternatives.append({
+                "kind": "torch", "torch_spec": request.spec_label, "pythons": [],
+                "message": f"no torch release matches --torch {request.spec_label} (known: {matrix.releases[-1].torch} to {newest})",
+            })
+    spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
+    message = f"no torch release{spec_txt} has wheels for Python {request.python} on {label}"
+    return NoCompatibleBuild(message, alternatives=alternatives, rejected=rejected)
