@@ -164,22 +164,74 @@ def install(
     name: Optional[str] = typer.Option(None, "--name", help="Name of the env to create (default: torch<version>-<variant>)."),
     show_all: bool = typer.Option(False, "--all", help="List every compatible release/variant for the inputs."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    execute: bool = typer.Option(
+        False, "--execute", help="Do it: create the env, install, register a Jupyter kernel, verify (undone on failure)."
+    ),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help="--execute: the env's directory instead of --name."),
+    backend: str = typer.Option(
+        "auto", "--backend", help="--execute: auto (micromamba, mamba, conda, then uv, then venv), conda, mamba, "
+        "micromamba, uv or venv."
+    ),
+    kernel: Optional[str] = typer.Option(
+        None, "--kernel", help="--execute: Jupyter kernel name (default: derived from the env name)."
+    ),
+    no_kernel: bool = typer.Option(False, "--no-kernel", help="--execute: do not register a Jupyter kernel."),
+    only: List[str] = typer.Option(
+        [], "--only", help="--execute: install only these of torch, torchvision, torchaudio (repeatable or comma-separated)."
+    ),
+    index_url: Optional[str] = typer.Option(
+        None, "--index-url", help="--execute: install from this package index (a mirror URL or a local simple-index dir)."
+    ),
+    find_links: Optional[str] = typer.Option(
+        None, "--find-links", help="--execute: also look for wheels in this directory or page (e.g. a local torch wheel)."
+    ),
+    force: bool = typer.Option(False, "--force", help="--execute: replace an existing env/kernel (kept until all steps pass)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="--execute: do not ask; required when stdin is not a terminal."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="--execute: print every command that would run; change nothing."),
 ) -> None:
-    """Recommend the exact torch build for a Python, OS, driver and GPU, with ready-to-paste commands."""
+    """Recommend the exact torch build for a Python, OS, driver and GPU, with ready-to-paste commands.
+
+    With --execute, do it: create the env, install the recommendation, register a Jupyter kernel and run
+    the verification suite inside it; a failed step or Ctrl-C undoes what the run created.
+    """
+    execute_only = {"--prefix": prefix is not None, "--backend": backend != "auto", "--kernel": kernel is not None,
+                    "--no-kernel": no_kernel, "--only": bool(only), "--index-url": index_url is not None,
+                    "--find-links": find_links is not None, "--force": force, "--yes": yes, "--dry-run": dry_run}
 
     def produce():
-        from envcheck.commands import install as cmd
+        if not execute:
+            given = [flag for flag, on in execute_only.items() if on]
+            if given:
+                raise EnvcheckError(f"{', '.join(given)} only apply with --execute",
+                                    hint="add --execute to create the env and install, or drop those options",
+                                    code="execute-option")
+            from envcheck.commands import install as cmd
 
-        return cmd.run(
-            python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
-            strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
-            show_all=show_all,
+            return cmd.run(
+                python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
+                strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
+                show_all=show_all,
+            )
+        if manager is not None or show_all:
+            raise EnvcheckError("--manager and --all do not apply with --execute",
+                                hint="--backend picks how --execute installs", code="execute-option")
+        from envcheck.commands import install_execute as cmd
+        from envcheck.render.install import ExecuteView
+
+        request = cmd.ExecuteRequest(
+            python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
+            strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
+            no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
         )
+        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), display=ExecuteView())
 
     def render(result):
         from envcheck.render import install as view
 
-        view.render_install(result)
+        if result.data.get("execute"):
+            view.render_execute(result)
+        else:
+            view.render_install(result)
 
     _finish("install", json_out, produce, render)
 

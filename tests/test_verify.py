@@ -210,3 +210,56 @@ def test_gpu_every_visible_device_passes_with_require_cuda(torch_python, tmp_pat
         for check_id in (f"cuda-arch:{i}", f"cuda-compute:{i}"):
             assert checks[check_id]["status"] == "ok", checks[check_id]
     assert envelope["data"]["target"]["device"] == "cuda"
+
+
+@pytest.mark.parametrize(
+    "init_py, status_words, fix_words",
+    [
+        ("raise OSError('libcudart.so.12: cannot open shared object file: No such file or directory')\n",
+         "import torch failed: OSError: libcudart.so.12", "reinstall torch"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+         "killed by SIGSEGV", "mismatched binaries"),
+    ],
+    ids=["import-raises", "import-segfaults"],
+)
+def test_broken_torch_is_a_failed_import_not_a_traceback(bare_python, tmp_path, init_py, status_words, fix_words):
+    """A stand-in `torch` package on PYTHONPATH that breaks the way real broken installs do (a missing
+    CUDA library, a native crash during import): the real CPU wheel cannot be broken for the test."""
+    (tmp_path / "site" / "torch").mkdir(parents=True)
+    (tmp_path / "site" / "torch" / "__init__.py").write_text(init_py)
+    result = invoke("--python", bare_python, "--json", env={"PYTHONPATH": str(tmp_path / "site")})
+    assert result.exit_code == 1, result.output
+    checks = by_id(json.loads(result.stdout))
+    assert checks["torch-import"]["status"] == "fail"
+    assert status_words in checks["torch-import"]["message"]
+    assert fix_words in checks["torch-import"]["fix"]
+    assert all(c["status"] == "skip" for i, c in checks.items() if i != "torch-import")
+    assert "Traceback" not in result.stderr
+
+
+def test_stray_stdout_from_the_target_is_ignored(bare_python, fake_bin):
+    """A wrapper "python" that prints to stdout before the interpreter starts (as a noisy shell
+    profile or sitecustomize would): the event stream must survive it."""
+    wrapper = write_exe(fake_bin, "python", f"""\
+        #!/bin/sh
+        echo "Welcome to the cluster!"
+        echo '{{"not": "an event"}}'
+        exec {bare_python} "$@"
+        """)
+    result = invoke("--python", str(wrapper), "--json")
+    assert result.exit_code == 1, result.output
+    checks = by_id(json.loads(result.stdout))
+    assert checks["torch-import"]["status"] == "fail" and len(checks) == 9
+
+
+def test_a_suite_that_says_hello_and_dies_is_exit_5_not_a_silent_pass(fake_bin):
+    """A stand-in "python" that speaks the first line of the protocol and exits: no check ran, so
+    verify must not report success."""
+    fake = write_exe(fake_bin, "python", """\
+        #!/bin/sh
+        echo '{"event": "hello", "pid": 1, "python": "3.6.0"}'
+        exit 0
+        """)
+    result = invoke("--python", str(fake), "--json")
+    assert result.exit_code == 5, result.output
+    assert json.loads(result.stdout)["errors"][0]["code"] == "suite-not-run"

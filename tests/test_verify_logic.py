@@ -44,7 +44,7 @@ def test_suite_is_python37_syntax_and_stdlib_only():
         elif isinstance(node, ast.JoinedStr):
             pytest.fail("f-strings are avoided in the suite (keeps it readable by old interpreters' tools)")
     assert "envcheck" not in imported
-    assert imported <= {"argparse", "faulthandler", "json", "os", "re", "signal", "subprocess", "sys",
+    assert imported <= {"argparse", "faulthandler", "json", "os", "re", "signal", "subprocess", "sys", "shlex",
                         "tempfile", "time", "traceback", "warnings", "datetime", "torch", "numpy"}
 
 
@@ -297,3 +297,40 @@ def test_driver_probe_hands_counts_to_the_suite_file(tmp_path, monkeypatch):
 
     assert json.loads(Path(path).read_text()) == {"driver_gpus": 2, "expected_cuda_devices": 1}
     assert cmd._DriverProbe(runner=None, environ={}, wanted=False).start(str(tmp_path / "x")) is None
+
+
+def test_runner_idle_timeout_kills_a_silent_child():
+    """Runner.stream(idle_timeout=...) is what bounds a check that hangs outside Python's reach."""
+    import sys
+    import time
+
+    from envcheck.runner import Runner
+
+    lines = []
+    start = time.monotonic()
+    done = Runner().stream(
+        [sys.executable, "-c", "import time; print('started', flush=True); time.sleep(30)"],
+        timeout=60, idle_timeout=0.5, on_line=lines.append,
+    )
+    assert lines == ["started"]
+    assert done.timed_out and done.returncode is None
+    assert time.monotonic() - start < 10
+
+
+def test_a_warn_once_cuda_warning_seen_while_planning_still_reaches_cuda_available(suite):
+    import warnings
+
+    calls = []
+
+    def is_available():
+        if not calls:
+            warnings.warn("CUDA initialization: The NVIDIA driver on your system is too old (found version 11040)")
+        calls.append(1)
+        return False
+
+    torch = _fake_torch(cuda="12.8")
+    torch.cuda.is_available = is_available
+    ctx = _ctx(suite, torch, ["--driver-gpus", "1", "--require-cuda"])
+    suite.build_plan(ctx)  # the first is_available() call happens here
+    with pytest.raises(suite.Fail, match="driver on your system is too old"):
+        suite.check_cuda_available(ctx)

@@ -432,6 +432,13 @@ def run(
         listener.close()
 
     checks = session.ordered()
+    if not checks:  # it started but reported nothing: never a silent "0 checks, exit 0"
+        raise EnvcheckError(
+            f"the verification suite started with {interp.path} but reported no checks",
+            hint="rerun with `envcheck --debug verify`; check that this is a working Python 3.7+ interpreter",
+            exit_code=ExitCode.TOOL_FAILED,
+            code="suite-not-run",
+        )
     failed = any(c.status == Status.FAIL for c in checks)
     target = {
         "python": interp.path,

@@ -30,6 +30,7 @@ import faulthandler
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def _short(exc):
 def _fix_for_runtime_error(text, ctx):
     low = text.lower()
     if "no kernel image is available" in low:
-        return ("this torch build has no kernels for this GPU: " + INSTALL_FIX.format(py=sys.executable)
+        return ("this torch build has no kernels for this GPU: " + INSTALL_FIX.format(py=shlex.quote(sys.executable))
                 + " (it picks a build whose CUDA version covers the GPU)")
     if "out of memory" in low:
         return "free GPU memory (other processes: `nvidia-smi`) and rerun"
@@ -183,6 +184,7 @@ class Ctx(object):
         self.import_error = None
         self.device = "cpu"
         self._driver = None
+        self.cuda_warnings = []
 
     def driver_counts(self):
         """(GPUs the driver reports, GPUs CUDA should see): from --driver-gpus/--expected-cuda-devices,
@@ -221,13 +223,13 @@ def check_import(ctx):
     except ImportError as exc:
         ctx.import_error = exc
         if getattr(exc, "name", None) == "torch" or "No module named 'torch'" in str(exc):
-            raise Fail("torch is not installed in %s" % sys.executable, INSTALL_FIX.format(py=sys.executable))
+            raise Fail("torch is not installed in %s" % sys.executable, INSTALL_FIX.format(py=shlex.quote(sys.executable)))
         raise Fail("import torch failed: %s" % _short(exc),
-                   "a dependency of torch is missing or mismatched; reinstall: " + INSTALL_FIX.format(py=sys.executable))
+                   "a dependency of torch is missing or mismatched; reinstall: " + INSTALL_FIX.format(py=shlex.quote(sys.executable)))
     except Exception as exc:  # OSError for a missing libcudart, etc.
         ctx.import_error = exc
         raise Fail("import torch failed: %s" % _short(exc),
-                   "reinstall torch in this environment: " + INSTALL_FIX.format(py=sys.executable))
+                   "reinstall torch in this environment: " + INSTALL_FIX.format(py=shlex.quote(sys.executable)))
     ctx.torch = torch
     _load_numpy(ctx)
     build = _build(torch)
@@ -439,7 +441,7 @@ def _cuda_unavailable(ctx, caught):
     if not torch.version.cuda and not getattr(torch.version, "hip", None):
         gpus = " although the driver reports %d GPU(s)" % driver_gpus if (driver_gpus or 0) > 0 else ""
         return ("torch %s is a CPU-only build%s" % (torch.__version__, gpus),
-                "for GPU work install a CUDA build: " + INSTALL_FIX.format(py=py))
+                "for GPU work install a CUDA build: " + INSTALL_FIX.format(py=shlex.quote(py)))
     if cvd is not None and cvd.strip() in ("", "-1", "none", "NoDevFiles"):
         return ("CUDA_VISIBLE_DEVICES=%r hides every GPU" % cvd, "unset CUDA_VISIBLE_DEVICES or list a GPU index")
     if cvd is not None and expected == 0 and (driver_gpus or 0) > 0:
@@ -464,7 +466,7 @@ def check_cuda_available(ctx):
         warnings.simplefilter("always")
         available = torch.cuda.is_available()
     if not available:
-        message, fix = _cuda_unavailable(ctx, caught)
+        message, fix = _cuda_unavailable(ctx, ctx.cuda_warnings + list(caught))
         if opts.require_cuda or opts.device == "cuda":
             raise Fail(message, fix)
         raise Skip(message)
@@ -516,7 +518,7 @@ def check_cuda_arch(ctx, index):
            "%s is not covered by this build (%s): %s. Kernels will fail with \"no kernel image is available "
            "for execution on the device\"" % (name, " ".join(arch_list), how),
            "install a torch build whose CUDA version supports sm_%d%d: %s"
-           % (props.major, props.minor, INSTALL_FIX.format(py=sys.executable)))
+           % (props.major, props.minor, INSTALL_FIX.format(py=shlex.quote(sys.executable))))
     return "%s, %.1f GiB: %s" % (name, props.total_memory / 2.0 ** 30, how)
 
 
@@ -715,10 +717,14 @@ def build_plan(ctx):
     torch = ctx.torch
     count = 0
     if torch is not None and (torch.version.cuda or getattr(torch.version, "hip", None)) and ctx.opts.device not in ("cpu", "mps"):
-        try:
-            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        except Exception:
-            count = 0
+        # torch may warn only once ("CUDA initialization: ... driver too old"): keep it for cuda-available
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            except Exception:
+                count = 0
+        ctx.cuda_warnings = list(caught)
     for i in range(count):
         plan.append(("cuda-arch:%d" % i, "cuda:%d kernels built for this GPU" % i, _bind(check_cuda_arch, i)))
         plan.append(("cuda-compute:%d" % i, "cuda:%d compute" % i, _bind(check_cuda_compute, i)))
