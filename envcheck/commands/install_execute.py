@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
+import signal
 import sys
 import tempfile
 import threading
@@ -435,7 +436,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     if route == "conda" and (index_url or find_links):
         warnings.append("--index-url/--find-links do not apply to the conda channel install of PyTorch "
                         "(only to pip installs such as ipykernel's)")
-    if backend.value == "uv":
+    if backend.value == "uv" and not (index_url or find_links):
         warnings.append("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: "
                         "pass --index-url/--find-links for a mirror or local wheels")
     packages = tuple(a.split("==")[0].replace("pytorch", "torch") for a in install_argv if "==" in a)
@@ -502,7 +503,8 @@ _FIXES = (
     ("Name or service not known", "no network: pass --index-url/--find-links to a local mirror or wheel directory"),
     ("Connection refused", "the index refused the connection: check --index-url / the proxy settings"),
     ("HTTP error 403", "the index refused access: check --index-url and its credentials"),
-    ("hash", "a download was corrupted or changed: clear pip's cache (`pip cache purge`) and retry"),
+    ("DO NOT MATCH THE HASHES", "a download was corrupted or changed: clear pip's cache (`pip cache purge`) "
+     "and retry"),
 )
 
 
@@ -518,6 +520,17 @@ def suggest_fix(tail: Sequence[str], completed: Completed | None = None) -> str:
         if needle in text:
             return fix
     return "read the log above; rerun with --dry-run to see every command"
+
+
+def step_tail(log_path: str | None, lines: int = 20) -> list[str]:
+    """The log's last lines from the last command's `$ ...` header on: the failing tool's own output."""
+    from envcheck.commands.create import log_tail
+
+    tail = log_tail(log_path, 200)
+    starts = [i for i, line in enumerate(tail) if line.startswith("$ ")]
+    if starts:
+        tail = tail[starts[-1]:]
+    return tail[-lines:]
 
 
 class _Failed(Exception):
@@ -558,7 +571,7 @@ def execute(
     """Run the plan. Raises EnvcheckError (5 tool failed, 130 interrupted, 4 ...) after undoing what this
     run created; returns a Result with exit 0, or 1 when a verification check or the kernel check failed."""
     from envcheck.commands import verify as verify_cmd
-    from envcheck.commands.create import execute_create, log_tail
+    from envcheck.commands.create import execute_create, run_logged
     from envcheck.commands.kernel import register_kernel
     from envcheck.plans.env import KernelScope, Step
 
@@ -607,15 +620,15 @@ def execute(
         install_argv = plan.install_argv
         if plan.env_python != created.python:
             install_argv = tuple(created.python if a == plan.env_python else a for a in install_argv)
-        step = Step(install_argv, current.title, timeout_s=INSTALL_TIMEOUT_S,
-                    env=(("UV_PYTHON_DOWNLOADS", "never"),) if plan.route == "uv" else ())
+        step = Step(install_argv, current.title, timeout_s=INSTALL_TIMEOUT_S)
         current.commands = [step.display()]
-        from envcheck.commands.create import run_logged
-
         done = run_logged(timed, step, log_path, progress)
         if not done.ok:
-            tail = log_tail(log_path)
-            raise _Failed("install", f"{current.title} failed: {done.describe_failure()}", ExitCode.TOOL_FAILED,
+            tail = step_tail(log_path)
+            why = done.describe_failure()
+            if plan.route == "pip" and done.argv:  # "python exited ..." -> "pip exited ...": it is pip's error
+                why = why.replace(os.path.basename(done.argv[0]), "pip", 1)
+            raise _Failed("install", f"{current.title} failed: {why}", ExitCode.TOOL_FAILED,
                           "install-failed", suggest_fix(tail, done), {"log_tail": tail, "command": step.display()})
         end(current, "ok", ", ".join(f"{p}" for p in plan.packages))
 
@@ -631,7 +644,7 @@ def execute(
                 keep_backup=True,
             )
             state["kernel"] = registered
-            outputs["kernel_findings"] = [f.to_dict() for f in registered.findings]
+            outputs["kernel_findings"] = list(registered.findings)
             bad = any(f.severity == Severity.ERROR for f in registered.findings)
             end(current, "fail" if bad else "ok", f"{registered.resource_dir}")
 
@@ -664,7 +677,7 @@ def execute(
     wall = time.monotonic() - started
     step_dicts = [t.to_dict() for t in timers]
     kernel = state["kernel"]
-    findings = [Finding(**{**f, "severity": Severity(f["severity"])}) for f in outputs.get("kernel_findings", [])]
+    findings = outputs.get("kernel_findings", [])
     verify_data = outputs.get("verify") or {}
     verify_failed = bool((verify_data.get("summary") or {}).get("failed"))
     exit_code = ExitCode.PROBLEMS if verify_failed or any(f.severity == Severity.ERROR for f in findings) else ExitCode.OK
@@ -678,7 +691,7 @@ def execute(
         "env": created.to_dict(),
         "installed": list(plan.packages),
         "kernel": kernel.to_dict() if kernel else None,
-        "kernel_findings": outputs.get("kernel_findings", []),
+        "kernel_findings": [f.to_dict() for f in findings],
         "verify": verify_data,
         "steps": step_dicts,
         "timing": timing_split(wall, step_dicts),
@@ -735,8 +748,6 @@ def _undo(state: dict) -> dict:
 
 def _as_error(exc, failed, timers, plan, log_path, undone, display, started) -> EnvcheckError:
     """One EnvcheckError for a failed or interrupted run: which step, why, what was undone, the fix."""
-    from envcheck.commands.create import log_tail
-
     title = failed.title if failed is not None else "planning"
     extra: dict = {}
     if isinstance(exc, KeyboardInterrupt):
@@ -745,12 +756,20 @@ def _as_error(exc, failed, timers, plan, log_path, undone, display, started) -> 
         exit_code, code, message, fix, extra = exc.exit_code, exc.code, exc.message, exc.hint, dict(exc.data)
     else:
         exit_code, code, fix, extra = exc.exit_code, exc.code, exc.hint, dict(exc.data)
-        message = f"{title} failed: {exc.message}"
+        inner = exc.message
+        if inner.startswith("creating the environment failed: "):  # create's wording of the same thing
+            inner = inner[len("creating the environment failed: "):]
+        message = f"{title} failed: {inner}"
     tail = extra.pop("log_tail", None)
+    # execute_create undoes its own failure before raising: take what it says it removed/put back.
+    if extra.get("removed") and not undone.get("env_removed"):
+        undone["env_removed"] = ", ".join(extra["removed"])
+    if extra.get("restored") and not undone.get("env_restored"):
+        undone["env_restored"] = extra["restored"]
     if exit_code == ExitCode.INTERRUPTED:
         message, code, fix, tail = f"interrupted during step: {title}", "interrupted", None, []
     elif tail is None and failed is not None and failed.id != "verify":
-        tail = log_tail(log_path)
+        tail = step_tail(log_path)
     if exit_code == ExitCode.TOOL_FAILED and not isinstance(exc, _Failed):
         # create and kernel hints name the log and the undo, said below; the fix comes from the output.
         fix = suggest_fix(tail or [])
@@ -827,8 +846,30 @@ def run(
     label = plan.create.name or os.path.basename(os.path.normpath(plan.create.prefix or "env"))
     log_path = new_log_path("install", label, environ)
     display = display or Display()
+    for warning in plan.warnings:
+        display.detail(f"warning: {warning}")
     display.log_path(log_path)
-    return execute(plan, timed, log_path=log_path, display=display, environ=environ, started=started)
+    previous = _sigterm_as_interrupt()
+    try:
+        return execute(plan, timed, log_path=log_path, display=display, environ=environ, started=started)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a real signal
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM (a CI job cancelled, `kill`) undoes like Ctrl-C instead of leaving a half-made env behind.
+    Returns the previous handler, or None when it cannot be set (not the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _raise_interrupt)
+    except (ValueError, OSError):
+        return None
 
 
 def confirmation_question(plan: ExecutePlan) -> str:

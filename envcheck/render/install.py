@@ -170,6 +170,11 @@ class ExecuteView:
             return  # a failing tool's tail: failure_tail() shows it once
         if text.startswith("running: "):
             text = "$ " + text[len("running: "):]
+        elif text.startswith("warning: "):
+            from rich.text import Text
+
+            self.console.print(Text.assemble(("warning", "yellow"), ": " + text[len("warning: "):]), soft_wrap=True)
+            return
         self.console.print("    " + text, style="dim", soft_wrap=True, markup=False, highlight=False)
 
     def step_end(self, index, total, step_id, status, wall_s, tool_s, note="") -> None:
@@ -177,7 +182,8 @@ class ExecuteView:
         mark, style = _MARKS.get(status, _MARKS["fail"])
         from rich.text import Text
 
-        line = Text(f"  {mark} ", style=style)
+        line = Text()
+        line.append(f"  {mark} ", style=style)
         line.append(f"[{index}/{total}] {step_id}", style="bold")
         line.append(f"  {wall_s:.1f} s", style="cyan")
         if tool_s:
@@ -224,7 +230,7 @@ def render_execute_plan(result: Result, console=None) -> None:
     for warning in data.get("warnings") or []:
         console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
-                  f"{rec['python']}; backend [bold]{env['backend']}[/] ({env['backend_why']}).", highlight=False)
+                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False, soft_wrap=True)
     if env.get("replaces"):
         console.print(f"(the existing env {env['replaces']} is moved aside first and deleted once all steps pass)",
                       highlight=False)
@@ -253,8 +259,6 @@ def render_execute(result: Result, console=None) -> None:
     env = data["env"]
     verify = data.get("verify") or {}
     s = verify.get("summary") or {}
-    for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     what = ", ".join(data.get("installed") or ["torch"])
     if result.exit_code == 0:
         console.print(f"\n[green]✓[/] [bold]{what}[/] installed and verified ({rec['torch']}, {rec['variant']})",
