@@ -1,0 +1,86 @@
+"""The contracts every command shares: one JSON envelope on stdout, documented exit codes, no traceback.
+
+Includes errors that happen before any Result exists (an unknown option, a missing interpreter).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from envcheck.cli import app
+
+ENVELOPE_KEYS = {"envcheck_result_version", "command", "status", "exit_code", "data", "errors"}
+
+COMMANDS = [
+    ["doctor"],
+    ["install"],
+    ["verify"],
+    ["create"],
+    ["kernel", "add"],
+    ["kernel", "list"],
+    ["kernel", "check"],
+    ["kernel", "remove"],
+]
+
+
+def invoke(args, env=None):
+    return CliRunner().invoke(app, args, env={"COLUMNS": "120", **(env or {})})
+
+
+def one_envelope(stdout: str) -> dict:
+    obj = json.loads(stdout)  # fails on anything but exactly one JSON document
+    assert set(obj) == ENVELOPE_KEYS
+    assert obj["envcheck_result_version"] == 1
+    return obj
+
+
+def test_top_level_help_lists_every_command_and_the_exit_codes():
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    for name in ("doctor", "install", "verify", "create", "kernel"):
+        assert name in result.output
+    text = " ".join(result.output.split())  # help text is wrapped to the terminal width
+    assert "3 no compatible build" in text and "130 interrupted" in text
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_of_every_command(command):
+    result = invoke([*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--json" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_unknown_option_with_json_is_exit_2_and_one_error_envelope(command):
+    result = invoke([*command, "--no-such-option", "--json"])
+    assert result.exit_code == 2
+    obj = one_envelope(result.stdout)
+    assert obj["status"] == "error" and obj["exit_code"] == 2
+    assert obj["errors"][0]["code"] == "usage"
+    assert "--no-such-option" in obj["errors"][0]["message"]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["doctor"], ["verify"]], ids=" ".join)
+def test_missing_interpreter_is_exit_4_with_an_envelope(command, tmp_path):
+    missing = str(tmp_path / "nope" / "bin" / "python")
+    result = invoke([*command, "--python", missing, "--json"])
+    assert result.exit_code == 4
+    obj = one_envelope(result.stdout)
+    assert obj["status"] == "error" and obj["errors"][0]["code"] == "interpreter-not-found"
+    assert obj["errors"][0]["hint"]
+
+
+def test_missing_interpreter_without_json_is_one_line_and_a_hint(tmp_path):
+    result = invoke(["doctor", "--python", str(tmp_path / "python9")])
+    assert result.exit_code == 4
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: ") and lines[1].startswith("hint: ")
+    assert result.stdout == ""
+
+
+def test_version():
+    result = invoke(["--version"])
+    assert result.exit_code == 0 and result.output.startswith("envcheck ")
