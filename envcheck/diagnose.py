@@ -93,7 +93,6 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out: list[Finding] = []
     nv = facts.nvidia
     gpu_count = len(nv.gpus)
-    gpu_host = nv.has_driver or gpu_count > 0 or bool(nv.pci_devices)
     py = facts.python or "this interpreter"
 
     # --- driver -------------------------------------------------------------------------------

@@ -50,6 +50,12 @@ class CondaInfo:
     style: str | None
     cuda: tuple[str, ...] = ()
     cpu: bool = False
+    # Channels the previous-versions page adds for one CUDA version, e.g. 1.12.x's
+    # `cudatoolkit=11.6 -c pytorch -c conda-forge`: ((cuda, (channel, ...)), ...).
+    extra_channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def channels_for(self, cuda: str | None) -> tuple[str, ...]:
+        return next((chans for xy, chans in self.extra_channels if xy == cuda), ())
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class Release:
     pip_style: str
     conda: CondaInfo
     source: tuple[str, ...]
+    verified: bool = True  # False: the row rests on inferred or weak evidence (see `note`)
+    note: str | None = None
 
     @property
     def version(self) -> Version:
@@ -437,10 +445,22 @@ def _parse_releases(doc: Any, filename: str, variants: Mapping[str, Variant]) ->
             cpu = conda_raw.get("cpu", False)
             if not isinstance(cpu, bool):
                 raise c.fail(cw, f"cpu must be true or false, got {cpu!r}")
-            conda = CondaInfo(style, cudas if style else (), bool(cpu) if style else False)
+            extra_raw = c.obj(conda_raw.get("extra_channels", {}), cw + ".extra_channels")
+            extra = tuple(
+                (c.xy(xy, cw + ".extra_channels", "cuda"), tuple(c.string(ch, cw + ".extra_channels", xy) for ch in c.str_list(chans, cw + ".extra_channels", xy)))
+                for xy, chans in extra_raw.items()
+            )
+            conda = CondaInfo(style, cudas if style else (), bool(cpu) if style else False, extra if style else ())
         cited = c.cites(row, where, sources)
+        verified = row.get("verified", True)
+        if not isinstance(verified, bool):
+            raise c.fail(where, f"verified must be true or false, got {verified!r}")
+        note = row.get("note")
+        if note is not None and not isinstance(note, str):
+            raise c.fail(where, f"note must be a string, got {note!r}")
         releases.append(
-            Release(torch, torchvision, torchaudio, python, per_os_variants, default_index, pip_style, conda, cited)
+            Release(torch, torchvision, torchaudio, python, per_os_variants, default_index, pip_style, conda, cited,
+                    verified, note)
         )
     releases.sort(key=lambda r: r.version, reverse=True)
     newest_known = doc.get("newest_known") or releases[0].torch

@@ -300,6 +300,15 @@ def _ordinal(v: Version) -> int:
     return v.major * 1_000_000 + v.minor * 1_000 + v.micro
 
 
+def _row_caveats(release: Release) -> tuple[str, ...]:
+    """A release row the matrix marks unverified is still offered, but never silently."""
+    if release.verified:
+        return ()
+    return (f"torch {release.torch}: envcheck's matrix row for this release is marked unverified (its note in "
+            "configs/torch_releases.json says what was inferred); check the command against pytorch.org, "
+            "or pin an older --torch",)
+
+
 def _gpu_covered(
     variant: Variant, release: Release, ccs: tuple[str, ...], matrix: Matrix | None = None
 ) -> tuple[bool, str | None, tuple[str, ...], str]:
@@ -446,6 +455,7 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 + (f" ({_what_blocks(rejected, newest)})" if _what_blocks(rejected, newest) else "")
             )
         notes.extend(best.notes)
+        notes.extend(_row_caveats(rel))
         rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes))
         return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
 
@@ -477,6 +487,7 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         better = _better_choice(request, matrix, rel, need_driver=False)
     if better:
         notes.append(better)
+    notes.extend(_row_caveats(rel))
     rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes))
     return Resolution(request, rec, tuple(rejected), tuple(compatible), better)
 

@@ -55,6 +55,28 @@ class Result:
         return Status.ERROR
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """One `envcheck verify` check's outcome. `fix` is set for failures a user can act on."""
+
+    id: str
+    name: str
+    status: str
+    duration_s: float
+    message: str = ""
+    fix: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "duration_s": self.duration_s,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
 def exit_code_for_findings(findings) -> ExitCode:
     """Error-severity findings make exit code 1; warnings and infos alone never change it."""
     return ExitCode.PROBLEMS if any(f.severity == Severity.ERROR for f in findings) else ExitCode.OK

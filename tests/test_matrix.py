@@ -55,6 +55,11 @@ MALFORMED = [
     ("pip-style", _set(R, ["releases", 4, "pip_style"], "wheel"), R, "releases[4] (torch 2.5.1)", "pip_style"),
     ("conda-style", _set(R, ["releases", 4, "conda", "style"], "anaconda"), R, "releases[4] (torch 2.5.1).conda", "style"),
     ("missing-source", _set(R, ["releases", 3, "source"], []), R, "releases[3] (torch 2.1.2)", "'source'"),
+    ("verified-not-bool", _set(R, ["releases", 3, "verified"], "no"), R, "releases[3] (torch 2.1.2)", "verified must be"),
+    ("extra-channels-xy", _set(R, ["releases", 4, "conda", "extra_channels"], {"11": ["conda-forge"]}), R,
+     "releases[4] (torch 2.5.1).conda.extra_channels", "not a version X.Y"),
+    ("extra-channels-list", _set(R, ["releases", 4, "conda", "extra_channels"], {"11.8": "conda-forge"}), R,
+     "releases[4] (torch 2.5.1).conda.extra_channels", "must be a list"),
     ("unknown-source", _set(R, ["releases", 3, "source"], ["nope"]), R, "releases[3] (torch 2.1.2)", "unknown source 'nope'"),
     ("missing-torchvision", _set(R, ["releases", 3, "torchvision"], _DELETE), R, "releases[3] (torch 2.1.2)", "missing field 'torchvision'"),
     ("dup-release", _dup_release, R, "(torch 1.13.1)", "duplicate release"),
@@ -302,3 +307,37 @@ def test_shipped_mirrors(shipped):
     assert shipped.mirrors
     for m in shipped.mirrors.values():
         assert m.pip_index or m.conda_channels, m.name
+
+
+def test_shipped_conda_extra_channels_reach_the_conda_command():
+    """1.12.x's cudatoolkit 11.6 needs conda-forge (previous-versions page): data, not a special case."""
+    from envcheck.plans.install import plan_conda_install
+    from envcheck.resolve import ResolveRequest, resolve
+
+    matrix = load_matrix()
+    rel = matrix.release("1.12.1")
+    assert rel.conda.channels_for("11.6") == ("conda-forge",)
+    assert rel.conda.channels_for("11.3") == ()
+    rec = resolve(ResolveRequest(python="3.8", os="linux", driver=Version("510.47.03"), cuda=Version("11.6"),
+                                 gpu_ccs=("8.6",), torch_spec="==1.12.1"), matrix).recommendation
+    assert rec.variant.name == "cu116"
+    assert plan_conda_install(rec, "env") == [
+        "conda", "install", "-n", "env", "pytorch==1.12.1", "torchvision==0.13.1", "torchaudio==0.12.1",
+        "cudatoolkit=11.6", "-c", "pytorch", "-c", "conda-forge",
+    ]
+
+
+def test_unverified_release_is_offered_with_a_caveat():
+    from envcheck.resolve import ResolveRequest, resolve
+
+    matrix = load_matrix()
+    unverified = [r for r in matrix.releases if not r.verified]
+    assert unverified, "the shipped matrix marks its inferred rows verified: false"
+    rel = unverified[0]
+    py = rel.pythons("linux")[-1]
+    rec = resolve(ResolveRequest(python=py, os="linux", cpu_only=True, torch_spec=f"=={rel.torch}"), matrix).recommendation
+    assert any("marked unverified" in n for n in rec.notes)
+    verified = next(r for r in matrix.releases if r.verified and r.pythons("linux"))
+    rec = resolve(ResolveRequest(python=verified.pythons("linux")[0], os="linux", cpu_only=True,
+                                 torch_spec=f"=={verified.torch}"), matrix).recommendation
+    assert not any("marked unverified" in n for n in rec.notes)

@@ -75,7 +75,7 @@ RELEASES = [
     _rel("1.12.1", "0.13.1", "0.12.1", {os: _py(7, 10) for os in ALL},
          {"linux": ["cpu", "cu102", "cu116"], "windows": ["cpu", "cu116"], "macos": ["cpu"]},
          {"linux": "cu102", "windows": "cpu", "macos": "cpu"}, "extra-index-url",
-         {"style": "cudatoolkit", "cuda": ["10.2", "11.6"], "cpu": True}),
+         {"style": "cudatoolkit", "cuda": ["10.2", "11.6"], "cpu": True, "extra_channels": {"11.6": ["conda-forge"]}}),
     _rel("1.13.1", "0.14.1", "0.13.1", {os: _py(7, 10) for os in ALL},
          {"linux": ["cpu", "cu116", "cu117"], "windows": ["cpu", "cu116", "cu117"], "macos": ["cpu"]},
          {"linux": "cu117", "windows": "cpu", "macos": "cpu"}, "extra-index-url",

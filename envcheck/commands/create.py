@@ -12,7 +12,6 @@ Reusable without the CLI (the `install --execute` loop): `plan_create()` -> `exe
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -33,7 +32,14 @@ from envcheck.plans.env import (
     plan_uv_create,
     plan_venv_create,
 )
-from envcheck.probes.python import env_python, parse_version_request
+from envcheck.probes.python import (
+    InterpreterSearch,
+    check_interpreter,
+    env_python,
+    find_interpreter,
+    interpreter_version,
+    parse_version_request,
+)
 from envcheck.results import Result
 from envcheck.runner import Completed, Runner
 
@@ -41,9 +47,6 @@ Progress = Callable[[str], None]
 Confirm = Callable[[str], bool]
 
 LOG_TAIL_LINES = 20
-_VERSION_SNIPPET = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3]))"
-
-
 def _noop(_: str) -> None:
     pass
 
@@ -103,72 +106,6 @@ def run_logged(runner: Runner, step: Step, log_path: str | None, progress: Progr
 
 
 # --- interpreter discovery ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InterpreterSearch:
-    """The base interpreter for a venv/uv env: `path` (None if not found), how, and what was tried."""
-
-    path: str | None
-    version: str | None = None
-    source: str | None = None  # "PATH", "uv python find", "pyenv"
-    tried: tuple[str, ...] = ()
-
-
-def _interpreter_version(runner: Runner, path: str) -> tuple[str | None, str | None]:
-    done = runner.run([path, "-c", _VERSION_SNIPPET], timeout=20)
-    if done.ok and done.stdout.strip():
-        return done.stdout.strip().splitlines()[-1], None
-    return None, done.describe_failure()
-
-
-def find_interpreter(major: int, minor: int, runner: Runner, environ: Mapping[str, str] | None = None) -> InterpreterSearch:
-    """A working Python MAJOR.MINOR: every `pythonX.Y` on PATH (broken pyenv shims skipped), then
-    `uv python find --system X.Y`, then pyenv's installed versions.
-
-    Shell equivalent: `python3.11 -V; uv python find --system 3.11; ls ~/.pyenv/versions/3.11.*/bin`.
-    Each candidate is run once to confirm it starts and is X.Y.
-    """
-    environ = os.environ if environ is None else environ
-    want = f"{major}.{minor}"
-    tried: list[str] = []
-
-    def accept(path: str, source: str) -> InterpreterSearch | None:
-        version, why = _interpreter_version(runner, path)
-        if version and version.rsplit(".", 1)[0] == want:
-            return InterpreterSearch(path, version, source, tuple(tried))
-        tried.append(f"{path} ({source}): " + (why or f"is Python {version}"))
-        return None
-
-    seen: set[str] = set()
-    for directory in (environ.get("PATH") or "").split(os.pathsep):
-        if not directory:
-            continue
-        candidate = os.path.join(directory, f"python{want}")
-        if candidate in seen or not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
-            continue
-        seen.add(candidate)
-        found = accept(candidate, "PATH")
-        if found:
-            return found
-    uv = shutil.which("uv", path=environ.get("PATH"))
-    if uv:
-        done = runner.run([uv, "python", "find", "--system", want], timeout=20,
-                          env={"UV_PYTHON_DOWNLOADS": "never"})
-        if done.ok and done.stdout.strip():
-            found = accept(done.stdout.strip().splitlines()[-1], "uv python find")
-            if found:
-                return found
-        else:
-            tried.append(f"uv python find --system {want}: {done.describe_failure()}")
-    pyenv_root = environ.get("PYENV_ROOT") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".pyenv")
-    for version_dir in sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{want}.*")), reverse=True):
-        candidate = os.path.join(version_dir, "bin", f"python{want}")
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            found = accept(candidate, "pyenv")
-            if found:
-                return found
-    return InterpreterSearch(None, None, None, tuple(tried))
 
 
 # --- backend choice -----------------------------------------------------------------------------
@@ -283,6 +220,7 @@ class CreateRequest:
     backend: str = "auto"
     force: bool = False
     mirror: str | None = None  # a mirror name or channel URL (conda family only)
+    base_python: str | None = None  # venv/uv: start from this interpreter (must be X.Y) instead of searching
 
 
 def _path_state(path: str) -> str:
@@ -393,7 +331,10 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
         step = plan_conda_create(choice.executable, backend, python, name=request.name if prefix is None else None,
                                  prefix=prefix, channels=channels)
     else:
-        base = find_interpreter(version[0], version[1], runner, environ)
+        if request.base_python:
+            base = check_interpreter(request.base_python, version[0], version[1], runner)
+        else:
+            base = find_interpreter(version[0], version[1], runner, environ)
         if base.path is None:
             raise EnvcheckError(
                 f"no working Python {python} interpreter found for a {backend.value} environment",
@@ -564,7 +505,7 @@ def execute_create(
                 raise _StepFailed(plan.step, done, f"{plan.backend.backend.value} reported success but "
                                   f"`env list` does not show {plan.name}")
         python = env_python(prefix)
-        version, why = _interpreter_version(runner, python)
+        version, why = interpreter_version(runner, python)
         if version is None:
             raise _StepFailed(plan.step, done, f"the new env's interpreter {python} does not run: {why}")
         if version.rsplit(".", 1)[0] != plan.python:

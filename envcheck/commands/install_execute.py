@@ -21,12 +21,10 @@ time into tool time (venv/conda, pip/uv/conda, ipykernel, the in-env suite) and 
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import signal
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -340,33 +338,6 @@ def _dropped_conda_pin(arg: str, only: Sequence[str] | None) -> bool:
     return False
 
 
-def _pinned_base(create_request, python_path: str, runner: Runner, environ: Mapping[str, str]):
-    """plan_create, with the interpreter the user named (--python PATH) as the venv/uv base.
-
-    create's interpreter discovery looks for `pythonX.Y` on PATH; a temporary directory holding a
-    `pythonX.Y` link to the user's interpreter, put first on PATH, makes it find that one (and check
-    it runs and is X.Y). The plan's command is then rewritten to the real path.
-    """
-    from envcheck.commands.create import BackendChoice, plan_create
-    from envcheck.plans.env import Backend, plan_uv_create, plan_venv_create
-
-    with tempfile.TemporaryDirectory(prefix="envcheck-base-") as tmp:
-        os.symlink(python_path, os.path.join(tmp, f"python{create_request.python}"))
-        env2 = dict(environ)
-        env2["PATH"] = tmp + os.pathsep + environ.get("PATH", "")
-        plan = plan_create(create_request, runner, env2)
-    backend = plan.backend.backend
-    if backend.conda_family:
-        return plan
-    base = dataclasses.replace(plan.base_interpreter, path=python_path, source="--python")
-    if backend is Backend.UV:
-        step = plan_uv_create(plan.backend.executable, python_path, plan.prefix)
-        return dataclasses.replace(plan, step=step, base_interpreter=base)
-    step = plan_venv_create(python_path, plan.prefix)
-    choice = BackendChoice(backend, python_path, plan.backend.why)
-    return dataclasses.replace(plan, step=step, base_interpreter=base, backend=choice)
-
-
 def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, str] | None = None) -> ExecutePlan:
     """Decide and validate everything; changes nothing. Raises EnvcheckError (2, 3, 4, 5)."""
     from envcheck.commands import install as install_cmd
@@ -418,12 +389,10 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     name = request.name
     if name is None and request.prefix is None:
         name = default_env_name(rec)
+    # --python PATH: that interpreter is the venv/uv base (conda installs its own Python).
     create_request = CreateRequest(python=rec.python, name=name, prefix=request.prefix, backend=request.backend,
-                                   force=request.force, mirror=request.mirror)
-    if base_path is not None:
-        cplan = _pinned_base(create_request, base_path, runner, environ)
-    else:
-        cplan = plan_create(create_request, runner, environ)
+                                   force=request.force, mirror=request.mirror, base_python=base_path)
+    cplan = plan_create(create_request, runner, environ)
     backend = cplan.backend.backend
     warnings: list[str] = []
 

@@ -17,12 +17,11 @@ import signal
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.facts import Interpreter
-from envcheck.results import Result
+from envcheck.results import CheckResult, Result
 from envcheck.runner import Completed, Runner
 
 COMMAND = "verify"
@@ -37,28 +36,6 @@ class Status:
     OK = "ok"
     FAIL = "fail"
     SKIP = "skip"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's outcome. `fix` is set for failures a user can act on."""
-
-    id: str
-    name: str
-    status: str
-    duration_s: float
-    message: str = ""
-    fix: str | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "duration_s": self.duration_s,
-            "message": self.message,
-            "fix": self.fix,
-        }
 
 
 class Listener:

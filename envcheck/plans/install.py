@@ -175,13 +175,12 @@ def plan_conda_install(rec: Recommendation, env_name: str, *, mirror: Mirror | N
             return None
         if conda.style == "cudatoolkit":
             pins.append(f"cudatoolkit={cuda}")
-            if cuda == "11.6":
-                channels.append("conda-forge")  # cudatoolkit 11.6 lives on conda-forge, not on pytorch
         else:
             pins.append(f"pytorch-cuda={cuda}")
             channels.append("nvidia")
     else:
         return None  # ROCm was never on conda's pytorch channel
+    channels.extend(ch for ch in conda.channels_for(rec.variant.cuda) if ch not in channels)
     argv = ["conda", "install", "-n", env_name, *pins]
     for ch in channels:
         argv += ["-c", _conda_channel(ch, mirror)]

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from envcheck.probes import read_text
 from envcheck.runner import Runner
 
 MANAGERS = ("conda", "mamba", "micromamba", "uv", "pip")
@@ -163,12 +164,6 @@ def parse_pip_conf(text: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------- probe
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return None
 
 
 def condarc_paths(environ: Mapping[str, str]) -> list[str]:
@@ -200,7 +195,7 @@ def read_conda_config(environ: Mapping[str, str]):
     settings: dict[str, ConfigValue] = {}
     files = []
     for path in condarc_paths(environ):
-        text = _read(path)
+        text = read_text(path)
         if text is None:
             continue
         files.append(path)
@@ -253,7 +248,7 @@ def read_pip_config(environ: Mapping[str, str], target_prefix: str | None):
     for _kind, path in pip_config_paths(environ, target_prefix):
         if path == os.devnull:
             continue
-        text = _read(path)
+        text = read_text(path)
         if text is None:
             continue
         files.append(path)

@@ -19,6 +19,7 @@ import shutil
 from typing import Callable, Mapping
 
 from envcheck.facts import GpuInfo, NvidiaFacts, Source
+from envcheck.probes import read_text
 from envcheck.runner import Runner
 
 SMI_QUERY_FIELDS = "index,name,uuid,driver_version,memory.total,compute_cap,pci.bus_id"
@@ -253,12 +254,6 @@ def probe_nvml(loader: Callable[[], object] | None = None) -> tuple[str | None, 
 # Files
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return None
 
 
 def probe_pci_nvidia(sys_root: str = "/sys") -> tuple[str, ...]:
@@ -269,10 +264,10 @@ def probe_pci_nvidia(sys_root: str = "/sys") -> tuple[str, ...]:
     """
     found = []
     for vendor_file in sorted(glob.glob(os.path.join(sys_root, "bus", "pci", "devices", "*", "vendor"))):
-        if (_read(vendor_file) or "").strip().lower() != NVIDIA_PCI_VENDOR:
+        if (read_text(vendor_file) or "").strip().lower() != NVIDIA_PCI_VENDOR:
             continue
         dev_dir = os.path.dirname(vendor_file)
-        klass = (_read(os.path.join(dev_dir, "class")) or "").strip().lower()
+        klass = (read_text(os.path.join(dev_dir, "class")) or "").strip().lower()
         if klass and not klass.startswith("0x03"):
             continue
         found.append(os.path.basename(dev_dir))
@@ -329,12 +324,12 @@ def probe_nvidia(
 
     # 2. The kernel module's version (present even when the user-space library is broken).
     if not driver:
-        text = _read(os.path.join(sys_root, "module", "nvidia", "version"))
+        text = read_text(os.path.join(sys_root, "module", "nvidia", "version"))
         driver = parse_sys_module_version(text) if text is not None else None
         if driver:
             source = Source.SYSFS
     if not driver:
-        text = _read(os.path.join(proc_root, "driver", "nvidia", "version"))
+        text = read_text(os.path.join(proc_root, "driver", "nvidia", "version"))
         driver = parse_proc_driver_version(text) if text is not None else None
         if driver:
             source = Source.PROCFS

@@ -6,10 +6,12 @@ is the active environment's interpreter (VIRTUAL_ENV, then CONDA_PREFIX), else `
 """
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
 import sys
+from dataclasses import dataclass
 from typing import Mapping
 
 from envcheck.errors import EnvcheckError, ExitCode
@@ -38,22 +40,82 @@ def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def find_python_version(major: int, minor: int, runner: Runner, path: str | None = None) -> str | None:
-    """Find an interpreter for MAJOR.MINOR: `pythonX.Y` on PATH, then uv's discovery.
+_VERSION_SNIPPET = "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3]))"
 
-    Shell equivalent: `command -v python3.7 || uv python find 3.7`.
+
+@dataclass(frozen=True)
+class InterpreterSearch:
+    """A Python of a requested version: `path` (None if not found), how it was found, what was tried."""
+
+    path: str | None
+    version: str | None = None
+    source: str | None = None  # "PATH", "uv python find", "pyenv", "--python"
+    tried: tuple[str, ...] = ()
+
+
+def interpreter_version(runner: Runner, path: str) -> tuple[str | None, str | None]:
+    """("3.11.7", None) from running the interpreter, or (None, why it could not be run)."""
+    done = runner.run([path, "-c", _VERSION_SNIPPET], timeout=20)
+    if done.ok and done.stdout.strip():
+        return done.stdout.strip().splitlines()[-1], None
+    return None, done.describe_failure()
+
+
+def find_interpreter(major: int, minor: int, runner: Runner, environ: Mapping[str, str] | None = None) -> InterpreterSearch:
+    """A working Python MAJOR.MINOR: every `pythonX.Y` on PATH (broken pyenv shims skipped), then
+    `uv python find --system X.Y`, then pyenv's installed versions.
+
+    Shell equivalent: `python3.11 -V; uv python find --system 3.11; ls ~/.pyenv/versions/3.11.*/bin`.
+    Each candidate is run once to confirm it starts and is X.Y.
     """
-    found = shutil.which(f"python{major}.{minor}", path=path)
-    if found:
-        return found
-    uv = shutil.which("uv", path=path)
+    environ = os.environ if environ is None else environ
+    want = f"{major}.{minor}"
+    tried: list[str] = []
+
+    def accept(path: str, source: str) -> InterpreterSearch | None:
+        version, why = interpreter_version(runner, path)
+        if version and version.rsplit(".", 1)[0] == want:
+            return InterpreterSearch(path, version, source, tuple(tried))
+        tried.append(f"{path} ({source}): " + (why or f"is Python {version}"))
+        return None
+
+    seen: set[str] = set()
+    for directory in (environ.get("PATH") or "").split(os.pathsep):
+        if not directory:
+            continue
+        candidate = os.path.join(directory, f"python{want}")
+        if candidate in seen or not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
+            continue
+        seen.add(candidate)
+        found = accept(candidate, "PATH")
+        if found:
+            return found
+    uv = shutil.which("uv", path=environ.get("PATH"))
     if uv:
-        done = runner.run([uv, "python", "find", f"{major}.{minor}"], timeout=15)
+        done = runner.run([uv, "python", "find", "--system", want], timeout=20,
+                          env={"UV_PYTHON_DOWNLOADS": "never"})
         if done.ok and done.stdout.strip():
-            candidate = done.stdout.strip().splitlines()[-1]
-            if _executable(candidate):
-                return candidate
-    return None
+            found = accept(done.stdout.strip().splitlines()[-1], "uv python find")
+            if found:
+                return found
+        else:
+            tried.append(f"uv python find --system {want}: {done.describe_failure()}")
+    pyenv_root = environ.get("PYENV_ROOT") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".pyenv")
+    for version_dir in sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{want}.*")), reverse=True):
+        candidate = os.path.join(version_dir, "bin", f"python{want}")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            found = accept(candidate, "pyenv")
+            if found:
+                return found
+    return InterpreterSearch(None, None, None, tuple(tried))
+
+
+def check_interpreter(path: str, major: int, minor: int, runner: Runner) -> InterpreterSearch:
+    """The interpreter the user named, accepted only if it runs and is MAJOR.MINOR."""
+    version, why = interpreter_version(runner, path)
+    if version and version.rsplit(".", 1)[0] == f"{major}.{minor}":
+        return InterpreterSearch(path, version, "--python", ())
+    return InterpreterSearch(None, None, None, (f"{path} (--python): " + (why or f"is Python {version}"),))
 
 
 def resolve_interpreter(
@@ -78,15 +140,16 @@ def resolve_interpreter(
     spec = spec.strip()
     request = parse_version_request(spec)
     if request:
-        found = find_python_version(*request, runner=runner, path=path_var)
-        if found:
-            return Interpreter(found, Source.FLAG, f"--python {spec}: found python{spec}")
+        search = find_interpreter(*request, runner=runner, environ=environ)
+        if search.path:
+            return Interpreter(search.path, Source.FLAG, f"--python {spec}: {search.source}", version=search.version)
         raise EnvcheckError(
             f"no Python {spec} interpreter found",
             hint=f"install Python {spec} (for example `uv python install {spec}` or a conda env with "
             f"python={spec}), or pass --python /path/to/python",
             exit_code=ExitCode.TARGET_NOT_FOUND,
             code="interpreter-not-found",
+            data={"tried": list(search.tried)},
         )
     expanded = os.path.expanduser(spec)
     if os.path.isdir(expanded):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from envcheck.facts import Sourced
+from envcheck.probes import read_text
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,6 @@ class SystemFacts:
         return out
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return None
 
 
 # ---------------------------------------------------------------------------------- pure parsers
@@ -141,7 +136,7 @@ def probe_system(environ: Mapping[str, str] | None = None, *, root: str = "/") -
 
     # OS
     osr_path = p("etc", "os-release")
-    osr_text = _read(osr_path)
+    osr_text = read_text(osr_path)
     if osr_text:
         rel = parse_os_release(osr_text)
         name = rel.get("PRETTY_NAME") or " ".join(x for x in (rel.get("NAME"), rel.get("VERSION_ID")) if x)
@@ -154,10 +149,10 @@ def probe_system(environ: Mapping[str, str] | None = None, *, root: str = "/") -
         os_fact = Sourced(platform.system() or None, "platform", "no /etc/os-release")
 
     kernel = platform.release()
-    proc_version = _read(p("proc", "version")) or ""
+    proc_version = read_text(p("proc", "version")) or ""
     wsl = parse_wsl(kernel, proc_version)
 
-    cpuinfo = _read(p("proc", "cpuinfo"))
+    cpuinfo = read_text(p("proc", "cpuinfo"))
     cpu_model = parse_cpu_model(cpuinfo) if cpuinfo else None
     if cpu_model:
         cpu_fact = Sourced(cpu_model, "/proc/cpuinfo")
@@ -196,7 +191,7 @@ def probe_system(environ: Mapping[str, str] | None = None, *, root: str = "/") -
         shm = Sourced(None, None, "not Linux (no /dev/shm)")
 
     kind, hints = parse_container_hints(
-        _read(p("proc", "1", "cgroup")),
+        read_text(p("proc", "1", "cgroup")),
         os.path.exists(p(".dockerenv")),
         os.path.exists(p("run", ".containerenv")),
         environ,

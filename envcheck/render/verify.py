@@ -6,7 +6,7 @@ this process loads rich.
 """
 from __future__ import annotations
 
-from envcheck.commands.verify import CheckResult, Listener
+from envcheck.results import CheckResult
 
 MARKS = {
     "ok": ("✓", "ok", "green"),
@@ -46,7 +46,7 @@ def check_line(check: CheckResult):
     return grid
 
 
-class LiveView(Listener):
+class LiveView:  # implements commands.verify.Listener
     """Prints each check as it ends; shows a spinner with the running check's name meanwhile."""
 
     def __init__(self, stderr: bool = False) -> None:
