@@ -4,7 +4,8 @@
 #   scripts/gpu_smoke.sh            # outputs under $OUT when set, else ./gpu-smoke-out
 #   PYTHON=/opt/venv/bin/python scripts/gpu_smoke.sh
 #
-# Runs `python3 -m envcheck doctor --deep --json` and `python3 -m envcheck verify --json --require-cuda`
+# Runs `python3 -m envcheck doctor --deep --json`, `install --json` (with the detected driver and
+# GPU, and for `--python 3.7`), `kernel list --json` and `python3 -m envcheck verify --json --require-cuda`
 # (plus --distributed when `nvidia-smi -L` lists >= 2 GPUs) with PYTHONPATH=. ; each command's stdout,
 # stderr, exit code and wall time are saved. A missing `verify` command is recorded, not fatal.
 # The script's own exit code is 0 when doctor produced valid JSON, else 1.
@@ -83,6 +84,10 @@ GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
 run doctor_deep_json "${ENVCHECK[@]}" doctor --deep --json "${TARGET_ARGS[@]}"
 run doctor_human "${ENVCHECK[@]}" doctor "${TARGET_ARGS[@]}"
 run doctor_json "${ENVCHECK[@]}" doctor --json "${TARGET_ARGS[@]}"
+# install's detection path on a real driver: the default target, and the issue's `--python 3.7` example
+run install_json "${ENVCHECK[@]}" install --json --explain "${TARGET_ARGS[@]}"
+run install_py37_json "${ENVCHECK[@]}" install --python 3.7 --json --explain
+run kernel_list_json "${ENVCHECK[@]}" kernel list --json
 
 if "${ENVCHECK[@]}" verify --help >/dev/null 2>&1; then
   run verify_json "${ENVCHECK[@]}" verify --json --require-cuda "${TARGET_ARGS[@]}"
