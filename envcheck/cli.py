@@ -26,21 +26,44 @@ _state = {"debug": False}
 
 
 class _Group(TyperGroup):
-    """With --json, even a usage error (bad option, missing value) prints the JSON envelope."""
+    """Usage errors in envcheck's own format: `error: ...` / `hint: ...` and exit 2, never a
+    traceback; with --json, also the error envelope on stdout (even for a bad option)."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
-        if "--json" not in argv:
-            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         try:
-            return super().main(argv, prog_name, complete_var, False, **extra)
-        except Exception as exc:  # click's UsageError family, without importing click's internals
+            rv = super().main(argv, prog_name, complete_var, False, **extra)
+        except Exception as exc:  # click's exception family, without importing click's internals
+            kind = type(exc).__name__
+            if kind == "Abort":  # Ctrl-C or end of input at a prompt
+                _emit_error(self._command_path(argv), EnvcheckError(
+                    "interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), "--json" in argv)
+                sys.exit(int(ExitCode.INTERRUPTED))
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
-            command = next((a for a in argv if a in self.commands), "envcheck")
-            err = EnvcheckError(exc.format_message(), hint=f"see `envcheck {command} --help`", code="usage")
-            _emit_error(command, err, json_out=True)
+            if kind == "NoArgsIsHelpError":  # `envcheck` or `envcheck kernel` alone: show the help
+                exc.show()
+                sys.exit(exc.exit_code)
+            command = self._command_path(argv)
+            err = EnvcheckError(exc.format_message(), hint=f"see `envcheck {command} --help`".replace(
+                "envcheck envcheck", "envcheck"), code="usage")
+            _emit_error(command, err, "--json" in argv)
             sys.exit(int(ExitCode.USAGE))
+        if isinstance(rv, int) and rv:  # typer.Exit(code) in non-standalone mode comes back as a value
+            sys.exit(rv)
+        return rv
+
+    def _command_path(self, argv: list) -> str:
+        """'kernel add' for `envcheck kernel add --bad`, 'doctor' for `envcheck doctor ...`."""
+        words = [a for a in argv if not a.startswith("-")]
+        group, path = self, []
+        for word in words:
+            sub = getattr(group, "commands", {}).get(word)
+            if sub is None:
+                break
+            path.append(word)
+            group = sub
+        return " ".join(path) or "envcheck"
 
 
 app = typer.Typer(

@@ -84,3 +84,31 @@ def test_missing_interpreter_without_json_is_one_line_and_a_hint(tmp_path):
 def test_version():
     result = invoke(["--version"])
     assert result.exit_code == 0 and result.output.startswith("envcheck ")
+
+
+@pytest.mark.parametrize(
+    "args, command",
+    [
+        (["verify", "--device", "tpu"], "verify"),
+        (["kernel", "add", "--bogus"], "kernel add"),
+        (["doctor", "--python"], "doctor"),
+        (["install", "--torch"], "install"),
+    ],
+)
+def test_usage_errors_are_one_line_and_a_hint(args, command):
+    result = invoke(args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("error: ") and lines[1] == f"hint: see `envcheck {command} --help`"
+    assert result.stdout == ""
+
+
+def test_usage_error_envelope_names_the_subcommand():
+    obj = one_envelope(invoke(["kernel", "add", "--bogus", "--json"]).stdout)
+    assert obj["command"] == "kernel add"
+
+
+def test_no_arguments_shows_the_help():
+    result = invoke([])
+    assert "Usage: envcheck" in result.output and "doctor" in result.output

@@ -135,3 +135,21 @@ def test_help_does_not_import_heavy_modules():
             "print(','.join(m for m in ('pynvml', 'psutil', 'torch', 'envcheck.commands.doctor') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+@pytest.mark.parametrize(
+    "var, value, code",
+    [
+        ("ENVCHECK_OVERRIDE_DRIVER", "abc", "invalid-driver"),
+        ("ENVCHECK_OVERRIDE_DRIVER", "535.x", "invalid-driver"),
+        ("ENVCHECK_OVERRIDE_CUDA", "13", "invalid-cuda"),
+        ("ENVCHECK_OVERRIDE_CUDA", "cuda12.1", "invalid-cuda"),
+    ],
+)
+def test_malformed_override_is_bad_input(var, value, code):
+    """A typo in an override must not silently become the 'detected' driver: exit 2, as install does."""
+    result = CliRunner().invoke(app, ["doctor", "--json"], env={"COLUMNS": "120", var: value})
+    assert result.exit_code == 2
+    obj = json.loads(result.stdout)
+    assert obj["status"] == "error" and obj["errors"][0]["code"] == code
+    assert var in obj["errors"][0]["message"]

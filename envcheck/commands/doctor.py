@@ -255,6 +255,15 @@ def anonymize(obj: Any, anon: Callable[[str], str]) -> Any:
 # ------------------------------------------------------------------------------------------- run
 
 
+def _check_overrides(environ: Mapping[str, str]) -> None:
+    from envcheck.commands.install import parse_cuda, parse_driver
+
+    for name, parse in (("ENVCHECK_OVERRIDE_DRIVER", parse_driver), ("ENVCHECK_OVERRIDE_CUDA", parse_cuda)):
+        value = environ.get(name, "").strip()
+        if value:
+            parse(value, name)
+
+
 def run(
     python: str | None = None,
     deep: bool = False,
@@ -265,6 +274,7 @@ def run(
 ) -> Result:
     environ = dict(os.environ if environ is None else environ)
     runner = runner or Runner()
+    _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
     interp = resolve_interpreter(python, runner, environ)  # raises exit code 4 when missing
     start = time.monotonic()
     raw = collect(interp, deep=deep, runner=runner, environ=environ)
