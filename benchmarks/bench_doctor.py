@@ -14,18 +14,12 @@ import json
 import os
 import shlex
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from _timing import wall
+
 TARGET_RATIO = 0.2
-
-
-def wall(argv: list[str], env: dict) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-    return time.perf_counter() - t0
 
 
 def main() -> int:

@@ -12,10 +12,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from _timing import wall
 
 TARGET_RATIO = 1.3
 
@@ -40,12 +40,6 @@ def bye(name: str = "world") -> None:
 if __name__ == "__main__":
     app()
 '''
-
-
-def wall(argv: list[str], env: dict) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-    return time.perf_counter() - t0
 
 
 def main() -> int:

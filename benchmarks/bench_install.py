@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import wall
+
 REPO = Path(__file__).resolve().parent.parent
 BUDGET_MS = 50.0
 
@@ -47,12 +49,7 @@ def _stats(samples: list[float]) -> dict:
 
 
 def _time_cmd(argv: list[str], runs: int, env: dict) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+    return [wall(argv, env) * 1000 for _ in range(runs)]
 
 
 def main() -> int:

@@ -15,9 +15,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
+
+from _timing import wall
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -26,12 +26,7 @@ from envcheck.inenv import script_path  # noqa: E402
 
 
 def _time(argv: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0,):
-        raise SystemExit(f"benchmark command failed with status {proc.returncode}: {' '.join(argv)}")
-    return elapsed
+    return wall(argv, check=True)
 
 
 def main() -> int:
