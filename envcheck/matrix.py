@@ -135,6 +135,30 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class ArchCuda:
+    """The CUDA toolkits whose nvcc can generate code (SASS) for one GPU compute capability.
+
+    `first_cuda` None: the sources name no first version (older than anything the matrix uses);
+    `last_cuda` None: still supported by the newest toolkit the sources cover.
+    """
+
+    cc: str
+    first_cuda: str | None
+    last_cuda: str | None
+    family: str | None = None
+    source: tuple[str, ...] = ()
+
+    def supports(self, cuda: Version) -> bool:
+        """False when a CUDA `cuda` toolkit cannot target this architecture (pure)."""
+        xy = (cuda.major, cuda.minor)
+        if self.first_cuda is not None and xy < parse_xy(self.first_cuda):
+            return False
+        if self.last_cuda is not None and xy > parse_xy(self.last_cuda):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
 class Mirror:
     name: str
     title: str
@@ -155,6 +179,8 @@ class Matrix:
     checked: str  # the oldest `checked` date of the three files: the matrix is as fresh as its stalest part
     newest_known: str
     sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # cuda_variants.json "arch_cuda": which CUDA toolkits can target each compute capability
+    arch_cuda: tuple[ArchCuda, ...] = ()
 
     @property
     def newest_torch(self) -> Version:
@@ -210,6 +236,19 @@ class Matrix:
                 if entry.ptx:
                     found.add(parse_xy(entry.ptx))
         return tuple(sorted(found))
+
+    def arch_cuda_for(self, cc: str) -> ArchCuda | None:
+        """The toolkit row for compute capability `cc`: the same X.Y, else the nearest listed minor
+        of the same major below it (a device X.Y runs sm_X.Z code for Z <= Y); None: not listed."""
+        if not _XY.match(str(cc)):
+            return None
+        major, minor = parse_xy(cc)
+        best: ArchCuda | None = None
+        for row in self.arch_cuda:
+            r_major, r_minor = parse_xy(row.cc)
+            if r_major == major and r_minor <= minor and (best is None or r_minor > parse_xy(best.cc)[1]):
+                best = row
+        return best
 
     def newest_cuda(self) -> Version | None:
         cudas = [v.cuda_version for v in self.variants.values() if v.kind == "cuda" and v.cuda]
@@ -374,6 +413,39 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
     return variants, doc["checked"], sources
 
 
+def _parse_arch_cuda(doc: Any, filename: str) -> tuple[ArchCuda, ...]:
+    """cuda_variants.json "arch_cuda" (optional): one row per compute capability."""
+    c = _Checker(filename)
+    sources = doc.get("sources") or {}
+    rows = c.str_list(doc.get("arch_cuda", []), "arch_cuda", "'arch_cuda'")
+    seen: set[str] = set()
+    table: list[ArchCuda] = []
+    for i, raw in enumerate(rows):
+        where = f"arch_cuda[{i}]"
+        row = c.obj(raw, where)
+        cc = c.xy(c.key(row, "cc", where), where, "cc")
+        where = f"arch_cuda[{i}] (cc {cc})"
+        if cc in seen:
+            raise c.fail(where, f"duplicate compute capability {cc}")
+        seen.add(cc)
+        bounds = {}
+        for name in ("first_cuda", "last_cuda"):
+            value = row.get(name)
+            bounds[name] = None if value is None else c.xy(value, where, name)
+        first, last = bounds["first_cuda"], bounds["last_cuda"]
+        if first is None and last is None:
+            raise c.fail(where, "needs first_cuda or last_cuda (a row with neither says nothing)")
+        if first is not None and last is not None and parse_xy(first) > parse_xy(last):
+            raise c.fail(where, f"first_cuda {first} is newer than last_cuda {last}")
+        family = row.get("family")
+        if family is not None and not isinstance(family, str):
+            raise c.fail(where, f"family must be a string, got {family!r}")
+        cited = c.cites(row, where, sources)
+        table.append(ArchCuda(cc, first, last, family, cited))
+    table.sort(key=lambda r: parse_xy(r.cc))
+    return tuple(table)
+
+
 def _per_os(c: _Checker, value: Any, where: str, what: str) -> dict:
     obj = c.obj(value, where + "." + what, "an object keyed by linux/windows/macos")
     for key in obj:
@@ -506,6 +578,7 @@ def build_matrix(docs: Mapping[str, Any], names: Mapping[str, str] | None = None
     variants, v_checked, v_sources = _parse_variants(
         docs["cuda_variants.json"], names.get("cuda_variants.json", "cuda_variants.json")
     )
+    arch_cuda = _parse_arch_cuda(docs["cuda_variants.json"], names.get("cuda_variants.json", "cuda_variants.json"))
     releases, r_checked, newest_known, r_sources = _parse_releases(
         docs["torch_releases.json"], names.get("torch_releases.json", "torch_releases.json"), variants
     )
@@ -515,7 +588,8 @@ def build_matrix(docs: Mapping[str, Any], names: Mapping[str, str] | None = None
     else:
         mirrors, m_checked, m_sources = _parse_mirrors(mirrors_doc, names.get("mirrors.json", "mirrors.json"))
     sources = {**m_sources, **v_sources, **r_sources}
-    return Matrix(tuple(releases), variants, mirrors, min(r_checked, v_checked, m_checked), newest_known, sources)
+    return Matrix(tuple(releases), variants, mirrors, min(r_checked, v_checked, m_checked), newest_known, sources,
+                  arch_cuda)
 
 
 def default_config_dir() -> Path:

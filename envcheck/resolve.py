@@ -5,8 +5,10 @@ fact about torch comes from the Matrix, versions are compared with packaging.
 
 Rule (issue 3): the newest torch release that supports the Python on the OS, matches --torch, and has
 a variant the driver can run whose kernels cover every GPU; among that release's passing variants the
-highest CUDA. With no runnable CUDA variant anywhere: the CPU build of the newest eligible release,
-saying which driver would allow the better choice. ROCm is never chosen (there is no AMD detection),
+highest CUDA. A variant whose kernel list the matrix does not know is still rejected when its CUDA
+toolkit cannot target the GPU at all (the matrix's arch_cuda table). With no runnable CUDA variant
+anywhere: the CPU build of the newest eligible release, saying which driver (or, when no build of that
+release has kernels for the GPU, which newer release and Python) would allow the better choice. ROCm is never chosen (there is no AMD detection),
 but ROCm builds appear among the compatible candidates (`--all`).
 """
 from __future__ import annotations
@@ -191,7 +193,7 @@ class Resolution:
     recommendation: Recommendation
     rejected: tuple[Rejection, ...]
     compatible: tuple[Candidate, ...]
-    better: str | None = None  # what a driver upgrade would buy, when the choice is a CPU fallback
+    better: str | None = None  # what a driver upgrade (or a newer Python) would buy, when the choice is a CPU fallback
 
 
 class NoCompatibleBuild(EnvcheckError):
@@ -321,6 +323,11 @@ def _gpu_covered(
     if arches is None:
         arches, presumed_from = _nearest_arches(variant, release, matrix)
         if arches is None:
+            # No kernel list anywhere: the toolkit table can still rule the variant out, because a
+            # CUDA X.Y wheel holds no kernel its nvcc could not generate.
+            why = _toolkit_rejection(variant, ccs, matrix)
+            if why is not None:
+                return False, why, (), ""
             return True, None, (f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded in the matrix; coverage of {labels} unchecked",), "unknown"
     notes = []
     coverage = "sass"
@@ -338,6 +345,31 @@ def _gpu_covered(
         notes.append(f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded; presumed as for torch {presumed_from.torch} ({labels} covered there)")
         coverage = "presumed"
     return True, None, tuple(notes), coverage
+
+
+def _toolkit_rejection(variant: Variant, ccs: tuple[str, ...], matrix: Matrix | None) -> str | None:
+    """Why a variant's CUDA toolkit cannot target one of the GPUs (None: it can, or the table does not say).
+
+    From the matrix's arch_cuda table (cuda_variants.json): a CUDA version before the first one that
+    generates code for the architecture, or after the last one, cannot have put native kernels for it
+    into the wheels. (PTX of an older arch could still JIT on a newer GPU, but no PyTorch CUDA wheel the
+    matrix records before cu128 embeds PTX, and the rule is used only where the kernel list is unknown.)
+    """
+    cuda = variant.cuda_version
+    if matrix is None or cuda is None:
+        return None
+    for cc in ccs:
+        row = matrix.arch_cuda_for(cc)
+        if row is None or row.supports(cuda):
+            continue
+        sm = _sm_label(cc)
+        like = "" if parse_xy(row.cc) == parse_xy(cc) else f", as for {_sm_label(row.cc)}"
+        if row.first_cuda is not None and (cuda.major, cuda.minor) < parse_xy(row.first_cuda):
+            return (f"{variant.name}: CUDA {variant.cuda} predates {sm} (first supported by CUDA {row.first_cuda}{like}): "
+                    "its wheels cannot carry kernels for this GPU")
+        return (f"{variant.name}: CUDA {variant.cuda} is newer than the last CUDA that supports {sm} "
+                f"({row.last_cuda}{like}): its wheels cannot carry kernels for this GPU")
+    return None
 
 
 _COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "presumed": 2, "unknown": 1, "": 0}
@@ -541,11 +573,58 @@ def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, nee
             best = (key, floor, variant)
     if best is None:
         if request.gpu_ccs:
-            return f"no CUDA build of torch {rel.torch} carries kernels for GPU {', '.join(_sm_label(c) for c in request.gpu_ccs)}"
+            text = f"no CUDA build of torch {rel.torch} carries kernels for GPU {', '.join(_sm_label(c) for c in request.gpu_ccs)}"
+            newer = _newer_with_kernels(request, matrix, rel)
+            return f"{text}; {newer}" if newer else text
         return None
     _, floor, variant = best
     prefix = "install an NVIDIA driver" if need_driver else "upgrade the NVIDIA driver to"
     return f"{prefix} >= {floor} to get torch {rel.torch} with {variant.name} (CUDA {variant.cuda})"
+
+
+def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -> str | None:
+    """Which releases newer than `rel` have a CUDA build whose kernels the matrix confirms (or presumes)
+    for the GPUs, and what keeps them out of reach: the Python version, --torch, the driver."""
+    os_name = request.os
+    labels = ", ".join(_sm_label(c) for c in request.gpu_ccs)
+    covering: list[tuple[Release, list[Variant]]] = []  # newest first, like matrix.releases
+    with_cuda: list[Release] = []
+    for r in matrix.releases:
+        if r.version <= rel.version:
+            continue
+        cudas = [matrix.variants[v] for v in r.variants_for(os_name) if matrix.variants[v].kind == "cuda"]
+        if cudas:
+            with_cuda.append(r)
+        ok = [v for v in cudas if _gpu_covered(v, r, request.gpu_ccs, matrix)[3] in ("sass", "ptx", "presumed")]
+        if ok:
+            covering.append((r, ok))
+    if not covering:
+        return None
+    oldest, oldest_ok = covering[-1]
+    lowest = min(oldest_ok, key=_cuda_key)
+    later = [r for r in with_cuda if r.version >= oldest.version]
+    who = (f"torch {oldest.torch} and later have {lowest.name}+ builds for {labels}" if len(later) == len(covering)
+           else f"torch {oldest.torch} and some later releases have {lowest.name}+ builds for {labels}")
+    with_python = [r for r, _ in covering if request.python in r.pythons(os_name)]
+    if with_python:
+        # They have wheels for this Python, so only --torch kept them out (eligible releases are all <= rel).
+        blocker = f"torch {with_python[-1].torch} has one for Python {request.python} but does not match --torch {request.spec_label}"
+        return f"{who}; {blocker}" if request.torch_spec is not None else who
+    pys = sorted({p for r, _ in covering for p in r.pythons(os_name)}, key=parse_xy)
+    if parse_xy(request.python) < parse_xy(pys[0]):
+        blocker = f"but need Python >= {pys[0]}"
+    elif parse_xy(request.python) > parse_xy(pys[-1]):
+        blocker = f"but support Python up to {pys[-1]}"
+    else:
+        blocker = f"but none has wheels for Python {request.python}"
+    text = f"{who} {blocker}"
+    floors = [driver_floor_for(v, os_name, strict=request.strict_driver) for v in oldest_ok]
+    floors = [f for f in floors if f is not None]
+    if request.driver is not None and floors:
+        floor = min(floors, key=Version)
+        if request.driver < Version(floor):
+            text += f" (and driver >= {floor})"
+    return text
 
 
 def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection, ...]) -> NoCompatibleBuild:

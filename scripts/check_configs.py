@@ -13,6 +13,8 @@ cross-file rules the data is expected to follow (configs/README.md, "Checks"):
 - torchvision 0.(minor+15) for torch 2.x and 0.(minor+1) for 1.x; torchaudio == torch for 2.1-2.11, null from 2.12
 - ROCm variants only on Linux; architecture ranges of one variant do not overlap
 - driver floors: minor-version-compatibility floors per CUDA major as NVIDIA states them
+- arch_cuda (CUDA toolkits per compute capability): one row per cc, first_cuda <= last_cuda; every
+  architecture a CUDA variant's wheels are recorded to carry lies within its toolkit's range
 
 Exit status 0 when no errors (warnings are printed but do not fail), 1 otherwise.
 """
@@ -102,7 +104,8 @@ def check(config_dir: Path) -> Report:
             rep.error(f"{fname}: bad schema/checked header")
     releases, variants, mirrors = rel_doc["releases"], var_doc["variants"], mir_doc["mirrors"]
     check_sources("torch_releases.json", rel_doc, releases, rep)
-    check_sources("cuda_variants.json", var_doc, variants, rep)
+    arch_cuda = var_doc.get("arch_cuda", [])
+    check_sources("cuda_variants.json", var_doc, [variants, arch_cuda], rep)
     check_sources("mirrors.json", mir_doc, mirrors, rep)
 
     # --- variants ---
@@ -139,6 +142,32 @@ def check(config_dir: Path) -> Report:
                         break
     if "cpu" not in by_name:
         rep.error("cuda_variants.json: no cpu variant")
+
+    # --- arch_cuda: which CUDA toolkits can target each compute capability ---
+    by_cc = {}
+    for row in arch_cuda:
+        cc = row.get("cc")
+        if cc in by_cc:
+            rep.error(f"arch_cuda: duplicate cc {cc}")
+        by_cc[cc] = row
+        first, last = row.get("first_cuda"), row.get("last_cuda")
+        if first is None and last is None:
+            rep.error(f"arch_cuda cc {cc}: neither first_cuda nor last_cuda")
+        if first is not None and last is not None and vt(first) > vt(last):
+            rep.error(f"arch_cuda cc {cc}: first_cuda {first} > last_cuda {last}")
+    for name, row in by_name.items():
+        if row["kind"] != "cuda":
+            continue
+        cuda = vt(row["cuda"])
+        for a in row.get("arches", []):
+            for sm in a["sm"] + ([a["ptx"]] if a.get("ptx") else []):
+                entry = by_cc.get(sm)
+                if entry is None:
+                    continue
+                if entry.get("first_cuda") and cuda < vt(entry["first_cuda"]):
+                    rep.error(f"{name} ({a['torch']}): carries {sm}, but CUDA {row['cuda']} predates it (arch_cuda first {entry['first_cuda']})")
+                if entry.get("last_cuda") and cuda > vt(entry["last_cuda"]):
+                    rep.error(f"{name} ({a['torch']}): carries {sm}, but CUDA {row['cuda']} is after arch_cuda last {entry['last_cuda']}")
 
     # --- releases ---
     seen = set()

@@ -41,6 +41,10 @@ def _dup_variant(docs):
     docs["cuda_variants.json"]["variants"].append(dict(docs["cuda_variants.json"]["variants"][3]))
 
 
+def _dup_arch_cuda(docs):
+    docs["cuda_variants.json"]["arch_cuda"].append(dict(docs["cuda_variants.json"]["arch_cuda"][6]))
+
+
 R, V, M = "torch_releases.json", "cuda_variants.json", "mirrors.json"
 MALFORMED = [
     # id, mutation, file, fragment of the row, fragment of the problem
@@ -72,6 +76,16 @@ MALFORMED = [
     ("arch-spec", _set(V, ["variants", 7, "arches", 0, "torch"], "two"), V, "variants[7] (cu121).arches[0]", "specifier"),
     ("arch-sm", _set(V, ["variants", 7, "arches", 0, "sm"], ["sm_90"]), V, "variants[7] (cu121).arches[0]", "'sm_90'"),
     ("dup-variant", _dup_variant, V, "(cu110)", "duplicate variant"),
+    # arch_cuda: the CUDA toolkits per compute capability (ARCH_CUDA[6] is cc 9.0, [4] 7.5, [2] 6.1)
+    ("arch-cuda-not-list", _set(V, ["arch_cuda"], {"9.0": "11.8"}), V, "arch_cuda", "must be a list"),
+    ("arch-cuda-cc", _set(V, ["arch_cuda", 6, "cc"], "sm_90"), V, "arch_cuda[6]", "not a version X.Y"),
+    ("arch-cuda-first", _set(V, ["arch_cuda", 6, "first_cuda"], "11"), V, "arch_cuda[6] (cc 9.0)", "first_cuda '11'"),
+    ("arch-cuda-last", _set(V, ["arch_cuda", 2, "last_cuda"], 12.9), V, "arch_cuda[2] (cc 6.1)", "last_cuda"),
+    ("arch-cuda-neither", _set(V, ["arch_cuda", 4, "first_cuda"], None), V, "arch_cuda[4] (cc 7.5)", "needs first_cuda or last_cuda"),
+    ("arch-cuda-order", _set(V, ["arch_cuda", 2, "first_cuda"], "13.0"), V, "arch_cuda[2] (cc 6.1)", "newer than last_cuda 12.9"),
+    ("arch-cuda-dup", _dup_arch_cuda, V, "(cc 9.0)", "duplicate compute capability 9.0"),
+    ("arch-cuda-source", _set(V, ["arch_cuda", 6, "source"], ["nope"]), V, "arch_cuda[6] (cc 9.0)", "unknown source 'nope'"),
+    ("arch-cuda-no-source", _set(V, ["arch_cuda", 6, "source"], _DELETE), V, "arch_cuda[6] (cc 9.0)", "'source'"),
     ("mirror-url", _set(M, ["mirrors", 0, "pip_index"], "mirrors.example/simple"), M, "mirrors[0] (tuna).pip_index", "URL"),
     ("mirror-source", _set(M, ["mirrors", 0, "source"], ["x"]), M, "mirrors[0] (tuna)", "unknown source"),
 ]
@@ -287,6 +301,40 @@ def test_shipped_headline_example(shipped):
         shipped,
     ).recommendation
     assert (rec.torch, rec.variant.name) == ("1.13.1", "cu117")
+
+
+SHIPPED_TOOLKIT = [
+    # id, python, driver, cc, expected (torch, variant)
+    ("h100-py37", "3.7", "580.159.04", "9.0", ("1.13.1", "cpu")),  # cu111 (1.8-1.10) predates sm_90
+    ("ampere-py37-headline", "3.7", "535.104.05", "8.6", ("1.13.1", "cu117")),
+    ("h100-py38", "3.8", "580.159.04", "9.0", ("2.4.1", "cu124")),
+]
+
+
+@pytest.mark.parametrize("python, driver, cc, expected", [c[1:] for c in SHIPPED_TOOLKIT], ids=[c[0] for c in SHIPPED_TOOLKIT])
+def test_shipped_toolkit_rule(shipped, python, driver, cc, expected):
+    """The shipped arch_cuda table: cu111's kernel list is unknown, but CUDA 11.1 cannot target sm_90."""
+    from envcheck.resolve import ResolveRequest, resolve
+
+    res = resolve(ResolveRequest(python=python, os="linux", driver=Version(driver), driver_text=driver,
+                                 cuda=Version("13.0" if driver.startswith("580") else "12.2"), gpu_ccs=(cc,)), shipped)
+    assert (res.recommendation.torch, res.recommendation.variant.name) == expected
+    if expected[1] == "cpu":
+        reason = next(r for r in res.rejected if (r.torch, r.variant) == ("1.10.2", "cu111"))
+        assert reason.code == "gpu-arch"
+        assert reason.reason.startswith("cu111: CUDA 11.1 predates sm_90 (first supported by CUDA 11.8)")
+        assert res.better.endswith("torch 2.0.0 and later have cu118+ builds for sm_90 but need Python >= 3.8")
+
+
+def test_shipped_arch_cuda_agrees_with_recorded_kernel_lists(shipped):
+    """Every architecture a CUDA variant's wheels are recorded to carry is one its toolkit can target."""
+    assert shipped.arch_cuda_for("9.0").first_cuda == "11.8"
+    assert shipped.arch_cuda_for("3.7").last_cuda == "11.8"
+    for variant in shipped.variants.values():
+        for entry in variant.arches:
+            for sm in entry.sm + ((entry.ptx,) if entry.ptx else ()):
+                row = shipped.arch_cuda_for(sm)
+                assert row is None or row.supports(variant.cuda_version), (variant.name, str(entry.torch), sm)
 
 
 def test_shipped_resolves_every_python_everywhere(shipped):

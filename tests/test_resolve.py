@@ -8,6 +8,7 @@ cu130 drop Pascal and Volta (the uv issue where Pascal cards got cu128 wheels wi
 from __future__ import annotations
 
 import copy
+import functools
 
 import pytest
 from packaging.version import Version
@@ -52,6 +53,19 @@ VARIANTS = [
           [(">=2.9", ["7.5", "8.0", "8.6", "9.0", "10.0", "11.0", "12.0"], "12.0")]),
     {"variant": "rocm5.6", "kind": "rocm", "rocm": "5.6", "driver": None, "arches": [], "source": ["t"]},
     {"variant": "rocm6.2", "kind": "rocm", "rocm": "6.2", "driver": None, "arches": [], "source": ["t"]},
+    _cuda("cu111", "11.1", ("455.23", "450.80.02"), ("456.38", "452.39")),  # no arches: coverage unknown
+]
+
+# CUDA toolkits per compute capability (shape of cuda_variants.json's arch_cuda; values as sourced there)
+ARCH_CUDA = [
+    {"cc": "3.0", "first_cuda": None, "last_cuda": "10.2", "source": ["t"]},
+    {"cc": "3.7", "first_cuda": None, "last_cuda": "11.8", "source": ["t"]},
+    {"cc": "6.1", "first_cuda": "8.0", "last_cuda": "12.9", "source": ["t"]},
+    {"cc": "7.0", "first_cuda": "9.0", "last_cuda": "12.9", "source": ["t"]},
+    {"cc": "7.5", "first_cuda": "10.0", "last_cuda": None, "source": ["t"]},
+    {"cc": "8.6", "first_cuda": "11.1", "last_cuda": None, "source": ["t"]},
+    {"cc": "9.0", "first_cuda": "11.8", "last_cuda": None, "source": ["t"]},
+    {"cc": "12.0", "first_cuda": "12.8", "last_cuda": None, "source": ["t"]},
 ]
 
 
@@ -96,6 +110,13 @@ RELEASES = [
          {"linux": "cu128", "windows": "cpu", "macos": "cpu"}, "index-url", {"style": None}),
 ]
 
+# Added by _toolkit_docs (not to RELEASES, whose size other tests count): cu111's kernel list is
+# unknown, as in the shipped matrix, so the arch_cuda table decides.
+REL_1_10_2 = _rel("1.10.2", "0.11.3", "0.10.2", {os: _py(7, 9) for os in ALL},
+                  {"linux": ["cpu", "cu102", "cu111"], "windows": ["cpu", "cu102", "cu111"], "macos": ["cpu"]},
+                  {"linux": "cu102", "windows": "cpu", "macos": "cpu"}, "find-links",
+                  {"style": "cudatoolkit", "cuda": ["10.2", "11.3"], "cpu": True})
+
 MIRRORS = [
     {"name": "tuna", "title": "Tsinghua TUNA", "country": "CN",
      "conda_channels": {"main": "https://mirrors.example.invalid/anaconda/pkgs/main",
@@ -112,7 +133,7 @@ def mini_docs() -> dict:
     head = {"schema": 1, "checked": "2026-11-01", "sources": SRC}
     return {  # each document its own deep copy: tests mutate them
         "torch_releases.json": copy.deepcopy({**head, "newest_known": "2.15.0", "releases": RELEASES}),
-        "cuda_variants.json": copy.deepcopy({**head, "variants": VARIANTS}),
+        "cuda_variants.json": copy.deepcopy({**head, "arch_cuda": ARCH_CUDA, "variants": VARIANTS}),
         "mirrors.json": copy.deepcopy({**head, "mirrors": MIRRORS}),
     }
 
@@ -226,7 +247,8 @@ def test_ptx_only_coverage_is_noted():
 
 
 def test_unknown_arches_noted_not_rejected():
-    rec = resolve(req(python="3.8", driver="418.39", ccs=["7.5"]), MATRIX).recommendation
+    """cu92 (1.7.1) records no kernel list; CUDA 9.2 can target sm_70 (first 9.0), so it stays a candidate."""
+    rec = resolve(req(python="3.8", driver="418.39", ccs=["7.0"]), MATRIX).recommendation
     assert rec.variant.name == "cu92"
     assert any("not recorded" in n for n in rec.notes)
 
@@ -402,3 +424,89 @@ def test_presumed_coverage_from_neighbouring_release():
     assert res.recommendation.variant.name == "cu130"
     assert any("presumed as for torch 2.14.0" in n for n in res.recommendation.notes)
     assert any("presumed covered" in r for r in res.recommendation.reasons)
+
+
+# --- toolkit rule: a variant with no kernel list cannot carry kernels its CUDA could not generate ---
+
+def _toolkit_docs(docs):
+    """Add torch 1.10.2 (cpu, cu102, cu111 with no kernel list) and, as in the shipped matrix, drop
+    the PTX of the CUDA 10.x/11.x wheels (the mini matrix's carry some)."""
+    docs["torch_releases.json"]["releases"].append(copy.deepcopy(REL_1_10_2))
+    for v in docs["cuda_variants.json"]["variants"]:
+        if v["kind"] == "cuda" and v["cuda"] < "11.8" and v["cuda"] != "9.2":
+            for entry in v["arches"]:
+                entry["ptx"] = None
+
+
+@functools.lru_cache(maxsize=1)
+def _no_ptx_matrix():
+    return _matrix_with(_toolkit_docs)
+
+
+TOOLKIT = [
+    # id, request kwargs, (torch, variant), {(torch, variant): rejection code or "unknown" (a candidate)}
+    ("h100-py37-cpu-fallback", dict(python="3.7", driver="580.159.04", cuda="13.0", ccs=["9.0"]), ("1.13.1", "cpu"),
+     {("1.10.2", "cu111"): "gpu-arch", ("1.7.1", "cu92"): "gpu-arch"}),
+    ("ampere-py37-headline-unchanged", dict(python="3.7", driver="535.104.05", cuda="12.2", ccs=["8.6"]), ("1.13.1", "cu117"),
+     {("1.10.2", "cu111"): "unknown"}),
+    ("turing-75-cu111-unknown-kept", dict(python="3.7", torch="1.10", driver="535.104.05", ccs=["7.5"]), ("1.10.2", "cu102"),
+     {("1.10.2", "cu111"): "unknown"}),
+    ("turing-75-cu92-predates", dict(python="3.8", driver="418.39", ccs=["7.5"]), ("2.1.2", "cpu"),
+     {("1.7.1", "cu92"): "gpu-arch"}),
+    ("kepler-30-cu111-after-last", dict(python="3.8", torch="1.10", driver="535.104.05", ccs=["3.0"]), ("1.10.2", "cpu"),
+     {("1.10.2", "cu111"): "gpu-arch"}),
+    ("unlisted-minor-8.9-uses-8.6-row", dict(python="3.7", torch="1.10", driver="535.104.05", ccs=["8.9"]), ("1.10.2", "cu111"),
+     {("1.10.2", "cu111"): "unknown"}),
+    ("unlisted-major-13-stays-unknown", dict(python="3.7", torch="1.10", driver="580.65.06", ccs=["13.0"]), ("1.10.2", "cu111"),
+     {("1.10.2", "cu111"): "unknown"}),
+]
+
+
+@pytest.mark.parametrize("kwargs, expected, verdicts", [c[1:] for c in TOOLKIT], ids=[c[0] for c in TOOLKIT])
+def test_toolkit_rule_for_unknown_kernel_lists(kwargs, expected, verdicts):
+    res = resolve(req(**kwargs), _no_ptx_matrix())
+    assert (res.recommendation.torch, res.recommendation.variant.name) == expected
+    rejected = {(r.torch, r.variant): r.code for r in res.rejected}
+    coverage = {(c.torch, c.variant.name): c.coverage for c in res.compatible}
+    for key, verdict in verdicts.items():
+        if verdict == "unknown":
+            assert coverage.get(key) == "unknown", (key, rejected.get(key))
+        else:
+            assert rejected.get(key) == verdict and key not in coverage, key
+
+
+def test_h100_py37_reasons_name_the_toolkit_and_the_python_needed():
+    """The issue's H100 case: CUDA 11.1 cannot target sm_90, so no CUDA build runs; the CPU build of
+    1.13.1, and the note says what would get a CUDA build (a newer Python)."""
+    res = resolve(req(python="3.7", driver="580.159.04", cuda="13.0", ccs=["9.0"]), _no_ptx_matrix())
+    reason = next(r.reason for r in res.rejected if (r.torch, r.variant) == ("1.10.2", "cu111"))
+    assert reason == "cu111: CUDA 11.1 predates sm_90 (first supported by CUDA 11.8): its wheels cannot carry kernels for this GPU"
+    why = " | ".join(res.recommendation.reasons)
+    assert "no CUDA build of any torch release for Python 3.7 runs with driver 580.159.04" in why
+    assert res.better == ("no CUDA build of torch 1.13.1 carries kernels for GPU sm_90; "
+                          "torch 2.1.2 and later have cu118+ builds for sm_90 but need Python >= 3.8")
+    assert res.better in res.recommendation.notes
+
+
+def test_after_last_cuda_reason():
+    res = resolve(req(python="3.8", torch="1.10", driver="535.104.05", ccs=["3.0"]), _no_ptx_matrix())
+    reason = next(r.reason for r in res.rejected if (r.torch, r.variant) == ("1.10.2", "cu111"))
+    assert reason == ("cu111: CUDA 11.1 is newer than the last CUDA that supports sm_30 (10.2): "
+                      "its wheels cannot carry kernels for this GPU")
+
+
+def test_newer_release_hint_names_the_torch_spec_and_driver():
+    """The hint says what keeps a covering release out of reach: --torch, or Python plus the driver."""
+    res = resolve(req(python="3.10", torch="<2", driver="580.65.06", ccs=["9.0"]), _no_ptx_matrix())
+    assert res.recommendation.variant.name == "cpu"
+    assert res.better.endswith("torch 2.1.2 has one for Python 3.10 but does not match --torch <2")
+    res = resolve(req(python="3.7", driver="450.80.01", ccs=["9.0"]), _no_ptx_matrix())
+    assert res.better.endswith("but need Python >= 3.8 (and driver >= 450.80.02)")
+
+
+def test_arch_cuda_lookup():
+    assert MATRIX.arch_cuda_for("9.0").first_cuda == "11.8"
+    assert MATRIX.arch_cuda_for("8.9").cc == "8.6"  # same major, nearest listed minor below
+    assert MATRIX.arch_cuda_for("6.0") is None  # no 6.x row at or below 6.0
+    assert MATRIX.arch_cuda_for("13.0") is None
+    assert MATRIX.arch_cuda_for("junk") is None
