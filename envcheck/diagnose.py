@@ -2,7 +2,9 @@
 
 Each finding has a stable kebab-case code CI can assert on, a severity, a message saying what is
 wrong in this machine's own numbers, and a fix a beginner can follow. Driver floors come in as a
-callable (`driver_floor(cuda, os) -> Version | None`) so the matrix stays outside this module.
+callable (`driver_floor(cuda, os) -> Version | None`) so the matrix stays outside this module; for
+the same reason the matrix's kernel-coverage verdicts (`ArchPrediction`) are computed by
+commands/doctor.py and arrive in the facts.
 """
 from __future__ import annotations
 
@@ -19,6 +21,25 @@ DriverFloor = Callable[[str, str], Optional[Version]]
 SMALL_SHM_BYTES = 1 << 30  # Docker's default is 64 MiB; DataLoader workers pass tensors through /dev/shm
 
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class ArchPrediction:
+    """envcheck's matrix's verdict on one GPU against the inspected torch's official wheels, made
+    without importing torch (commands/doctor.py computes it with matrix.gpu_coverage, the resolver's
+    rule). Only GPUs whose coverage the matrix can decide get one: unknown coverage, no prediction."""
+
+    gpu_index: int | None
+    gpu_name: str | None
+    cc: str  # "9.0"
+    covered: bool
+    torch: str  # the inspected version as installed, "1.13.1+cu117"
+    release: str  # the matrix's release row, "1.13.1"
+    variant: str  # "cu117"
+    carried: tuple[str, ...] = ()  # what the wheels carry: ("sm_37", ..., "compute_120"); empty when decided by arch_cuda
+    presumed_from: str | None = None  # the release whose recorded list was used, when this one has none
+    toolkit_reason: str | None = None  # set when arch_cuda decided it (the variant's CUDA cannot target the GPU)
+    fix: str | None = None  # the `envcheck install` command that picks a covering build
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,7 @@ class DoctorFacts:
     kernels: tuple[dict, ...] = ()  # KernelSpecInfo as dicts
     dev_shm_bytes: int | None = None
     in_container: bool = False
+    arch_predictions: tuple[ArchPrediction, ...] = ()  # from the matrix; the --deep arch list wins over them
 
 
 def _v(text: str | None) -> Version | None:
@@ -154,6 +176,10 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
 
     # --- deep: arch list, is_available ----------------------------------------------------------
     deep = facts.deep
+    real_arch_list = bool(deep and deep.get("ok") and deep.get("arch_list"))
+    if facts.torch_installed and not real_arch_list:
+        # Without the real list (no --deep, or torch.cuda could not give one), predict from the matrix.
+        out.extend(_predicted_arch_findings(facts.arch_predictions))
     if deep and deep.get("ok"):
         arch_list = deep.get("arch_list") or []
         caps = [(g.index, g.name, g.compute_capability) for g in nv.gpus if g.compute_capability]
@@ -251,6 +277,31 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
         ))
 
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+def _predicted_arch_findings(predictions: Sequence[ArchPrediction]) -> list[Finding]:
+    out = []
+    for p in predictions:
+        if p.covered:
+            continue
+        gpu = f"GPU {p.gpu_index if p.gpu_index is not None else '?'} ({p.gpu_name or 'unknown'}, compute capability {p.cc})"
+        whose = f"the official {p.variant} wheels of torch {p.release}"
+        if p.toolkit_reason:
+            why = f"{whose} have no kernel list in the matrix, but {p.toolkit_reason}"
+            basis = "its arch_cuda table of the CUDA versions that can target each GPU"
+        else:
+            why = f"{whose} carry {', '.join(p.carried) or 'no kernels'}, none of which runs on it"
+            basis = (f"kernel list presumed from torch {p.presumed_from}'s, none is recorded for {p.release}"
+                     if p.presumed_from else "recorded kernel list")
+        out.append(Finding(
+            "gpu-arch-not-in-torch-build", Severity.ERROR,
+            f"{gpu} is not covered by torch {p.torch}: {why}, so kernels would fail with \"no kernel image is "
+            f"available for execution on the device\". Predicted from envcheck's compatibility matrix ({basis}), "
+            "not read from torch: `envcheck doctor --deep` reads the real list.",
+            p.fix or ("Install a torch build whose wheels cover this GPU: `envcheck install` picks one (newer GPUs "
+                      "need a newer CUDA wheel; very old GPUs an older torch release)."),
+        ))
+    return out
 
 
 def _visible_hides(facts: DoctorFacts) -> bool:

@@ -255,6 +255,126 @@ class Matrix:
         return max(cudas) if cudas else None
 
 
+# --- kernel coverage of the official wheels (used by the resolver and by doctor) ----------------
+
+
+def kernel_coverage(cc: str, sm: Iterable[str], ptx: str | None) -> str | None:
+    """How a GPU of compute capability `cc` runs wheels carrying SASS `sm` and PTX `ptx`.
+
+    'sass': a cubin for the same major and a minor <= the device's (CUDA binary compatibility:
+    https://docs.nvidia.com/cuda/cuda-c-programming-guide/#binary-compatibility);
+    'ptx': only by JIT-compiling embedded PTX of an arch <= the device (slow first start);
+    None: no kernel image for this device ("no kernel image is available for execution").
+    """
+    major, minor = parse_xy(cc)
+    for s in sm:
+        s_major, s_minor = parse_xy(s)
+        if s_major == major and s_minor <= minor:
+            return "sass"
+    if ptx is not None and parse_xy(ptx) <= (major, minor):
+        return "ptx"
+    return None
+
+
+def sm_label(cc: str) -> str:
+    """'9.0' -> 'sm_90' (pure)."""
+    major, minor = parse_xy(cc)
+    return f"sm_{major}{minor}"
+
+
+def nearest_arches(variant: Variant, release: Release, matrix: Matrix | None):
+    """The arch list of the same variant for the release nearest in version that has one."""
+    if matrix is None:
+        return None, None
+    best = None
+    for other in matrix.releases:
+        entry = variant.arches_for(other.version)
+        if entry is None or not any(variant.name in other.variants_for(o) for o in OSES):
+            continue
+        distance = abs(_ordinal(other.version) - _ordinal(release.version))
+        if best is None or distance < best[0]:
+            best = (distance, entry, other)
+    return (best[1], best[2]) if best else (None, None)
+
+
+def _ordinal(v: Version) -> int:
+    return v.major * 1_000_000 + v.minor * 1_000 + v.micro
+
+
+def wheel_arches(variant: Variant, release: Release, matrix: Matrix | None = None):
+    """(arch range, presumed_from) of the official `variant` wheels of `release`: the recorded one
+    (presumed_from None), else the nearest release's that has one (presumed_from: that Release), else
+    (None, None). Pure."""
+    arches = variant.arches_for(release.version)
+    if arches is not None:
+        return arches, None
+    return nearest_arches(variant, release, matrix)
+
+
+def gpu_coverage(
+    variant: Variant, release: Release, ccs: tuple[str, ...], matrix: Matrix | None = None
+) -> tuple[bool, str | None, tuple[str, ...], str]:
+    """(covered, rejection reason, notes, coverage) for every GPU against this variant's kernels.
+
+    coverage: "sass", "ptx" (JIT from embedded PTX), "presumed" (arch list of the nearest release that
+    has one), "unknown" (no list anywhere and the toolkit table does not rule it out), "unchecked" (no
+    GPUs), "" when not covered. The resolver rejects uncovered variants; doctor predicts
+    gpu-arch-not-in-torch-build from the same verdict. Pure.
+    """
+    if not ccs:
+        return True, None, (), "unchecked"
+    labels = ", ".join(sm_label(c) for c in ccs)
+    arches, presumed_from = wheel_arches(variant, release, matrix)
+    if arches is None:
+        # No kernel list anywhere: the toolkit table can still rule the variant out, because a
+        # CUDA X.Y wheel holds no kernel its nvcc could not generate.
+        why = toolkit_rejection(variant, ccs, matrix)
+        if why is not None:
+            return False, why, (), ""
+        return True, None, (f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded in the matrix; coverage of {labels} unchecked",), "unknown"
+    notes = []
+    coverage = "sass"
+    for cc in ccs:
+        how = kernel_coverage(cc, arches.sm, arches.ptx)
+        if how is None:
+            carried = ", ".join(sm_label(s) for s in arches.sm)
+            ptx = f", PTX {sm_label(arches.ptx).replace('sm_', 'compute_')}" if arches.ptx else ""
+            presumed = f", as recorded for torch {presumed_from.torch}" if presumed_from is not None else ""
+            return False, f"{variant.name}: no kernels for GPU {sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
+        if how == "ptx":
+            coverage = "ptx"
+            notes.append(f"GPU {sm_label(cc)}: {variant.name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)")
+    if presumed_from is not None:
+        notes.append(f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded; presumed as for torch {presumed_from.torch} ({labels} covered there)")
+        coverage = "presumed"
+    return True, None, tuple(notes), coverage
+
+
+def toolkit_rejection(variant: Variant, ccs: tuple[str, ...], matrix: Matrix | None) -> str | None:
+    """Why a variant's CUDA toolkit cannot target one of the GPUs (None: it can, or the table does not say).
+
+    From the matrix's arch_cuda table (cuda_variants.json): a CUDA version before the first one that
+    generates code for the architecture, or after the last one, cannot have put native kernels for it
+    into the wheels. (PTX of an older arch could still JIT on a newer GPU, but no PyTorch CUDA wheel the
+    matrix records before cu128 embeds PTX, and the rule is used only where the kernel list is unknown.)
+    """
+    cuda = variant.cuda_version
+    if matrix is None or cuda is None:
+        return None
+    for cc in ccs:
+        row = matrix.arch_cuda_for(cc)
+        if row is None or row.supports(cuda):
+            continue
+        sm = sm_label(cc)
+        like = "" if parse_xy(row.cc) == parse_xy(cc) else f", as for {sm_label(row.cc)}"
+        if row.first_cuda is not None and (cuda.major, cuda.minor) < parse_xy(row.first_cuda):
+            return (f"{variant.name}: CUDA {variant.cuda} predates {sm} (first supported by CUDA {row.first_cuda}{like}): "
+                    "its wheels cannot carry kernels for this GPU")
+        return (f"{variant.name}: CUDA {variant.cuda} is newer than the last CUDA that supports {sm} "
+                f"({row.last_cuda}{like}): its wheels cannot carry kernels for this GPU")
+    return None
+
+
 # --- validation -------------------------------------------------------------------------------
 
 

@@ -21,7 +21,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from envcheck.errors import EnvcheckError, ExitCode
-from envcheck.matrix import OSES, Matrix, Release, Variant, parse_xy
+# The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
+from envcheck.matrix import OSES, Matrix, Release, Variant, gpu_coverage, parse_xy, sm_label
 
 _PLAIN_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _XY = re.compile(r"^\d+\.\d+$")
@@ -215,29 +216,6 @@ class NoCompatibleBuild(EnvcheckError):
 # --- pure helpers -----------------------------------------------------------------------------
 
 
-def kernel_coverage(cc: str, sm: Iterable[str], ptx: str | None) -> str | None:
-    """How a GPU of compute capability `cc` runs wheels carrying SASS `sm` and PTX `ptx`.
-
-    'sass': a cubin for the same major and a minor <= the device's (CUDA binary compatibility:
-    https://docs.nvidia.com/cuda/cuda-c-programming-guide/#binary-compatibility);
-    'ptx': only by JIT-compiling embedded PTX of an arch <= the device (slow first start);
-    None: no kernel image for this device ("no kernel image is available for execution").
-    """
-    major, minor = parse_xy(cc)
-    for s in sm:
-        s_major, s_minor = parse_xy(s)
-        if s_major == major and s_minor <= minor:
-            return "sass"
-    if ptx is not None and parse_xy(ptx) <= (major, minor):
-        return "ptx"
-    return None
-
-
-def _sm_label(cc: str) -> str:
-    major, minor = parse_xy(cc)
-    return f"sm_{major}{minor}"
-
-
 def _python_range(pythons: Iterable[str]) -> str:
     ordered = sorted(set(pythons), key=parse_xy)
     if not ordered:
@@ -283,25 +261,6 @@ def _cuda_runs(variant: Variant, request: ResolveRequest) -> tuple[bool, str | N
     return True, None, None
 
 
-def _nearest_arches(variant: Variant, release: Release, matrix: Matrix | None):
-    """The arch list of the same variant for the release nearest in version that has one."""
-    if matrix is None:
-        return None, None
-    best = None
-    for other in matrix.releases:
-        entry = variant.arches_for(other.version)
-        if entry is None or not any(variant.name in other.variants_for(o) for o in OSES):
-            continue
-        distance = abs(_ordinal(other.version) - _ordinal(release.version))
-        if best is None or distance < best[0]:
-            best = (distance, entry, other)
-    return (best[1], best[2]) if best else (None, None)
-
-
-def _ordinal(v: Version) -> int:
-    return v.major * 1_000_000 + v.minor * 1_000 + v.micro
-
-
 def _row_caveats(release: Release) -> tuple[str, ...]:
     """A release row the matrix marks unverified is still offered, but never silently."""
     if release.verified:
@@ -309,67 +268,6 @@ def _row_caveats(release: Release) -> tuple[str, ...]:
     return (f"torch {release.torch}: envcheck's matrix row for this release is marked unverified (its note in "
             "configs/torch_releases.json says what was inferred); check the command against pytorch.org, "
             "or pin an older --torch",)
-
-
-def _gpu_covered(
-    variant: Variant, release: Release, ccs: tuple[str, ...], matrix: Matrix | None = None
-) -> tuple[bool, str | None, tuple[str, ...], str]:
-    """(covered, rejection reason, notes, coverage) for every GPU against this variant's kernels."""
-    if not ccs:
-        return True, None, (), "unchecked"
-    labels = ", ".join(_sm_label(c) for c in ccs)
-    arches = variant.arches_for(release.version)
-    presumed_from = None
-    if arches is None:
-        arches, presumed_from = _nearest_arches(variant, release, matrix)
-        if arches is None:
-            # No kernel list anywhere: the toolkit table can still rule the variant out, because a
-            # CUDA X.Y wheel holds no kernel its nvcc could not generate.
-            why = _toolkit_rejection(variant, ccs, matrix)
-            if why is not None:
-                return False, why, (), ""
-            return True, None, (f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded in the matrix; coverage of {labels} unchecked",), "unknown"
-    notes = []
-    coverage = "sass"
-    for cc in ccs:
-        how = kernel_coverage(cc, arches.sm, arches.ptx)
-        if how is None:
-            carried = ", ".join(_sm_label(s) for s in arches.sm)
-            ptx = f", PTX {_sm_label(arches.ptx).replace('sm_', 'compute_')}" if arches.ptx else ""
-            presumed = f", as recorded for torch {presumed_from.torch}" if presumed_from is not None else ""
-            return False, f"{variant.name}: no kernels for GPU {_sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
-        if how == "ptx":
-            coverage = "ptx"
-            notes.append(f"GPU {_sm_label(cc)}: {variant.name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)")
-    if presumed_from is not None:
-        notes.append(f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded; presumed as for torch {presumed_from.torch} ({labels} covered there)")
-        coverage = "presumed"
-    return True, None, tuple(notes), coverage
-
-
-def _toolkit_rejection(variant: Variant, ccs: tuple[str, ...], matrix: Matrix | None) -> str | None:
-    """Why a variant's CUDA toolkit cannot target one of the GPUs (None: it can, or the table does not say).
-
-    From the matrix's arch_cuda table (cuda_variants.json): a CUDA version before the first one that
-    generates code for the architecture, or after the last one, cannot have put native kernels for it
-    into the wheels. (PTX of an older arch could still JIT on a newer GPU, but no PyTorch CUDA wheel the
-    matrix records before cu128 embeds PTX, and the rule is used only where the kernel list is unknown.)
-    """
-    cuda = variant.cuda_version
-    if matrix is None or cuda is None:
-        return None
-    for cc in ccs:
-        row = matrix.arch_cuda_for(cc)
-        if row is None or row.supports(cuda):
-            continue
-        sm = _sm_label(cc)
-        like = "" if parse_xy(row.cc) == parse_xy(cc) else f", as for {_sm_label(row.cc)}"
-        if row.first_cuda is not None and (cuda.major, cuda.minor) < parse_xy(row.first_cuda):
-            return (f"{variant.name}: CUDA {variant.cuda} predates {sm} (first supported by CUDA {row.first_cuda}{like}): "
-                    "its wheels cannot carry kernels for this GPU")
-        return (f"{variant.name}: CUDA {variant.cuda} is newer than the last CUDA that supports {sm} "
-                f"({row.last_cuda}{like}): its wheels cannot carry kernels for this GPU")
-    return None
 
 
 _COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "presumed": 2, "unknown": 1, "": 0}
@@ -435,7 +333,7 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
             if not ok:
                 rejected.append(Rejection(rel.torch, vname, code or "driver", reason or vname))
                 continue
-            covered, why, notes, coverage = _gpu_covered(variant, rel, request.gpu_ccs, matrix)
+            covered, why, notes, coverage = gpu_coverage(variant, rel, request.gpu_ccs, matrix)
             if not covered:
                 rejected.append(Rejection(rel.torch, vname, "gpu-arch", why or vname))
                 continue
@@ -464,7 +362,7 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest", why))
         reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
         reasons.append(_driver_reason(request, variant))
-        gpus = ", ".join(_sm_label(c) for c in request.gpu_ccs)
+        gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
             how = "JIT from PTX" if best.coverage == "ptx" else "native kernels"
             reasons.append(f"GPU {gpus}: {variant.name} wheels of torch {rel.torch} run it ({how})")
@@ -529,7 +427,7 @@ def _cuda_suffix(request: ResolveRequest) -> str:
 
 
 def _gpu_suffix(request: ResolveRequest) -> str:
-    return f" and GPU {', '.join(_sm_label(c) for c in request.gpu_ccs)}" if request.gpu_ccs else ""
+    return f" and GPU {', '.join(sm_label(c) for c in request.gpu_ccs)}" if request.gpu_ccs else ""
 
 
 def _what_blocks(rejected: list[Rejection], rel: Release) -> str:
@@ -563,7 +461,7 @@ def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, nee
         variant = matrix.variants[vname]
         if variant.kind != "cuda":
             continue
-        if request.gpu_ccs and not _gpu_covered(variant, rel, request.gpu_ccs, matrix)[0]:
+        if request.gpu_ccs and not gpu_coverage(variant, rel, request.gpu_ccs, matrix)[0]:
             continue
         floor = driver_floor_for(variant, request.os, strict=request.strict_driver)
         if floor is None:
@@ -573,7 +471,7 @@ def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, nee
             best = (key, floor, variant)
     if best is None:
         if request.gpu_ccs:
-            text = f"no CUDA build of torch {rel.torch} carries kernels for GPU {', '.join(_sm_label(c) for c in request.gpu_ccs)}"
+            text = f"no CUDA build of torch {rel.torch} carries kernels for GPU {', '.join(sm_label(c) for c in request.gpu_ccs)}"
             newer = _newer_with_kernels(request, matrix, rel)
             return f"{text}; {newer}" if newer else text
         return None
@@ -586,7 +484,7 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
     """Which releases newer than `rel` have a CUDA build whose kernels the matrix confirms (or presumes)
     for the GPUs, and what keeps them out of reach: the Python version, --torch, the driver."""
     os_name = request.os
-    labels = ", ".join(_sm_label(c) for c in request.gpu_ccs)
+    labels = ", ".join(sm_label(c) for c in request.gpu_ccs)
     covering: list[tuple[Release, list[Variant]]] = []  # newest first, like matrix.releases
     with_cuda: list[Release] = []
     for r in matrix.releases:
@@ -595,7 +493,7 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
         cudas = [matrix.variants[v] for v in r.variants_for(os_name) if matrix.variants[v].kind == "cuda"]
         if cudas:
             with_cuda.append(r)
-        ok = [v for v in cudas if _gpu_covered(v, r, request.gpu_ccs, matrix)[3] in ("sass", "ptx", "presumed")]
+        ok = [v for v in cudas if gpu_coverage(v, r, request.gpu_ccs, matrix)[3] in ("sass", "ptx", "presumed")]
         if ok:
             covering.append((r, ok))
     if not covering:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from envcheck.diagnose import DoctorFacts, arch_supported, diagnose
+from envcheck.diagnose import ArchPrediction, DoctorFacts, arch_supported, diagnose
 from envcheck.facts import GpuInfo, NvidiaFacts, Source
 from envcheck.results import Severity
 
@@ -139,3 +139,65 @@ def test_message_names_the_numbers():
 )
 def test_arch_supported(cc, arch, ok):
     assert arch_supported(cc, arch) is ok
+
+
+# --- gpu-arch-not-in-torch-build predicted from the matrix (no --deep) ---------------------------
+# The verdicts are test data here (commands/doctor.py computes them with matrix.gpu_coverage).
+
+CU117 = ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86")
+MISSED = ArchPrediction(0, "NVIDIA H100 80GB HBM3", "9.0", False, "1.13.1+cu117", "1.13.1", "cu117", CU117,
+                        fix="`envcheck install --python /env/bin/python` picks torch 2.13.0 with cu130")
+PRESUMED = ArchPrediction(0, "NVIDIA H100 80GB HBM3", "9.0", False, "1.13.1+cu117", "1.13.1", "cu117", CU117,
+                          presumed_from="1.13.0")
+TOOLKIT = ArchPrediction(0, "NVIDIA H100 80GB HBM3", "9.0", False, "1.10.0+cu111", "1.10.0", "cu111", (),
+                         toolkit_reason="CUDA 11.1 predates sm_90 (first supported by CUDA 11.8): its wheels cannot "
+                                        "carry kernels for this GPU")
+COVERED = ArchPrediction(0, "NVIDIA H100 80GB HBM3", "9.0", True, "2.11.0+cu130", "2.11.0", "cu130",
+                         ("sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120", "compute_120"))
+DEEP_EMPTY = {"ok": True, "is_available": False, "device_count": 0, "arch_list": [], "devices": []}
+OLD_TORCH = dict(torch_version="1.13.1+cu117", torch_cuda="11.7")
+ARCH = "gpu-arch-not-in-torch-build"
+
+
+@pytest.mark.parametrize(
+    "case, f, expected",
+    [
+        ("predicted: not covered", facts(arch_predictions=(MISSED,), **OLD_TORCH), [ARCH]),
+        ("predicted: presumed list, not covered", facts(arch_predictions=(PRESUMED,), **OLD_TORCH), [ARCH]),
+        ("predicted: arch_cuda rules it out", facts(arch_predictions=(TOOLKIT,), torch_version="1.10.0+cu111",
+                                                    torch_cuda="11.1"), [ARCH]),
+        ("predicted: covered", facts(arch_predictions=(COVERED,)), []),
+        ("unknown coverage: no verdict, no finding", facts(arch_predictions=(), **OLD_TORCH), []),
+        ("deep list covers it: the real list wins", facts(arch_predictions=(MISSED,), deep=DEEP_OK, **OLD_TORCH), []),
+        ("deep list misses it: one finding, not two", facts(arch_predictions=(MISSED,), deep=DEEP_OLD, **OLD_TORCH),
+         [ARCH]),
+        ("deep gave no list (CUDA unavailable): the prediction stands",
+         facts(arch_predictions=(MISSED,), deep=DEEP_EMPTY, **OLD_TORCH), [ARCH, "torch-cuda-unavailable"]),
+        ("deep import failed: the prediction stands",
+         facts(arch_predictions=(MISSED,), deep={"ok": False, "reason": "boom"}, **OLD_TORCH), [ARCH, "torch-import-failed"]),
+        ("torch not installed: nothing to predict", facts(arch_predictions=(MISSED,), torch_installed=False,
+                                                          torch_version=None, torch_cuda=None), ["torch-not-installed"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_predicted_arch_table(case, f, expected):
+    assert [x.code for x in diagnose(f, floor)] == expected, case
+
+
+def test_predicted_arch_message_says_where_it_comes_from():
+    (found,) = diagnose(facts(arch_predictions=(MISSED,), **OLD_TORCH), floor)
+    assert found.severity == Severity.ERROR
+    assert "compute capability 9.0" in found.message and "torch 1.13.1+cu117" in found.message
+    assert "sm_37, sm_50, sm_60, sm_70, sm_75, sm_80, sm_86" in found.message
+    assert "Predicted from envcheck's compatibility matrix (recorded kernel list), not read from torch" in found.message
+    assert found.fix == MISSED.fix
+    (presumed,) = diagnose(facts(arch_predictions=(PRESUMED,), **OLD_TORCH), floor)
+    assert "presumed from torch 1.13.0's" in presumed.message
+    (toolkit,) = diagnose(facts(arch_predictions=(TOOLKIT,), torch_version="1.10.0+cu111", torch_cuda="11.1"), floor)
+    assert "arch_cuda" in toolkit.message and "CUDA 11.1 predates sm_90" in toolkit.message
+    assert "envcheck install" in toolkit.fix  # the generic fix when no covering command was computed
+
+
+def test_deep_list_wins_over_prediction_message():
+    (found,) = diagnose(facts(arch_predictions=(MISSED,), deep=DEEP_OLD, **OLD_TORCH), floor)
+    assert "Predicted" not in found.message and "sm_86" in found.message

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from envcheck.cli import app
-from doctor_standins import hermetic_env, install_nvidia_smi, unset_all
+from doctor_standins import fake_cuda_torch, hermetic_env, install_nvidia_smi, unset_all
 
 H100_UUID = "GPU-0babf9eb-ed90-f9de-277c-6b3c1ddd36d6"
 SECTIONS = ("target", "system", "python", "managers", "driver", "gpus", "toolkit", "cuda_versions", "torch",
@@ -153,3 +153,93 @@ def test_malformed_override_is_bad_input(var, value, code):
     obj = json.loads(result.stdout)
     assert obj["status"] == "error" and obj["errors"][0]["code"] == code
     assert var in obj["errors"][0]["message"]
+
+
+# --- gpu-arch-not-in-torch-build predicted from the shipped matrix (no --deep) ---------------------
+
+
+@pytest.mark.parametrize(
+    "version, cuda, cc, verdict",
+    [
+        ("1.13.1+cu117", "11.7", "9.0", "missed"),  # recorded list sm_37..sm_86
+        ("2.0.1+cu117", "11.7", "9.0", "missed"),
+        ("2.0.1+cu118", "11.8", "9.0", "covered"),
+        ("2.11.0+cu130", "13.0", "9.0", "covered"),
+        ("2.13.0+cu130", "13.0", "6.1", "missed"),  # CUDA 13 wheels dropped Pascal
+        ("2.7.0+cu128", "12.8", "3.7", "missed"),
+        ("2.15.0+cu130", "13.0", "6.1", "missed, presumed"),  # no list recorded for 2.15.0: 2.14.0's is presumed
+        ("2.15.0+cu130", "13.0", "9.0", "covered, presumed"),
+        ("1.10.0+cu111", "11.1", "9.0", "toolkit"),  # no list recorded anywhere; CUDA 11.1 predates sm_90
+        ("2.5.1", "12.4", "9.0", "covered"),  # a plain version (PyPI's default build): CUDA from version.py
+        ("2.5.1", "12.4", "3.7", "missed"),
+        ("2.13.0+cu128", "12.8", "9.0", None),  # not a variant torch 2.13.0 was built for: not an official wheel
+        ("2.13.0+cpu", None, "9.0", None),
+        ("2.5.0a0+git1234", "12.4", "9.0", None),  # a source build
+        ("9.9.9+cu130", "13.0", "9.0", None),  # a release the matrix does not know
+    ],
+)
+def test_predict_arch_from_shipped_matrix(version, cuda, cc, verdict):
+    from envcheck.commands.doctor import predict_arch
+    from envcheck.facts import GpuInfo
+    from envcheck.matrix import load_matrix
+    from envcheck.probes.torchinfo import TorchInfo, parse_local_suffix
+
+    torch = TorchInfo(True, version, parse_local_suffix(version), cuda)
+    got = predict_arch(load_matrix(), torch, (GpuInfo(0, "GPU", compute_capability=cc),))
+    if verdict is None:
+        assert got == ()
+        return
+    (p,) = got
+    assert p.covered is verdict.startswith("covered")
+    assert p.presumed_from == ("2.14.0" if verdict.endswith("presumed") else None)
+    assert (p.toolkit_reason is not None) is (verdict == "toolkit")
+    assert p.torch == version and p.variant == (version.split("+")[1] if "+" in version else "cu124")
+
+
+def doctor_json(clean_env, tmp_path, fake_bin, bare_python, version, cuda, *args):
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", version, cuda)
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site)))
+    result = invoke(env, "--json", "--python", bare_python, *args)
+    return result, json.loads(result.stdout)
+
+
+def test_h100_with_cu117_torch_predicts_missing_arch(clean_env, tmp_path, fake_bin, bare_python):
+    """The replayed H100 (compute capability 9.0) and a stand-in torch whose version.py says
+    1.13.1+cu117: without --deep (and without importing torch) doctor predicts the missing kernels."""
+    result, envelope = doctor_json(clean_env, tmp_path, fake_bin, bare_python, "1.13.1+cu117", "11.7")
+    data = envelope["data"]
+    for f in data["findings"]:
+        assert set(f) == {"code", "severity", "message", "fix"}
+    found = [f for f in data["findings"] if f["code"] == "gpu-arch-not-in-torch-build"]
+    assert len(found) == 1 and found[0]["severity"] == "error"
+    msg = found[0]["message"]
+    assert "compute capability 9.0" in msg and "1.13.1+cu117" in msg
+    assert "sm_37, sm_50, sm_60, sm_70, sm_75, sm_80, sm_86" in msg and "not read from torch" in msg
+    assert f"envcheck install --python {bare_python}" in found[0]["fix"] and "sm_90" in found[0]["fix"]
+    assert result.exit_code == envelope["exit_code"] == 1
+    assert data["verdict"].startswith("problems found: gpu-arch-not-in-torch-build")
+    assert "torch" not in sys.modules
+
+
+def test_h100_with_cu117_torch_human_output(clean_env, tmp_path, fake_bin, bare_python):
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", "1.13.1+cu117", "11.7")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site)))
+    out = invoke(env, "--python", bare_python).stdout
+    assert "gpu-arch-not-in-torch-build" in out and "Predicted from envcheck's compatibility" in out
+
+
+def test_h100_with_covering_torch_has_no_arch_finding(clean_env, tmp_path, fake_bin, bare_python):
+    result, envelope = doctor_json(clean_env, tmp_path, fake_bin, bare_python, "2.13.0+cu130", "13.0")
+    codes = [f["code"] for f in envelope["data"]["findings"]]
+    assert "gpu-arch-not-in-torch-build" not in codes
+    assert result.exit_code == 0, envelope["data"]["findings"]
+
+
+def test_deep_that_cannot_import_keeps_the_prediction(clean_env, tmp_path, fake_bin, bare_python):
+    """--deep with the stand-in torch (its __init__ raises): no real arch list, so the prediction stays,
+    once."""
+    _, envelope = doctor_json(clean_env, tmp_path, fake_bin, bare_python, "1.13.1+cu117", "11.7", "--deep")
+    codes = [f["code"] for f in envelope["data"]["findings"]]
+    assert codes.count("gpu-arch-not-in-torch-build") == 1 and "torch-import-failed" in codes

@@ -14,8 +14,8 @@ import pytest
 from packaging.version import Version
 
 from envcheck.errors import ExitCode
-from envcheck.matrix import build_matrix
-from envcheck.resolve import NoCompatibleBuild, ResolveRequest, kernel_coverage, parse_torch_spec, resolve
+from envcheck.matrix import build_matrix, kernel_coverage
+from envcheck.resolve import NoCompatibleBuild, ResolveRequest, parse_torch_spec, resolve
 
 SRC = {"t": {"title": "test data", "url": "https://example.invalid/t", "read": "2026-11-01"}}
 ALL = ["linux", "windows", "macos"]

@@ -14,8 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
-from envcheck.diagnose import DoctorFacts, diagnose
-from envcheck.facts import Interpreter, NvidiaFacts
+from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
+from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.probes import cudaenv, managers, nvidia, system, toolkit, torchinfo
 from envcheck.probes.python import resolve_interpreter
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
@@ -58,6 +58,116 @@ def _matrix_hooks():
         msg = getattr(exc, "message", None) or f"{exc.__class__.__name__}: {exc}"
         return None, None, f"compatibility matrix unavailable ({msg}); driver floors checked against the driver's CUDA only"
     return (lambda cuda, os_name: matrix.driver_floor(cuda, os_name)), matrix, None
+
+
+# --------------------------------------------------------------------- kernel coverage, predicted
+
+_CC = re.compile(r"^\d+\.\d+$")
+
+
+def official_build(matrix, version: str | None, cuda: str | None, local: str | None):
+    """(Release, Variant) of the official CUDA wheel this torch is, per the matrix; None otherwise.
+
+    '1.13.1+cu117' names its variant; a plain version ('2.5.1', PyPI's default CUDA build) maps
+    version.py's CUDA to cuXY[Z]. A local label that is not a CUDA variant (+cpu, +rocm6.2, +git...),
+    a release the matrix does not list, or a variant that release was never built for: None.
+    """
+    if not version:
+        return None
+    release = matrix.release(version)
+    if release is None:
+        return None
+    if local is not None:
+        variant = matrix.variant(local)
+    elif cuda:
+        variant = matrix.cuda_variant(cuda)
+    else:
+        return None
+    if variant is None or variant.kind != "cuda":
+        return None
+    from envcheck.matrix import OSES
+
+    if not any(variant.name in release.variants_for(o) for o in OSES):
+        return None
+    return release, variant
+
+
+def _carried(arches) -> tuple[str, ...]:
+    from envcheck.matrix import sm_label
+
+    if arches is None:
+        return ()
+    ptx = (sm_label(arches.ptx).replace("sm_", "compute_"),) if arches.ptx else ()
+    return tuple(sm_label(s) for s in arches.sm) + ptx
+
+
+def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], fix: str | None = None
+                 ) -> tuple[ArchPrediction, ...]:
+    """The matrix's kernel-coverage verdict for each GPU against the inspected torch's official wheels
+    (pure; no torch import). Uses matrix.gpu_coverage, the resolver's own rule: the recorded arch list,
+    else the nearest release's (presumed), else the arch_cuda table. Unknown coverage: no verdict."""
+    from envcheck.matrix import gpu_coverage, wheel_arches
+
+    build = official_build(matrix, torch.version, torch.cuda, torch.local) if torch.installed else None
+    if build is None:
+        return ()
+    release, variant = build
+    arches, presumed_from = wheel_arches(variant, release, matrix)
+    out = []
+    for g in gpus:
+        cc = g.compute_capability
+        if not cc or not _CC.match(cc):
+            continue
+        covered, why, _, coverage = gpu_coverage(variant, release, (cc,), matrix)
+        if covered and coverage == "unknown":
+            continue
+        toolkit = None
+        if not covered and arches is None and why:
+            toolkit = why.split(": ", 1)[1] if why.startswith(variant.name + ": ") else why
+        out.append(ArchPrediction(
+            g.index, g.name, cc, covered, torch.version or release.torch, release.torch, variant.name,
+            _carried(arches), presumed_from.torch if presumed_from is not None else None, toolkit,
+            None if covered else fix,
+        ))
+    return tuple(out)
+
+
+def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: str | None, python_path: str,
+                     nv: NvidiaFacts) -> str | None:
+    """The `envcheck install` command (with what it picks) that gets a build whose kernels cover `ccs`,
+    found by running the resolver as `envcheck install --python PATH` would here: first pinned to the
+    installed release (another CUDA variant of it may cover the GPU), then unpinned. None: no CUDA build
+    the resolver would pick covers them (e.g. the driver is too old), or the inputs are unusable."""
+    import shlex
+
+    from envcheck.commands.install import host_os
+    from envcheck.matrix import gpu_coverage, sm_label
+    from envcheck.resolve import ResolveRequest, resolve
+
+    m = re.match(r"^(\d+)\.(\d+)", python_version or "")
+    if not m or not ccs:
+        return None
+    driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
+    cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
+    labels = ", ".join(sm_label(c) for c in ccs)
+    base = f"envcheck install --python {shlex.quote(python_path)}"
+    for pin in (release.torch, None):
+        try:
+            res = resolve(ResolveRequest(python=f"{m.group(1)}.{m.group(2)}", os=host_os(), driver=driver, cuda=cuda,
+                                         gpu_ccs=ccs, torch_spec=f"=={pin}" if pin else None), matrix)
+        except Exception:  # NoCompatibleBuild (no wheel for this Python), a bad value: try the next
+            continue
+        rec = res.recommendation
+        if rec.variant.kind != "cuda":
+            continue
+        coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
+        if coverage not in ("sass", "ptx", "presumed"):
+            continue
+        how = " (presumed from a neighbouring release's list)" if coverage == "presumed" else ""
+        cmd = f"{base} --torch {pin}" if pin else base
+        return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name} for this driver, whose wheels carry "
+                f"kernels for {labels}{how}; reinstall torch with the command it prints")
+    return None
 
 
 def _kernels(environ: Mapping[str, str], target_prefix_guess: str | None):
@@ -290,6 +400,18 @@ def run(
         notes.append(f"override in effect: {', '.join(nv.overrides)} (values marked source=override)")
 
     deep_info = raw["deep"]
+    predictions: tuple[ArchPrediction, ...] = ()
+    if matrix is not None and torch.installed and torch.cuda:
+        try:
+            predictions = predict_arch(matrix, torch, nv.gpus)
+            missed = tuple(dict.fromkeys(p.cc for p in predictions if not p.covered))
+            if missed:
+                ccs = tuple(dict.fromkeys(g.compute_capability for g in nv.gpus if g.compute_capability))
+                fix = covering_install(matrix, matrix.release(torch.version), ccs, python_version=py.version,
+                                       python_path=py.executable or interp.path, nv=nv)
+                predictions = predict_arch(matrix, torch, nv.gpus, fix)
+        except Exception as exc:  # never let the prediction break doctor
+            notes.append(f"kernel-coverage prediction skipped: {exc.__class__.__name__}: {exc}")
     facts = DoctorFacts(
         nvidia=nv,
         os_family=os_family(sys_facts),
@@ -307,6 +429,7 @@ def run(
         kernels=tuple(k.to_dict() for k in kernels) if kernels else (),
         dev_shm_bytes=sys_facts.dev_shm_bytes.value,
         in_container=bool(sys_facts.container.value),
+        arch_predictions=predictions,
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:
@@ -321,6 +444,7 @@ def run(
             )
         except Exception as exc:  # never let the matrix's notes break doctor
             notes.append(f"matrix staleness check skipped: {exc.__class__.__name__}: {exc}")
+    findings.sort(key=lambda f: SEVERITY_ORDER.get(f.severity, 9))  # errors first, the matrix's notes too
     raw["timings"]["total"] = round(time.monotonic() - start, 3)
     data = build_data(interp, raw, findings, cuda_env, notes)
     if anonymize:
