@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -427,6 +427,22 @@ class _Checker:
             raise self.fail(where, f"{what} must be a list, got {type(value).__name__}")
         return value
 
+    def keyed_rows(self, rows: list, list_key: str, name_key: str, parse: Callable, *, what: str,
+                   label: str = "{}", identity: Callable | None = None) -> Iterator[tuple[str, dict, Any]]:
+        """(where, row, name) for each row of a list whose rows are named by `name_key`; `where` reads
+        e.g. "releases[3] (torch 2.1.2)" for errors, and a name seen twice fails."""
+        seen: set = set()
+        for i, raw in enumerate(rows):
+            where = f"{list_key}[{i}]"
+            row = self.obj(raw, where)
+            name = parse(self.key(row, name_key, where), where, name_key)
+            where = f"{list_key}[{i}] ({label.format(name)})"
+            ident = identity(name) if identity else name
+            if ident in seen:
+                raise self.fail(where, f"duplicate {what} {name}")
+            seen.add(ident)
+            yield where, row, name
+
     def header(self, doc: Any) -> tuple[dict, dict]:
         doc = self.obj(doc, "", "a JSON object at the top level")
         if doc.get("schema") != 1:
@@ -466,13 +482,7 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
     doc, sources = c.header(doc)
     rows = c.str_list(doc.get("variants"), "variants", "'variants'")
     variants: dict[str, Variant] = {}
-    for i, raw in enumerate(rows):
-        where = f"variants[{i}]"
-        row = c.obj(raw, where)
-        name = c.string(c.key(row, "variant", where), where, "variant")
-        where = f"variants[{i}] ({name})"
-        if name in variants:
-            raise c.fail(where, f"duplicate variant {name!r}")
+    for where, row, name in c.keyed_rows(rows, "variants", "variant", c.string, what="variant"):
         kind = c.key(row, "kind", where)
         if kind not in VARIANT_KINDS:
             raise c.fail(where, f"kind must be one of {', '.join(VARIANT_KINDS)}, got {kind!r}")
@@ -538,16 +548,8 @@ def _parse_arch_cuda(doc: Any, filename: str) -> tuple[ArchCuda, ...]:
     c = _Checker(filename)
     sources = doc.get("sources") or {}
     rows = c.str_list(doc.get("arch_cuda", []), "arch_cuda", "'arch_cuda'")
-    seen: set[str] = set()
     table: list[ArchCuda] = []
-    for i, raw in enumerate(rows):
-        where = f"arch_cuda[{i}]"
-        row = c.obj(raw, where)
-        cc = c.xy(c.key(row, "cc", where), where, "cc")
-        where = f"arch_cuda[{i}] (cc {cc})"
-        if cc in seen:
-            raise c.fail(where, f"duplicate compute capability {cc}")
-        seen.add(cc)
+    for where, row, cc in c.keyed_rows(rows, "arch_cuda", "cc", c.xy, what="compute capability", label="cc {}"):
         bounds = {}
         for name in ("first_cuda", "last_cuda"):
             value = row.get(name)
@@ -581,15 +583,8 @@ def _parse_releases(doc: Any, filename: str, variants: Mapping[str, Variant]) ->
     if not rows:
         raise c.fail("releases", "no releases")
     releases: list[Release] = []
-    seen: set[Version] = set()
-    for i, raw in enumerate(rows):
-        where = f"releases[{i}]"
-        row = c.obj(raw, where)
-        torch = c.version(c.key(row, "torch", where), where, "torch")
-        where = f"releases[{i}] (torch {torch})"
-        if Version(torch) in seen:
-            raise c.fail(where, f"duplicate release torch {torch}")
-        seen.add(Version(torch))
+    for where, row, torch in c.keyed_rows(rows, "releases", "torch", c.version, what="release",
+                                          label="torch {}", identity=Version):
         torchvision = c.version(c.key(row, "torchvision", where), where, "torchvision")
         audio = c.key(row, "torchaudio", where)
         torchaudio = None if audio is None else c.version(audio, where, "torchaudio")
@@ -667,13 +662,7 @@ def _parse_mirrors(doc: Any, filename: str) -> tuple[dict[str, Mirror], str, dic
     doc, sources = c.header(doc)
     rows = c.str_list(doc.get("mirrors"), "mirrors", "'mirrors'")
     mirrors: dict[str, Mirror] = {}
-    for i, raw in enumerate(rows):
-        where = f"mirrors[{i}]"
-        row = c.obj(raw, where)
-        name = c.string(c.key(row, "name", where), where, "name")
-        where = f"mirrors[{i}] ({name})"
-        if name in mirrors:
-            raise c.fail(where, f"duplicate mirror {name!r}")
+    for where, row, name in c.keyed_rows(rows, "mirrors", "name", c.string, what="mirror"):
         channels = c.obj(row.get("conda_channels", {}), where + ".conda_channels")
         for key, url in channels.items():
             if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
