@@ -211,6 +211,8 @@ def test_h100_with_cu117_torch_predicts_missing_arch(clean_env, tmp_path, fake_b
     data = envelope["data"]
     for f in data["findings"]:
         assert set(f) == {"code", "severity", "message", "fix"}
+    ranks = [{"error": 0, "warning": 1, "info": 2}[f["severity"]] for f in data["findings"]]
+    assert ranks == sorted(ranks)  # errors first, the matrix's notes included
     found = [f for f in data["findings"] if f["code"] == "gpu-arch-not-in-torch-build"]
     assert len(found) == 1 and found[0]["severity"] == "error"
     msg = found[0]["message"]
