@@ -344,7 +344,37 @@ def run(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
     )
+    base = _base_python(d.recommendation.python, d.recommendation.os, runner, environ) if (
+        python is not None and parse_python_request(python) is not None) else None
+    if base is not None:  # the printed venv/uv commands start from the Python found, by path
+        from dataclasses import replace
+
+        from envcheck.plans.install import plan_install
+
+        d = replace(d, plans=plan_install(d.recommendation, name=name, mirror=d.mirror, base_python=base))
     return Result(command="install", data=decision_data(d, matrix, explain=explain, manager=manager, show_all=show_all))
+
+
+def _base_python(version: str, target_os: str, runner, environ) -> str | None:
+    """The path of a working Python X.Y for the printed `venv`/`uv venv` commands when `pythonX.Y` on
+    PATH is not it (absent, or a pyenv shim of a version that is not selected: "pyenv: python3.7:
+    command not found"). None when the bare name works, nothing is found, or the target is another OS
+    or Windows (`py -X.Y`). The search is create's (PATH, `uv python find`, pyenv), one run each."""
+    if target_os != host_os() or target_os == "windows":
+        return None
+    import shutil
+
+    from envcheck.probes.python import find_interpreter
+    from envcheck.runner import Runner
+
+    environ = _os.environ if environ is None else environ
+    major, minor = (int(p) for p in version.split(".")[:2])
+    found = find_interpreter(major, minor, runner or Runner(), environ)
+    if not found.path:
+        return None
+    if found.source == "PATH" and shutil.which(f"python{major}.{minor}", path=environ.get("PATH")) == found.path:
+        return None
+    return found.path
 
 
 def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager: str | None = None,
