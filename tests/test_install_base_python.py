@@ -1,9 +1,9 @@
 """`install --python X.Y` prints venv/uv commands that work as pasted (issue 13).
 
-When `pythonX.Y` on PATH is missing or does not run (a pyenv shim of a version that is not selected
-prints "pyenv: python3.7: command not found" and exits 127), the printed commands start from the
-Python envcheck found, by path. The interpreters here are SYNTHETIC stand-ins (small shell scripts
-that print a version, or fail like a pyenv shim); they only answer the version query envcheck runs.
+When `pythonX.Y` is not on PATH, or is a pyenv shim (which prints "pyenv: python3.7: command not
+found" and exits 127 unless that version is selected), the printed commands start from pyenv's
+installed X.Y, by path. The files here are SYNTHETIC stand-ins (small shell scripts that print a
+version, or fail like a pyenv shim); `install` only looks for them, it starts no process.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_plans_start_from_the_found_interpreter():
 
 @pytest.mark.skipif(os.name != "posix", reason="stand-in interpreters are POSIX shell scripts")
 def test_broken_pyenv_shim_on_path_prints_the_pyenv_python(tmp_path):
-    shims = tmp_path / "shims"
+    shims = tmp_path / "pyenv" / "shims"
     _broken_shim(shims / "python3.7")
     real = _python(tmp_path / "pyenv" / "versions" / "3.7.16" / "bin" / "python3.7", "3.7.16")
     cmds = _install(tmp_path, [shims], "--python", "3.7")
@@ -74,9 +74,18 @@ def test_working_python_on_path_keeps_the_bare_name(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="stand-in interpreters are POSIX shell scripts")
+def test_not_on_path_prints_the_pyenv_python(tmp_path):
+    real = _python(tmp_path / "pyenv" / "versions" / "3.7.16" / "bin" / "python3.7", "3.7.16")
+    _python(tmp_path / "pyenv" / "versions" / "3.7.9" / "bin" / "python3.7", "3.7.9")
+    cmds = _install(tmp_path, [tmp_path / "empty"], "--python", "3.7")
+    assert cmds["create"]["venv"].split()[:3] == [real, "-m", "venv"]  # the newest 3.7
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stand-in interpreters are POSIX shell scripts")
 def test_nothing_found_or_another_os_keeps_the_name(tmp_path):
-    _broken_shim(tmp_path / "shims" / "python3.7")
-    assert _install(tmp_path, [tmp_path / "shims"], "--python", "3.7")["create"]["venv"].startswith("python3.7 -m venv ")
+    shims = tmp_path / "pyenv" / "shims"
+    _broken_shim(shims / "python3.7")
+    assert _install(tmp_path, [shims], "--python", "3.7")["create"]["venv"].startswith("python3.7 -m venv ")
     _python(tmp_path / "pyenv" / "versions" / "3.7.16" / "bin" / "python3.7", "3.7.16")
-    windows = _install(tmp_path, [tmp_path / "shims"], "--python", "3.7", "--os", "windows")
+    windows = _install(tmp_path, [shims], "--python", "3.7", "--os", "windows")
     assert windows["create"]["venv"].startswith("py -3.7 -m venv ")
