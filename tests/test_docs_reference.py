@@ -254,3 +254,26 @@ def test_readme_session_parses(argv):
     out = CliRunner().invoke(app, [*argv, "--help"], env={"COLUMNS": "100"})
     assert out.exit_code == 0, out.output
     assert out.output.startswith("Usage: envcheck " + argv[0]), out.output
+
+
+# --- README stays short and keeps the lines CI runs -------------------------------------------------
+
+
+def test_readme_is_short_and_holds_the_ci_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(ln for ln in ci.splitlines() if ln.startswith("python3 -m venv"))
+    assert command in readme.splitlines()  # byte for byte: .ci/run runs README's test command
+
+
+def test_every_command_has_its_page():
+    """Each top-level command of the CLI (from the app itself) has docs/commands/NAME.md."""
+    import typer.main
+
+    from envcheck.cli import app
+
+    names = set(typer.main.get_command(app).commands)
+    assert {"doctor", "install", "verify", "create", "kernel"} <= names
+    missing = sorted(n for n in names if not (ROOT / "docs" / "commands" / f"{n}.md").is_file())
+    assert missing == []
