@@ -230,17 +230,20 @@ def test_json_page_states_the_envelope_keys():
 # --- README's typical session is accepted by the CLI ----------------------------------------------
 
 
+def _envcheck_lines(block: str) -> list[list[str]]:
+    return [shlex.split(line.split(" #")[0])[1:] for line in block.splitlines() if line.startswith("envcheck ")]
+
+
 def _session_commands() -> list[list[str]]:
+    """The typical session (the block after the marker) and every other `envcheck ...` example in
+    README's bash blocks."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- typical-session -->\s*```(?:bash|console)?\n(.*?)```", text, re.S)
-    assert m, "README.md has no block after <!-- typical-session -->"
-    out = []
-    for line in m.group(1).splitlines():
-        line = line.split(" #")[0].strip()
-        if line.startswith("envcheck "):
-            out.append(shlex.split(line)[1:])
-    assert len(out) >= 4
-    return out
+    m = re.search(r"<!-- typical-session -->\s*```bash\n(.*?)```", text, re.S)
+    assert m, "README.md has no bash block after <!-- typical-session -->"
+    session = _envcheck_lines(m.group(1))
+    assert len(session) >= 4
+    others = [a for block in re.findall(r"```bash\n(.*?)```", text, re.S) for a in _envcheck_lines(block)]
+    return session + [a for a in others if a not in session]
 
 
 @pytest.mark.parametrize("argv", _session_commands(), ids=lambda a: " ".join(a))
