@@ -72,7 +72,7 @@ app = typer.Typer(
     help="From a bare machine to a verified PyTorch environment: doctor, install, create, kernel, verify.\n\n"
     + EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (typer); benchmarks/bench_help.py keeps --help fast
     pretty_exceptions_show_locals=False,  # locals can hold environment variables
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -1,11 +1,11 @@
-"""The one exception type and the exit codes every command shares (see README: Exit codes)."""
+"""The one exception type and the exit codes every command shares (docs/reference/exit-codes.md)."""
 from __future__ import annotations
 
 from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes. Documented in README.md and `envcheck --help`; CI relies on them."""
+    """Process exit codes. Documented in docs/reference/exit-codes.md and `envcheck --help`; CI relies on them."""
 
     OK = 0
     PROBLEMS = 1  # doctor error-severity finding, failed verification check

@@ -1,7 +1,7 @@
 """The compatibility matrix: configs/*.json loaded, validated and indexed once per process.
 
 Data lives in JSON (configs/torch_releases.json, configs/cuda_variants.json, configs/mirrors.json;
-schema in the README's "configs/" section). Validation runs at load: a malformed file fails with an
+schema in configs/README.md). Validation runs at load: a malformed file fails with an
 EnvcheckError naming the file, the row and what is wrong, never with a KeyError deep in the resolver.
 Adding a torch release is a data-only change.
 
@@ -389,7 +389,7 @@ class _Checker:
         return EnvcheckError(
             f"invalid compatibility matrix: {place}: {what}",
             hint="the configs/ data files ship with envcheck; reinstall envcheck or fix that row "
-            "(schema: README, section configs/)",
+            "(schema: configs/README.md)",
             exit_code=ExitCode.PROBLEMS,
             code="matrix-invalid",
             data={"file": self.filename, "row": where, "problem": what},

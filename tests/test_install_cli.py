@@ -20,7 +20,9 @@ from envcheck.plans.install import plan_conda_install, plan_install, plan_pip_in
 from envcheck.resolve import ResolveRequest, resolve
 from test_resolve import MATRIX, mini_docs
 
-ENV = {"COLUMNS": "120", "ENVCHECK_DISABLE_NVML": "1", "PATH": "/nonexistent"}
+# PATH and PYENV_ROOT point nowhere: no Python X.Y is found, so the printed venv commands keep the
+# bare `pythonX.Y` (tests/test_install_base_python.py covers the found-by-path case).
+ENV = {"COLUMNS": "120", "ENVCHECK_DISABLE_NVML": "1", "PATH": "/nonexistent", "PYENV_ROOT": "/nonexistent"}
 
 
 @pytest.fixture(scope="module")

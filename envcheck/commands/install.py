@@ -344,7 +344,37 @@ def run(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
     )
+    base = _base_python(d.recommendation.python, d.recommendation.os, environ) if (
+        python is not None and parse_python_request(python) is not None) else None
+    if base is not None:  # the printed venv/uv commands start from the Python found, by path
+        from dataclasses import replace
+
+        from envcheck.plans.install import plan_install
+
+        d = replace(d, plans=plan_install(d.recommendation, name=name, mirror=d.mirror, base_python=base))
     return Result(command="install", data=decision_data(d, matrix, explain=explain, manager=manager, show_all=show_all))
+
+
+def _base_python(version: str, target_os: str, environ) -> str | None:
+    """The path of a Python X.Y for the printed `venv`/`uv venv` commands when the bare `pythonX.Y`
+    would not run it: not on PATH, or a pyenv shim (which answers "pyenv: python3.7: command not
+    found" unless that version is selected). Then pyenv's newest installed X.Y, by path. None (keep
+    the bare name) otherwise, and for another OS or Windows (`py -X.Y`). Starts no process: `install`
+    only prints; `create` and `install --execute` run each candidate before using it."""
+    if target_os != host_os() or target_os == "windows":
+        return None
+    import shutil
+
+    from envcheck.probes.python import pyenv_interpreters, pyenv_root
+
+    environ = _os.environ if environ is None else environ
+    want = ".".join(version.split(".")[:2])
+    on_path = shutil.which(f"python{want}", path=environ.get("PATH"))
+    shims = _os.path.join(pyenv_root(environ), "shims")
+    if on_path and _os.path.dirname(_os.path.abspath(on_path)) != _os.path.abspath(shims):
+        return None
+    found = pyenv_interpreters(want, environ)
+    return found[0] if found else None
 
 
 def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager: str | None = None,

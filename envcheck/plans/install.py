@@ -198,12 +198,15 @@ def plan_conda_create(env_name: str, python: str, *, mirror: Mirror | None = Non
     return argv
 
 
-def plan_venv_create(env_dir: str, python: str, os: str) -> list[str]:
-    return [*_python_launcher(python, os), "-m", "venv", env_dir]
+def plan_venv_create(env_dir: str, python: str, os: str, base_python: str | None = None) -> list[str]:
+    """`pythonX.Y -m venv DIR`, or `BASE -m venv DIR` when the caller found the interpreter by path
+    (e.g. a pyenv version whose `python3.7` shim does not run), so the printed command works as pasted."""
+    launcher = [base_python] if base_python else _python_launcher(python, os)
+    return [*launcher, "-m", "venv", env_dir]
 
 
-def plan_uv_venv(env_dir: str, python: str) -> list[str]:
-    return ["uv", "venv", "--python", python, env_dir]
+def plan_uv_venv(env_dir: str, python: str, base_python: str | None = None) -> list[str]:
+    return ["uv", "venv", "--python", base_python or python, env_dir]
 
 
 def plan_conda_pip(env_name: str, pip_argv: Sequence[str]) -> list[str]:
@@ -274,8 +277,12 @@ class InstallPlans:
         }
 
 
-def plan_install(rec: Recommendation, *, name: str | None = None, mirror: Mirror | None = None) -> InstallPlans:
-    """All routes, for display: conda env `name`, or a venv directory `name` in the current directory."""
+def plan_install(rec: Recommendation, *, name: str | None = None, mirror: Mirror | None = None,
+                 base_python: str | None = None) -> InstallPlans:
+    """All routes, for display: conda env `name`, or a venv directory `name` in the current directory.
+
+    `base_python`: the path of a Python X.Y the caller found when `pythonX.Y` on PATH does not run it;
+    the venv and uv routes then start from that path."""
     name = name or default_env_name(rec)
     py = env_python_path(name, rec.os)
     notes = list(pip_index_args(rec, mirror=mirror).notes)
@@ -300,8 +307,8 @@ def plan_install(rec: Recommendation, *, name: str | None = None, mirror: Mirror
         name=name,
         create={
             "conda": plan_conda_create(name, rec.python, mirror=mirror),
-            "venv": plan_venv_create(name, rec.python, rec.os),
-            "uv": plan_uv_venv(name, rec.python),
+            "venv": plan_venv_create(name, rec.python, rec.os, base_python),
+            "uv": plan_uv_venv(name, rec.python, base_python),
         },
         conda=conda,
         conda_pip=conda_pip,

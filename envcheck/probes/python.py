@@ -100,14 +100,32 @@ def find_interpreter(major: int, minor: int, runner: Runner, environ: Mapping[st
                 return found
         else:
             tried.append(f"uv python find --system {want}: {done.describe_failure()}")
-    pyenv_root = environ.get("PYENV_ROOT") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".pyenv")
-    for version_dir in sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{want}.*")), reverse=True):
+    for candidate in pyenv_interpreters(want, environ):
+        found = accept(candidate, "pyenv")
+        if found:
+            return found
+    return InterpreterSearch(None, None, None, tuple(tried))
+
+
+def pyenv_root(environ: Mapping[str, str]) -> str:
+    """$PYENV_ROOT, else ~/.pyenv (pyenv's default)."""
+    return environ.get("PYENV_ROOT") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".pyenv")
+
+
+def pyenv_interpreters(want: str, environ: Mapping[str, str]) -> list[str]:
+    """pyenv's installed Python `want` ("3.7") executables, newest first; no process is started.
+
+    Shell equivalent: `ls -d $PYENV_ROOT/versions/3.7.*/bin/python3.7`."""
+    def newest_first(path: str):  # 3.7.16 before 3.7.9: compare the numbers, not the strings
+        return tuple(int(n) for n in re.findall(r"\d+", os.path.basename(path)))
+
+    out = []
+    dirs = glob.glob(os.path.join(pyenv_root(environ), "versions", f"{want}.*"))
+    for version_dir in sorted(dirs, key=newest_first, reverse=True):
         candidate = os.path.join(version_dir, "bin", f"python{want}")
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            found = accept(candidate, "pyenv")
-            if found:
-                return found
-    return InterpreterSearch(None, None, None, tuple(tried))
+            out.append(candidate)
+    return out
 
 
 def check_interpreter(path: str, major: int, minor: int, runner: Runner) -> InterpreterSearch:
