@@ -290,10 +290,27 @@ def verify(
         120.0, "--timeout", metavar="SECONDS", min=0.1,
         help="Per-check limit: a check still running after this is failed as hung and the rest go on.",
     ),
+    nnodes: Optional[int] = typer.Option(None, "--nnodes", help="With --distributed: nodes in the torchrun job."),
+    node_rank: Optional[int] = typer.Option(None, "--node-rank", help="With --distributed: this node's rank (0..N-1)."),
+    rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", metavar="HOST:PORT",
+                                                help="With --distributed: torchrun's c10d rendezvous endpoint."),
+    nproc_per_node: Optional[int] = typer.Option(None, "--nproc-per-node", help="With --distributed: ranks per node."),
+    rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help="With --distributed: torchrun's job id."),
+    join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
+                                     help="With --distributed: how long nodes wait for each other."),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
 
     def produce():
+        from envcheck.commands import verify_distributed as vd
+
+        if vd.wanted(nnodes, node_rank, rdzv_endpoint, nproc_per_node):  # issue 11: multi-node under torchrun
+            from envcheck.render.verify_distributed import render_distributed
+
+            return render_distributed(vd.run(
+                python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
+                node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
+                join_timeout=join_timeout), stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary
 
