@@ -489,6 +489,38 @@ def kernel_remove(
     _finish("kernel remove", json_out, produce, render)
 
 
+# --- fleet (issue 11) --------------------------------------------------------------------------
+
+fleet_app = typer.Typer(
+    name="fleet",
+    help="Many nodes, one answer: compare per-node `doctor --json` reports.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(fleet_app, name="fleet")
+
+
+@fleet_app.command("report", epilog="Exit codes: 0 every node agrees and none has an error finding; 1 drift or "
+                   "error findings; 2 a report could not be read (named; the others are still compared).")
+def fleet_report(
+    paths: List[str] = typer.Argument(..., metavar="PATH...", help="doctor --json files, or directories of them."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Which nodes differ: OS, kernel, driver, GPUs, Python, torch, NCCL and findings, majority vs outliers."""
+
+    def produce():
+        from envcheck.commands import fleet as cmd
+
+        return cmd.run(paths)
+
+    def render(result):
+        from envcheck.render.fleet import render_fleet
+
+        render_fleet(result)
+
+    _finish("fleet report", json_out, produce, render)
+
+
 def main() -> None:
     app()
 
