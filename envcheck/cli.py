@@ -310,7 +310,7 @@ def verify(
             return render_distributed(vd.run(
                 python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
                 node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
-                join_timeout=join_timeout), stderr=json_out)
+                join_timeout=join_timeout, junit_xml=junit_xml), stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary
 

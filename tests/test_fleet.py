@@ -160,3 +160,11 @@ def test_node_name_falls_back_to_the_file_and_duplicates_are_told_apart(tmp_path
     result = fleet.run([str(tmp_path)])
     names = sorted(n["node"] for n in result.data["nodes"])
     assert names[0] == "c" and names[1].startswith("same (") and names[2].startswith("same (") and names[1] != names[2]
+
+
+def test_cli_contract_for_fleet_report():
+    assert "PATH..." in _fleet("--help").stdout and "--json" in _fleet("--help").stdout
+    result = _fleet("--no-such-option", "--json")
+    assert result.exit_code == 2 and json.loads(result.stdout)["command"] == "fleet report"
+    result = _fleet()
+    assert result.exit_code == 2 and "error:" in result.stderr and "Traceback" not in result.output

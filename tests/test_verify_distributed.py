@@ -116,10 +116,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(envcheck_bin, torch_python, env, node_rank, port, *, nnodes=2, nproc=2, join=20, timeout=15):
+def _launch(envcheck_bin, torch_python, env, node_rank, port, *, nnodes=2, nproc=2, join=20, timeout=15, extra=()):
     argv = [envcheck_bin, "verify", "--distributed", "--json", "--device", "cpu", "--python", torch_python,
             "--nnodes", str(nnodes), "--nproc-per-node", str(nproc), "--node-rank", str(node_rank),
-            "--rdzv-endpoint", f"127.0.0.1:{port}", "--join-timeout", str(join), "--timeout", str(timeout)]
+            "--rdzv-endpoint", f"127.0.0.1:{port}", "--join-timeout", str(join), "--timeout", str(timeout), *extra]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=env["HOME"])
 
 
@@ -136,9 +136,11 @@ def dist_env(clean_env):
 
 
 @pytest.mark.e2e
-def test_e2e_two_launches_form_a_world_of_four(envcheck_bin, torch_python, dist_env):
+def test_e2e_two_launches_form_a_world_of_four(envcheck_bin, torch_python, dist_env, tmp_path):
     port = _free_port()
-    procs = [_launch(envcheck_bin, torch_python, dist_env, r, port) for r in (0, 1)]
+    junit = tmp_path / "reports" / "dist.xml"
+    procs = [_launch(envcheck_bin, torch_python, dist_env, r, port, extra=("--junit-xml", str(junit)) if r else ())
+             for r in (0, 1)]
     results = [_finish(p) for p in procs]
     for code, envelope, err in results:
         assert code == 0, err[-2000:]
@@ -149,6 +151,8 @@ def test_e2e_two_launches_form_a_world_of_four(envcheck_bin, torch_python, dist_
         assert sorted((r["node_rank"], r["local_rank"]) for r in d["ranks"]) == [(0, 0), (0, 1), (1, 0), (1, 1)]
         assert d["slowest_rank"] in (0, 1, 2, 3)
         assert envelope["data"]["launcher"]["argv"][1:3] == ["-m", "torch.distributed.run"]
+    xml = junit.read_text()
+    assert xml.count("<testcase") == 5 and 'name="rank-3"' in xml and "<failure" not in xml
 
 
 @pytest.mark.e2e
@@ -176,3 +180,19 @@ def test_e2e_a_rank_that_dies_fails_both_launches(envcheck_bin, torch_python, di
         assert d["ranks"][3]["status"] != "ok"
         assert envelope["data"]["checks"][0]["status"] == "fail"
         assert not envelope["data"]["launcher"]["timed_out"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--nnodes", "2", "--rdzv-endpoint", "h:1"], "need --distributed"),
+    (["--distributed", "--nnodes", "2"], "needs --rdzv-endpoint"),
+    (["--distributed", "--nnodes", "2", "--node-rank", "5", "--rdzv-endpoint", "h:1"], "outside 0..1"),
+])
+def test_cli_bad_launcher_options_are_exit_2_with_one_envelope(args, fragment):
+    from typer.testing import CliRunner
+
+    from envcheck.cli import app
+
+    result = CliRunner().invoke(app, ["verify", "--json", *args], env={"COLUMNS": "120"})
+    envelope = json.loads(result.stdout)
+    assert result.exit_code == 2 and envelope["exit_code"] == 2 and fragment in envelope["errors"][0]["message"]
+    assert result.stderr.startswith("error: ")

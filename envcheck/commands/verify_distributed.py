@@ -210,6 +210,7 @@ def run(
     rdzv_id: str = DEFAULT_RDZV_ID,
     join_timeout: float = DEFAULT_JOIN_TIMEOUT_S,
     level: int = 2,
+    junit_xml: str | None = None,
     runner: Runner | None = None,
     environ: Mapping[str, str] | None = None,
     on_line=None,
@@ -224,10 +225,11 @@ def run(
     if device == "mps":
         raise EnvcheckError("--distributed across nodes runs on CUDA (NCCL) or the CPU (gloo), not MPS",
                             hint="pass --device auto, cuda or cpu", code="invalid-option")
+    from envcheck.commands.verify import validate_options
+
+    validate_options("auto" if device == "auto" else device, timeout, junit_xml)
     opts = validate(nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node,
                     rdzv_id=rdzv_id, join_timeout=join_timeout)
-    if not (timeout > 0):
-        raise EnvcheckError(f"--timeout must be a positive number of seconds, not {timeout}", code="invalid-option")
     runner = runner or Runner()
     environ = os.environ if environ is None else environ
     interp = resolve_interpreter(python, runner, environ)  # exit 4 when it does not exist
@@ -268,6 +270,16 @@ def run(
                      "output_tail": (done.stdout or "")[-4000:] if not launch_ok else None},
         "distributed": dist,
     }
+    data["junit_xml"] = os.path.abspath(junit_xml) if junit_xml else None
+    if junit_xml:
+        from envcheck.render.junit import write_junit
+
+        try:
+            write_junit(data, junit_xml)
+        except OSError as exc:
+            raise EnvcheckError(f"could not write the JUnit report {junit_xml}: {exc.strerror or exc}",
+                                hint="pass a writable path to --junit-xml", exit_code=ExitCode.TOOL_FAILED,
+                                code="junit-write-failed") from None
     return Result(command=COMMAND, exit_code=ExitCode.PROBLEMS if failed else ExitCode.OK, data=data)
 
 
