@@ -168,3 +168,16 @@ def test_cli_contract_for_fleet_report():
     assert result.exit_code == 2 and json.loads(result.stdout)["command"] == "fleet report"
     result = _fleet()
     assert result.exit_code == 2 and "error:" in result.stderr and "Traceback" not in result.output
+
+
+def test_node_fields_reads_torch_build_and_nccl_synthetic():
+    data = {"system": {"os": {"value": "Ubuntu 24.04"}, "kernel": {"value": "6.8.0"}},
+            "driver": {"version": "580.65.06", "cuda": "13.0"},
+            "gpus": [{"name": "NVIDIA H100 80GB HBM3"}, {"name": "NVIDIA H100 80GB HBM3"}],
+            "python": {"version": {"value": "3.12.3"}},
+            "torch": {"installed": True, "version": "2.9.0+cu128", "cuda": "12.8", "build": "cuda",
+                      "packages": {"torchvision": "0.24.0"}, "nvidia_wheels": {"nvidia-nccl-cu12": "2.27.3"}}}
+    assert fleet.node_fields(data) == {
+        "os": "Ubuntu 24.04", "kernel": "6.8.0", "driver": "580.65.06", "driver_cuda": "13.0",
+        "gpu_model": "NVIDIA H100 80GB HBM3", "gpu_count": 2, "python": "3.12.3", "torch": "2.9.0+cu128",
+        "torch_build": "cuda 12.8", "torchvision": "0.24.0", "nccl": "2.27.3"}

@@ -156,14 +156,16 @@ def test_e2e_two_launches_form_a_world_of_four(envcheck_bin, torch_python, dist_
 
 
 @pytest.mark.e2e
-def test_e2e_a_peer_that_never_comes_fails_within_the_join_timeout(envcheck_bin, torch_python, dist_env):
+@pytest.mark.parametrize("alone", [0, 1], ids=["store-host-alone", "client-alone"])
+def test_e2e_a_peer_that_never_comes_fails_within_the_join_timeout(envcheck_bin, torch_python, dist_env, alone):
     port = _free_port()
     t0 = time.monotonic()
-    code, envelope, err = _finish(_launch(envcheck_bin, torch_python, dist_env, 0, port, nproc=1, join=5, timeout=10))
+    code, envelope, err = _finish(_launch(envcheck_bin, torch_python, dist_env, alone, port, nproc=1, join=5,
+                                          timeout=10))
     assert code == 1, err[-2000:]
     launch = envelope["data"]["checks"][0]
     assert launch["id"] == "torchrun-launch" and launch["status"] == "fail"
-    assert "did not complete within 5 s" in launch["message"]
+    assert "did not complete within 5 s" in launch["message"], envelope["data"]["launcher"]["output_tail"]
     assert all(r["status"] == "missing" for r in envelope["data"]["distributed"]["ranks"])
     assert time.monotonic() - t0 < vd.backstop_s(5, 10)  # torchrun gave up by itself, not the backstop kill
 
@@ -196,3 +198,16 @@ def test_cli_bad_launcher_options_are_exit_2_with_one_envelope(args, fragment):
     envelope = json.loads(result.stdout)
     assert result.exit_code == 2 and envelope["exit_code"] == 2 and fragment in envelope["errors"][0]["message"]
     assert result.stderr.startswith("error: ")
+
+
+def test_render_distributed_names_every_rank_and_the_world(capsys):
+    from envcheck.render.verify_distributed import render_distributed
+    from envcheck.results import Result
+
+    world = [_rec(0, 0, 0), _rec(1, 0, 1, seconds=0.5)]
+    d = vd.aggregate({0: dict(_rec(0, 0, 0, world=world), world_size=2)}, expected_world=2, launcher_error=None)
+    checks = [{"id": f"rank-{r['rank']}", "name": "x", "status": "ok", "duration_s": 0.1, "message": "m", "fix": None}
+              for r in d["ranks"]]
+    render_distributed(Result("verify", data={"checks": checks, "distributed": d}))
+    out = capsys.readouterr().out
+    assert "rank-0" in out and "rank-1" in out and "world: 2 rank(s) over gloo, slowest rank 1" in out

@@ -259,7 +259,8 @@ def run(
     summary = summarize(checks)
     summary["wall_s"] = round(time.monotonic() - started, 3)
     data = {
-        "target": {"python": interp.path, "python_version": None, "interpreter_source": interp.source.value,
+        "target": {"python": interp.path,
+                   "python_version": next((f.get("python") for f in files.values() if f.get("python")), None), "interpreter_source": interp.source.value,
                    "interpreter_why": interp.why,
                    "torch": next((f.get("torch") for f in files.values() if f.get("torch")), None),
                    "build": None, "device": device if device != "auto" else None},
