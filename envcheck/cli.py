@@ -280,7 +280,8 @@ def verify(
     ),
     require_cuda: bool = typer.Option(False, "--require-cuda", help="Fail (not skip) when CUDA is unusable."),
     distributed: bool = typer.Option(
-        False, "--distributed", help="Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs)."
+        False, "--distributed", help="Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs); with "
+        "--nnodes/--nproc-per-node, a torchrun job across nodes instead."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout; progress on stderr."),
     junit_xml: Optional[str] = typer.Option(
