@@ -60,7 +60,7 @@ def test_names_exactly_the_odd_ones_out(monkeypatch, tmp_path, gpu_env, torch_py
     for field in ("os", "kernel", "gpu_model", "gpu_count", "python"):
         assert field not in drift, field
     # nobody else is ever named: the three identical nodes never appear as outliers
-    assert {o["node"] for d in data["drift"] for o in d["outliers"]} <= {"gpu04", "gpu05"}
+    assert {o["node"] for d in data["drift"] for o in d["outliers"]} == {"gpu04", "gpu05"}
     assert data["summary"]["nodes"] == 5
     # nodes with error findings first
     errs = [bool(n["errors"]) for n in data["nodes"]]
