@@ -280,7 +280,8 @@ def verify(
     ),
     require_cuda: bool = typer.Option(False, "--require-cuda", help="Fail (not skip) when CUDA is unusable."),
     distributed: bool = typer.Option(
-        False, "--distributed", help="Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs)."
+        False, "--distributed", help="Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs); with "
+        "--nnodes/--nproc-per-node, a torchrun job across nodes instead."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout; progress on stderr."),
     junit_xml: Optional[str] = typer.Option(
@@ -290,10 +291,27 @@ def verify(
         120.0, "--timeout", metavar="SECONDS", min=0.1,
         help="Per-check limit: a check still running after this is failed as hung and the rest go on.",
     ),
+    nnodes: Optional[int] = typer.Option(None, "--nnodes", help="With --distributed: nodes in the torchrun job."),
+    node_rank: Optional[int] = typer.Option(None, "--node-rank", help="With --distributed: this node's rank (0..N-1)."),
+    rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", metavar="HOST:PORT",
+                                                help="With --distributed: torchrun's c10d rendezvous endpoint."),
+    nproc_per_node: Optional[int] = typer.Option(None, "--nproc-per-node", help="With --distributed: ranks per node."),
+    rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help="With --distributed: torchrun's job id."),
+    join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
+                                     help="With --distributed: how long nodes wait for each other."),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
 
     def produce():
+        from envcheck.commands import verify_distributed as vd
+
+        if vd.wanted(nnodes, node_rank, rdzv_endpoint, nproc_per_node):  # issue 11: multi-node under torchrun
+            from envcheck.render.verify_distributed import render_distributed
+
+            return render_distributed(vd.run(
+                python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
+                node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
+                join_timeout=join_timeout, junit_xml=junit_xml), stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary
 
@@ -470,6 +488,38 @@ def kernel_remove(
         view.render_kernel_remove(result)
 
     _finish("kernel remove", json_out, produce, render)
+
+
+# --- fleet (issue 11) --------------------------------------------------------------------------
+
+fleet_app = typer.Typer(
+    name="fleet",
+    help="Many nodes, one answer: compare per-node `doctor --json` reports.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(fleet_app, name="fleet")
+
+
+@fleet_app.command("report", epilog="Exit codes: 0 every node agrees and none has an error finding; 1 drift or "
+                   "error findings; 2 a report could not be read (named; the others are still compared).")
+def fleet_report(
+    paths: List[str] = typer.Argument(..., metavar="PATH...", help="doctor --json files, or directories of them."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Which nodes differ: OS, kernel, driver, GPUs, Python, torch, NCCL and findings, majority vs outliers."""
+
+    def produce():
+        from envcheck.commands import fleet as cmd
+
+        return cmd.run(paths)
+
+    def render(result):
+        from envcheck.render.fleet import render_fleet
+
+        render_fleet(result)
+
+    _finish("fleet report", json_out, produce, render)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ capture (no GPU on this machine)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -87,7 +88,7 @@ def test_anonymize(env, torch_python, tmp_path):
     out = result.stdout
     data = json.loads(out)["data"]
     assert H100_UUID not in out and data["gpus"][0]["uuid"] == "GPU-<redacted>"
-    assert data["anonymized"] is True and data["system"]["hostname"]["value"] == "<host>"
+    assert data["anonymized"] is True and re.fullmatch(r"host-[0-9a-f]{8}", data["system"]["hostname"]["value"])
     host = socket.gethostname()
     if len(host) >= 3:
         assert host not in out

@@ -453,9 +453,10 @@ def run(
 
 
 def anonymize_data(data: dict, environ: Mapping[str, str]) -> dict:
+    original = ((data.get("system") or {}).get("hostname") or {}).get("value")
     out = anonymize(data, make_anonymizer(environ))
     host = out.get("system", {}).get("hostname")
     if isinstance(host, dict) and host.get("value"):
-        host["value"] = "<host>"  # whatever its length
+        host["value"] = system.mask_hostname(original or host["value"])  # masked, still distinct per node
     out["anonymized"] = True
     return out

@@ -54,6 +54,14 @@ class SystemFacts:
 # ---------------------------------------------------------------------------------- pure parsers
 
 
+def mask_hostname(name: str) -> str:
+    """`host-<8 hex>` for `doctor --anonymize`: hides the name but keeps nodes of a fleet distinct
+    (the same host always masks the same way, so `envcheck fleet report` can still tell nodes apart)."""
+    import hashlib
+
+    return "host-" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+
+
 def parse_os_release(text: str) -> dict[str, str]:
     """/etc/os-release KEY=value lines (values optionally quoted) -> dict."""
     out = {}

@@ -1,0 +1,25 @@
+"""Human output of `envcheck verify --distributed` under torchrun: one line per rank, then verify's summary."""
+from __future__ import annotations
+
+
+def render_distributed(result, stderr: bool = False):
+    """Print the launch line, each rank's line and the world in one line; return the result unchanged.
+
+    The closing summary is verify's own (render.verify.render_summary), printed by the CLI.
+    """
+    from rich.console import Console
+
+    from envcheck.render.verify import check_line, render_summary
+    from envcheck.results import CheckResult
+
+    con = Console(stderr=stderr, highlight=False)
+    for c in result.data.get("checks") or []:
+        con.print(check_line(CheckResult(c["id"], c["name"], c["status"], c["duration_s"], c["message"], c["fix"])))
+    d = result.data.get("distributed") or {}
+    slow = d.get("slowest_rank")
+    con.print(f"world: {d.get('world_size')} rank(s) over {d.get('backend') or 'unknown backend'}"
+              + (f", slowest rank {slow}" if slow is not None else "")
+              + (f", bus bandwidth {d['busbw']}" if d.get("busbw") is not None else ""), style="dim")
+    if stderr:  # with --json the summary goes to stderr too; without it the CLI's render prints it
+        render_summary(result, stderr=True)
+    return result
