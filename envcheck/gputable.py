@@ -13,7 +13,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-TABLE_PATH = Path(__file__).resolve().parent.parent / "configs" / "nvidia_gpus.json"
+TABLE_NAME = "nvidia_gpus.json"
+
+
+def config_path(name: str) -> Path:
+    """A data file of configs/ (installed: envcheck/_configs), found the way the matrix finds its own."""
+    from envcheck.matrix import default_config_dir
+
+    return default_config_dir() / name
 # Vendor and brand words nvidia-smi/NVML put in front of the product name.
 _BRANDS = re.compile(r"^(?:(?:nvidia|tesla|geforce|quadro|grid)\s+)+", re.IGNORECASE)  # GRID: vGPU profiles ("GRID V100-16Q")
 
@@ -25,9 +32,9 @@ def normalize(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _rows(path: str = str(TABLE_PATH)) -> tuple[tuple[str, str, str], ...]:
+def _rows(path: str | None = None) -> tuple[tuple[str, str, str], ...]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(path or config_path(TABLE_NAME)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ()
     out = []

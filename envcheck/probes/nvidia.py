@@ -18,14 +18,13 @@ Nothing here raises: every failure becomes a human reason in `NvidiaFacts.reason
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
 from typing import Callable, Mapping
 
 from envcheck.facts import GpuInfo, NvidiaFacts, Source
-from envcheck.probes import read_text
+from envcheck.probes import pci_display_devices, read_text
 from envcheck.runner import Runner
 
 SMI_QUERY_FIELDS = "index,name,uuid,driver_version,memory.total,compute_cap,pci.bus_id"
@@ -394,16 +393,7 @@ def probe_pci_nvidia(sys_root: str = "/sys") -> tuple[str, ...]:
     Only display/3D controllers count (class 0x03xxxx), so an NVIDIA audio function or NVSwitch alone
     does not suggest a GPU.
     """
-    found = []
-    for vendor_file in sorted(glob.glob(os.path.join(sys_root, "bus", "pci", "devices", "*", "vendor"))):
-        if (read_text(vendor_file) or "").strip().lower() != NVIDIA_PCI_VENDOR:
-            continue
-        dev_dir = os.path.dirname(vendor_file)
-        klass = (read_text(os.path.join(dev_dir, "class")) or "").strip().lower()
-        if klass and not klass.startswith("0x03"):
-            continue
-        found.append(os.path.basename(dev_dir))
-    return tuple(found)
+    return pci_display_devices(sys_root, NVIDIA_PCI_VENDOR)
 
 
 MAX_REFUSED_RETRIES = 3
