@@ -392,3 +392,37 @@ esac
     assert [(g["name"], g["compute_capability"], g["compute_capability_source"]) for g in data["gpus"]] == [
         ("Tesla V100-SXM2-16GB", "7.0", "table:V100")]
     assert "no-nvidia-driver" not in {f["code"] for f in data["findings"]}
+
+
+def test_human_sections_for_mig_vgpu_intel_apple():
+    """SYNTHETIC doctor data through the human renderer: MIG rows, table-sourced capability, vGPU,
+    and one section per other vendor."""
+    import io
+
+    from rich.console import Console
+
+    from envcheck.render.doctor import render_doctor
+    from envcheck.results import Result
+
+    data = {
+        "verdict": "ready", "findings": [], "summary": {},
+        "driver": {"version": "470.182.03", "cuda": "11.4", "source": "nvidia-smi"},
+        "gpus": [{"index": 0, "name": "Tesla V100-SXM2-16GB", "memory_total_mib": 16160, "compute_capability": "7.0",
+                  "compute_capability_source": "table:V100", "mig_mode": True, "virtualization": "vgpu",
+                  "mig_devices": ["NVIDIA A100 MIG 1g.5gb (MIG-1, 4864 MiB)"], "source": "nvidia-smi"}],
+        "accelerators": [
+            {"vendor": "intel", "index": 0, "name": "Intel Data Center GPU Max 1550", "arch": "Xe-HPC (Ponte Vecchio)",
+             "memory_total_mib": None, "source": "sysfs:/sys/class/drm/card1", "notes": ["PCI 0000:3a:00.0"]},
+            {"vendor": "apple", "index": 0, "name": "Apple GPU (Metal)", "arch": "mps", "source": "platform.mac_ver",
+             "notes": []},
+        ],
+        "accelerator_probes": {"apple": {"runtime": "MPS (macOS 14.5)", "runtime_source": "platform.mac_ver",
+                                         "reasons": []}},
+    }
+    buf = io.StringIO()
+    render_doctor(Result(command="doctor", exit_code=0, data=data), Console(file=buf, width=200, highlight=False))
+    out = buf.getvalue()
+    assert "compute 7.0 (from NVIDIA's GPU list)" in out and "MIG enabled" in out and "virtualization: vgpu" in out
+    assert "NVIDIA A100 MIG 1g.5gb (MIG-1, 4864 MiB)" in out
+    assert "Intel (XPU)" in out and "Intel Data Center GPU Max 1550 · Xe-HPC (Ponte Vecchio)" in out
+    assert "Apple (MPS)" in out and "MPS (macOS 14.5)" in out

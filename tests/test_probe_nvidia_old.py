@@ -243,3 +243,32 @@ def test_nvml_reports_mig_instances_and_vgpu():
                              "NVIDIA H100 80GB HBM3 MIG 1g.10gb (MIG-2, 81559 MiB)")
     _, _, (plain,), _, _ = probe_nvml(lambda: nvml_module(nvmlDeviceGetMigMode=lambda h: [0, 0]))
     assert plain.mig_mode is False and plain.mig_devices == () and plain.compute_capability_source == "nvml"
+
+
+@pytest.mark.parametrize("q", [
+    Completed(("nvidia-smi", "-q"), None, timed_out=True, duration_s=8.0),
+    Completed(("nvidia-smi", "-q"), 0, "\x00\xff<html>502</html>\nGPU zz\n"),
+    Completed(("nvidia-smi", "-q"), 9, "", "NVIDIA-SMI has failed"),
+    Completed(("nvidia-smi", "-q"), None, error="not found"),
+])
+def test_smi_q_faults_keep_the_gpu(tmp_path, q):
+    environ, roots = smi_dir(tmp_path)
+
+    def answer(argv):
+        return q if argv[1:] == ("-q",) else driver470(argv)
+
+    nv = probe_nvidia(ArgvRunner(answer), environ, **roots)
+    (g,) = nv.gpus
+    assert g.compute_capability == "7.0" and g.virtualization is None and nv.cuda == "11.4"
+
+
+@pytest.mark.parametrize("query", [
+    Completed(("nvidia-smi",), None, timed_out=True, duration_s=8.0),
+    Completed(("nvidia-smi",), 0, "\x00\xff garbage, , ,\n"),
+    Completed(("nvidia-smi",), 2, 'Field "compute_cap" is not a valid field to query.\n'),
+])
+def test_query_faults_do_not_invent_gpus(tmp_path, query):
+    """hang, garbage, and a refusal that persists on every retry (SYNTHETIC behaviour)."""
+    environ, roots = smi_dir(tmp_path)
+    nv = probe_nvidia(ArgvRunner(lambda argv: query), environ, **roots)
+    assert nv.gpus == () and not nv.has_driver and nv.reasons
