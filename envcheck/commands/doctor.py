@@ -203,7 +203,7 @@ def collect(
     timeout = nvidia.tool_timeout(environ)
     timings: dict[str, float] = {}
     prefix_guess = os.path.dirname(os.path.dirname(interp.path))
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=8 + len(accelerators.VENDOR_PROBES)) as pool:  # every probe starts at once
         f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
                            max(timeout, torchinfo.PYINFO_TIMEOUT_S))
         f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,

@@ -78,9 +78,10 @@ def probe_intel(runner: Runner, environ: Mapping[str, str] | None = None, *, sys
 
     environ = os.environ if environ is None else environ
     sys_root = sys_root or environ.get("ENVCHECK_SYSFS_ROOT") or "/sys"
-    table = device_table()
     reasons: list[str] = []
-    found = [d for d in drm_devices(sys_root) if d["device_id"] in table]
+    intel_cards = drm_devices(sys_root)
+    table = device_table() if intel_cards else {}  # the table (and its loader) only when Intel cards exist
+    found = [d for d in intel_cards if d["device_id"] in table]
     xpu = []
     smi = shutil.which("xpu-smi", path=environ.get("PATH"))
     if smi:
