@@ -110,6 +110,32 @@ def test_amd_smi_static_real_capture():
         {"index": 0, "name": "AMD Instinct MI350X", "gfx": "gfx950", "memory_total_mib": None, "bdf": "0000:05:00.0"}]
 
 
+def test_amd_smi_static_json_shapes():
+    """SYNTHETIC JSON in the two shapes amd-smi releases print (no public capture of `amd-smi static
+    --json` was found; field names from ROCm/amdsmi's CLI): a list, and {"gpu_data": [...]}."""
+    rows = [{"gpu": 1, "asic": {"market_name": "AMD Instinct MI300X", "target_graphics_version": "gfx942"},
+             "bus": {"bdf": "0000:0c:00.0"}, "vram": {"size": {"value": 196592, "unit": "MB"}}},
+            {"gpu": 0, "asic": {"market_name": "N/A", "target_graphics_version": "gfx90a"}, "vram": {"size": "64 GB"}}]
+    want = [{"index": 0, "name": None, "gfx": "gfx90a", "memory_total_mib": 65536, "bdf": None},
+            {"index": 1, "name": "AMD Instinct MI300X", "gfx": "gfx942", "memory_total_mib": 196592, "bdf": "0000:0c:00.0"}]
+    assert amd.parse_amd_smi_static_json(json.dumps(rows)) == want
+    assert amd.parse_amd_smi_static_json(json.dumps({"gpu_data": rows})) == want
+    assert amd.parse_amd_smi_static_json((AMD / "amd-smi-static-mi350x.txt").read_text()) is None  # text form
+    assert amd.parse_amd_smi_static_json('{"gpu_data": 5}') == []
+
+
+def test_amd_smi_text_form_through_the_probe(tmp_path):
+    """An amd-smi that prints its text form (the real MI350X capture) for the --json call."""
+    bin_dir = tmp_path / "bin"
+    tool(bin_dir, "amd-smi", "ok", AMD / "amd-smi-static-mi350x.txt", tmp_path / "amd-smi.log")
+    tool(bin_dir, "rocm-smi", "fail")  # never reached: amd-smi answered
+    facts_ = amd.probe_amd(Runner(), {"PATH": str(bin_dir), "ROCM_PATH": str(rocm_root(tmp_path, "7.0.2"))},
+                           sys_root=str(tmp_path / "sys"))
+    (a,) = facts_.accelerators
+    assert (a.name, a.arch, a.source, a.runtime) == ("AMD Instinct MI350X", "gfx950", "amd-smi", "ROCm 7.0.2")
+    assert (tmp_path / "amd-smi.log").read_text().split() == ["static", "--asic", "--bus", "--vram", "--json"]
+
+
 @pytest.mark.parametrize("text", ["", "\x00\xff<html>", "[1, 2]", '{"card0": 7}', "GPU: x\n  ASIC:\n"])
 def test_amd_parsers_on_garbage(text):
     assert amd.parse_rocm_smi_json(text) == [] and amd.parse_amd_smi_static(text) == []

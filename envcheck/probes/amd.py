@@ -4,7 +4,8 @@ ROCm version file. Every external tool runs with a timeout; nothing here raises.
 Shell equivalents, in the order tried:
   grep -H . /sys/class/kfd/kfd/topology/nodes/*/properties      (gfx_target_version, simd_count)
   cat /sys/class/kfd/kfd/topology/nodes/*/mem_banks/0/properties  (size_in_bytes: VRAM)
-  amd-smi static --asic --bus --vram                            (ROCm >= 6: names, gfx targets)
+  amd-smi static --asic --bus --vram --json                     (ROCm >= 6: names, gfx targets; its
+                                                                text form is parsed too)
   rocm-smi --showproductname --showmeminfo vram --json          (older ROCm)
   cat ${ROCM_PATH:-/opt/rocm}/.info/version                     (the installed ROCm release)
 
@@ -129,11 +130,45 @@ def parse_amd_smi_static(text: str) -> list[dict]:
         elif section == "BUS" and key == "BDF":
             cur["bdf"] = value
         elif section == "VRAM" and key == "SIZE":  # "SIZE: 196592 MB"
-            num = re.match(r"(\d+)\s*(MB|MIB|GB|GIB)?", value.upper())
-            if num:
-                n = int(num.group(1))
-                cur["memory_total_mib"] = n * 1024 if (num.group(2) or "").startswith("G") else n
+            cur["memory_total_mib"] = _size_mib(value)
     return rows
+
+
+def _size_mib(value) -> int | None:
+    """amd-smi's VRAM size: {"value": 196592, "unit": "MB"} or "196592 MB" -> MiB."""
+    if isinstance(value, dict):
+        value = f"{value.get('value', '')} {value.get('unit', '')}"
+    m = re.match(r"\s*(\d+)\s*(MB|MIB|GB|GIB)?", str(value or "").upper())
+    if not m:
+        return None
+    n = int(m.group(1))
+    return n * 1024 if (m.group(2) or "").startswith("G") else n
+
+
+def parse_amd_smi_static_json(text: str) -> list[dict] | None:
+    """`amd-smi static --asic --bus --vram --json` -> rows like parse_amd_smi_static; None when the text
+    is not JSON (an amd-smi that printed its text form). Accepts both shapes amd-smi releases print:
+    a list of {"gpu": N, "asic": {...}, "bus": {...}, "vram": {...}} and {"gpu_data": [that list]}.
+    Field names as amd-smi's CLI builds them (ROCm/amdsmi amdsmi_cli: asic.market_name,
+    asic.target_graphics_version = "gfx" + ..., bus.bdf, vram.size)."""
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        data = data.get("gpu_data")
+    rows = []
+    for d in data if isinstance(data, list) else []:
+        if not isinstance(d, dict) or not isinstance(d.get("gpu"), int):
+            continue
+        asic = d.get("asic") if isinstance(d.get("asic"), dict) else {}
+        bus = d.get("bus") if isinstance(d.get("bus"), dict) else {}
+        vram = d.get("vram") if isinstance(d.get("vram"), dict) else {}
+        name = asic.get("market_name")
+        rows.append({"index": d["gpu"], "name": name if isinstance(name, str) and name != "N/A" else None,
+                     "gfx": normalize_gfx(asic.get("target_graphics_version")),
+                     "memory_total_mib": _size_mib(vram.get("size")), "bdf": bus.get("bdf") or asic.get("pci_bdf")})
+    return sorted(rows, key=lambda r: r["index"])
 
 
 def parse_rocm_version(text: str) -> str | None:
@@ -186,9 +221,10 @@ def probe_amd(runner: Runner, environ: Mapping[str, str] | None = None, *, sys_r
     amd_smi = tool_path("amd-smi", environ, rocm_path)
     rocm_smi = None if amd_smi else tool_path("rocm-smi", environ, rocm_path)
     if amd_smi:
-        done = runner.run([amd_smi, "static", "--asic", "--bus", "--vram"], timeout=timeout)
+        done = runner.run([amd_smi, "static", "--asic", "--bus", "--vram", "--json"], timeout=timeout)
         if done.ok:
-            tool_rows = parse_amd_smi_static(done.stdout)
+            parsed = parse_amd_smi_static_json(done.stdout)
+            tool_rows = parsed if parsed is not None else parse_amd_smi_static(done.stdout)
             if not tool_rows and done.stdout.strip():
                 reasons.append("amd-smi printed output envcheck could not parse")
         else:
