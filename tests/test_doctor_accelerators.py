@@ -375,7 +375,9 @@ def test_nvidia_in_accelerators_and_gpus_unchanged(clean_env, tmp_path, fake_bin
     env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin))
     data = json.loads(invoke(env, "--json", "--python", bare_python).stdout)["data"]
     (g,) = data["gpus"]
-    assert g["compute_capability"] == "9.0" and g["compute_capability_source"] == "nvidia-smi"
+    assert set(g) == {"index", "name", "uuid", "memory_total_mib", "compute_capability", "pci_bus_id", "source"}
+    assert data["nvidia"]["gpu_details"] == [{"index": 0, "compute_capability_source": "nvidia-smi", "mig_mode": None,
+                                              "mig_devices": [], "virtualization": None}]
     (a,) = data["accelerators"]
     assert (a["vendor"], a["arch"], a["driver"], a["source"], a["arch_source"]) == (
         "nvidia", "9.0", "580.159.04", "nvidia-smi", "nvidia-smi")
@@ -415,8 +417,9 @@ esac
     env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin))
     data = json.loads(invoke(env, "--json", "--python", bare_python).stdout)["data"]
     assert data["driver"]["version"] == "470.182.03" and data["driver"]["cuda"] == "11.4"
-    assert [(g["name"], g["compute_capability"], g["compute_capability_source"]) for g in data["gpus"]] == [
-        ("Tesla V100-SXM2-16GB", "7.0", "table:V100")]
+    assert [(g["name"], g["compute_capability"]) for g in data["gpus"]] == [("Tesla V100-SXM2-16GB", "7.0")]
+    assert data["nvidia"]["gpu_details"][0]["compute_capability_source"] == "table:V100"
+    assert [(a["arch"], a["arch_source"]) for a in data["accelerators"]] == [("7.0", "table:V100")]
     assert "no-nvidia-driver" not in {f["code"] for f in data["findings"]}
 
 
@@ -434,8 +437,9 @@ def test_human_sections_for_mig_vgpu_intel_apple():
         "verdict": "ready", "findings": [], "summary": {},
         "driver": {"version": "470.182.03", "cuda": "11.4", "source": "nvidia-smi"},
         "gpus": [{"index": 0, "name": "Tesla V100-SXM2-16GB", "memory_total_mib": 16160, "compute_capability": "7.0",
-                  "compute_capability_source": "table:V100", "mig_mode": True, "virtualization": "vgpu",
-                  "mig_devices": ["NVIDIA A100 MIG 1g.5gb (MIG-1, 4864 MiB)"], "source": "nvidia-smi"}],
+                  "source": "nvidia-smi"}],
+        "nvidia": {"gpu_details": [{"index": 0, "compute_capability_source": "table:V100", "mig_mode": True,
+                                    "virtualization": "vgpu", "mig_devices": ["NVIDIA A100 MIG 1g.5gb (MIG-1, 4864 MiB)"]}]},
         "accelerators": [
             {"vendor": "intel", "index": 0, "name": "Intel Data Center GPU Max 1550", "arch": "Xe-HPC (Ponte Vecchio)",
              "memory_total_mib": None, "source": "sysfs:/sys/class/drm/card1", "notes": ["PCI 0000:3a:00.0"]},

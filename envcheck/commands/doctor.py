@@ -292,13 +292,15 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
         },
         "managers": raw["managers"].to_dict(),
         "driver": nv.driver_dict(),
-        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None,
-                      compute_capability_source=g.compute_capability_source, mig_mode=g.mig_mode,
-                      mig_devices=list(g.mig_devices), virtualization=g.virtualization) for g in nv.gpus],
+        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None) for g in nv.gpus],
         "accelerators": [a.to_dict() for a in accs],
         "accelerator_probes": {v: {k: val for k, val in f.to_dict().items() if k not in ("vendor", "accelerators")}
                                for v, f in vendors.items()},
-        "nvidia": {"pci_devices": list(nv.pci_devices), "gpus_source": nv.gpus_source.value if nv.gpus_source else None},
+        "nvidia": {"pci_devices": list(nv.pci_devices), "gpus_source": nv.gpus_source.value if nv.gpus_source else None,
+                   # per GPU, beside data.gpus (whose keys stay as they were): issue 10's details
+                   "gpu_details": [{"index": g.index, "compute_capability_source": g.compute_capability_source,
+                                    "mig_mode": g.mig_mode, "mig_devices": list(g.mig_devices),
+                                    "virtualization": g.virtualization} for g in nv.gpus]},
         "toolkit": tk.to_dict(),
         "cuda_versions": {
             "driver_max": _sourced(nv.cuda, nv._cuda_source_value(), no_driver_reason),

@@ -132,7 +132,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     if drv.get("mismatch"):
         t.add_row("Mismatch", Text("driver/library version mismatch", style="bold red"), Text(""))
     gpus = d.get("gpus", [])
+    details = {x.get("index"): x for x in (d.get("nvidia", {}).get("gpu_details") or [])}
     for g in gpus:
+        g = {**details.get(g.get("index"), {}), **g}
         mem = f"{g['memory_total_mib'] / 1024:.0f} GiB" if g.get("memory_total_mib") else "memory ?"
         ccsrc = g.get("compute_capability_source") or ""
         cc = (f"compute {g['compute_capability']}" + (" (from NVIDIA's GPU list)" if ccsrc.startswith("table:") else "")
