@@ -14,7 +14,7 @@ from typing import Callable, Optional, Sequence
 
 from packaging.version import InvalidVersion, Version
 
-from envcheck.facts import NvidiaFacts
+from envcheck.facts import Accelerator, NvidiaFacts
 from envcheck.results import Finding, Severity
 
 DriverFloor = Callable[[str, str], Optional[Version]]
@@ -63,6 +63,12 @@ class DoctorFacts:
     dev_shm_bytes: int | None = None
     in_container: bool = False
     arch_predictions: tuple[ArchPrediction, ...] = ()  # from the matrix; the --deep arch list wins over them
+    # issue 10: every vendor's accelerators (NVIDIA included), the torch local label ("rocm6.2"), the
+    # gfx list the official wheels of that ROCm variant carry (None: unknown), and the AMD/HIP env vars
+    accelerators: tuple[Accelerator, ...] = ()
+    torch_local: str | None = None
+    rocm_wheel_arches: tuple[str, ...] | None = None
+    rocm_env: dict = field(default_factory=dict)  # HIP_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES, HSA_OVERRIDE_GFX_VERSION
 
 
 def _v(text: str | None) -> Version | None:
@@ -138,9 +144,12 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
                 "the .run installer from nvidia.com), then reboot and run `nvidia-smi`.",
             ))
         else:
+            others = sorted({a.vendor for a in facts.accelerators if a.vendor != "nvidia"})
             out.append(Finding(
                 "no-nvidia-driver", Severity.INFO,
-                f"No NVIDIA GPU or driver on this machine ({reasons}); torch will run on the CPU.",
+                f"No NVIDIA GPU or driver on this machine ({reasons}); "
+                + (f"accelerators of other vendors found: {', '.join(others)}." if others
+                   else "torch will run on the CPU."),
                 "Nothing to fix for CPU work. On a GPU-less build host set ENVCHECK_OVERRIDE_DRIVER and "
                 "ENVCHECK_OVERRIDE_CUDA to plan for the target machine.",
             ))
@@ -276,6 +285,12 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             "with medium: Memory at /dev/shm; or use num_workers=0.",
         ))
 
+    # --- other vendors (issue 10) ---------------------------------------------------------------
+    out.extend(amd_torch_build_findings(facts))
+    out.extend(amd_arch_findings(facts))
+    out.extend(rocm_visible_devices_findings(facts))
+    out.extend(hsa_override_findings(facts))
+
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
 
 
@@ -348,3 +363,133 @@ def _driver_vs_torch(nv: NvidiaFacts, torch_cuda: str, os_family: str, driver_fl
                 "Upgrade the driver when convenient, or use a torch build for CUDA " f"{nv.cuda} or older.",
             ))
     return out
+
+
+# ------------------------------------------------------------------------------- AMD / ROCm (issue 10)
+
+
+def _amd(facts: DoctorFacts) -> list[Accelerator]:
+    return [a for a in facts.accelerators if a.vendor == "amd" and a.kind == "gpu"]
+
+
+def amd_torch_build_findings(facts: DoctorFacts) -> list[Finding]:
+    """torch-not-rocm-on-amd-host: a CUDA or CPU torch on a host whose only GPUs are AMD."""
+    amd = _amd(facts)
+    if not amd or not facts.torch_installed or facts.torch_hip:
+        return []
+    if any(a.vendor == "nvidia" for a in facts.accelerators):
+        return []  # a mixed host: the CUDA checks speak for the NVIDIA GPUs
+    py = facts.python or "this interpreter"
+    what = f"a CUDA {facts.torch_cuda} build" if facts.torch_cuda else "a CPU-only build"
+    rocm = next((a.runtime for a in amd if a.runtime), None)
+    names = ", ".join(f"{a.name or 'AMD GPU'} ({a.arch or 'gfx ?'})" for a in amd)
+    return [Finding(
+        "torch-not-rocm-on-amd-host", Severity.ERROR,
+        f"torch {facts.torch_version or ''} in {py} is {what}, but this machine's GPU(s) are AMD: {names}"
+        f"{f' with {rocm}' if rocm else ''}. torch.cuda.is_available() will be False: only a ROCm build of torch "
+        "runs on AMD GPUs.",
+        "Reinstall torch from a ROCm wheel index whose gfx list covers your GPU, e.g. "
+        "`pip install torch --index-url https://download.pytorch.org/whl/rocm6.4` (pick the rocmX.Y nearest "
+        f"your installed ROCm{f', {rocm}' if rocm else ''}).",
+    )]
+
+
+def amd_arch_findings(facts: DoctorFacts) -> list[Finding]:
+    """rocm-arch-not-in-torch-build: the GPU's gfx target is not in the ROCm torch's arch list (--deep),
+    or, without --deep, not in the list the official wheels of its variant carry (configs/rocm_arches.json)."""
+    from envcheck.rocmarch import gfx_covered
+
+    if not facts.torch_installed or not facts.torch_hip:
+        return []
+    deep = facts.deep or {}
+    real = deep.get("arch_list") if deep.get("ok") else None
+    arches, predicted = (tuple(real), False) if real else (facts.rocm_wheel_arches, True)
+    if not arches:
+        return []
+    out = []
+    for a in _amd(facts):
+        if not a.arch or gfx_covered(a.arch, arches):
+            continue
+        basis = (f"predicted from the gfx list of the official {facts.torch_local} wheels in envcheck's "
+                 "configs/rocm_arches.json, not read from torch (`envcheck doctor --deep` reads the real list)"
+                 if predicted else "read from torch.cuda.get_arch_list()")
+        out.append(Finding(
+            "rocm-arch-not-in-torch-build", Severity.ERROR,
+            f"AMD GPU {a.index} ({a.name or 'unknown'}, {a.arch}) is not among this torch build's targets "
+            f"({', '.join(arches)}): ROCm kernels load only on their exact gfx target, so GPU work fails with "
+            f"\"invalid device function\" or \"no kernel image is available\". {basis[0].upper() + basis[1:]}.",
+            "Install a ROCm torch build whose targets include this GPU (a newer ROCm variant usually adds newer "
+            "GPUs); HSA_OVERRIDE_GFX_VERSION is a risky workaround (see its finding).",
+        ))
+    return out
+
+
+def rocm_visible_devices_findings(facts: DoctorFacts) -> list[Finding]:
+    """HIP_VISIBLE_DEVICES / ROCR_VISIBLE_DEVICES checked with CUDA_VISIBLE_DEVICES' parser
+    (probes/cudaenv.resolve_visible_devices) against the AMD GPUs found."""
+    from envcheck.facts import GpuInfo
+    from envcheck.probes.cudaenv import resolve_visible_devices
+
+    amd = _amd(facts)
+    if not amd:
+        return []
+    gpus = [GpuInfo(index=i) for i in range(len(amd))]
+    out = []
+    for name in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
+        raw = facts.rocm_env.get(name)
+        if raw is None:
+            continue
+        res = resolve_visible_devices(raw, gpus)
+        code = "hip-visible-devices" if name.startswith("HIP") else "rocr-visible-devices"
+        if res.out_of_range:
+            none_left = not res.visible
+            out.append(Finding(
+                f"{code}-out-of-range", Severity.ERROR if none_left else Severity.WARNING,
+                f"{name}={raw!r} names GPU {res.out_of_range[0]}, but this machine has {len(amd)} AMD GPU(s) "
+                f"(0..{len(amd) - 1}); parsing stops at that entry, so "
+                + ("no GPU is visible." if none_left else f"only {list(res.visible)} are visible."),
+                f"Use ordinals 0..{len(amd) - 1} (see `amd-smi list` or `rocm-smi`), e.g. `export {name}=0`.",
+            ))
+        elif res.hides_all:
+            out.append(Finding(
+                f"{code}-hides-all", Severity.WARNING,
+                f"{name}={raw!r} hides every AMD GPU ({res.stop_reason}): torch will see 0 of {len(amd)} GPU(s).",
+                f"If you want the GPUs: `unset {name}` (or set it to e.g. `0`).",
+            ))
+    return out
+
+
+def hsa_override_findings(facts: DoctorFacts) -> list[Finding]:
+    """hsa-override-gfx-version-set: the ROCm runtime is told to treat the GPU as another gfx target.
+
+    Sources: AMD on ROCm/Tensile#1907 ("you could set HSA_OVERRIDE_GFX_VERSION=10.3.0 (since the ISA is
+    identical to gfx1030) but this is not an official workaround"); ROCm/rocm-systems#3461 (overrides to
+    incompatible targets cause "kernel crashes, KFD interrupt handler overflows, and GPU resets");
+    ROCm/rocm-systems#5686 (cross-major overrides cause "system instability, crashes"; an EMPTY value made
+    the runtime fall back to gfx000, ROCm/ROCR-Runtime#354)."""
+    raw = facts.rocm_env.get("HSA_OVERRIDE_GFX_VERSION")
+    if raw is None:
+        return []
+    if not raw.strip():
+        return [Finding(
+            "hsa-override-gfx-version-set", Severity.ERROR,
+            "HSA_OVERRIDE_GFX_VERSION is set but empty: older ROCm runtimes read that as gfx000 and then find no "
+            "usable GPU (ROCm/ROCR-Runtime#354).",
+            "`unset HSA_OVERRIDE_GFX_VERSION` (in containers, drop the empty `-e HSA_OVERRIDE_GFX_VERSION=`).",
+        )]
+    m = re.fullmatch(r"\s*(\d+)\.(\d+)\.(\d+)\s*", raw)
+    as_gfx = f"gfx{m.group(1)}{m.group(2)}{int(m.group(3)):x}" if m else None
+    real = ", ".join(sorted({a.arch for a in _amd(facts) if a.arch})) or "unknown"
+    return [Finding(
+        "hsa-override-gfx-version-set", Severity.WARNING if m else Severity.ERROR,
+        f"HSA_OVERRIDE_GFX_VERSION={raw!r} is set: the ROCm runtime reports every AMD GPU as "
+        + (f"{as_gfx}" if as_gfx else "a malformed version (expected MAJOR.MINOR.STEPPING, e.g. 10.3.0)")
+        + f" instead of its real target ({real}), so kernels built for that target are loaded on it. It lets an "
+        "unsupported GPU run a ROCm build whose target has the same instruction set (AMD calls it \"not an official "
+        "workaround\"); to a target of another family it can crash kernels, hang or reset the GPU, or compute "
+        "wrong results.",
+        "Prefer a torch build that lists your GPU's real gfx target (`envcheck doctor --deep` shows the list). "
+        "Keep the override only if you accept the risk, set to a target with the same instruction set (e.g. "
+        "10.3.0 for other RDNA2 gfx103x parts); `unset "
+        "HSA_OVERRIDE_GFX_VERSION` to check without it.",
+    )]

@@ -31,6 +31,11 @@ class GpuInfo:
     memory_total_mib: int | None = None
     compute_capability: str | None = None  # "9.0"
     pci_bus_id: str | None = None
+    # where compute_capability came from: "nvml", "nvidia-smi", or "table:<row>" (configs/nvidia_gpus.json)
+    compute_capability_source: str | None = field(default=None, compare=False)
+    mig_mode: bool | None = None  # MIG enabled on this GPU (NVML nvmlDeviceGetMigMode / nvidia-smi -q)
+    mig_devices: tuple[str, ...] = ()  # MIG instances: "MIG 1g.10gb (MIG-...)"
+    virtualization: str | None = None  # "none" | "pass-through" | "vgpu" | "host-vgpu" | "host-vsga"
 
     def to_dict(self) -> dict:
         return {
@@ -81,6 +86,54 @@ class NvidiaFacts:
             "overrides": list(self.overrides),
             "mismatch": self.mismatch,
         }
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One accelerator of any vendor, as doctor's `data.accelerators` lists it.
+
+    `arch` is the vendor's kernel target: CUDA compute capability "7.0" (NVIDIA), gfx target
+    "gfx90a" (AMD), device id family (Intel), "mps" (Apple). `driver` is the kernel driver's version;
+    `runtime` the user-space stack (CUDA the driver supports, ROCm version, Level Zero...). `source`
+    says where the device was found; `arch_source` where its arch came from when that differs.
+    """
+
+    vendor: str  # "nvidia" | "amd" | "intel" | "apple"
+    index: int
+    name: str | None = None
+    arch: str | None = None
+    memory_total_mib: int | None = None
+    driver: str | None = None
+    runtime: str | None = None
+    source: str | None = None
+    arch_source: str | None = None
+    kind: str = "gpu"  # "gpu" | "mig" (a MIG instance) | "vgpu"
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "vendor": self.vendor, "index": self.index, "name": self.name, "arch": self.arch,
+            "memory_total_mib": self.memory_total_mib, "driver": self.driver, "runtime": self.runtime,
+            "source": self.source, "arch_source": self.arch_source, "kind": self.kind,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class VendorFacts:
+    """What one vendor probe found: its accelerators, the runtime it saw, and why values are missing."""
+
+    vendor: str
+    accelerators: tuple[Accelerator, ...] = ()
+    runtime: str | None = None  # "ROCm 6.2.4", "Level Zero", "MPS"
+    runtime_source: str | None = None
+    reasons: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"vendor": self.vendor, "accelerators": [a.to_dict() for a in self.accelerators],
+                "runtime": self.runtime, "runtime_source": self.runtime_source,
+                "reasons": list(self.reasons), **({"extra": self.extra} if self.extra else {})}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
-from envcheck.probes import cudaenv, managers, nvidia, system, toolkit, torchinfo
+from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
 from envcheck.probes.python import resolve_interpreter
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
@@ -203,7 +203,7 @@ def collect(
     timeout = nvidia.tool_timeout(environ)
     timings: dict[str, float] = {}
     prefix_guess = os.path.dirname(os.path.dirname(interp.path))
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=8 + len(accelerators.VENDOR_PROBES)) as pool:  # every probe starts at once
         f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
                            max(timeout, torchinfo.PYINFO_TIMEOUT_S))
         f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
@@ -213,6 +213,9 @@ def collect(
         f_tk = pool.submit(_timed, timings, "toolkit", toolkit.probe_toolkit, runner, environ, timeout)
         f_mg = pool.submit(_timed, timings, "managers", managers.probe_managers, runner, environ, timeout=timeout)
         f_jk = pool.submit(_timed, timings, "jupyter", _kernels, environ, prefix_guess)
+        # the registered vendor probes (AMD, Intel, Apple...), each in its own thread
+        f_vendors = {v: pool.submit(_timed, timings, v, accelerators.run_vendor_probe, v, runner, environ)
+                     for v in accelerators.enabled_vendors(environ)}
         pyinfo = f_py.result()
         out = {
             "pyinfo": pyinfo,
@@ -222,6 +225,7 @@ def collect(
             "toolkit": f_tk.result(),
             "managers": f_mg.result(),
             "kernels": f_jk.result(),
+            "vendors": {v: f.result() for v, f in f_vendors.items()},
         }
     # pip's site config lives in the target's sys.prefix, known only now
     pip_settings, pip_files = managers.read_pip_config(environ, pyinfo.prefix if pyinfo.ok else None)
@@ -269,6 +273,8 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
                         if not nv.has_driver else "the driver did not report it")
     errors = [f for f in findings if f.severity == Severity.ERROR]
     warnings = [f for f in findings if f.severity == Severity.WARNING]
+    vendors = raw.get("vendors") or {}
+    accs = accelerators.all_accelerators(nv, vendors)
     return {
         "target": {"python": interp.path, "source": interp.source.value, "why": interp.why},
         "system": raw["system"].to_dict(),
@@ -287,7 +293,14 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
         "managers": raw["managers"].to_dict(),
         "driver": nv.driver_dict(),
         "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None) for g in nv.gpus],
-        "nvidia": {"pci_devices": list(nv.pci_devices), "gpus_source": nv.gpus_source.value if nv.gpus_source else None},
+        "accelerators": [a.to_dict() for a in accs],
+        "accelerator_probes": {v: {k: val for k, val in f.to_dict().items() if k not in ("vendor", "accelerators")}
+                               for v, f in vendors.items()},
+        "nvidia": {"pci_devices": list(nv.pci_devices), "gpus_source": nv.gpus_source.value if nv.gpus_source else None,
+                   # per GPU, beside data.gpus (whose keys stay as they were): issue 10's details
+                   "gpu_details": [{"index": g.index, "compute_capability_source": g.compute_capability_source,
+                                    "mig_mode": g.mig_mode, "mig_devices": list(g.mig_devices),
+                                    "virtualization": g.virtualization} for g in nv.gpus]},
         "toolkit": tk.to_dict(),
         "cuda_versions": {
             "driver_max": _sourced(nv.cuda, nv._cuda_source_value(), no_driver_reason),
@@ -303,20 +316,22 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
         "findings": [f.to_dict() for f in findings],
         "summary": {"errors": len(errors), "warnings": len(warnings),
                     "infos": len(findings) - len(errors) - len(warnings)},
-        "verdict": verdict(findings, torch, nv),
+        "verdict": verdict(findings, torch, nv, accs),
         "notes": notes,
         "timings_s": raw.get("timings", {}),
     }
 
 
-def verdict(findings: list[Finding], torch: torchinfo.TorchInfo, nv: NvidiaFacts) -> str:
+def verdict(findings: list[Finding], torch: torchinfo.TorchInfo, nv: NvidiaFacts, accs=()) -> str:
     errors = [f for f in findings if f.severity == Severity.ERROR]
     warnings = [f for f in findings if f.severity == Severity.WARNING]
     if errors:
         first = errors[0]
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
         return f"problems found: {first.code}{more}"
+    amd = [a for a in accs if a.vendor == "amd" and a.kind == "gpu"]
     where = (f"CUDA {torch.cuda} on {len(nv.gpus)} GPU(s)" if torch.cuda and nv.gpus
+             else f"ROCm {torch.hip} on {len(amd)} AMD GPU(s)" if torch.hip and amd
              else "CPU only" if torch.installed else "no torch")
     head = f"ready: torch {torch.version} ({where})" if torch.installed else "ready"
     return head + (f", {len(warnings)} warning(s)" if warnings else "")
@@ -430,6 +445,7 @@ def run(
         dev_shm_bytes=sys_facts.dev_shm_bytes.value,
         in_container=bool(sys_facts.container.value),
         arch_predictions=predictions,
+        **_accelerator_facts(raw, nv, torch, environ),
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:
@@ -450,6 +466,21 @@ def run(
     if anonymize:
         data = anonymize_data(data, environ)
     return Result(command="doctor", exit_code=exit_code_for_findings(findings), data=data)
+
+
+def _accelerator_facts(raw: dict, nv: NvidiaFacts, torch: torchinfo.TorchInfo, environ: Mapping[str, str]) -> dict:
+    """The issue-10 fields of DoctorFacts: every vendor's accelerators, the ROCm wheel gfx list of the
+    inspected torch's variant (configs/rocm_arches.json; None when unknown), and the AMD env vars."""
+    from envcheck.rocmarch import rocm_variant_of, variant_arches
+
+    variant = rocm_variant_of(torch.local) if torch.installed and torch.hip else None
+    return {
+        "accelerators": accelerators.all_accelerators(nv, raw.get("vendors") or {}),
+        "torch_local": variant or torch.local,
+        "rocm_wheel_arches": variant_arches().get(variant) if variant else None,
+        "rocm_env": {k: environ[k] for k in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HSA_OVERRIDE_GFX_VERSION")
+                     if k in environ},
+    }
 
 
 def anonymize_data(data: dict, environ: Mapping[str, str]) -> dict:

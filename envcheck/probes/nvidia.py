@@ -7,19 +7,24 @@ Shell equivalents, in the order tried:
   nvidia-smi --query-gpu=index,name,uuid,driver_version,memory.total,compute_cap,pci.bus_id \
              --format=csv,noheader,nounits
   nvidia-smi --version            (the "CUDA Version" line: the newest CUDA the driver supports)
+  nvidia-smi -q                   (only when the driver refused a --query-gpu field: MIG and vGPU state)
+
+Drivers before the 510 branch refuse `compute_cap` ('Field "compute_cap" is not a valid field to
+query.', exit 2): the refused field is dropped and the query retried with the rest; the compute
+capability then comes from NVML or from configs/nvidia_gpus.json (envcheck/gputable.py), and each
+GPU's `compute_capability_source` says which.
 
 Nothing here raises: every failure becomes a human reason in `NvidiaFacts.reasons`.
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
 from typing import Callable, Mapping
 
 from envcheck.facts import GpuInfo, NvidiaFacts, Source
-from envcheck.probes import read_text
+from envcheck.probes import pci_display_devices, read_text
 from envcheck.runner import Runner
 
 SMI_QUERY_FIELDS = "index,name,uuid,driver_version,memory.total,compute_cap,pci.bus_id"
@@ -104,6 +109,86 @@ def parse_smi_driver_version(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+_REFUSED = re.compile(r'Field "([^"]+)" is not a valid field to query', re.IGNORECASE)
+
+
+def parse_refused_field(text: str) -> str | None:
+    """nvidia-smi's refusal of one --query-gpu field -> the field ('compute_cap'), else None.
+
+    Driver 470 prints 'Field "compute_cap" is not a valid field to query.' and exits 2
+    (https://github.com/huggingface/candle/issues/733, https://github.com/canonical/inference-snaps/issues/128).
+    """
+    m = _REFUSED.search(text or "")
+    return m.group(1) if m else None
+
+
+_VIRT = {"none": "none", "pass-through": "pass-through", "passthrough": "pass-through", "vgpu": "vgpu",
+         "host vgpu": "host-vgpu", "host vsga": "host-vsga"}
+
+
+def parse_smi_q(text: str) -> dict:
+    """`nvidia-smi -q` -> {"driver", "cuda", "gpus": [{bus_id, name, uuid, memory_total_mib, mig_mode,
+    virtualization}]}. Sections are found by indentation; unknown or missing lines give None."""
+    out: dict = {"driver": None, "cuda": None, "gpus": []}
+    gpu: dict | None = None
+    parent = None
+    for raw in (text or "").splitlines():
+        if not raw.strip():
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        line = raw.strip()
+        m = re.match(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])$", line)
+        if indent == 0 and m:
+            gpu = {"bus_id": m.group(1), "name": None, "uuid": None, "memory_total_mib": None,
+                   "mig_mode": None, "virtualization": None}
+            out["gpus"].append(gpu)
+            parent = None
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if indent == 0:
+            if key == "Driver Version" and value:
+                out["driver"] = value
+            elif key == "CUDA Version" and re.fullmatch(r"\d+\.\d+", value):
+                out["cuda"] = value
+            continue
+        if gpu is None:
+            continue
+        if not sep or (not value and indent <= 4):
+            parent = key
+            continue
+        if indent <= 4:
+            parent = None
+            if key == "Product Name":
+                gpu["name"] = _clean(value)
+            elif key == "GPU UUID":
+                gpu["uuid"] = _clean(value)
+        elif (parent or "").lower() == "mig mode" and key == "Current":
+            gpu["mig_mode"] = {"enabled": True, "disabled": False}.get(value.lower())
+        elif (parent or "").lower() == "gpu virtualization mode" and key.lower() == "virtualization mode":
+            gpu["virtualization"] = _VIRT.get(value.lower(), value.lower() or None)
+        elif parent == "FB Memory Usage" and key == "Total":
+            gpu["memory_total_mib"] = _int_or_none(value.split()[0]) if value else None
+    return out
+
+
+def fill_compute_capability(gpus: tuple[GpuInfo, ...]) -> tuple[GpuInfo, ...]:
+    """GPUs with no reported capability get one from configs/nvidia_gpus.json by name (source
+    "table:<row name>"); a GPU the table does not know keeps None."""
+    from dataclasses import replace
+
+    from envcheck.gputable import cc_for_name
+
+    out = []
+    for g in gpus:
+        if g.compute_capability is None and g.name:
+            hit = cc_for_name(g.name)
+            if hit:
+                g = replace(g, compute_capability=hit[0], compute_capability_source=f"table:{hit[1]}")
+        out.append(g)
+    return tuple(out)
+
+
 def is_mismatch_text(text: str) -> bool:
     """nvidia-smi prints 'Failed to initialize NVML: Driver/library version mismatch'."""
     return MISMATCH_TEXT in (text or "").lower()
@@ -157,6 +242,7 @@ def parse_smi_csv(text: str, fields: str = SMI_QUERY_FIELDS) -> tuple[tuple[GpuI
                 memory_total_mib=_int_or_none(_clean(row.get("memory.total", "")) or ""),
                 compute_capability=cc,
                 pci_bus_id=_clean(row.get("pci.bus_id", "")),
+                compute_capability_source="nvidia-smi" if cc else None,
             )
         )
     return tuple(gpus), driver
@@ -198,6 +284,45 @@ def _nvml_call(default, fn, *args):
         return default
 
 
+# nvmlGpuVirtualizationMode_t (nvidia-ml-py's pynvml: NVML_GPU_VIRTUALIZATION_MODE_NONE = 0,
+# PASSTHROUGH = 1, VGPU = 2 (a vGPU inside a VM), HOST_VGPU = 3, HOST_VSGA = 4)
+NVML_VIRTUALIZATION = {0: "none", 1: "pass-through", 2: "vgpu", 3: "host-vgpu", 4: "host-vsga"}
+NVML_DEVICE_MIG_ENABLE = 1  # pynvml.NVML_DEVICE_MIG_ENABLE
+
+
+def _mib(mem) -> int | None:
+    try:
+        return int(mem.total) // (1024 * 1024)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def nvml_mig(pynvml, handle) -> tuple[bool | None, tuple[str, ...]]:
+    """(MIG enabled?, its instances as "NAME (UUID, N MiB)"); every call isolated (a driver without
+    MIG raises NotSupported: (None, ()))."""
+    mode = _nvml_call(None, getattr(pynvml, "nvmlDeviceGetMigMode", lambda h: None), handle)
+    try:
+        current = int(mode[0]) if mode is not None else None
+    except (TypeError, ValueError, IndexError):
+        current = None
+    if current is None:
+        return None, ()
+    if current != NVML_DEVICE_MIG_ENABLE:
+        return False, ()
+    devices = []
+    count = _nvml_call(0, getattr(pynvml, "nvmlDeviceGetMaxMigDeviceCount", lambda h: 0), handle) or 0
+    for j in range(int(count)):
+        mig = _nvml_call(None, getattr(pynvml, "nvmlDeviceGetMigDeviceHandleByIndex", lambda h, k: None), handle, j)
+        if mig is None:  # an empty slot raises NVML_ERROR_NOT_FOUND
+            continue
+        name = decode(_nvml_call(None, pynvml.nvmlDeviceGetName, mig)) or "MIG device"
+        uuid = decode(_nvml_call(None, pynvml.nvmlDeviceGetUUID, mig))
+        mem = _mib(_nvml_call(None, pynvml.nvmlDeviceGetMemoryInfo, mig))
+        extra = ", ".join(x for x in (uuid, f"{mem} MiB" if mem else None) if x)
+        devices.append(f"{name} ({extra})" if extra else name)
+    return True, tuple(devices)
+
+
 def probe_nvml(loader: Callable[[], object] | None = None) -> tuple[str | None, str | None, tuple[GpuInfo, ...], str | None, bool]:
     """NVML through nvidia-ml-py's `pynvml` module -> (driver, cuda, gpus, reason, mismatch).
 
@@ -232,14 +357,20 @@ def probe_nvml(loader: Callable[[], object] | None = None) -> tuple[str | None, 
             pci = _nvml_call(None, pynvml.nvmlDeviceGetPciInfo, handle)
             # NVML's busId is "00000000:00:06.0", the same form nvidia-smi prints
             bus = decode(getattr(pci, "busId", None)) if pci is not None else None
+            mig_mode, mig_devices = nvml_mig(pynvml, handle)
             gpus.append(
                 GpuInfo(
                     index=i,
                     name=decode(_nvml_call(None, pynvml.nvmlDeviceGetName, handle)),
                     uuid=decode(_nvml_call(None, pynvml.nvmlDeviceGetUUID, handle)),
-                    memory_total_mib=int(mem.total) // (1024 * 1024) if mem is not None else None,
+                    memory_total_mib=_mib(mem),
                     compute_capability=f"{cc[0]}.{cc[1]}" if cc else None,
                     pci_bus_id=bus,
+                    compute_capability_source="nvml" if cc else None,
+                    mig_mode=mig_mode,
+                    mig_devices=mig_devices,
+                    virtualization=NVML_VIRTUALIZATION.get(
+                        _nvml_call(None, getattr(pynvml, "nvmlDeviceGetVirtualizationMode", lambda h: None), handle)),
                 )
             )
         return driver, cuda, tuple(gpus), None, False
@@ -262,16 +393,39 @@ def probe_pci_nvidia(sys_root: str = "/sys") -> tuple[str, ...]:
     Only display/3D controllers count (class 0x03xxxx), so an NVIDIA audio function or NVSwitch alone
     does not suggest a GPU.
     """
-    found = []
-    for vendor_file in sorted(glob.glob(os.path.join(sys_root, "bus", "pci", "devices", "*", "vendor"))):
-        if (read_text(vendor_file) or "").strip().lower() != NVIDIA_PCI_VENDOR:
-            continue
-        dev_dir = os.path.dirname(vendor_file)
-        klass = (read_text(os.path.join(dev_dir, "class")) or "").strip().lower()
-        if klass and not klass.startswith("0x03"):
-            continue
-        found.append(os.path.basename(dev_dir))
-    return tuple(found)
+    return pci_display_devices(sys_root, NVIDIA_PCI_VENDOR)
+
+
+MAX_REFUSED_RETRIES = 3
+
+
+def smi_query(runner: Runner, smi: str, timeout: float):
+    """Run --query-gpu; each field nvidia-smi refuses is dropped and the query retried with the rest
+    (at most MAX_REFUSED_RETRIES times). -> (last Completed, the fields it queried, refused fields)."""
+    fields = SMI_QUERY_FIELDS.split(",")
+    refused: list[str] = []
+    while True:
+        done = runner.run([smi, f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits"], timeout=timeout)
+        bad = None if done.ok else parse_refused_field(done.stdout + "\n" + done.stderr)
+        if bad is None or bad not in fields or bad in ("index", "name") or len(refused) >= MAX_REFUSED_RETRIES:
+            return done, fields, tuple(refused)
+        refused.append(bad)
+        fields = [f for f in fields if f != bad]
+
+
+def merge_smi_q(gpus: tuple[GpuInfo, ...], q: dict) -> tuple[GpuInfo, ...]:
+    """Add `nvidia-smi -q`'s MIG mode and virtualization to GPUs found by --query-gpu (matched by PCI bus id)."""
+    from dataclasses import replace
+
+    by_bus = {(g.get("bus_id") or "").lower(): g for g in q.get("gpus", [])}
+    out = []
+    for g in gpus:
+        info = by_bus.get((g.pci_bus_id or "").lower())
+        if info:
+            g = replace(g, mig_mode=g.mig_mode if g.mig_mode is not None else info.get("mig_mode"),
+                        virtualization=g.virtualization or info.get("virtualization"))
+        out.append(g)
+    return tuple(out)
 
 
 def find_nvidia_smi(environ: Mapping[str, str]) -> str | None:
@@ -341,16 +495,17 @@ def probe_nvidia(
             reasons.append("nvidia-smi not found on PATH")
         else:
             smi_parsed = False
-            done = runner.run(
-                [smi, f"--query-gpu={SMI_QUERY_FIELDS}", "--format=csv,noheader,nounits"], timeout=timeout
-            )
+            done, fields, refused = smi_query(runner, smi, timeout)
+            if refused:
+                reasons.append(f"nvidia-smi refused --query-gpu field(s) {', '.join(refused)} (a driver older "
+                               "than the field); queried the rest")
             if is_mismatch_text(done.stdout + done.stderr):
                 mismatch = True
                 reasons.append(f"nvidia-smi: {MISMATCH_REASON}")
             elif not done.ok:
                 reasons.append(done.describe_failure())
             else:
-                smi_gpus, smi_driver = parse_smi_csv(done.stdout)
+                smi_gpus, smi_driver = parse_smi_csv(done.stdout, ",".join(fields))
                 if not smi_gpus and done.stdout.strip():
                     reasons.append("nvidia-smi printed output envcheck could not parse")
                 smi_parsed = bool(smi_gpus)
@@ -358,6 +513,14 @@ def probe_nvidia(
                     gpus, gpus_source = smi_gpus, Source.NVIDIA_SMI
                 if not driver and smi_driver:
                     driver, source = smi_driver, Source.NVIDIA_SMI
+            # An old driver (it refused a field): `nvidia-smi -q` says which GPUs are MIG or vGPU.
+            if refused and smi_parsed and gpus_source == Source.NVIDIA_SMI:
+                q = runner.run([smi, "-q"], timeout=timeout)
+                if q.ok:
+                    parsed_q = parse_smi_q(q.stdout)
+                    gpus = merge_smi_q(gpus, parsed_q)
+                    if not cuda and parsed_q["cuda"]:
+                        cuda, cuda_source = parsed_q["cuda"], Source.NVIDIA_SMI
             # The CUDA line: only when the query worked (a hung or broken nvidia-smi is not retried).
             if not cuda and smi_parsed:
                 ver = runner.run([smi, "--version"], timeout=timeout)
@@ -371,6 +534,10 @@ def probe_nvidia(
                     d = parse_smi_driver_version(ver.stdout)
                     if d:
                         driver, source = d, Source.NVIDIA_SMI
+
+    # Compute capability the driver did not report: from NVIDIA's list of GPU names.
+    if any(g.compute_capability is None for g in gpus):
+        gpus = fill_compute_capability(gpus)
 
     # 4. Overrides for GPU-less build hosts, like conda's CONDA_OVERRIDE_CUDA.
     overrides = []

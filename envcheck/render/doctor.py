@@ -56,6 +56,30 @@ def _out(console: Console, renderable) -> None:
     console.print()
 
 
+VENDOR_TITLES = {"amd": "AMD (ROCm)", "intel": "Intel (XPU)", "apple": "Apple (MPS)"}
+
+
+def _vendor_sections(console: Console, d: dict) -> None:
+    """One section per non-NVIDIA vendor with accelerators (NVIDIA has its own section above)."""
+    accs = [a for a in d.get("accelerators") or [] if a.get("vendor") != "nvidia"]
+    probes = d.get("accelerator_probes") or {}
+    for vendor in dict.fromkeys(a["vendor"] for a in accs):
+        t = _table(VENDOR_TITLES.get(vendor, vendor.upper()))
+        info = probes.get(vendor) or {}
+        if info.get("runtime"):
+            t.add_row("Runtime", Text(info["runtime"]), Text(info.get("runtime_source") or "", style="dim"))
+        for a in accs:
+            if a["vendor"] != vendor:
+                continue
+            mem = f"{a['memory_total_mib'] / 1024:.0f} GiB" if a.get("memory_total_mib") else None
+            desc = " · ".join(x for x in (a.get("name") or "unknown device", a.get("arch"), mem,
+                                          *(a.get("notes") or [])) if x)
+            t.add_row(f"GPU {a['index']}", Text(desc), Text(a.get("source") or "", style="dim"))
+        for why in info.get("reasons") or []:
+            t.add_row("note", Text(why, style="yellow"), Text(""))
+        _out(console, t)
+
+
 def render_doctor(result: Result, console: Console | None = None) -> None:
     console = console or Console(highlight=False, soft_wrap=False)
     d = result.data
@@ -108,17 +132,27 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     if drv.get("mismatch"):
         t.add_row("Mismatch", Text("driver/library version mismatch", style="bold red"), Text(""))
     gpus = d.get("gpus", [])
+    details = {x.get("index"): x for x in (d.get("nvidia", {}).get("gpu_details") or [])}
     for g in gpus:
+        g = {**details.get(g.get("index"), {}), **g}
         mem = f"{g['memory_total_mib'] / 1024:.0f} GiB" if g.get("memory_total_mib") else "memory ?"
-        desc = " · ".join(x for x in (g.get("name") or "unknown GPU", mem,
-                                      f"compute {g['compute_capability']}" if g.get("compute_capability") else None,
-                                      g.get("pci_bus_id"), g.get("uuid")) if x)
+        ccsrc = g.get("compute_capability_source") or ""
+        cc = (f"compute {g['compute_capability']}" + (" (from NVIDIA's GPU list)" if ccsrc.startswith("table:") else "")
+              if g.get("compute_capability") else None)
+        virt = g.get("virtualization")
+        desc = " · ".join(x for x in (g.get("name") or "unknown GPU", mem, cc, g.get("pci_bus_id"), g.get("uuid"),
+                                      "MIG enabled" if g.get("mig_mode") else None,
+                                      f"virtualization: {virt}" if virt and virt != "none" else None) if x)
         t.add_row(f"GPU {g['index']}", Text(desc), Text(g.get("source") or "", style="dim"))
+        for mig in g.get("mig_devices") or []:
+            t.add_row("  MIG", Text(mig), Text(g.get("source") or "", style="dim"))
     if not gpus:
         pci = d.get("nvidia", {}).get("pci_devices") or []
         t.add_row("GPUs", Text("none detected" + (f" by the driver; PCI shows NVIDIA device(s) {', '.join(pci)}" if pci else ""),
                                style="yellow"), Text("sysfs" if pci else "", style="dim"))
     _out(console, t)
+
+    _vendor_sections(console, d)
 
     # CUDA numbers side by side
     cv = d.get("cuda_versions", {})

@@ -1,0 +1,88 @@
+"""Benchmark `envcheck doctor --json` with the issue-10 accelerator probes against the code before them,
+in the same run, on this machine (target: a machine with no accelerator stays within 1.1x).
+
+Usage:  python benchmarks/bench_doctor_accelerators.py [--baseline-ref REF] [--runs 9] [--python PATH] [--json] [--check]
+
+Baseline: `git archive REF envcheck configs` unpacked into a temporary directory and run with
+`python -m envcheck` (default REF: the merge base with main, i.e. today's doctor); without git, the
+baseline is this checkout with ENVCHECK_SKIP_VENDOR_PROBES=all. Both run alternately (new, old, new,
+...) so both see the same machine state; the result is the ratio of median wall times.
+The inspected interpreter defaults to this one; pass --python for one without torch to time the
+"nothing installed" case.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from _timing import wall
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.1
+
+
+def baseline_tree(ref: str, dest: Path) -> bool:
+    try:
+        blob = subprocess.run(["git", "-C", str(REPO), "archive", ref, "envcheck", "configs"], check=True,
+                              capture_output=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(dest)
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline-ref", default=None, help="git ref of the baseline (default: merge base with main)")
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--python", default=sys.executable, help="interpreter doctor inspects")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--check", action="store_true", help=f"exit 1 when the ratio exceeds {TARGET_RATIO}")
+    args = ap.parse_args()
+
+    ref = args.baseline_ref
+    if ref is None:
+        try:
+            ref = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"], check=True,
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            ref = None
+    base_env = dict(os.environ, COLUMNS="120")
+    for k in ("ENVCHECK_SKIP_VENDOR_PROBES",):
+        base_env.pop(k, None)
+    new_env = dict(base_env, PYTHONPATH=str(REPO) + os.pathsep + base_env.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "envcheck", "doctor", "--json", "--python", args.python]
+    with tempfile.TemporaryDirectory() as tmp:
+        if ref and baseline_tree(ref, Path(tmp)):
+            old_env, how = dict(base_env, PYTHONPATH=tmp), f"git archive {ref[:12]}"
+        else:
+            old_env, how = dict(new_env, ENVCHECK_SKIP_VENDOR_PROBES="all"), "ENVCHECK_SKIP_VENDOR_PROBES=all"
+        wall(cmd, new_env, check=False)  # warm the page cache for both
+        wall(cmd, old_env, check=False)
+        new, old = [], []
+        for _ in range(args.runs):
+            new.append(wall(cmd, new_env))
+            old.append(wall(cmd, old_env))
+    mn, mo = statistics.median(new), statistics.median(old)
+    ratio = mn / mo if mo else float("inf")
+    result = {"new_median_s": round(mn, 3), "baseline_median_s": round(mo, 3), "ratio": round(ratio, 3),
+              "target_ratio": TARGET_RATIO, "runs": args.runs, "baseline": how, "python": args.python}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"doctor with accelerator probes: {mn:.3f} s median; baseline ({how}): {mo:.3f} s; "
+              f"ratio {ratio:.3f} (target <= {TARGET_RATIO})")
+    return 1 if args.check and ratio > TARGET_RATIO else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
