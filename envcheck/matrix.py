@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -54,6 +54,7 @@ _VERSIONISH = re.compile(r"^\d+(\.\d+)*$")
 # --- data -------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=512)
 def parse_xy(text: str) -> tuple[int, int]:
     """'8.6' -> (8, 6) (pure; callers validated the shape)."""
     major, minor = text.split(".")
@@ -91,8 +92,8 @@ class Release:
     verified: bool = True  # False: the row rests on inferred or weak evidence (see `note`)
     note: str | None = None
 
-    @property
-    def version(self) -> Version:
+    @cached_property
+    def version(self) -> Version:  # cached: the resolver compares versions thousands of times
         return Version(self.torch)
 
     def pythons(self, os: str) -> tuple[str, ...]:
@@ -138,17 +139,23 @@ class Variant:
     driver: Mapping[str, DriverFloor] = field(default_factory=dict)
     arches: tuple[ArchRange, ...] = ()
     source: tuple[str, ...] = ()
+    _memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
-    @property
+    @cached_property
     def cuda_version(self) -> Version | None:
         return Version(self.cuda) if self.cuda else None
 
     def arches_for(self, torch: Version) -> ArchRange | None:
         """The first arch range whose spec admits this torch version (None: the matrix does not say)."""
+        if torch in self._memo:
+            return self._memo[torch]
+        found = None
         for entry in self.arches:
             if entry.torch.contains(torch, prereleases=True):
-                return entry
-        return None
+                found = entry
+                break
+        self._memo[torch] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,7 @@ class Matrix:
     arch_cuda: tuple[ArchCuda, ...] = ()
     # configs/wheels.json: per release and platform, the CPython versions the default index has wheels for
     wheels: WheelsFile | None = None
+    _memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     @property
     def wheels_read(self) -> str | None:
@@ -300,6 +308,7 @@ def kernel_coverage(cc: str, sm: Iterable[str], ptx: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def sm_label(cc: str) -> str:
     """'9.0' -> 'sm_90' (pure)."""
     major, minor = parse_xy(cc)
@@ -310,6 +319,13 @@ def nearest_arches(variant: Variant, release: Release, matrix: Matrix | None):
     """The arch list of the same variant for the release nearest in version that has one."""
     if matrix is None:
         return None, None
+    key = ("nearest", variant.name, release.torch)
+    if key not in matrix._memo:
+        matrix._memo[key] = _nearest_arches(variant, release, matrix)
+    return matrix._memo[key]
+
+
+def _nearest_arches(variant: Variant, release: Release, matrix: Matrix):
     best = None
     for other in matrix.releases:
         entry = variant.arches_for(other.version)

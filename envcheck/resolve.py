@@ -45,6 +45,19 @@ OS_LABEL = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
 # --- request ----------------------------------------------------------------------------------
 
 
+ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64",
+                "aarch64": "aarch64", "arm64": "aarch64", "armv8": "aarch64"}
+
+
+def parse_arch(text: str, what: str = "--arch") -> str:
+    """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown)."""
+    value = ARCH_ALIASES.get(text.strip().lower())
+    if value is None:
+        raise EnvcheckError(f"unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
+                            hint="use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)", code="invalid-arch")
+    return value
+
+
 def default_arch(os_name: str) -> str:
     """The CPU architecture assumed when none is known: Apple silicon for macOS (Intel Macs are the
     exception since macOS x86_64 wheels stopped after torch 2.2), x86_64 elsewhere."""
@@ -464,7 +477,10 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                        if _cuda_key(cand.variant) < _cuda_key(variant) else
                        f"{cand.variant.name}: GPU kernel coverage {cand.coverage} in the matrix; {variant.name}'s is confirmed")
                 rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest", why))
-        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+        if not (passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)])):
+            reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        reasons.extend(passed)
         reasons.append(_driver_reason(request, variant))
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
@@ -488,7 +504,6 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 f"torch {newest.torch} supports Python {request.python} too, but none of its CUDA builds runs here"
                 + (f" ({_what_blocks(rejected, newest)})" if _what_blocks(rejected, newest) else "")
             )
-        reasons.extend(_passed_over(request, rel, arch_skipped, unverified_skipped, matrix))
         notes.extend(best.notes)
         notes.extend(_row_caveats(rel))
         rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
@@ -504,12 +519,15 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     if not with_cpu:
         raise _no_build(request, matrix, tuple(rejected))
     rel = with_cpu[0]
-    if rel is newest:
+    passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+    if passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)]):
+        pass  # the architecture's reason names the last release built for it
+    elif rel is newest:
         reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
     else:
         reasons.append(f"Python {request.python} on {OS_LABEL[os_name]}: torch {rel.torch} is the newest release"
                        f"{' matching --torch ' + str(request.spec_label) if spec is not None else ''} with a CPU build for it")
-    reasons.extend(_passed_over(request, rel, arch_skipped, unverified_skipped, matrix))
+    reasons.extend(passed)
     if aarch64_linux:
         reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch} "
                        "(no aarch64 CUDA build is recorded in envcheck's matrix)")
@@ -667,7 +685,17 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
         })
 
     def newest_for(python: str) -> Release | None:
-        return next((r for r in matrix.releases if python in r.pythons(os_name)), None)
+        rows = [r for r in matrix.releases if python in r.pythons(os_name)]
+        return next((r for r in rows if r.verified or request.allow_unverified), rows[0] if rows else None)
+
+    if WHEEL_PLATFORM[(os_name, request.arch)] is None:
+        alternatives.append({
+            "kind": "arch", "arch": request.arch,
+            "message": f"PyTorch publishes no {label} wheels; an x86_64 Python can use the x86_64 wheels (--arch x86_64)",
+        })
+        spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
+        return NoCompatibleBuild(f"no torch release{spec_txt} has wheels for {label}", alternatives=alternatives,
+                                 rejected=rejected)
 
     same_python = newest_for(request.python)
     if same_python is not None:
@@ -709,5 +737,6 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
                 "message": f"no torch release matches --torch {request.spec_label} (known: {matrix.releases[-1].torch} to {newest})",
             })
     spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
-    message = f"no torch release{spec_txt} has wheels for Python {request.python} on {label}"
+    verified = " with a verified matrix row" if unverified else ""
+    message = f"no torch release{spec_txt}{verified} has wheels for Python {request.python} on {label}"
     return NoCompatibleBuild(message, alternatives=alternatives, rejected=rejected)
