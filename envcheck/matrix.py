@@ -724,7 +724,7 @@ def _parse_mirrors(doc: Any, filename: str) -> tuple[dict[str, Mirror], str, dic
 def parse_wheels(doc: Any, filename: str = WHEELS_FILE) -> WheelsFile:
     """configs/wheels.json validated; a malformed file fails naming file, row and problem (matrix-invalid)."""
     try:
-        return validate_wheels_doc(doc)
+        return validate_wheels_doc(doc, eager=("torch",))  # companions: validated when first read
     except WheelsSchemaError as exc:
         raise _Checker(filename).fail(exc.row, exc.problem) from None
 
@@ -793,6 +793,11 @@ def wheel_contradictions(matrix: Matrix, wheels: WheelsFile | None = None) -> li
     wheels = wheels or matrix.wheels
     if wheels is None or "torch" not in wheels.packages:
         return ["wheels.json: missing (run scripts/refresh_wheels.py)"]
+    try:
+        for name in wheels.packages:
+            wheels.packages[name]  # the companions are validated on first read
+    except WheelsSchemaError as exc:
+        return [f"wheels.json: {exc.row}: {exc.problem}"]
     problems: list[str] = []
     torch = wheels.packages["torch"]
     known = {r.version for r in matrix.releases}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import abc
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -45,10 +46,12 @@ OS_PLATFORMS = {
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 SCHEMA = 1
 PACKAGES = ("torch", "torchvision", "torchaudio")
+_PLATFORM_SET = frozenset(PLATFORMS)
 
 _CP = re.compile(r"^cp(\d)(\d+)$")
 _PY = re.compile(r"^(\d+\.\d+t?|py3)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RELEASE = re.compile(r"^\d+(\.\d+)*(\.post\d+)?$")  # final releases only (the parser skips pre/dev)
 
 
 class IndexError_(Exception):
@@ -333,8 +336,12 @@ class WheelsSchemaError(ValueError):
         self.problem = problem
 
 
-def validate_wheels_doc(doc: Any) -> WheelsFile:
-    """Check the generated file's shape and return it parsed; raise WheelsSchemaError(row, problem)."""
+def validate_wheels_doc(doc: Any, eager: Iterable[str] | None = None) -> WheelsFile:
+    """Check the generated file's shape and return it parsed; raise WheelsSchemaError(row, problem).
+
+    eager: the packages validated now (None: all); the others are validated when first read. The matrix
+    validates torch at load (the resolver reads only torch on every `install`) and leaves the companions
+    to the consistency check, which reads them all."""
     if not isinstance(doc, dict):
         raise WheelsSchemaError("(top)", "expected a JSON object")
     if doc.get("schema") != SCHEMA:
@@ -348,47 +355,85 @@ def validate_wheels_doc(doc: Any) -> WheelsFile:
     packages = doc.get("packages")
     if not isinstance(packages, dict) or not packages:
         raise WheelsSchemaError("packages", "expected an object keyed by package name")
-    parsed: dict[str, WheelFacts] = {}
     for name, pkg in packages.items():
-        where = f"packages.{name}"
         if not isinstance(pkg, dict) or not isinstance(pkg.get("releases"), dict):
-            raise WheelsSchemaError(where, "expected an object with a 'releases' object")
-        yanked = pkg.get("yanked", [])
-        if not isinstance(yanked, list) or not all(isinstance(v, str) for v in yanked):
-            raise WheelsSchemaError(where + ".yanked", "expected a list of versions")
-        rels: dict[str, ReleaseWheels] = {}
-        for version, row in pkg["releases"].items():
-            rwhere = f"{where}.releases.{version}"
+            raise WheelsSchemaError(f"packages.{name}", "expected an object with a 'releases' object")
+    eager = tuple(packages) if eager is None else tuple(n for n in eager if n in packages)
+    return WheelsFile(read, index, _Packages(packages, eager))
+
+
+class _Packages(abc.Mapping):
+    """package name -> WheelFacts, validated on first access (or at once for `eager`)."""
+
+    def __init__(self, raw: Mapping[str, Any], eager: tuple[str, ...]) -> None:
+        self._raw = raw
+        self._done: dict[str, WheelFacts] = {}
+        for name in eager:
+            self[name]
+
+    def __getitem__(self, name: str) -> WheelFacts:
+        if name not in self._done:
+            self._done[name] = _validate_package(name, self._raw[name])
+        return self._done[name]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def _validate_package(name: str, pkg: dict) -> WheelFacts:
+    # The same Python lists and Requires-Python strings repeat across releases and platforms: check
+    # each distinct one once (the file is loaded on every `install`; issue 8 keeps it under 1.2x).
+    good_lists: dict[tuple, tuple[str, ...]] = {}
+    good_specs: set[str] = set()
+    where = f"packages.{name}"
+    if not isinstance(pkg, dict) or not isinstance(pkg.get("releases"), dict):
+        raise WheelsSchemaError(where, "expected an object with a 'releases' object")
+    yanked = pkg.get("yanked", [])
+    if not isinstance(yanked, list) or not all(isinstance(v, str) for v in yanked):
+        raise WheelsSchemaError(where + ".yanked", "expected a list of versions")
+    rels: dict[str, ReleaseWheels] = {}
+    for version, row in pkg["releases"].items():
+        # error locations are built only on failure: this loop runs on every `install`
+        if not _RELEASE.match(version):
+            raise WheelsSchemaError(f"{where}.releases.{version}", f"{version!r} is not a version")
+        if not isinstance(row, dict) or not isinstance(row.get("wheels"), dict):
+            raise WheelsSchemaError(f"{where}.releases.{version}", "expected an object with a 'wheels' object")
+        up = row.get("uploaded")
+        if up is not None and (not isinstance(up, str) or not _DATE.match(up)):
+            raise WheelsSchemaError(f"{where}.releases.{version}.uploaded", f"expected a date YYYY-MM-DD or null, got {up!r}")
+        rp = row.get("requires_python")
+        if rp is not None and rp not in good_specs:
             try:
-                Version(version)
-            except InvalidVersion:
-                raise WheelsSchemaError(rwhere, f"{version!r} is not a version") from None
-            if not isinstance(row, dict) or not isinstance(row.get("wheels"), dict):
-                raise WheelsSchemaError(rwhere, "expected an object with a 'wheels' object")
-            up = row.get("uploaded")
-            if up is not None and (not isinstance(up, str) or not _DATE.match(up)):
-                raise WheelsSchemaError(rwhere + ".uploaded", f"expected a date YYYY-MM-DD or null, got {up!r}")
-            rp = row.get("requires_python")
-            if rp is not None:
-                try:
-                    SpecifierSet(rp)
-                except (InvalidSpecifier, TypeError):
-                    raise WheelsSchemaError(rwhere + ".requires_python", f"not a version specifier: {rp!r}") from None
-            per: dict[str, tuple[str, ...]] = {}
-            for plat, pys in row["wheels"].items():
-                pwhere = f"{rwhere}.wheels.{plat}"
-                if plat not in PLATFORMS:
-                    raise WheelsSchemaError(pwhere, f"unknown platform (use {', '.join(PLATFORMS)})")
-                if not isinstance(pys, list) or not pys or not all(isinstance(p, str) and _PY.match(p) for p in pys):
-                    raise WheelsSchemaError(pwhere, f"expected a non-empty list like ['3.12', '3.13t'], got {pys!r}")
-                if len(set(pys)) != len(pys):
-                    raise WheelsSchemaError(pwhere, "duplicate Python version")
-                per[plat] = tuple(sorted(pys, key=python_key))
-            sizes = row.get("size_mib", {})
-            if not isinstance(sizes, dict) or not all(
-                k in PLATFORMS and isinstance(n, int) and not isinstance(n, bool) and n >= 0 for k, n in sizes.items()
-            ):
-                raise WheelsSchemaError(rwhere + ".size_mib", "expected an object of platform -> non-negative integer MiB")
-            rels[version] = ReleaseWheels(version, per, up, rp, dict(sizes))
-        parsed[name] = WheelFacts(name, rels, tuple(yanked))
-    return WheelsFile(read, index, parsed)
+                SpecifierSet(rp)
+            except (InvalidSpecifier, TypeError):
+                raise WheelsSchemaError(f"{where}.releases.{version}.requires_python", f"not a version specifier: {rp!r}") from None
+            good_specs.add(rp)
+        per: dict[str, tuple[str, ...]] = {}
+        for plat, pys in row["wheels"].items():
+            key = tuple(pys) if isinstance(pys, list) else None
+            if plat in _PLATFORM_SET and key in good_lists:
+                per[plat] = good_lists[key]
+                continue
+            pwhere = f"{where}.releases.{version}.wheels.{plat}"
+            if plat not in PLATFORMS:
+                raise WheelsSchemaError(pwhere, f"unknown platform (use {', '.join(PLATFORMS)})")
+            if not isinstance(pys, list) or not pys or not all(isinstance(p, str) and _PY.match(p) for p in pys):
+                raise WheelsSchemaError(pwhere, f"expected a non-empty list like ['3.12', '3.13t'], got {pys!r}")
+            if len(set(pys)) != len(pys):
+                raise WheelsSchemaError(pwhere, "duplicate Python version")
+            per[plat] = good_lists[key] = tuple(sorted(pys, key=python_key))
+        sizes = row.get("size_mib", {})
+        if not isinstance(sizes, dict):
+            sizes = None
+        else:
+            for k, n in sizes.items():
+                if k not in _PLATFORM_SET or type(n) is not int or n < 0:
+                    sizes = None
+                    break
+        if sizes is None:
+            raise WheelsSchemaError(f"{where}.releases.{version}.size_mib", "expected an object of platform -> non-negative integer MiB")
+        rels[version] = ReleaseWheels(version, per, up, rp, dict(sizes))
+    return WheelFacts(name, rels, tuple(yanked))
