@@ -531,6 +531,9 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     if aarch64_linux:
         reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch} "
                        "(no aarch64 CUDA build is recorded in envcheck's matrix)")
+        notes.append(f"Linux aarch64: a plain `pip install torch=={rel.torch}` from the default index gets this "
+                     "aarch64 CPU wheel (wheels.json); envcheck has not checked the CPU index of "
+                     "download.pytorch.org for aarch64 wheels of this release")
     if os_name == "macos":
         reasons.append("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist")
     elif request.cpu_only:

@@ -101,6 +101,15 @@ def test_malformed_wheels_file_names_file_row_problem(shipped_docs):
                               "problem": "expected a non-empty list like ['3.12', '3.13t'], got '3.12'"}
 
 
+def test_malformed_companion_is_reported_by_the_check(shipped_docs):
+    """Companions are validated on first read (the resolver reads only torch): the check reads them all."""
+    docs = copy.deepcopy(shipped_docs)
+    docs["wheels.json"]["packages"]["torchvision"]["releases"]["0.29.1"]["uploaded"] = "soon"
+    matrix = build_matrix(docs)  # loads: torch is valid
+    assert wheel_contradictions(matrix) == [
+        "wheels.json: packages.torchvision.releases.0.29.1.uploaded: expected a date YYYY-MM-DD or null, got 'soon'"]
+
+
 def test_malformed_json_text_is_reported(tmp_path, shipped_docs):
     for name in ("torch_releases.json", "cuda_variants.json", "mirrors.json"):
         (tmp_path / name).write_text(json.dumps(shipped_docs[name]), encoding="utf-8")
