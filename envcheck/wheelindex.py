@@ -27,8 +27,6 @@ from __future__ import annotations
 import json
 import re
 from collections import abc
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -220,6 +218,9 @@ def fetch_project(index_url: str, name: str, timeout: float) -> dict:
 
     Shell equivalent: curl -H 'Accept: application/vnd.pypi.simple.v1+json' <index>/<name>/
     """
+    import urllib.error  # here, not at module level: the matrix imports this module on every `install`
+    import urllib.request
+
     url = project_url(index_url, name)
     request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": "envcheck-wheelindex"})
     try:
