@@ -173,6 +173,10 @@ def install(
         "(default: the active env's interpreter, else python3 on PATH)."
     ),
     os_name: Optional[str] = typer.Option(None, "--os", help="linux, windows or macos (default: this machine)."),
+    arch: Optional[str] = typer.Option(
+        None, "--arch", help="CPU architecture: x86_64 (amd64) or aarch64 (arm64) (default: this machine's; "
+        "for another --os, arm64 on macOS and x86_64 elsewhere)."
+    ),
     driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
     cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
     gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
@@ -180,6 +184,10 @@ def install(
     torch: Optional[str] = typer.Option(None, "--torch", help="torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'."),
     strict_driver: bool = typer.Option(
         False, "--strict-driver", help="Only variants whose native minimum the driver meets (no CUDA minor-version compatibility)."
+    ),
+    allow_unverified: bool = typer.Option(
+        False, "--allow-unverified", help="Also consider releases whose matrix row is marked unverified (never picked otherwise, "
+        "unless --torch names them)."
     ),
     explain: bool = typer.Option(False, "--explain", help="List every rejected candidate with its reason."),
     manager: Optional[str] = typer.Option(None, "--manager", help="Show one route: conda, pip or uv."),
@@ -233,7 +241,7 @@ def install(
             return cmd.run(
                 python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
                 strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
-                show_all=show_all,
+                show_all=show_all, arch=arch, allow_unverified=allow_unverified,
             )
         if manager is not None or show_all:
             raise EnvcheckError("--manager and --all do not apply with --execute",
@@ -245,6 +253,7 @@ def install(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
             strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
+            arch=arch, allow_unverified=allow_unverified,
         )
         return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), display=ExecuteView())
 

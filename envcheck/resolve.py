@@ -22,7 +22,19 @@ from packaging.version import Version
 
 from envcheck.errors import EnvcheckError, ExitCode
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
-from envcheck.matrix import OSES, Matrix, Release, Variant, gpu_coverage, parse_xy, sm_label
+from envcheck.matrix import (
+    ARCH_LABEL,
+    ARCHES,
+    CUDA_WHEEL_MIN_MIB,
+    OSES,
+    WHEEL_PLATFORM,
+    Matrix,
+    Release,
+    Variant,
+    gpu_coverage,
+    parse_xy,
+    sm_label,
+)
 
 _PLAIN_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _XY = re.compile(r"^\d+\.\d+$")
@@ -31,6 +43,25 @@ OS_LABEL = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
 
 
 # --- request ----------------------------------------------------------------------------------
+
+
+ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64",
+                "aarch64": "aarch64", "arm64": "aarch64", "armv8": "aarch64"}
+
+
+def parse_arch(text: str, what: str = "--arch") -> str:
+    """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown)."""
+    value = ARCH_ALIASES.get(text.strip().lower())
+    if value is None:
+        raise EnvcheckError(f"unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
+                            hint="use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)", code="invalid-arch")
+    return value
+
+
+def default_arch(os_name: str) -> str:
+    """The CPU architecture assumed when none is known: Apple silicon for macOS (Intel Macs are the
+    exception since macOS x86_64 wheels stopped after torch 2.2), x86_64 elsewhere."""
+    return "aarch64" if os_name == "macos" else "x86_64"
 
 
 def parse_torch_spec(text: str) -> SpecifierSet:
@@ -75,10 +106,16 @@ class ResolveRequest:
     strict_driver: bool = False
     driver_text: str | None = None  # the driver as printed ("450.80.02"; Version drops the zero)
     torch_spec_text: str | None = None  # the spec as the user typed it, for messages
+    arch: str | None = None  # CPU architecture "x86_64" | "aarch64"; None: the OS's usual one (default_arch)
+    allow_unverified: bool = False  # consider release rows marked unverified without --torch naming them
 
     def __post_init__(self) -> None:
         if self.os not in OSES:
             raise EnvcheckError(f"unknown OS {self.os!r}", hint="use linux, windows or macos", code="invalid-os")
+        if self.arch is None:
+            object.__setattr__(self, "arch", default_arch(self.os))
+        if self.arch not in ARCHES:
+            raise EnvcheckError(f"unknown CPU architecture {self.arch!r}", hint="use x86_64 or aarch64", code="invalid-arch")
         if isinstance(self.torch_spec, str):
             object.__setattr__(self, "torch_spec_text", self.torch_spec_text or self.torch_spec)
             object.__setattr__(self, "torch_spec", parse_torch_spec(self.torch_spec))
@@ -115,7 +152,7 @@ class Rejection:
 
     torch: str
     variant: str | None  # None: the whole release was rejected
-    code: str  # stable: torch-spec, no-os-wheels, python, cpu-only, no-driver, driver, cuda, gpu-arch, rocm, not-newest
+    code: str  # stable: torch-spec, no-os-wheels, python, arch, unverified, cpu-only, no-driver, driver, cuda, gpu-arch, rocm, not-newest, no-cpu-build
     reason: str
 
     def to_dict(self) -> dict:
@@ -160,6 +197,7 @@ class Recommendation:
     python: str
     reasons: tuple[str, ...]
     notes: tuple[str, ...] = ()  # caveats: PTX JIT, unknown kernel coverage, better driver
+    arch: str = "x86_64"
 
     @property
     def torch(self) -> str:
@@ -183,6 +221,8 @@ class Recommendation:
             "cuda": self.variant.cuda,
             "python": self.python,
             "os": self.os,
+            "arch": self.arch,
+            "verified": self.release.verified,
             "reasons": list(self.reasons),
             "notes": list(self.notes),
         }
@@ -277,6 +317,59 @@ def _cuda_key(variant: Variant) -> Version:
     return variant.cuda_version or Version("0")
 
 
+def _names(spec: SpecifierSet | None, rel: Release) -> bool:
+    """--torch names this release: it admits it and pins a version or a version prefix (==2.15.0,
+    2.15 -> ==2.15.*); a range such as '>=2' does not name a release."""
+    if spec is None or not spec.contains(rel.version, prereleases=True):
+        return False
+    return all(s.operator in ("==", "===") for s in spec)
+
+
+def _first_sentence(text: str | None) -> str:
+    if not text:
+        return "no note"
+    body = text[len("UNVERIFIED. "):] if text.startswith("UNVERIFIED. ") else text
+    return body.split(". ")[0].rstrip(".")
+
+
+def _arch_rejection(rel: Release, request: ResolveRequest, matrix: Matrix) -> str | None:
+    """Why `rel` has no wheel for the request's Python on its OS and CPU architecture (None: it has one,
+    or the facts cannot say). Linux/Windows x86_64 are what the rows describe; the other platforms come
+    from wheels.json (the default index), the only record of them."""
+    key = (request.os, request.arch)
+    label = ARCH_LABEL[key]
+    platform = WHEEL_PLATFORM[key]
+    if platform is None:
+        return f"torch {rel.torch}: no {label} wheels (PyTorch publishes none on the default index)"
+    if request.arch == "x86_64" and request.os != "macos":
+        return None
+    wheels = matrix.wheels
+    if wheels is None:
+        return None  # a matrix without generated facts: the rows are all there is
+    has = wheels.has_wheel("torch", rel.torch, platform, request.python)
+    if has is None:
+        return f"torch {rel.torch}: not in the generated wheel facts (wheels.json, read {wheels.read}), so no {label} wheel is known"
+    if not has:
+        return f"torch {rel.torch}: no {label} wheel for Python {request.python} on the default index (wheels.json, read {wheels.read})"
+    return None
+
+
+def _aarch64_variant_rejection(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix) -> str | None:
+    """Linux aarch64: which builds exist. The matrix records no aarch64 CUDA or ROCm build (their
+    variants and kernel lists are not sourced), so only the CPU build of the default index is offered,
+    and only where that build IS a CPU build: from 2.11 the default index's aarch64 wheels are CUDA
+    builds (wheels.json size_mib >= 400 MiB, like every CUDA wheel; CPU-only wheels are far smaller)."""
+    if variant.kind != "cpu":
+        return f"{variant.name}: no Linux aarch64 build of it is recorded in envcheck's matrix"
+    wheels = matrix.wheels
+    rel_facts = wheels.packages["torch"].releases.get(rel.torch) if wheels is not None and "torch" in wheels.packages else None
+    size = rel_facts.size_mib.get("linux-aarch64") if rel_facts is not None else None
+    if size is not None and size >= CUDA_WHEEL_MIN_MIB:
+        return (f"cpu: torch {rel.torch}'s Linux aarch64 wheels on the default index are CUDA builds ({size} MiB; "
+                "CPU-only wheels are far smaller), and no aarch64 CPU-only build of it is recorded")
+    return None
+
+
 # --- the resolver -----------------------------------------------------------------------------
 
 
@@ -286,6 +379,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
     rejected: list[Rejection] = []
     eligible: list[Release] = []  # releases with wheels for this Python on this OS matching the spec
+    arch_skipped: list[Release] = []  # releases with the Python on the OS, but no wheel for the arch
+    unverified_skipped: list[Release] = []  # eligible but for an unverified row
 
     for rel in matrix.releases:
         if spec is not None and not spec.contains(rel.version, prereleases=True):
@@ -301,10 +396,25 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 f"torch {rel.torch}: no wheel for Python {request.python} on {OS_LABEL[os_name]} (supports {_python_range(pys)})",
             ))
             continue
+        why = _arch_rejection(rel, request, matrix)
+        if why is not None:
+            rejected.append(Rejection(rel.torch, None, "arch", why))
+            arch_skipped.append(rel)
+            continue
+        if not rel.verified and not request.allow_unverified and not _names(spec, rel):
+            rejected.append(Rejection(
+                rel.torch, None, "unverified",
+                f"torch {rel.torch}: its matrix row is marked unverified ({_first_sentence(rel.note)}); "
+                f"pass --torch {rel.torch} or --allow-unverified to consider it",
+            ))
+            unverified_skipped.append(rel)
+            continue
         eligible.append(rel)
 
     if not eligible:
-        raise _no_build(request, matrix, tuple(rejected))
+        raise _no_build(request, matrix, tuple(rejected), tuple(unverified_skipped))
+    aarch64_linux = request.arch == "aarch64" and os_name == "linux"
+    cpu_blocked: set[str] = set()
 
     # Evaluate every variant of every eligible release (for --all and --explain), remembering
     # the first release (newest) that has a runnable CUDA variant.
@@ -315,6 +425,13 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         passing_cuda: list[Candidate] = []
         for vname in rel.variants_for(os_name):
             variant = matrix.variants[vname]
+            if aarch64_linux:
+                why = _aarch64_variant_rejection(rel, variant, request, matrix)
+                if why is not None:
+                    rejected.append(Rejection(rel.torch, vname, "arch", why))
+                    if variant.kind == "cpu":
+                        cpu_blocked.add(rel.torch)
+                    continue
             if variant.kind == "cpu":
                 compatible.append(Candidate(rel, variant))
                 continue
@@ -360,7 +477,10 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                        if _cuda_key(cand.variant) < _cuda_key(variant) else
                        f"{cand.variant.name}: GPU kernel coverage {cand.coverage} in the matrix; {variant.name}'s is confirmed")
                 rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest", why))
-        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+        if not (passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)])):
+            reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        reasons.extend(passed)
         reasons.append(_driver_reason(request, variant))
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
@@ -386,24 +506,34 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
             )
         notes.extend(best.notes)
         notes.extend(_row_caveats(rel))
-        rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes))
+        rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
         return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
 
     # CPU build of the newest eligible release that has one (a release the data records without
     # CPU wheels for this OS is skipped, with a reason).
     cpu = matrix.variants["cpu"]
-    with_cpu = [r for r in eligible if "cpu" in r.variants_for(os_name)]
+    with_cpu = [r for r in eligible if "cpu" in r.variants_for(os_name) and r.torch not in cpu_blocked]
     for r in eligible:
-        if r not in with_cpu:
+        if r not in with_cpu and r.torch not in cpu_blocked:
             rejected.append(Rejection(r.torch, "cpu", "no-cpu-build", f"torch {r.torch}: no CPU build recorded for {OS_LABEL[os_name]}"))
     if not with_cpu:
         raise _no_build(request, matrix, tuple(rejected))
     rel = with_cpu[0]
-    if rel is newest:
+    passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+    if passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)]):
+        pass  # the architecture's reason names the last release built for it
+    elif rel is newest:
         reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
     else:
         reasons.append(f"Python {request.python} on {OS_LABEL[os_name]}: torch {rel.torch} is the newest release"
                        f"{' matching --torch ' + str(request.spec_label) if spec is not None else ''} with a CPU build for it")
+    reasons.extend(passed)
+    if aarch64_linux:
+        reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch} "
+                       "(no aarch64 CUDA build is recorded in envcheck's matrix)")
+        notes.append(f"Linux aarch64: a plain `pip install torch=={rel.torch}` from the default index gets this "
+                     "aarch64 CPU wheel (wheels.json); envcheck has not checked the CPU index of "
+                     "download.pytorch.org for aarch64 wheels of this release")
     if os_name == "macos":
         reasons.append("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist")
     elif request.cpu_only:
@@ -418,8 +548,26 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     if better:
         notes.append(better)
     notes.extend(_row_caveats(rel))
-    rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes))
+    rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
     return Resolution(request, rec, tuple(rejected), tuple(compatible), better)
+
+
+def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Release],
+                 unverified_skipped: list[Release], matrix: Matrix) -> list[str]:
+    """Reasons naming the newer releases the pick passed over for the CPU architecture or an unverified row."""
+    out: list[str] = []
+    label = ARCH_LABEL[(request.os, request.arch)]
+    newer_arch = [r for r in arch_skipped if r.version > rel.version]
+    if newer_arch:
+        oldest = newer_arch[-1]
+        read = f"; wheels.json read {matrix.wheels.read}" if matrix.wheels is not None else ""
+        out.append(f"{label}: torch {rel.torch} is the last release with a {label} wheel for Python {request.python} "
+                   f"(torch {oldest.torch} and later have none on the default index{read})")
+    newer_unverified = [r for r in unverified_skipped if r.version > rel.version]
+    for r in newer_unverified:
+        out.append(f"torch {r.torch} is newer but passed over: its matrix row is unverified "
+                   f"({_first_sentence(r.note)}); --torch {r.torch} or --allow-unverified picks it")
+    return out
 
 
 def _cuda_suffix(request: ResolveRequest) -> str:
@@ -525,15 +673,32 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
     return text
 
 
-def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection, ...]) -> NoCompatibleBuild:
+def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection, ...],
+              unverified: tuple[Release, ...] = ()) -> NoCompatibleBuild:
     """Exit 3, with the nearest valid alternatives for the Python and for the spec."""
     os_name = request.os
     spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
-    label = OS_LABEL[os_name]
+    label = OS_LABEL[os_name] if request.arch == default_arch(os_name) else ARCH_LABEL[(os_name, request.arch)]
     alternatives: list[dict] = []
+    for rel in unverified:
+        alternatives.append({
+            "kind": "unverified", "torch": rel.torch,
+            "message": f"torch {rel.torch} has wheels for Python {request.python} but its matrix row is unverified: "
+                       f"--torch {rel.torch} or --allow-unverified picks it",
+        })
 
     def newest_for(python: str) -> Release | None:
-        return next((r for r in matrix.releases if python in r.pythons(os_name)), None)
+        rows = [r for r in matrix.releases if python in r.pythons(os_name)]
+        return next((r for r in rows if r.verified or request.allow_unverified), rows[0] if rows else None)
+
+    if WHEEL_PLATFORM[(os_name, request.arch)] is None:
+        alternatives.append({
+            "kind": "arch", "arch": request.arch,
+            "message": f"PyTorch publishes no {label} wheels; an x86_64 Python can use the x86_64 wheels (--arch x86_64)",
+        })
+        spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
+        return NoCompatibleBuild(f"no torch release{spec_txt} has wheels for {label}", alternatives=alternatives,
+                                 rejected=rejected)
 
     same_python = newest_for(request.python)
     if same_python is not None:
@@ -575,5 +740,6 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
                 "message": f"no torch release matches --torch {request.spec_label} (known: {matrix.releases[-1].torch} to {newest})",
             })
     spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
-    message = f"no torch release{spec_txt} has wheels for Python {request.python} on {label}"
+    verified = " with a verified matrix row" if unverified else ""
+    message = f"no torch release{spec_txt}{verified} has wheels for Python {request.python} on {label}"
     return NoCompatibleBuild(message, alternatives=alternatives, rejected=rejected)

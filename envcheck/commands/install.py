@@ -175,11 +175,17 @@ def decide(
     runner=None,
     environ: Mapping[str, str] | None = None,
     matrix=None,
+    arch: str | None = None,
+    allow_unverified: bool = False,
+    machine: str | None = None,
 ) -> InstallDecision:
-    """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5)."""
+    """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5).
+
+    `machine`: platform.machine() of this host (tests pass it); used for the CPU architecture when
+    --arch is not given and the target OS is this machine's."""
     from envcheck.matrix import load_matrix, stale_notes
     from envcheck.plans.install import plan_install
-    from envcheck.resolve import ResolveRequest, parse_torch_spec, resolve
+    from envcheck.resolve import ResolveRequest, default_arch, parse_arch, parse_torch_spec, resolve
 
     environ = _os.environ if environ is None else environ
     inputs: dict[str, Input] = {}
@@ -188,6 +194,24 @@ def decide(
     target_os = parse_os(os_name)
     inputs["os"] = Input(target_os, Source.FLAG.value if os_name else Source.DEFAULT.value,
                          None if os_name else "this machine")
+    if arch is not None:
+        target_arch = parse_arch(arch)
+        inputs["arch"] = Input(target_arch, Source.FLAG.value)
+    elif target_os == host_os():
+        import platform as _platform
+
+        raw = machine if machine is not None else _platform.machine()
+        try:
+            target_arch = parse_arch(raw, "CPU architecture")
+            inputs["arch"] = Input(target_arch, "platform.machine", f"this machine reports {raw!r}")
+        except EnvcheckError:
+            target_arch = default_arch(target_os)
+            inputs["arch"] = Input(target_arch, Source.DEFAULT.value,
+                                   f"this machine reports {raw!r}, for which PyTorch publishes no wheels; assumed {target_arch}")
+    else:
+        target_arch = default_arch(target_os)
+        inputs["arch"] = Input(target_arch, Source.DEFAULT.value,
+                               f"--os {target_os} is not this machine: assumed {target_arch} (pass --arch)")
     spec = parse_torch_spec(torch) if torch is not None else None
     flag_driver = parse_driver(driver) if driver is not None else None
     flag_cuda = parse_cuda(cuda) if cuda is not None else None
@@ -269,6 +293,8 @@ def decide(
         strict_driver=strict_driver,
         driver_text=drv_text,
         torch_spec_text=torch.strip() if torch else None,
+        arch=target_arch,
+        allow_unverified=allow_unverified,
     )
     resolution = resolve(request, matrix)
     plans = plan_install(resolution.recommendation, name=name, mirror=mirror_obj)
@@ -334,6 +360,9 @@ def run(
     runner=None,
     environ: Mapping[str, str] | None = None,
     matrix=None,
+    arch: str | None = None,
+    allow_unverified: bool = False,
+    machine: str | None = None,
 ) -> Result:
     if manager is not None and manager not in MANAGERS:
         raise EnvcheckError(f"unknown --manager {manager!r}", hint="use conda, pip or uv", code="invalid-manager")
@@ -343,6 +372,7 @@ def run(
     d = decide(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
+        arch=arch, allow_unverified=allow_unverified, machine=machine,
     )
     base = _base_python(d.recommendation.python, d.recommendation.os, environ) if (
         python is not None and parse_python_request(python) is not None) else None
@@ -406,7 +436,8 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
         "rejected": [r.to_dict() for r in d.resolution.rejected],
         "better": d.resolution.better,
         "stale": [f.to_dict() for f in d.stale],
-        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known},
+        "allow_unverified": d.request.allow_unverified,
+        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known, "wheels_read": matrix.wheels_read},
     }
     if show_all:
         data["compatible"] = [c.to_dict() for c in d.resolution.compatible]

@@ -169,6 +169,8 @@ class ExecuteRequest:
     index_url: str | None = None
     find_links: str | None = None
     only: tuple[str, ...] = ()
+    arch: str | None = None
+    allow_unverified: bool = False
 
 
 def parse_only(values: Sequence[str]) -> tuple[str, ...] | None:
@@ -380,7 +382,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     decision = install_cmd.decide(
         python=python_arg, driver=request.driver, cuda=request.cuda, gpu_cc=request.gpu_cc,
         cpu=request.cpu, torch=request.torch, strict_driver=request.strict_driver, mirror=request.mirror,
-        name=None, runner=runner, environ=environ,
+        name=None, runner=runner, environ=environ, arch=request.arch, allow_unverified=request.allow_unverified,
     )
     if base_path is not None:
         decision.inputs["python"] = install_cmd.Input(python_arg, Source.INTERPRETER.value, base_path)

@@ -48,7 +48,8 @@ def render_install(result: Result, console=None) -> None:
     body.append("   variant ")
     variant = rec["variant"] + (f" (CUDA {rec['cuda']})" if rec.get("cuda") else "")
     body.append(variant, style="bold cyan")
-    body.append(f"\nfor Python {rec['python']} on {rec['os']}\n")
+    arch = f" {rec['arch']}" if rec.get("arch") else ""
+    body.append(f"\nfor Python {rec['python']} on {rec['os']}{arch}\n")
     body.append("\nWhy\n", style="bold")
     for reason in rec["reasons"]:
         body.append(f"  • {reason}\n")
@@ -59,7 +60,7 @@ def render_install(result: Result, console=None) -> None:
             body.append(f"  • {note}\n")
     inputs = data.get("inputs") or {}
     facts = []
-    for key in ("python", "os", "driver", "cuda", "gpu_cc"):
+    for key in ("python", "os", "arch", "driver", "cuda", "gpu_cc"):
         item = inputs.get(key)
         if not item:
             continue
@@ -72,7 +73,9 @@ def render_install(result: Result, console=None) -> None:
         body.append("\nInputs  ", style="dim")
         body.append("; ".join(facts), style="dim")
         body.append("\n")
-    body.append(f"matrix checked {data['matrix']['checked']}", style="dim")
+    matrix = data["matrix"]
+    wheels = f"; wheel facts read from the package index {matrix['wheels_read']}" if matrix.get("wheels_read") else ""
+    body.append(f"matrix checked {matrix['checked']}{wheels}", style="dim")
     console.print(Panel(body, title="envcheck install", expand=False))
 
     manager = data.get("manager")
