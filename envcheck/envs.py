@@ -108,11 +108,7 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
     if request.name is not None:
         validate_env_name(request.name)
     prefix = validate_prefix(request.prefix) if request.prefix is not None else None
-    version, interpreter = python_version_request(request.python, runner, environ)
-    if version is None:
-        raise EnvcheckError(f"--python {request.python!r} is not a MAJOR.MINOR version",
-                            hint="pass a version such as --python 3.11, or an interpreter path",
-                            code="invalid-python-version")
+    version, interpreter = python_version_request(request.python, runner, environ)  # exit 2 / 4
     base_python = request.base_python or interpreter
     if version[0] != 3:
         raise EnvcheckError(f"--python {request.python}: envcheck creates Python 3 environments",

@@ -169,20 +169,17 @@ def target_interpreter(text: str | None, runner, environ: Mapping[str, str] | No
 
 
 def python_version_request(text: str | None, runner, environ: Mapping[str, str] | None = None,
-                           ) -> tuple[tuple[int, int] | None, str | None]:
+                           ) -> tuple[tuple[int, int], str | None]:
     """`--python` for a command that needs a version (create, install --execute): X.Y as given, or the
     version of the interpreter it names -> ((major, minor), interpreter path or None).
 
-    (None, None) for text that looks like a version but is not X.Y (the caller words the refusal);
-    exit 2 when blank, exit 4 when the interpreter is missing or is not Python."""
+    Exit 2 when blank or a version that is not X.Y, exit 4 when the interpreter is missing or is not Python."""
     from envcheck.probes.python import parse_version_request
 
     asked = parse_python(text if text is not None else "")
     version = parse_version_request(asked.text)
     if version:
         return version, None
-    if asked.text.strip()[:1].isdigit():
-        return None, None
     interp = target_interpreter(asked.text, runner, environ, check=True)
     major, minor = (int(x) for x in interp.version.split(".")[:2])
     return (major, minor), interp.path

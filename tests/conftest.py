@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import stat
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,34 @@ def torch_python() -> str:
     if importlib.util.find_spec("torch") is None:
         pytest.fail("torch is not installed in the test environment: run `pip install -e '.[test]'`")
     return sys.executable
+
+
+@dataclass(frozen=True)
+class TorchBuild:
+    """The torch the test extra installed, read from its torch/version.py (never imported here):
+    the local CPU wheel (2.13.0+cpu) on this machine, the CUDA wheel (2.13.0, cuda 12.x) on a fresh one."""
+
+    version: str
+    cuda: str | None
+
+    @property
+    def local(self) -> str | None:
+        return self.version.partition("+")[2] or None
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.cuda is None
+
+
+@pytest.fixture(scope="session")
+def installed_torch() -> TorchBuild:
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("torch is not installed in the test environment: run `pip install -e '.[test]'`")
+    text = (Path(spec.submodule_search_locations[0]) / "version.py").read_text()
+    version = re.search(r"^__version__\s*=\s*'([^']+)'", text, re.M).group(1)
+    cuda = re.search(r"^cuda\s*(?::[^=]*)?=\s*(None|'[^']*')", text, re.M).group(1)
+    return TorchBuild(version, None if cuda == "None" else cuda.strip("'"))
 
 
 @pytest.fixture(scope="session")

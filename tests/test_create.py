@@ -213,7 +213,8 @@ def test_hostile_names_exit_2_before_anything_runs(tmp_path, conda_env, name):
     [
         (["--python", "3.11"], "invalid-input", 2),
         (["-n", "a", "-p", "/tmp/x", "--python", "3.11"], "invalid-input", 2),
-        (["-n", "a", "--python", "3"], "invalid-python-version", 2),
+        (["-n", "a", "--python", "3"], "invalid-python", 2),  # the one --python rule (envcheck.inputs)
+        (["-n", "a", "--python", ""], "invalid-python", 2),
         (["-n", "a", "--python", "2.7"], "invalid-python-version", 2),
         (["-n", "a", "--python", "3.11", "--backend", "pixi"], "invalid-backend", 2),
         (["-n", "a", "--python", "3.11", "--backend", "mamba"], "backend-not-found", 4),

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.probes import cudaenv, managers, nvidia, system, toolkit, torchinfo
-from envcheck.probes.python import resolve_interpreter
+from envcheck.inputs import target_interpreter
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
@@ -385,7 +385,7 @@ def run(
     environ = dict(os.environ if environ is None else environ)
     runner = runner or Runner()
     _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
-    interp = resolve_interpreter(python, runner, environ)  # raises exit code 4 when missing
+    interp = target_interpreter(python, runner, environ)  # exit 2 blank, 4 missing or not a Python
     start = time.monotonic()
     raw = collect(interp, deep=deep, runner=runner, environ=environ)
     nv: NvidiaFacts = raw["nvidia"]

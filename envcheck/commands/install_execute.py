@@ -262,7 +262,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     python_arg, base_path = request.python, None
     if python_arg is not None:
         version, base_path = python_version_request(python_arg, runner, environ)  # exit 2 blank, 4 not Python
-        if version is not None and base_path is not None:
+        if base_path is not None:
             python_arg = f"{version[0]}.{version[1]}"
     decision = install_cmd.decide(
         python=python_arg, driver=request.driver, cuda=request.cuda, gpu_cc=request.gpu_cc,
