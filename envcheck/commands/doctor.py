@@ -140,7 +140,7 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
     the resolver would pick covers them (e.g. the driver is too old), or the inputs are unusable."""
     import shlex
 
-    from envcheck.commands.install import host_os
+    from envcheck.inputs import host_os
     from envcheck.matrix import gpu_coverage, sm_label
     from envcheck.resolve import ResolveRequest, resolve
 
@@ -366,7 +366,7 @@ def anonymize(obj: Any, anon: Callable[[str], str]) -> Any:
 
 
 def _check_overrides(environ: Mapping[str, str]) -> None:
-    from envcheck.commands.install import parse_cuda, parse_driver
+    from envcheck.inputs import parse_cuda, parse_driver
 
     for name, parse in (("ENVCHECK_OVERRIDE_DRIVER", parse_driver), ("ENVCHECK_OVERRIDE_CUDA", parse_cuda)):
         value = environ.get(name, "").strip()
