@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+REAL_HOME = Path.home()  # the real home, before any test moves HOME (test_one_rule checks it stays untouched)
 # Read once, before any test moves HOME: the real user pip config (reading it writes nothing).
 _USER_PIP_CONF = next((p for p in (
     Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "pip" / "pip.conf",
