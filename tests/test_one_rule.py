@@ -148,3 +148,22 @@ def test_a_run_leaves_home_untouched(tmp_path):
     assert res.exit_code == 0, res.output
     assert envelope(res)["data"]["kernel"]["resource_dir"].startswith(str(tmp_path))
     assert _snapshot(REAL_HOME) == before
+
+
+def test_an_internal_error_is_exit_70_one_line_and_the_traceback_is_saved(monkeypatch):
+    from envcheck.commands import kernel
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(kernel, "run_list", boom)
+    res = invoke("kernel", "list", "--json")
+    assert res.exit_code == 70
+    doc = envelope(res)
+    err = doc["errors"][0]
+    assert err["code"] == "internal-error" and "RuntimeError: a bug" in err["message"]
+    path = doc["data"]["traceback_path"]
+    assert path.startswith(os.environ["ENVCHECK_LOG_DIR"]) and path in err["message"]
+    assert "Traceback (most recent call last)" in Path(path).read_text() and "Traceback" not in res.stdout
+    debug = invoke("--debug", "kernel", "list")
+    assert isinstance(debug.exception, RuntimeError)  # --debug lets the traceback through
