@@ -153,12 +153,7 @@ def execute(
     verify_failed = bool((verify_data.get("summary") or {}).get("failed"))
     exit_code = ExitCode.PROBLEMS if verify_failed or any(f.severity == Severity.ERROR for f in findings) else ExitCode.OK
     data = {
-        "execute": True,
-        "dry_run": False,
-        "recommendation": plan.recommendation.to_dict(),
-        "inputs": {k: v.to_dict() for k, v in plan.decision.inputs.items()},
-        "plan": plan.to_dict(),
-        "warnings": list(plan.warnings),
+        **_plan_data(plan, dry_run=False),
         "env": created.to_dict(),
         "installed": list(plan.packages),
         "kernel": registered.to_dict() if registered else None,
@@ -171,6 +166,17 @@ def execute(
         "next": _next_steps(verify_data, findings),
     }
     return Result(COMMAND, exit_code, data)
+
+
+def _plan_data(plan: ExecutePlan, *, dry_run: bool) -> dict:
+    return {
+        "execute": True,
+        "dry_run": dry_run,
+        "recommendation": plan.recommendation.to_dict(),
+        "inputs": {k: v.to_dict() for k, v in plan.decision.inputs.items()},
+        "plan": plan.to_dict(),
+        "warnings": list(plan.warnings),
+    }
 
 
 def _next_steps(verify_data: dict, findings: Sequence[Finding]) -> list[str]:
@@ -272,15 +278,7 @@ def run(
     timed = TimedRunner(runner or Runner())
     plan = plan_execute(request, timed, environ)
     if dry_run:
-        data = {
-            "execute": True,
-            "dry_run": True,
-            "recommendation": plan.recommendation.to_dict(),
-            "inputs": {k: v.to_dict() for k, v in plan.decision.inputs.items()},
-            "plan": plan.to_dict(),
-            "warnings": list(plan.warnings),
-        }
-        return Result(COMMAND, ExitCode.OK, data)
+        return Result(COMMAND, ExitCode.OK, _plan_data(plan, dry_run=True))
     require_consent(confirmation_question(plan), yes=yes, confirm=confirm,
                     refusal="create an environment and install PyTorch",
                     hint="pass --yes to proceed non-interactively (or --dry-run to see every command)")
