@@ -12,8 +12,7 @@ from typing import Mapping, Sequence
 
 from envcheck.errors import EnvcheckError
 from envcheck.facts import Source
-from envcheck.inputs import (  # noqa: F401 - parse_* are re-exported for callers of the old names
-    OS_ALIASES,
+from envcheck.inputs import (
     host_os,
     parse_cc,
     parse_cuda,
