@@ -353,7 +353,8 @@ def run(
     runner = runner or Runner()
     listener = listener or Listener()
     environ = os.environ if environ is None else environ
-    interp = target_interpreter(python, runner, environ)  # exit 2 blank, 4 missing or not a Python
+    # exit 2 blank, 4 missing; one that does not run the suite is verify's own exit 5 (suite-not-run)
+    interp = target_interpreter(python, runner, environ, check=False)
     listener.begin(interp)
     session = _Session(listener)
     started = time.monotonic()
