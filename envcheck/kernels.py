@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from envcheck.backends import conda_env_prefix
+from envcheck.diagnose import STALE_KERNEL, kernel_is_stale
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.inenv import script_path
 from envcheck.inputs import target_interpreter
@@ -29,7 +30,6 @@ from envcheck.workflow.events import NULL, Sink
 from envcheck.workflow.steps import run_logged
 from envcheck.workflow.transaction import Transaction
 
-STALE_CODE = "stale-jupyter-kernel"
 
 
 # --- the target interpreter ---------------------------------------------------------------------
@@ -347,8 +347,8 @@ def _read_back(plan: KernelPlan, environ: Mapping[str, str]) -> tuple[list[Findi
         findings.append(Finding("kernel-wrong-interpreter", Severity.ERROR,
                                 f"kernel {name} launches {spec.argv[0]}, not the target {info.executable}",
                                 f"rerun `{python} -m ipykernel install ...` with the target interpreter"))
-    elif not spec.interpreter_exists:
-        findings.append(Finding(STALE_CODE, Severity.ERROR, f"kernel {name} launches {spec.argv[0]}, which does not exist",
+    elif kernel_is_stale(spec.to_dict()):
+        findings.append(Finding(STALE_KERNEL, Severity.ERROR, f"kernel {name} launches {spec.argv[0]}, which does not exist",
                                 "pass a working interpreter with --python"))
     # "On the path" means: the Jupyter of this shell (active env, `jupyter` on PATH, user and system
     # dirs) finds it. The target's own prefix counts only when it is one of those.
