@@ -1,0 +1,185 @@
+"""Language choice and the message catalog: gettext .po/.mo from the standard library (issue 13).
+
+The catalog is envcheck/locale/zh_CN/LC_MESSAGES/envcheck.po, compiled to envcheck.mo by
+scripts/compile_po.py (a stdlib msgfmt). English is the source language: with English chosen no
+catalog is opened and `gettext` is not even imported, so `envcheck --help` stays fast.
+
+Choice, first that says something wins:
+  `--lang zh|en` (root option)  >  ENVCHECK_LANG  >  LC_ALL  >  LC_MESSAGES  >  LANG  >  English.
+LC_ALL / LC_MESSAGES / LANG follow POSIX: the first non-empty one decides, so `LC_ALL=C LANG=zh_CN.UTF-8`
+is English. zh, zh_CN, zh_SG and zh_Hans* are Simplified Chinese; zh_TW, zh_HK, zh_MO and zh_Hant*
+(Traditional Chinese) get English for now: there is no Traditional catalog yet. LANGUAGE (GNU's
+priority list) is not read: it only refines a locale that LC_ALL/LC_MESSAGES/LANG already chose.
+
+What is translated is the human output only. Machine output (`--json`, JUnit XML, finding codes,
+exit codes, check ids) never changes with the language: messages that end up in both are built as
+`Msg(template, **params)`, a str whose value is the English text (what JSON and the tests see) and
+which carries its template, so the human renderer can look the template up (`tr`) at render time.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping, Optional, Sequence
+
+DOMAIN = "envcheck"
+LANGS = ("en", "zh")
+CATALOG_LOCALE = {"zh": "zh_CN"}  # the language -> the catalog directory under envcheck/locale
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+
+_state: dict = {"lang": None, "catalog": None}
+
+
+# --- choosing the language ---------------------------------------------------------------------
+
+
+def lang_from_locale(value: str | None) -> str | None:
+    """'zh_CN.UTF-8' -> 'zh'; 'zh_TW.UTF-8' -> 'en'; 'C' -> 'en'; '' or None -> None (unset).
+
+    Also takes the short forms ENVCHECK_LANG and --lang use ('zh', 'en') and BCP 47 spellings
+    ('zh-Hans-CN'). Anything that is not Simplified Chinese is English (the only other catalog)."""
+    if value is None or not value.strip():
+        return None
+    tag = value.strip().split(".", 1)[0].split("@", 1)[0].replace("-", "_").lower()
+    parts = tag.split("_")
+    if parts[0] != "zh":
+        return "en"
+    rest = parts[1:]
+    if not rest:
+        return "zh"
+    if rest[0] == "hant" or rest[0] in ("tw", "hk", "mo"):
+        return "en"  # Traditional Chinese: no catalog yet
+    return "zh"  # zh_CN, zh_SG, zh_Hans, zh_Hans_CN, ...
+
+
+def lang_from_argv(argv: Sequence[str]) -> str | None:
+    """The value of `--lang X` / `--lang=X` (before a `--`), when it is a known language."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = None
+        if arg == "--lang" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value is not None:
+            value = value.strip().lower()
+            return value if value in LANGS else None  # a bad value: the CLI rejects it (exit 2)
+    return None
+
+
+def choose_lang(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> str:
+    """'zh' or 'en' for these arguments and this environment (pure; the order is the module's docstring)."""
+    environ = os.environ if environ is None else environ
+    flag = lang_from_argv(argv)
+    if flag:
+        return flag
+    chosen = lang_from_locale(environ.get("ENVCHECK_LANG"))
+    if chosen:
+        return chosen
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        chosen = lang_from_locale(environ.get(var))
+        if chosen:
+            return chosen
+    return "en"
+
+
+def setup(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Choose the language for this process from its arguments and environment; returns it."""
+    return set_lang(choose_lang(sys.argv[1:] if argv is None else argv, environ))
+
+
+def set_lang(lang: str) -> str:
+    lang = lang if lang in LANGS else "en"
+    if lang != _state["lang"]:
+        _state["lang"], _state["catalog"] = lang, None
+    return lang
+
+
+def get_lang() -> str:
+    if _state["lang"] is None:
+        setup()
+    return _state["lang"]
+
+
+def _catalog():
+    """The gettext catalog of the chosen language, loaded on first use; None for English."""
+    lang = get_lang()
+    if lang == "en":
+        return None
+    if _state["catalog"] is None:
+        import gettext
+
+        _state["catalog"] = gettext.translation(DOMAIN, LOCALE_DIR, languages=[CATALOG_LOCALE[lang]], fallback=True)
+    return _state["catalog"]
+
+
+# --- looking up --------------------------------------------------------------------------------
+
+
+def _(message: str) -> str:
+    """The translation of `message` in the chosen language (the message itself in English)."""
+    if not message:
+        return message  # gettext("") is the catalog's header
+    cat = _catalog()
+    return message if cat is None else cat.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    cat = _catalog()
+    if cat is None:
+        return singular if n == 1 else plural
+    return cat.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a constant for the catalog without translating it now (translated where it is shown, by `tr`)."""
+    return message
+
+
+class Msg(str):
+    """A message whose value is its English text and which remembers how it was made.
+
+    `Msg("torch is not installed in {python}.", python=py)` == "torch is not installed in /usr/bin/python3."
+    for everything that treats it as a str (JSON, tests, logs); `tr(msg)` renders the template's
+    translation with the same parameters. Parameters may be Msg themselves (translated in turn).
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __new__(cls, msgid: str, **params):
+        self = super().__new__(cls, msgid.format(**params) if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __reduce__(self):  # copy/pickle keep the template, not only the English text
+        return (_make_msg, (self.msgid, dict(self.params)))
+
+
+def _make_msg(msgid: str, params: dict) -> Msg:
+    return Msg(msgid, **params)
+
+
+def tr(value):
+    """Render-time translation: a Msg by its template, a plain str by itself as a msgid (a constant
+    marked with N_ or a probe's reason that happens to be in the catalog); anything else unchanged.
+    English: the English text, as a plain str."""
+    if value is None or not isinstance(value, str):
+        return value
+    if _catalog() is None:
+        return str(value)
+    if isinstance(value, Msg):
+        params = {k: tr(v) if isinstance(v, str) else v for k, v in value.params.items()}
+        template = _(value.msgid)
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError, ValueError):  # a broken translation: the English text, never a crash
+            return str(value)
+    return _(value)
+
+
+def is_zh() -> bool:
+    return get_lang() == "zh"
+
