@@ -19,7 +19,8 @@ from envcheck.errors import EnvcheckError, ExitCode
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 problems found (doctor error finding, failed verification check); "
     "2 usage error or invalid input; 3 no compatible build; 4 target (env, interpreter, kernel) "
-    "not found; 5 an external tool failed or timed out; 130 interrupted."
+    "not found; 5 an external tool failed or timed out; 70 internal error (a bug: the traceback is saved "
+    "in the log dir); 130 interrupted."
 )
 
 _state = {"debug": False}
@@ -106,6 +107,26 @@ def _emit_error(command: str, err: EnvcheckError, json_out: bool) -> None:
         print(f"hint: {err.hint}", file=sys.stderr)
 
 
+def _internal_error(command: str, exc: Exception) -> EnvcheckError:
+    """Exit 70: one line naming the bug and the file its traceback was saved to (the log dir)."""
+    import time
+    import traceback
+
+    from envcheck.workflow import logs
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        path = logs.new_log_path("internal-error", command.replace(" ", "-"))
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
+        where = f"traceback saved to {path}"
+    except OSError as err:
+        path, where = None, f"the traceback could not be saved ({err.strerror or err})"
+    return EnvcheckError(f"internal error: {exc.__class__.__name__}: {exc} ({where})",
+                         hint="rerun with `envcheck --debug ...` to see it, and report it with that file",
+                         exit_code=ExitCode.INTERNAL, code="internal-error", data={"traceback_path": path})
+
+
 def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable) -> NoReturn:
     """Run a command body, render its Result, exit with its code. No traceback unless --debug."""
     try:
@@ -119,14 +140,8 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
     except Exception as exc:  # a bug in envcheck: say so in one line, keep the traceback for --debug
         if _state["debug"]:
             raise
-        err = EnvcheckError(
-            f"internal error: {exc.__class__.__name__}: {exc}",
-            hint="rerun with `envcheck --debug ...` and report the traceback",
-            exit_code=ExitCode.PROBLEMS,
-            code="internal-error",
-        )
-        _emit_error(command, err, json_out)
-        sys.exit(int(err.exit_code))
+        _emit_error(command, _internal_error(command, exc), json_out)
+        sys.exit(int(ExitCode.INTERNAL))
     if json_out:
         from envcheck.render.json import envelope, render_json
 
@@ -251,7 +266,7 @@ def install(
             raise EnvcheckError("--manager and --all do not apply with --execute",
                                 hint="--backend picks how --execute installs", code="execute-option")
         from envcheck.commands import install_execute as cmd
-        from envcheck.render.install import ExecuteView
+        from envcheck.render.env import StepView
 
         request = cmd.ExecuteRequest(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
@@ -259,7 +274,7 @@ def install(
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
             arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu,
         )
-        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), display=ExecuteView())
+        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), sink=StepView())
 
     def render(result):
         from envcheck.render import install as view
@@ -359,8 +374,10 @@ def _confirm_if_tty() -> Optional[Callable[[str], bool]]:
     return lambda question: typer.confirm(question, default=False, err=True)
 
 
-def _progress(line: str) -> None:
-    print(f"envcheck: {line}", file=sys.stderr, flush=True)
+def _line_sink():
+    from envcheck.render.env import LineSink
+
+    return LineSink()
 
 
 @app.command(epilog=EXIT_CODES_HELP + " An existing env without --force, a hostile name, or no --yes when "
@@ -368,7 +385,8 @@ def _progress(line: str) -> None:
 def create(
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Environment name (venv/uv: under $ENVCHECK_ENVS_DIR, else ~/.envcheck/envs)."),
     prefix: Optional[str] = typer.Option(None, "--prefix", "-p", help="Environment directory instead of a name."),
-    python: str = typer.Option(..., "--python", help="Python version X.Y for the new environment."),
+    python: str = typer.Option(..., "--python", help="Python version X.Y for the new environment, or an interpreter "
+                               "(path, env directory, command) whose version is used (venv/uv: it is the base)."),
     backend: str = typer.Option("auto", "--backend", help="auto (first of micromamba, mamba, conda, then uv, then venv), conda, mamba, micromamba, uv or venv."),
     force: bool = typer.Option(False, "--force", help="Replace an existing environment (kept aside until the new one works)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
@@ -382,7 +400,7 @@ def create(
         from envcheck.commands import create as cmd
 
         return cmd.run(python=python, name=name, prefix=prefix, backend=backend, force=force, dry_run=dry_run,
-                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), progress=_progress)
+                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), sink=_line_sink())
 
     def render(result):
         from envcheck.render import env as view
@@ -428,7 +446,7 @@ def kernel_add(
 
         return cmd.run_add(name=name, python=python, env=env, display_name=display_name, user=user,
                            sys_prefix=sys_prefix, prefix_dir=prefix_dir, install_ipykernel=install_ipykernel,
-                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), progress=_progress)
+                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), sink=_line_sink())
 
     def render(result):
         from envcheck.render import env as view

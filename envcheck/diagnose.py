@@ -262,18 +262,7 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
         ))
 
     # --- Jupyter -------------------------------------------------------------------------------
-    for k in facts.kernels:
-        interp = k.get("interpreter") or ""
-        # A bare "python" in argv is replaced by Jupyter's own interpreter at launch
-        # (jupyter_client KernelManager.format_kernel_cmd), so only a path can go stale.
-        if ("/" in interp or "\\" in interp) and not k.get("interpreter_exists"):
-            out.append(Finding(
-                "stale-jupyter-kernel", Severity.WARNING,
-                f"Jupyter kernel {k.get('name')!r} ({k.get('display_name') or ''}) launches "
-                f"{k.get('interpreter')}, which no longer exists: selecting it in Jupyter fails.",
-                f"`jupyter kernelspec remove {k.get('name')}`, or re-register it from the right env with "
-                "`envcheck kernel`.",
-            ))
+    out.extend(kernel_findings(facts.kernels))
 
     # --- /dev/shm --------------------------------------------------------------------------------
     shm = facts.dev_shm_bytes
@@ -293,6 +282,46 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out.extend(hsa_override_findings(facts))
 
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+# jupyter_client's KernelManager.format_kernel_cmd replaces argv[0] "python" and "python<major>" (and
+# "python<major>.<minor>" of Jupyter's own version) with Jupyter's sys.executable, so those bare names
+# never go stale; any other interpreter that does not exist (a deleted env's path, or a bare
+# `python3.99` not on PATH) cannot start. Source: jupyter_client/manager.py, format_kernel_cmd
+# (`if cmd and cmd[0] in {"python", "python%i" % sys.version_info[0], ...}: cmd[0] = sys.executable`).
+_JUPYTER_SUBSTITUTES = re.compile(r"^python\d?$")
+STALE_KERNEL = "stale-jupyter-kernel"
+
+
+def kernel_is_stale(k: dict) -> bool:
+    """A Python kernelspec (KernelSpecInfo.to_dict()) whose interpreter cannot be started (pure)."""
+    interp = k.get("interpreter")
+    return bool(interp) and not k.get("interpreter_exists") and not _JUPYTER_SUBSTITUTES.match(interp)
+
+
+def kernel_findings(kernels: Sequence[dict]) -> list[Finding]:
+    """The one rule for kernelspecs, used by `doctor` and `kernel check` (pure): a stale interpreter
+    (error for the kernel Jupyter uses, warning for a shadowed copy), an invalid kernel.json, shadowing."""
+    findings: list[Finding] = []
+    for k in kernels:
+        name, where, shadowed_by = k.get("name"), k.get("resource_dir"), k.get("shadowed_by")
+        if k.get("error"):
+            findings.append(Finding("invalid-jupyter-kernelspec", Severity.WARNING, f"kernel {name} ({where}): "
+                                    f"{k['error']}", f"fix or delete {where}"))
+        elif kernel_is_stale(k):
+            used = shadowed_by is None
+            findings.append(Finding(
+                STALE_KERNEL, Severity.ERROR if used else Severity.WARNING,
+                f"kernel {name} ({where}) launches {k.get('interpreter')}, which no longer exists"
+                + ("" if used else f" (it is shadowed by {shadowed_by})"),
+                f"`envcheck kernel remove {name}` if its env is gone for good, or re-register it: "
+                f"`envcheck kernel add --python NEW_PYTHON --name {name} --force`" if used else f"delete {where}",
+            ))
+        if shadowed_by and not kernel_is_stale(k):
+            findings.append(Finding("shadowed-jupyter-kernel", Severity.INFO,
+                                    f"kernel {name} at {where} is shadowed by {shadowed_by}",
+                                    "Jupyter only ever uses the first one; delete the other if it is unwanted"))
+    return findings
 
 
 def _predicted_arch_findings(predictions: Sequence[ArchPrediction]) -> list[Finding]:

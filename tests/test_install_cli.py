@@ -289,7 +289,7 @@ BAD = [
     (["--python", "3.7", "--cuda", "12"], "invalid-cuda"),
     (["--python", "3.7", "--gpu-cc", "8"], "invalid-gpu-cc"),
     (["--python", "3.7", "--manager", "brew"], "invalid-manager"),
-    (["--python", "3.7", "--name", "a b;rm"], "invalid-name"),
+    (["--python", "3.7", "--name", "a b;rm"], "invalid-env-name"),  # envcheck/names.py's rule, as create's
 ]
 
 

@@ -43,13 +43,14 @@ def test_last_json_object():
     assert last_json_object("") is None and last_json_object("{broken\n[1]") is None
 
 
-def test_pyinfo_torch_venv(torch_python):
+def test_pyinfo_torch_venv(torch_python, installed_torch):
     info = probe_pyinfo(Runner(), torch_python)
     assert info.ok and info.is_venv and info.version == "%d.%d.%d" % sys.version_info[:3]
     torch = torch_from_pyinfo(info)
-    assert torch.installed and torch.version == "2.13.0+cpu" and torch.local == "cpu"
-    assert torch.cuda is None and torch.is_cpu_build and torch.source == "torch/version.py"
-    assert info.dist_version("torch") == "2.13.0+cpu"
+    assert torch.installed and torch.version == installed_torch.version and torch.local == installed_torch.local
+    assert torch.cuda == installed_torch.cuda and torch.is_cpu_build == installed_torch.is_cpu
+    assert torch.source == "torch/version.py"
+    assert info.dist_version("torch") == installed_torch.version
     assert info.dist_version("ipykernel") and info.dist_version("numpy")
 
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
-from envcheck.probes.python import resolve_interpreter
+from envcheck.inputs import target_interpreter
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
@@ -141,7 +141,7 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
     covers them (e.g. the driver is too old, no ROCm list has the gfx target), or the inputs are unusable."""
     import shlex
 
-    from envcheck.commands.install import host_os
+    from envcheck.inputs import host_os
     from envcheck.matrix import gpu_coverage, sm_label
     from envcheck.resolve import ResolveRequest, resolve
 
@@ -390,7 +390,7 @@ def anonymize(obj: Any, anon: Callable[[str], str]) -> Any:
 
 
 def _check_overrides(environ: Mapping[str, str]) -> None:
-    from envcheck.commands.install import parse_cuda, parse_driver
+    from envcheck.inputs import parse_cuda, parse_driver
 
     for name, parse in (("ENVCHECK_OVERRIDE_DRIVER", parse_driver), ("ENVCHECK_OVERRIDE_CUDA", parse_cuda)):
         value = environ.get(name, "").strip()
@@ -409,7 +409,7 @@ def run(
     environ = dict(os.environ if environ is None else environ)
     runner = runner or Runner()
     _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
-    interp = resolve_interpreter(python, runner, environ)  # raises exit code 4 when missing
+    interp = target_interpreter(python, runner, environ)  # exit 2 blank, 4 missing or not a Python
     start = time.monotonic()
     raw = collect(interp, deep=deep, runner=runner, environ=environ)
     nv: NvidiaFacts = raw["nvidia"]

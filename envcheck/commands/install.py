@@ -7,39 +7,24 @@ and argv lists; `run(...)` wraps it into a Result for rendering.
 from __future__ import annotations
 
 import os as _os
-import re
-import sys
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from packaging.version import Version
-
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError
 from envcheck.facts import Source
+from envcheck.inputs import (
+    host_os,
+    parse_cc,
+    parse_gpu_arch,
+    parse_cuda,
+    parse_driver,
+    parse_os,
+    parse_python_request,
+)
+from envcheck.names import validate_env_name
 from envcheck.results import Result
 
-_XY = re.compile(r"^\d+\.\d+$")
-_VERSIONISH = re.compile(r"^\d+(\.\d+)*$")
-_DRIVER = re.compile(r"^\d+(\.\d+){0,3}$")
-_CUDA = re.compile(r"^(\d+)\.(\d+)(\.\d+)?$")
-_CC = re.compile(r"^(?:sm_?)?(\d+)\.?(\d)$", re.IGNORECASE)
-_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-OS_ALIASES = {
-    "linux": "linux",
-    "windows": "windows", "win": "windows", "win32": "windows", "win64": "windows",
-    "macos": "macos", "mac": "macos", "darwin": "macos", "osx": "macos",
-}
 MANAGERS = ("conda", "pip", "uv")
-
-
-def host_os(platform: str | None = None) -> str:
-    platform = platform or sys.platform
-    if platform.startswith("win"):
-        return "windows"
-    if platform == "darwin":
-        return "macos"
-    return "linux"
 
 
 @dataclass(frozen=True)
@@ -55,106 +40,6 @@ class Input:
 
 
 # --- parsing user input (pure; exit 2 on bad values) -----------------------------------------
-
-
-def parse_os(text: str | None) -> str:
-    if text is None:
-        return host_os()
-    value = OS_ALIASES.get(text.strip().lower())
-    if value is None:
-        raise EnvcheckError(f"unknown OS {text!r}", hint="use --os linux, --os windows or --os macos", code="invalid-os")
-    return value
-
-
-def parse_driver(text: str, what: str = "--driver") -> Version:
-    if not _DRIVER.match(text.strip()):
-        raise EnvcheckError(
-            f"invalid {what} {text!r}: not an NVIDIA driver version",
-            hint="driver versions look like 535.104.05 (Linux) or 537.13 (Windows)",
-            code="invalid-driver",
-        )
-    return Version(text.strip())
-
-
-def parse_cuda(text: str, what: str = "--cuda") -> Version:
-    m = _CUDA.match(text.strip())
-    if not m:
-        raise EnvcheckError(
-            f"invalid {what} {text!r}: expected X.Y",
-            hint="the CUDA version nvidia-smi shows top right, e.g. --cuda 12.2",
-            code="invalid-cuda",
-        )
-    return Version(f"{m.group(1)}.{m.group(2)}")
-
-
-def parse_cc(text: str) -> str:
-    """'8.6', 'sm_86', '86' -> '8.6'; '10.0', 'sm_100' -> '10.0'."""
-    t = text.strip()
-    if _XY.match(t):
-        major, minor = t.split(".")
-        if len(minor) == 1:
-            return f"{int(major)}.{int(minor)}"
-    m = _CC.match(t)
-    if m and "." not in t:
-        return f"{int(m.group(1))}.{int(m.group(2))}"
-    raise EnvcheckError(
-        f"invalid --gpu-cc {text!r}: expected a compute capability X.Y",
-        hint="e.g. --gpu-cc 8.6 (RTX 30xx), 7.5 (T4), 9.0 (H100); `nvidia-smi --query-gpu=compute_cap --format=csv`",
-        code="invalid-gpu-cc",
-    )
-
-
-def parse_gpu_arch(text: str) -> str:
-    """'gfx90a', 'GFX1100', rocm-smi's 'gfx9010' -> the gfx target (the AMD probe's normalizer); else exit 2."""
-    from envcheck.probes.amd import normalize_gfx
-
-    value = normalize_gfx(text)
-    if value is None:
-        raise EnvcheckError(
-            f"invalid --gpu-arch {text!r}: expected an AMD gfx target such as gfx90a",
-            hint="e.g. --gpu-arch gfx90a (MI200), gfx942 (MI300), gfx1100 (RX 7900); `rocminfo | grep gfx` shows yours",
-            code="invalid-gpu-arch",
-        )
-    return value
-
-
-def parse_python_request(text: str) -> str | None:
-    """'3.7' -> '3.7'; a version that is not X.Y -> exit 2; anything else (a path) -> None."""
-    t = text.strip()
-    if _XY.match(t):
-        major, minor = t.split(".")
-        return f"{int(major)}.{int(minor)}"
-    if _VERSIONISH.match(t) or re.match(r"^\d", t):
-        raise EnvcheckError(
-            f"invalid --python {text!r}: expected a version X.Y (such as 3.11) or an interpreter path",
-            hint="e.g. --python 3.11, or --python /path/to/python",
-            code="invalid-python",
-        )
-    return None
-
-
-def validate_env_name(name: str) -> str:
-    if not _ENV_NAME.match(name) or len(name) > 100:
-        raise EnvcheckError(
-            f"invalid --name {name!r}: use letters, digits, '.', '_' and '-' (starting with a letter or digit)",
-            hint="e.g. --name torch-gpu",
-            code="invalid-name",
-        )
-    return name
-
-
-def interpreter_version(path: str, runner) -> str:
-    """Ask the interpreter its X.Y. Shell equivalent: `PY -c 'import sys; print(sys.version_info[:2])'`."""
-    done = runner.run([path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], timeout=15)
-    out = done.stdout.strip()
-    if not done.ok or not _XY.match(out):
-        raise EnvcheckError(
-            f"could not ask {path} for its version: {done.describe_failure() if not done.ok else repr(out)}",
-            hint="pass the version instead, e.g. --python 3.11",
-            exit_code=ExitCode.TOOL_FAILED,
-            code="interpreter-failed",
-        )
-    return out
 
 
 # --- the decision -----------------------------------------------------------------------------
@@ -248,12 +133,12 @@ def decide(
     if py_version is not None:
         inputs["python"] = Input(py_version, Source.FLAG.value)
     else:
-        from envcheck.probes.python import resolve_interpreter
+        from envcheck.inputs import target_interpreter
         from envcheck.runner import Runner
 
         runner = runner or Runner()
-        interp = resolve_interpreter(python, runner, environ)
-        py_version = interpreter_version(interp.path, runner)
+        interp = target_interpreter(python, runner, environ, check=True)
+        py_version = ".".join(interp.version.split(".")[:2])
         inputs["python"] = Input(py_version, Source.INTERPRETER.value, f"{interp.path} ({interp.why})")
 
     # Accelerator facts: flags win; detect the rest "as doctor does" when it is this machine.
@@ -298,9 +183,9 @@ def decide(
             inputs["gpu_cc"] = Input(list(ccs), _src(facts.source) if ccs else Source.DEFAULT.value,
                                      None if ccs else (why or "no GPU detected"))
 
-    gfx, has_xpu, host_rocm = _vendor_inputs(inputs, flag_gfx, xpu, probe=not cpu and not driver_given and target_os == host_os()
-                                             and target_os != "macos" and not flag_gfx and not xpu,
-                                             runner=runner, environ=environ)
+    gfx, has_xpu, host_rocm = _vendor_inputs(inputs, flag_gfx, xpu, runner=runner, environ=environ,
+                                             probe=not cpu and not driver_given and target_os == host_os()
+                                             and target_os != "macos" and not flag_gfx and not xpu)
 
     request = ResolveRequest(
         python=py_version,
@@ -325,7 +210,8 @@ def decide(
     return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale)
 
 
-def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool, runner, environ) -> tuple[tuple[str, ...], bool, str | None]:
+def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool, runner,
+                   environ) -> tuple[tuple[str, ...], bool, str | None]:
     """AMD gfx targets, an Intel XPU, and the host's ROCm release: from --gpu-arch / --xpu ("flag"), else
     detected on this machine by doctor's own probes (probes/amd.py, probes/intel.py, through
     probes/accelerators.py, which honours ENVCHECK_SKIP_VENDOR_PROBES and ENVCHECK_SYSFS_ROOT)."""
@@ -346,7 +232,8 @@ def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool
         names = ", ".join(f"{a.name or 'AMD GPU'} ({a.arch or 'gfx ?'})" for a in gpus)
         why = "; ".join(amd.reasons) or None
         inputs["gpu_arch"] = (Input(list(gfx), "detected", f"{names} [{found_by}]") if gfx else
-                              Input([], Source.DEFAULT.value, why or ("AMD GPU without a known gfx target" if gpus else "no AMD GPU detected")))
+                              Input([], Source.DEFAULT.value,
+                                    why or ("AMD GPU without a known gfx target" if gpus else "no AMD GPU detected")))
         if amd.runtime:
             host_rocm = amd.runtime.replace("ROCm ", "")
             inputs["rocm"] = Input(host_rocm, "detected", amd.runtime_source)

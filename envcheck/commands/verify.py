@@ -347,13 +347,14 @@ def run(
     environ: Mapping[str, str] | None = None,
 ) -> Result:
     """Verify the target environment. Raises EnvcheckError for exit codes 2, 4 and 5."""
-    from envcheck.probes.python import resolve_interpreter
+    from envcheck.inputs import target_interpreter
 
     validate_options(device, timeout, junit_xml)
     runner = runner or Runner()
     listener = listener or Listener()
     environ = os.environ if environ is None else environ
-    interp = resolve_interpreter(python, runner, environ)  # exit 4 when it does not exist
+    # exit 2 blank, 4 missing; one that does not run the suite is verify's own exit 5 (suite-not-run)
+    interp = target_interpreter(python, runner, environ, check=False)
     listener.begin(interp)
     session = _Session(listener)
     started = time.monotonic()

@@ -1,10 +1,16 @@
-"""Human output of `envcheck create` and `envcheck kernel add|list|check|remove`.
+"""Human output of `envcheck create`, `envcheck kernel add|list|check|remove`, and the progress
+events (envcheck/workflow/events.py) of every command that changes the machine.
 
 Commands a user may copy are printed on their own lines, outside panels and never wrapped.
+Progress goes to stderr: `LineSink` (create, kernel add: `envcheck: ...` lines) and `StepView`
+(install --execute: one line per step, a spinner on a terminal). Both dispatch on the event's type.
 """
 from __future__ import annotations
 
+import sys
+
 from envcheck.results import Result
+from envcheck.workflow import events as ev
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -140,3 +146,118 @@ def render_kernel_remove(result: Result, console=None) -> None:
     for d in data.get("remaining") or []:
         console.print(f"  note: another kernel named {data['name']} remains at {d} (now Jupyter uses it; --all removes every copy)",
                       highlight=False, soft_wrap=True)
+
+
+# --- progress events ------------------------------------------------------------------------------
+
+
+class LineSink(ev.Sink):
+    """`envcheck: ...` lines on stderr, flushed at once (create, kernel add)."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream
+
+    def _say(self, text: str) -> None:
+        print(f"envcheck: {text}", file=self.stream or sys.stderr, flush=True)
+
+    def emit(self, event: ev.Event) -> None:
+        if isinstance(event, ev.LogOpened):
+            self._say(f"log: {event.path}")
+        elif isinstance(event, ev.CommandStarted):
+            self._say(f"running: {event.command}")
+        elif isinstance(event, ev.Note):
+            self._say(event.text)
+        elif isinstance(event, ev.Warn):
+            self._say(f"warning: {event.text}")
+        elif isinstance(event, ev.FailureTail):
+            for line in event.lines:
+                self._say(f"  | {line}")
+        elif isinstance(event, ev.StepStarted):
+            self._say(f"[{event.index}/{event.total}] {event.title}")
+        elif isinstance(event, ev.StepEnded):
+            self._say(f"[{event.index}/{event.total}] {event.step_id}: {event.status} in {event.wall_s:.1f} s")
+        # ToolLine: the tool's output goes to the log file only
+
+
+_MARKS = {"ok": ("✓", "green"), "fail": ("✗", "bold red"), "interrupted": ("■", "yellow"), "skip": ("–", "yellow")}
+
+
+class StepView(ev.Sink):
+    """Progress of `install --execute` on stderr: one line per step with its elapsed time.
+
+    On a terminal the running step shows a spinner, its elapsed time and the tool's latest output
+    line; elsewhere (CI logs, --json) plain lines. Tool output itself goes to the log file only.
+    """
+
+    def __init__(self, console=None) -> None:
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True, highlight=False)
+        self._progress = None
+        self._task = None
+
+    def _start_live(self, text: str) -> None:
+        if not self.console.is_terminal:
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            TextColumn("[dim]{task.fields[line]}", markup=True), console=self.console, transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(text, line="")
+
+    def _stop_live(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._task = None
+
+    def emit(self, event: ev.Event) -> None:
+        from rich.text import Text
+
+        if isinstance(event, ev.LogOpened):
+            self.console.print(f"envcheck: tool output goes to {event.path}", style="dim", soft_wrap=True, markup=False)
+        elif isinstance(event, ev.StepStarted):
+            self._stop_live()
+            self.console.print(f"[bold][{event.index}/{event.total}][/] {event.title} …", highlight=False)
+            if event.step_id != "verify":  # verify has its own live view (one line per check)
+                self._start_live(f"[{event.index}/{event.total}] {event.title}")
+        elif isinstance(event, ev.ToolLine):
+            if self._progress is not None and self._task is not None:
+                from rich.markup import escape
+
+                text = event.line.strip()
+                self._progress.update(self._task, line=escape(text[:70] + ("…" if len(text) > 70 else "")))
+        elif isinstance(event, ev.CommandStarted):
+            self.console.print("    $ " + event.command, style="dim", soft_wrap=True, markup=False, highlight=False)
+        elif isinstance(event, ev.Note):
+            self.console.print("    " + event.text, style="dim", soft_wrap=True, markup=False, highlight=False)
+        elif isinstance(event, ev.Warn):
+            self.console.print(Text.assemble(("warning", "yellow"), ": " + event.text), soft_wrap=True)
+        elif isinstance(event, ev.FailureTail):
+            self._stop_live()
+            self.console.print("  last lines of the log:", style="bold red")
+            for line in event.lines:
+                self.console.print(f"  | {line}", markup=False, highlight=False, soft_wrap=True)
+        elif isinstance(event, ev.StepEnded):
+            self._stop_live()
+            mark, style = _MARKS.get(event.status, _MARKS["fail"])
+            line = Text()
+            line.append(f"  {mark} ", style=style)
+            line.append(f"[{event.index}/{event.total}] {event.step_id}", style="bold")
+            line.append(f"  {event.wall_s:.1f} s", style="cyan")
+            if event.tool_s:
+                line.append(f" (tools {event.tool_s:.1f} s)", style="dim")
+            if event.note:
+                line.append(f"  {event.note}", style="dim")
+            self.console.print(line, soft_wrap=True)
+
+    def verify_listener(self):
+        from envcheck.render.verify import LiveView
+
+        return LiveView(stderr=True)
+
+    def close(self) -> None:
+        self._stop_live()
