@@ -73,6 +73,7 @@ class DoctorFacts:
     torch_local: str | None = None
     rocm_wheel_arches: tuple[str, ...] | None = None
     rocm_env: dict = field(default_factory=dict)  # HIP_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES, HSA_OVERRIDE_GFX_VERSION
+    amd_install_fix: str | None = None  # what `envcheck install` picks for the AMD GPUs (commands/doctor.covering_install)
 
 
 def _v(text: str | None) -> Version | None:
@@ -445,12 +446,13 @@ def amd_torch_build_findings(facts: DoctorFacts) -> list[Finding]:
         if rocm else
         Msg("torch {torch} in {python} is {what}, but this machine's GPU(s) are AMD: {names}. "
             "torch.cuda.is_available() will be False: only a ROCm build of torch runs on AMD GPUs.", **params),
-        Msg("Reinstall torch from a ROCm wheel index whose gfx list covers your GPU, e.g. "
-            "`pip install torch --index-url https://download.pytorch.org/whl/rocm6.4` (pick the rocmX.Y nearest "
-            "your installed ROCm, {rocm}).", rocm=rocm) if rocm else
-        Msg("Reinstall torch from a ROCm wheel index whose gfx list covers your GPU, e.g. "
-            "`pip install torch --index-url https://download.pytorch.org/whl/rocm6.4` (pick the rocmX.Y nearest "
-            "your installed ROCm)."),
+        Msg("Reinstall torch from a ROCm build: {fix}.", fix=facts.amd_install_fix) if facts.amd_install_fix else
+        Msg("Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
+            "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why "
+            "not otherwise; installed: {rocm}.", rocm=rocm) if rocm else
+        Msg("Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
+            "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why "
+            "not otherwise."),
     )]
 
 
