@@ -64,7 +64,11 @@ class _Group(TyperGroup):
 
     def _command_path(self, argv: list) -> str:
         """'kernel add' for `envcheck kernel add --bad`, 'doctor' for `envcheck doctor ...`."""
-        words = [a for a in argv if not a.startswith("-")]
+        words, skip = [], False
+        for a in argv:
+            if not skip and not a.startswith("-"):
+                words.append(a)
+            skip = a == "--lang"  # the root option's value is not a command word
         group, path = self, []
         for word in words:
             sub = getattr(group, "commands", {}).get(word)

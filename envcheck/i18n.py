@@ -174,10 +174,24 @@ def tr(value):
         params = {k: tr(v) if isinstance(v, str) else v for k, v in value.params.items()}
         template = _(value.msgid)
         try:
-            return template.format(**params)
+            return _tidy(template.format(**params))
         except (KeyError, IndexError, ValueError):  # a broken translation: the English text, never a crash
             return str(value)
     return _(value)
+
+
+_CJK_GAP = None
+
+
+def _tidy(text: str) -> str:
+    """No space between two Chinese characters: a template's `{python} 中` keeps the space before a
+    path ("/usr/bin/python3 中") and loses it before a translated parameter ("该解释器中")."""
+    global _CJK_GAP
+    if _CJK_GAP is None:
+        import re
+
+        _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff\uff08-\uff1f\u3001-\u3011]) (?=[\u4e00-\u9fff\uff08-\uff1f\u3001-\u3011])")
+    return _CJK_GAP.sub("", text)
 
 
 def is_zh() -> bool:

@@ -6,7 +6,8 @@ Usage:  python scripts/compile_po.py [PO ...]        (default: every envcheck/lo
 
 Handles msgid/msgstr, msgid_plural/msgstr[N], multi-line strings and C escapes; skips `#, fuzzy`
 entries and untranslated ones (as msgfmt does). The output is deterministic (keys sorted, no hash
-table), so the committed .mo can be compared byte for byte with a fresh compilation.
+table), so the committed .mo can be compared byte for byte with a fresh compilation; it is byte-identical
+to GNU `msgfmt --no-hash` output (tests/test_i18n.py checks that where msgfmt is installed).
 """
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def build_mo(entries: dict) -> bytes:
     for b in strs:
         vpairs.append((len(b), data_at + len(blob)))
         blob += b + b"\0"
-    out = struct.pack("Iiiiiii", 0x950412DE, 0, n, koffsets_at, voffsets_at, 0, 0)
+    # hash table: none (size 0), its offset the end of the tables, as GNU msgfmt --no-hash writes it
+    out = struct.pack("Iiiiiii", 0x950412DE, 0, n, koffsets_at, voffsets_at, 0, data_at)
     out += b"".join(struct.pack("ii", ln, off) for ln, off in kpairs)
     out += b"".join(struct.pack("ii", ln, off) for ln, off in vpairs)
     return out + blob

@@ -20,6 +20,7 @@ from typing import Sequence
 
 from packaging.version import Version
 
+from envcheck.i18n import Msg
 from envcheck.matrix import Mirror
 from envcheck.resolve import Recommendation
 
@@ -101,7 +102,8 @@ def pip_index_args(
         if mirror.pytorch_wheels:
             wheels = mirror.pytorch_wheels
         elif not _uses_default_index(rec) and rec.os != "macos":
-            notes.append(f"mirror {mirror.name} has no copy of PyTorch's wheel index: torch still comes from download.pytorch.org")
+            notes.append(Msg("mirror {name} has no copy of PyTorch's wheel index: torch still comes from "
+                             "download.pytorch.org", name=mirror.name))
     mirror_index = ["--index-url", mirror.pip_index] if mirror is not None and mirror.pip_index else []
     if rec.os == "macos" or _uses_default_index(rec):
         return IndexArgs(tuple(mirror_index), tuple(notes))
@@ -300,7 +302,8 @@ def plan_install(rec: Recommendation, *, name: str | None = None, mirror: Mirror
         else:
             notes.append(f"conda: the pytorch channel has no {rec.variant.name} build of torch {rec.torch}; use pip inside the conda env")
     elif mirror is not None and any(ch in ("nvidia", "conda-forge") and not mirror.conda_channels.get(ch) for ch in conda):
-        notes.append(f"mirror {mirror.name} does not mirror every channel used: those still come from anaconda.org")
+        notes.append(Msg("mirror {name} does not mirror every channel used: those still come from anaconda.org",
+                         name=mirror.name))
     if rec.release.torchaudio is None:
         notes.append(f"torchaudio: no release pairs with torch {rec.torch} (its last release is older); none installed")
     return InstallPlans(
