@@ -18,8 +18,9 @@ import typer
 from typer.core import TyperGroup
 
 from envcheck import __version__, i18n
-from envcheck.errors import EnvcheckError, ExitCode
-from envcheck.i18n import Msg, _, tr
+from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.i18n import tr
+from envcheck.i18n import translate as _
 
 i18n.setup()  # before any help text below is translated
 

@@ -17,8 +17,8 @@ from typing import Callable, Optional, Sequence
 
 from packaging.version import InvalidVersion, Version
 
+from envcheck.errors import Msg
 from envcheck.facts import Accelerator, NvidiaFacts
-from envcheck.i18n import Msg
 from envcheck.results import Finding, Severity
 
 DriverFloor = Callable[[str, str], Optional[Version]]

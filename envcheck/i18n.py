@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
+
+from envcheck.errors import Msg  # noqa: F401  (the message type lives with the error type; re-exported here)
 
 DOMAIN = "envcheck"
 LANGS = ("en", "zh")
@@ -118,12 +120,16 @@ def _catalog():
 # --- looking up --------------------------------------------------------------------------------
 
 
-def _(message: str) -> str:
-    """The translation of `message` in the chosen language (the message itself in English)."""
+def translate(message: str) -> str:
+    """The translation of `message` in the chosen language (the message itself in English).
+    Modules import it as gettext's customary name: `from envcheck.i18n import translate as _`."""
     if not message:
         return message  # gettext("") is the catalog's header
     cat = _catalog()
     return message if cat is None else cat.gettext(message)
+
+
+_ = translate
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -136,30 +142,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks a constant for the catalog without translating it now (translated where it is shown, by `tr`)."""
     return message
-
-
-class Msg(str):
-    """A message whose value is its English text and which remembers how it was made.
-
-    `Msg("torch is not installed in {python}.", python=py)` == "torch is not installed in /usr/bin/python3."
-    for everything that treats it as a str (JSON, tests, logs); `tr(msg)` renders the template's
-    translation with the same parameters. Parameters may be Msg themselves (translated in turn).
-    """
-
-    __slots__ = ("msgid", "params")
-
-    def __new__(cls, msgid: str, **params):
-        self = super().__new__(cls, msgid.format(**params) if params else msgid)
-        self.msgid = msgid
-        self.params = params
-        return self
-
-    def __reduce__(self):  # copy/pickle keep the template, not only the English text
-        return (_make_msg, (self.msgid, dict(self.params)))
-
-
-def _make_msg(msgid: str, params: dict) -> Msg:
-    return Msg(msgid, **params)
 
 
 def tr(value):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.results import Finding, Severity
 from envcheck.wheelindex import OS_PLATFORMS, WheelsFile, WheelsSchemaError, python_key, validate_wheels_doc
 
@@ -456,9 +456,8 @@ class _Checker:
     def fail(self, where: str, what: str) -> EnvcheckError:
         place = f"{self.filename}: {where}" if where else self.filename
         return EnvcheckError(
-            f"invalid compatibility matrix: {place}: {what}",
-            hint="the configs/ data files ship with envcheck; reinstall envcheck or fix that row "
-            "(schema: configs/README.md)",
+            Msg("invalid compatibility matrix: {place}: {what}", place=place, what=what),
+            hint=Msg("the configs/ data files ship with envcheck; reinstall envcheck or fix that row (schema: configs/README.md)"),
             exit_code=ExitCode.PROBLEMS,
             code="matrix-invalid",
             data={"file": self.filename, "row": where, "problem": what},
@@ -932,8 +931,8 @@ def read_docs(config_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
             if filename in ("mirrors.json", WHEELS_FILE, ROCM_FILE):
                 continue
             raise EnvcheckError(
-                f"compatibility matrix file missing: {path}",
-                hint="reinstall envcheck (its configs/ data files are part of the package)",
+                Msg("compatibility matrix file missing: {path}", path=path),
+                hint=Msg("reinstall envcheck (its configs/ data files are part of the package)"),
                 exit_code=ExitCode.PROBLEMS,
                 code="matrix-invalid",
                 data={"file": str(path), "row": "", "problem": "missing"},
@@ -982,8 +981,7 @@ def stale_notes(
         if tv is not None and Version(tv.base_version) > matrix.newest_torch:
             findings.append(Finding(
                 "matrix-older-than-torch", Severity.INFO,
-                f"torch {torch_version} is newer than envcheck's compatibility matrix knows "
-                f"(newest known {matrix.newest_known}, checked {matrix.checked})",
+                Msg("torch {torch_version} is newer than envcheck's compatibility matrix knows (newest known {newest_known}, checked {checked})", torch_version=torch_version, newest_known=matrix.newest_known, checked=matrix.checked),
                 update,
             ))
     if driver_cuda is not None:
@@ -995,8 +993,7 @@ def stale_notes(
         if dc is not None and newest is not None and (dc.major, dc.minor) > (newest.major, newest.minor):
             findings.append(Finding(
                 "matrix-older-than-driver", Severity.INFO,
-                f"the driver supports CUDA {driver_cuda}, newer than any CUDA build envcheck's matrix knows "
-                f"(newest {newest}, checked {matrix.checked}); newer drivers still run older builds",
+                Msg("the driver supports CUDA {driver_cuda}, newer than any CUDA build envcheck's matrix knows (newest {newest}, checked {checked}); newer drivers still run older builds", driver_cuda=driver_cuda, newest=newest, checked=matrix.checked),
                 update,
             ))
     known = matrix.known_sms()
@@ -1008,9 +1005,7 @@ def stale_notes(
             if parse_xy(cc) > newest_sm:
                 findings.append(Finding(
                     "gpu-arch-unknown-to-matrix", Severity.WARNING,
-                    f"GPU compute capability {cc} is newer than any architecture in envcheck's matrix "
-                    f"(newest sm_{newest_sm[0]}{newest_sm[1]}, checked {matrix.checked}): kernel coverage "
-                    "of the recommended wheels is unverified",
+                    Msg("GPU compute capability {cc} is newer than any architecture in envcheck's matrix (newest sm_{major}{minor}, checked {checked}): kernel coverage of the recommended wheels is unverified", cc=cc, major=newest_sm[0], minor=newest_sm[1], checked=matrix.checked),
                     update + "; then run `envcheck verify` in the new environment",
                 ))
     return findings

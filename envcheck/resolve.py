@@ -26,7 +26,7 @@ from typing import Iterable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.facts import normalize_arch
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
 from envcheck.matrix import (
@@ -56,8 +56,8 @@ def parse_arch(text: str, what: str = "--arch") -> str:
     """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown). The names: facts.normalize_arch."""
     value = normalize_arch(text)
     if value is None:
-        raise EnvcheckError(f"unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
-                            hint="use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)", code="invalid-arch")
+        raise EnvcheckError(Msg("unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only", what=what, text=text),
+                            hint=Msg("use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)"), code="invalid-arch")
     return value
 
 
@@ -80,15 +80,15 @@ def parse_torch_spec(text: str) -> SpecifierSet:
         result = SpecifierSet(spec)
     except InvalidSpecifier:
         raise EnvcheckError(
-            f"invalid --torch {text!r}: not a version or version specifier",
-            hint="examples: --torch 1.13 (any 1.13.x), --torch ==2.1.2, --torch '>=2,<2.4'",
+            Msg("invalid --torch {text!r}: not a version or version specifier", text=text),
+            hint=Msg("examples: --torch 1.13 (any 1.13.x), --torch ==2.1.2, --torch '>=2,<2.4'"),
             exit_code=ExitCode.USAGE,
             code="invalid-torch-spec",
         ) from None
     if not str(result):
         raise EnvcheckError(
-            "empty --torch specifier",
-            hint="examples: --torch 1.13, --torch ==2.1.2, --torch '>=2,<2.4'",
+            Msg("empty --torch specifier"),
+            hint=Msg("examples: --torch 1.13, --torch ==2.1.2, --torch '>=2,<2.4'"),
             exit_code=ExitCode.USAGE,
             code="invalid-torch-spec",
         )
@@ -117,11 +117,11 @@ class ResolveRequest:
 
     def __post_init__(self) -> None:
         if self.os not in OSES:
-            raise EnvcheckError(f"unknown OS {self.os!r}", hint="use linux, windows or macos", code="invalid-os")
+            raise EnvcheckError(Msg("unknown OS {os!r}", os=self.os), hint=Msg("use linux, windows or macos"), code="invalid-os")
         if self.arch is None:
             object.__setattr__(self, "arch", default_arch(self.os))
         if self.arch not in ARCHES:
-            raise EnvcheckError(f"unknown CPU architecture {self.arch!r}", hint="use x86_64 or aarch64", code="invalid-arch")
+            raise EnvcheckError(Msg("unknown CPU architecture {arch!r}", arch=self.arch), hint=Msg("use x86_64 or aarch64"), code="invalid-arch")
         if isinstance(self.torch_spec, str):
             object.__setattr__(self, "torch_spec_text", self.torch_spec_text or self.torch_spec)
             object.__setattr__(self, "torch_spec", parse_torch_spec(self.torch_spec))

@@ -4,7 +4,7 @@ Usage:  python scripts/extract_messages.py            print every msgid, one per
         python scripts/extract_messages.py --missing  print those the zh_CN catalog lacks; exit 1 if any
         python scripts/extract_messages.py --append   append the missing ones to the catalog, untranslated
 
-A msgid is the constant first argument of `_()`, `N_()`, `Msg()` and the first two of `ngettext()`
+A msgid is the constant first argument of `_()` (`translate`), `N_()`, `Msg()` and the first two of `ngettext()`
 (envcheck/i18n.py), found by walking each module's AST under envcheck/ (inenv/ excluded: it runs in the
 target interpreter and never prints human output of envcheck's). After --append, translate the new
 entries and run scripts/compile_po.py.
@@ -19,7 +19,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "envcheck")
 CATALOG = os.path.join(PACKAGE, "locale", "zh_CN", "LC_MESSAGES", "envcheck.po")
-MARKERS = {"_": 1, "N_": 1, "Msg": 1, "ngettext": 2}
+MARKERS = {"_": 1, "translate": 1, "N_": 1, "Msg": 1, "ngettext": 2}
 SKIP = {os.path.join(PACKAGE, "inenv"), os.path.join(PACKAGE, "i18n.py")}
 
 

@@ -16,6 +16,7 @@ from typing import Mapping
 
 from envcheck.envs import CreateRequest, execute_create, plan_create
 from envcheck.errors import ExitCode
+from envcheck.i18n import N_
 from envcheck.results import Result
 from envcheck.runner import Runner
 from envcheck.workflow import logs
@@ -57,7 +58,7 @@ def run(
     question = (f"Replace the environment at {plan.existing} with a new Python {plan.python} env?"
                 if plan.existing else f"Create a Python {plan.python} environment at {where}?")
     require_consent(f"{question}\n  {plan.step.display()}\nProceed?", yes=yes, confirm=confirm,
-                    refusal="create an environment")
+                    refusal=N_("create an environment"))
     log_path = logs.new_log_path("create", plan.name or os.path.basename(plan.prefix or "env"), environ)
     sink.emit(LogOpened(log_path))
     with interrupts_roll_back():

@@ -10,7 +10,7 @@ import os as _os
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
 from envcheck.facts import Source
 from envcheck.inputs import (
     host_os,
@@ -127,7 +127,7 @@ def decide(
         mirror_obj = matrix.mirrors.get(mirror.strip().lower())
         if mirror_obj is None:
             known = ", ".join(sorted(matrix.mirrors)) or "none"
-            raise EnvcheckError(f"unknown mirror {mirror!r}", hint=f"known mirrors: {known}", code="invalid-mirror")
+            raise EnvcheckError(Msg("unknown mirror {mirror!r}", mirror=mirror), hint=Msg("known mirrors: {known}", known=known), code="invalid-mirror")
 
     # Python: a version is taken as is (no interpreter needed); a path or the default is asked.
     if py_version is not None:
@@ -322,7 +322,7 @@ def run(
     xpu: bool = False,
 ) -> Result:
     if manager is not None and manager not in MANAGERS:
-        raise EnvcheckError(f"unknown --manager {manager!r}", hint="use conda, pip or uv", code="invalid-manager")
+        raise EnvcheckError(Msg("unknown --manager {manager!r}", manager=manager), hint=Msg("use conda, pip or uv"), code="invalid-manager")
     from envcheck.matrix import load_matrix
 
     matrix = matrix or load_matrix()

@@ -38,6 +38,7 @@ from envcheck.commands.install_plan import (
     plan_install_argv,
 )
 from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.i18n import N_
 from envcheck.inputs import normalize_find_links, normalize_index_url
 from envcheck.results import Finding, Result, Severity
 from envcheck.runner import Runner
@@ -280,7 +281,7 @@ def run(
     if dry_run:
         return Result(COMMAND, ExitCode.OK, _plan_data(plan, dry_run=True))
     require_consent(confirmation_question(plan), yes=yes, confirm=confirm,
-                    refusal="create an environment and install PyTorch",
+                    refusal=N_("create an environment and install PyTorch"),
                     hint="pass --yes to proceed non-interactively (or --dry-run to see every command)")
     label = plan.create.name or os.path.basename(os.path.normpath(plan.create.prefix or "env"))
     log_path = logs.new_log_path("install", label, environ)

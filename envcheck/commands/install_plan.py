@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
 from envcheck.inputs import (
     host_os,
     normalize_find_links,
@@ -75,13 +75,13 @@ def parse_only(values: Sequence[str]) -> tuple[str, ...] | None:
     unknown = [n for n in names if n not in PACKAGES]
     if unknown or not names:
         raise EnvcheckError(
-            f"invalid --only {', '.join(unknown) or repr(''.join(values))}: choose from torch, torchvision, torchaudio",
-            hint="e.g. --only torch (torch alone), or --only torch,torchvision",
+            Msg("invalid --only {value}: choose from torch, torchvision, torchaudio", value=', '.join(unknown) or repr(''.join(values))),
+            hint=Msg("e.g. --only torch (torch alone), or --only torch,torchvision"),
             code="invalid-only",
         )
     if "torch" not in names:
-        raise EnvcheckError("--only must include torch: the new environment has none",
-                            hint="e.g. --only torch,torchvision", code="invalid-only")
+        raise EnvcheckError(Msg("--only must include torch: the new environment has none"),
+                            hint=Msg("e.g. --only torch,torchvision"), code="invalid-only")
     return tuple(n for n in PACKAGES if n in names)
 
 
@@ -215,20 +215,20 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     environ = os.environ if environ is None else environ
     # Flags first: exit 2 before touching the machine.
     if request.name is not None and request.prefix is not None:
-        raise EnvcheckError("pass only one of --name NAME and --prefix PATH",
-                            hint="--name puts the env in envcheck's envs dir (or conda's); --prefix anywhere",
+        raise EnvcheckError(Msg("pass only one of --name NAME and --prefix PATH"),
+                            hint=Msg("--name puts the env in envcheck's envs dir (or conda's); --prefix anywhere"),
                             code="invalid-input")
     target_os = parse_os(request.os_name)
     if target_os != host_os():
-        raise EnvcheckError(f"--execute installs on this machine ({host_os()}), not --os {target_os}",
-                            hint="drop --os, or drop --execute to print the commands for the other machine",
+        raise EnvcheckError(Msg("--execute installs on this machine ({host_os}), not --os {target_os}", host_os=host_os(), target_os=target_os),
+                            hint=Msg("drop --os, or drop --execute to print the commands for the other machine"),
                             code="invalid-input")
     only = parse_only(request.only)
     index_url = normalize_index_url(request.index_url)
     find_links = normalize_find_links(request.find_links)
     if request.kernel is not None:
         if request.no_kernel:
-            raise EnvcheckError("pass only one of --kernel NAME and --no-kernel", code="invalid-input")
+            raise EnvcheckError(Msg("pass only one of --kernel NAME and --no-kernel"), code="invalid-input")
         validate_kernel_name(request.kernel)
 
     # --python PATH: that interpreter decides the version and is the venv's base.
@@ -286,8 +286,8 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         replaces = dest if os.path.isfile(os.path.join(dest, "kernel.json")) else None
         if replaces and not request.force:
             raise EnvcheckError(
-                f"a Jupyter kernel named {kname!r} already exists at {dest}",
-                hint="pass --kernel OTHER_NAME, --force to replace it, or --no-kernel",
+                Msg("a Jupyter kernel named {kname!r} already exists at {dest}", kname=kname, dest=dest),
+                hint=Msg("pass --kernel OTHER_NAME, --force to replace it, or --no-kernel"),
                 code="kernel-exists",
             )
         kernel = KernelIntent(kname, dest, replaces, "flag" if request.kernel else "default")

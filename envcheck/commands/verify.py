@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.facts import Interpreter
 from envcheck.results import CheckResult, Result
 from envcheck.runner import Completed, Runner
@@ -314,12 +314,12 @@ def validate_options(device: str, timeout: float, junit_xml: str | None) -> None
     """Raise EnvcheckError (exit 2) for option values typer cannot check by itself."""
     if device not in DEVICES:
         raise EnvcheckError(
-            f"--device must be one of {', '.join(DEVICES)}, not {device!r}",
-            hint="pass --device auto (the default), cpu, cuda or mps",
+            Msg("--device must be one of {items}, not {device!r}", items=', '.join(DEVICES), device=device),
+            hint=Msg("pass --device auto (the default), cpu, cuda or mps"),
             code="invalid-option",
         )
     if not (timeout > 0):
-        raise EnvcheckError(f"--timeout must be a positive number of seconds, not {timeout}", code="invalid-option")
+        raise EnvcheckError(Msg("--timeout must be a positive number of seconds, not {timeout}", timeout=timeout), code="invalid-option")
     if junit_xml:
         parent = os.path.dirname(os.path.abspath(junit_xml))
         try:  # like pytest's --junitxml, create the report's directory
@@ -328,8 +328,8 @@ def validate_options(device: str, timeout: float, junit_xml: str | None) -> None
             pass
         if os.path.isdir(junit_xml) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
             raise EnvcheckError(
-                f"cannot write the JUnit report to {junit_xml}",
-                hint="pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml",
+                Msg("cannot write the JUnit report to {junit_xml}", junit_xml=junit_xml),
+                hint=Msg("pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml"),
                 code="invalid-option",
             )
 
@@ -412,8 +412,8 @@ def run(
     checks = session.ordered()
     if not checks:  # it started but reported nothing: never a silent "0 checks, exit 0"
         raise EnvcheckError(
-            f"the verification suite started with {interp.path} but reported no checks",
-            hint="rerun with `envcheck --debug verify`; check that this is a working Python 3.7+ interpreter",
+            Msg("the verification suite started with {path} but reported no checks", path=interp.path),
+            hint=Msg("rerun with `envcheck --debug verify`; check that this is a working Python 3.7+ interpreter"),
             exit_code=ExitCode.TOOL_FAILED,
             code="suite-not-run",
         )
@@ -452,8 +452,8 @@ def run(
             write_junit(data, junit_xml)
         except OSError as exc:
             raise EnvcheckError(
-                f"could not write the JUnit report {junit_xml}: {exc.strerror or exc}",
-                hint="pass a writable path to --junit-xml",
+                Msg("could not write the JUnit report {junit_xml}: {reason}", junit_xml=junit_xml, reason=exc.strerror or exc),
+                hint=Msg("pass a writable path to --junit-xml"),
                 exit_code=ExitCode.TOOL_FAILED,
                 code="junit-write-failed",
             ) from None
@@ -477,8 +477,8 @@ def _cannot_run(interp: Interpreter, done: Completed) -> EnvcheckError:
     if stderr:
         detail = f"{detail}; {stderr.splitlines()[-1]}"
     return EnvcheckError(
-        f"the verification suite could not be run with {interp.path}: {detail}",
-        hint="check that this is a working Python 3.7+ interpreter (`PYTHON -c 'import sys; print(sys.version)'`)",
+        Msg("the verification suite could not be run with {path}: {detail}", path=interp.path, detail=detail),
+        hint=Msg("check that this is a working Python 3.7+ interpreter (`PYTHON -c 'import sys; print(sys.version)'`)"),
         exit_code=ExitCode.TOOL_FAILED,
         code="suite-not-run",
     )

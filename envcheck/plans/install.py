@@ -20,7 +20,7 @@ from typing import Sequence
 
 from packaging.version import Version
 
-from envcheck.i18n import Msg
+from envcheck.errors import Msg
 from envcheck.matrix import Mirror
 from envcheck.resolve import Recommendation
 
