@@ -22,7 +22,8 @@ from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.i18n import tr
 from envcheck.i18n import translate as _
 
-i18n.setup()  # before any help text below is translated
+if i18n.setup() == "zh":  # before any help text below is translated
+    i18n.use_wide_char_wrapping()  # Chinese help wraps by terminal columns
 
 EXIT_CODES_HELP = _(
     "Exit codes: 0 ok; 1 problems found (doctor error finding, failed verification check); "

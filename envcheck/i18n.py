@@ -179,3 +179,73 @@ def _tidy(text: str) -> str:
 def is_zh() -> bool:
     return get_lang() == "zh"
 
+
+
+# --- help text at 80 columns -------------------------------------------------------------------
+
+_CLOSING = set("，。、；：？！）》」』】”’,.;:?!)")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: East Asian wide and fullwidth characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def use_wide_char_wrapping() -> None:
+    """Make click's help formatter wrap by terminal columns, not characters (Chinese help only).
+
+    click's TextWrapper (textwrap's) counts characters and only breaks at spaces, so a Chinese help
+    text, two columns a character and without spaces, overflows an 80-column terminal. This swaps in
+    a subclass that breaks between Chinese characters, never before closing punctuation, and
+    measures columns. Called by cli.py only when Chinese is chosen: English help is untouched."""
+    import importlib
+    import re
+
+    for name in ("typer._click._textwrap", "click._textwrap"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        base = module.TextWrapper
+        if getattr(base, "_envcheck_wide", False):
+            continue
+
+        class WideTextWrapper(base):  # type: ignore[misc, valid-type]
+            _envcheck_wide = True
+            _pieces = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
+
+            def _split(self, text):
+                out = []
+                for chunk in super()._split(text):
+                    out.extend(self._pieces.findall(chunk) if display_width(chunk) != len(chunk) else [chunk])
+                return out
+
+            def _wrap_chunks(self, chunks):
+                lines = []
+                chunks.reverse()
+                while chunks:
+                    indent = self.subsequent_indent if lines else self.initial_indent
+                    width = self.width - display_width(indent)
+                    if self.drop_whitespace and lines and chunks[-1].strip() == "":
+                        del chunks[-1]
+                    line, used = [], 0
+                    while chunks and used + display_width(chunks[-1]) <= width:
+                        used += display_width(chunks[-1])
+                        line.append(chunks.pop())
+                    while chunks and len(line) > 1 and chunks[-1] in _CLOSING:  # no line starts with "，" or "）":
+                        chunks.append(line.pop())  # the character before it moves down with it
+                    while line and line[-1].strip() == "":
+                        line.pop()
+                    if chunks and not line:  # one chunk wider than the line: cut it (click's rule)
+                        self._handle_long_word(chunks, line, used, width)
+                        if not chunks[-1]:
+                            chunks.pop()
+                    if self.drop_whitespace and line and line[-1].strip() == "":
+                        line.pop()
+                    if line:
+                        lines.append(indent + "".join(line))
+                return lines
+
+        module.TextWrapper = WideTextWrapper

@@ -175,7 +175,7 @@ def test_english_loads_no_catalog():
 def _envcheck(*args, **env):
     base = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "ENVCHECK_LANG")}
     return subprocess.run([sys.executable, "-m", "envcheck", *args], capture_output=True, text=True,
-                          env=dict(base, COLUMNS="100", **env), cwd=REPO)
+                          env=dict(base, **{"COLUMNS": "100", **env}), cwd=REPO)
 
 
 def test_help_in_chinese_under_a_chinese_locale_and_english_otherwise():
@@ -238,3 +238,15 @@ def test_install_json_is_identical_and_carries_the_mirror_commands():
     assert "mirrors.tuna.tsinghua.edu.cn" in mirror["commands"]["create"]["conda"]
     with_mirror = _envcheck("install", "--python", "3.7", "--cpu", "--mirror", "ustc", "--json")
     assert json.loads(with_mirror.stdout)["data"]["mirror_commands"] is None
+
+
+@pytest.mark.parametrize("command", [[], ["install"], ["verify"], ["kernel", "add"], ["fleet", "report"]])
+def test_chinese_help_fits_80_columns(command):
+    """click wraps by characters; Chinese characters take two columns (i18n.use_wide_char_wrapping)."""
+    from envcheck.i18n import display_width
+
+    r = _envcheck(*command, "--help", ENVCHECK_LANG="zh", COLUMNS="80")
+    assert r.returncode == 0 and CJK.search(r.stdout)
+    lines = r.stdout.splitlines()
+    assert [line for line in lines if display_width(line) > 80] == []
+    assert [line for line in lines if re.match(r"^\s*[，。、；：）]", line)] == []
