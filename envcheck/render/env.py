@@ -16,9 +16,9 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _console(console=None):
-    from rich.console import Console
+    from envcheck.render import make_console
 
-    return console or Console()
+    return console or make_console()
 
 
 def _findings(console, findings: list[dict]) -> None:
@@ -151,20 +151,81 @@ def render_kernel_remove(result: Result, console=None) -> None:
 # --- progress events ------------------------------------------------------------------------------
 
 
+class _Live:
+    """A transient one-line progress on a terminal: spinner, ELAPSED TIME FIRST, the description, the tool's
+    latest output line. Both texts are cut to the width beforehand, so the time is never what gets cut."""
+
+    def __init__(self, console, description: str) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.table import Column
+
+        room = console.width - 13  # spinner, elapsed "0:00:00" and the spaces between columns
+        desc = _fit(description, max(20, room - 30))
+        self.line_room = room - len(desc) - 1
+        self.progress = Progress(SpinnerColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.description}", markup=False, table_column=Column(no_wrap=True)),
+                                 TextColumn("[dim]{task.fields[line]}", markup=True, table_column=Column(no_wrap=True)),
+                                 console=console, transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task(desc, line="")
+
+    def line(self, text: str) -> None:
+        from rich.markup import escape
+
+        text = text.strip()
+        self.progress.update(self.task, line=escape(_fit(text, self.line_room)) if self.line_room >= 10 else "")
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` cells with an ellipsis (live lines only; printed lines are never cut)."""
+    width = max(width, 1)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class LineSink(ev.Sink):
-    """`envcheck: ...` lines on stderr, flushed at once (create, kernel add)."""
+    """`envcheck: ...` lines on stderr, flushed at once (create, kernel add).
+
+    A tool that runs (pip/uv/conda/ipykernel) gets a start line and an end line with its time; between
+    them a terminal shows a spinner with the elapsed time; a pipe or log gets only the two lines.
+    """
 
     def __init__(self, stream=None) -> None:
         self.stream = stream
+        self._progress = None
 
     def _say(self, text: str) -> None:
+        self._stop()
         print(f"envcheck: {text}", file=self.stream or sys.stderr, flush=True)
+
+    def _stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _start(self, command: str) -> None:
+        stream = self.stream or sys.stderr
+        if not getattr(stream, "isatty", lambda: False)():
+            return
+        from envcheck.render import make_console
+
+        self._progress = _Live(make_console(file=stream), f"running {command}")
 
     def emit(self, event: ev.Event) -> None:
         if isinstance(event, ev.LogOpened):
             self._say(f"log: {event.path}")
         elif isinstance(event, ev.CommandStarted):
             self._say(f"running: {event.command}")
+            self._start(event.command)
+        elif isinstance(event, ev.CommandEnded):
+            how = "done" if event.returncode == 0 else (
+                "stopped" if event.returncode is None else f"failed (exit status {event.returncode})")
+            self._say(f"{how} in {event.duration_s:.1f} s")
+        elif isinstance(event, ev.ToolLine):  # the tool's output goes to the log file; a terminal shows the latest
+            if self._progress is not None:
+                self._progress.line(event.line)
         elif isinstance(event, ev.Note):
             self._say(event.text)
         elif isinstance(event, ev.Warn):
@@ -176,7 +237,9 @@ class LineSink(ev.Sink):
             self._say(f"[{event.index}/{event.total}] {event.title}")
         elif isinstance(event, ev.StepEnded):
             self._say(f"[{event.index}/{event.total}] {event.step_id}: {event.status} in {event.wall_s:.1f} s")
-        # ToolLine: the tool's output goes to the log file only
+
+    def close(self) -> None:
+        self._stop()
 
 
 _MARKS = {"ok": ("✓", "green"), "fail": ("✗", "bold red"), "interrupted": ("■", "yellow"), "skip": ("–", "yellow")}
@@ -190,29 +253,20 @@ class StepView(ev.Sink):
     """
 
     def __init__(self, console=None) -> None:
-        from rich.console import Console
+        from envcheck.render import make_console
 
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = console or make_console(stderr=True)
         self._progress = None
-        self._task = None
 
     def _start_live(self, text: str) -> None:
         if not self.console.is_terminal:
             return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            TextColumn("[dim]{task.fields[line]}", markup=True), console=self.console, transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(text, line="")
+        self._progress = _Live(self.console, text)
 
     def _stop_live(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-            self._task = None
 
     def emit(self, event: ev.Event) -> None:
         from rich.text import Text
@@ -225,11 +279,8 @@ class StepView(ev.Sink):
             if event.step_id != "verify":  # verify has its own live view (one line per check)
                 self._start_live(f"[{event.index}/{event.total}] {event.title}")
         elif isinstance(event, ev.ToolLine):
-            if self._progress is not None and self._task is not None:
-                from rich.markup import escape
-
-                text = event.line.strip()
-                self._progress.update(self._task, line=escape(text[:70] + ("…" if len(text) > 70 else "")))
+            if self._progress is not None:
+                self._progress.line(event.line)
         elif isinstance(event, ev.CommandStarted):
             self.console.print("    $ " + event.command, style="dim", soft_wrap=True, markup=False, highlight=False)
         elif isinstance(event, ev.Note):

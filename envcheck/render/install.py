@@ -5,6 +5,7 @@ wrapping would break a copy-paste.
 """
 from __future__ import annotations
 
+from envcheck.render import Block, Hanging, make_console
 from envcheck.results import Result
 
 ROUTES = {
@@ -33,12 +34,12 @@ def render_install(result: Result, console=None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     rec = data["recommendation"]
     commands = rec["commands"]
 
-    body = Text()
+    body = Block()  # Text-like; bullets wrap under their text
     body.append("torch ", style="bold")
     body.append(rec["torch"], style="bold green")
     body.append("   torchvision ")
@@ -52,14 +53,14 @@ def render_install(result: Result, console=None) -> None:
     body.append(f"\nfor Python {rec['python']} on {rec['os']}{arch}\n")
     body.append("\nWhy\n", style="bold")
     for reason in rec["reasons"]:
-        body.append(f"  • {reason}\n")
+        body.bullet(reason)
     notes = list(rec.get("notes") or []) + [f["message"] for f in data.get("stale") or []]
     if notes:
         body.append("\nNote\n", style="bold yellow")
         for note in notes:
-            body.append(f"  • {note}\n")
+            body.bullet(note)
     inputs = data.get("inputs") or {}
-    facts = []
+    facts, missing = [], {}
     for key in ("python", "os", "arch", "driver", "cuda", "gpu_cc"):
         item = inputs.get(key)
         if not item:
@@ -67,15 +68,17 @@ def render_install(result: Result, console=None) -> None:
         value = item["value"]
         if isinstance(value, list):
             value = ", ".join(value) if value else None
-        shown = value if value not in (None, "") else f"- ({item.get('reason') or 'unknown'})"
-        facts.append(f"{key} {shown} [{item['source']}]" if value not in (None, "") else f"{key} {shown}")
+        if value in (None, ""):  # a reason shared by several inputs is said once: `driver, cuda - (...)`
+            missing.setdefault(item.get("reason") or "unknown", []).append(key)
+        else:
+            facts.append(f"{key} {value} [{item['source']}]")
+    facts += [f"{', '.join(keys)} - ({why})" for why, keys in missing.items()]
     if facts:
-        body.append("\nInputs  ", style="dim")
-        body.append("; ".join(facts), style="dim")
         body.append("\n")
+        body.add(Hanging("Inputs  ", "; ".join(facts), style="dim"))
     matrix = data["matrix"]
     wheels = f"; wheel facts read from the package index {matrix['wheels_read']}" if matrix.get("wheels_read") else ""
-    body.append(f"matrix checked {matrix['checked']}{wheels}", style="dim")
+    body.add(Hanging("", f"matrix checked {matrix['checked']}{wheels}", style="dim"))
     console.print(Panel(body, title="envcheck install", expand=False))
 
     manager = data.get("manager")
@@ -130,7 +133,7 @@ def render_execute_plan(result: Result, console=None) -> None:
     """--dry-run: every command, shell-quoted, one per line (nothing was run)."""
     from rich.console import Console
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     rec = data["recommendation"]
     plan = data["plan"]
@@ -158,7 +161,7 @@ def render_execute(result: Result, console=None) -> None:
     """The closing summary of `install --execute` (stdout): where, what, the split, how to activate."""
     from rich.console import Console
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     if data.get("dry_run"):
         render_execute_plan(result, console)
