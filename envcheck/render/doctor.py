@@ -94,7 +94,7 @@ def _row(t: Table, label: str, fact: dict | None, fmt=None) -> None:
 
 
 def _out(console: Console, renderable) -> None:
-    console.print(renderable)
+    console.print(renderable, crop=False)  # a path longer than the line overflows whole, never cut
     console.print()
 
 
@@ -305,9 +305,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
         for f in findings:  # message and fix wrap under themselves, never inside a path
             icon, st = ICON.get(f["severity"], ("-", ""))
             console.print(Text.assemble((icon, st), " ", (f["code"], st), (f"  ({f['severity']})", "dim")))
-            console.print(Hanging("  ", Text(f["message"])))
+            console.print(Hanging("  ", Text(f["message"])), crop=False)
             if f.get("fix"):
-                console.print(Hanging(Text.assemble("  ", ("fix: ", "bold green")), Text(f["fix"])))
+                console.print(Hanging(Text.assemble("  ", ("fix: ", "bold green")), Text(f["fix"])), crop=False)
             console.print()
     else:
         console.print(Text("No problems found.", style="green"))

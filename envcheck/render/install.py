@@ -5,7 +5,7 @@ wrapping would break a copy-paste.
 """
 from __future__ import annotations
 
-from envcheck.render import Block, Hanging, make_console
+from envcheck.render import Block, Hanging, make_console, wrap_hanging
 from envcheck.results import Result
 
 ROUTES = {
@@ -141,7 +141,7 @@ def render_execute_plan(result: Result, console=None) -> None:
     for warning in data.get("warnings") or []:
         console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
-                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False, soft_wrap=True)
+                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False)
     if env.get("replaces"):
         console.print(f"(the existing env {env['replaces']} is moved aside first and deleted once all steps pass)",
                       highlight=False)
@@ -151,8 +151,11 @@ def render_execute_plan(result: Result, console=None) -> None:
     if plan.get("env_python") == "ENV_PYTHON":
         console.print("ENV_PYTHON: the new env's interpreter (conda chooses its directory)", style="dim")
     for i, step in enumerate(plan["steps"], 1):
-        console.print(f"\n# {i}. {step['title']}" + (f"  ({step['note']})" if step.get("note") else ""),
-                      style="bold", highlight=False, markup=False, soft_wrap=True)
+        title = f"{step['title']}" + (f"  ({step['note']})" if step.get("note") else "")
+        console.print()
+        for n, line in enumerate(wrap_hanging(f"# {i}. ", title, console.width)):  # wrapped, still a comment
+            line.stylize("bold")
+            console.print("#" + line.plain[1:] if n else line, style="bold", highlight=False, markup=False, crop=False)
         for cmd in step["commands"]:
             console.print(cmd, soft_wrap=True, highlight=False, markup=False)
 

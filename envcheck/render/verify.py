@@ -87,7 +87,7 @@ class LiveView:  # implements commands.verify.Listener
 
             from envcheck.render import Hanging
 
-            self.console.print(Hanging("", Text(self._header, style="bold"), indent=2))
+            self.console.print(Hanging("", Text(self._header, style="bold"), indent=2), crop=False)
             self._printed_header = True
 
     def target(self, info: dict) -> None:
@@ -106,7 +106,7 @@ class LiveView:  # implements commands.verify.Listener
 
     def end(self, check: CheckResult) -> None:
         self._ensure_header()
-        self.console.print(check_line(check))
+        self.console.print(check_line(check), crop=False)
 
     def restart(self, reason: str) -> None:
         self.console.print(f"  ↻ {reason}", style="magenta")
