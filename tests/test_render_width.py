@@ -291,3 +291,26 @@ def test_errors_end_with_a_newline(tmp_path):
                              env={"COLUMNS": "80", "HOME": str(tmp_path)})
     assert res.exit_code == 4
     assert res.stderr.startswith("error: ") and res.stderr.endswith("\n")
+
+
+# --- kernel list / check: paths whole, the table only when every cell fits on one line -------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_kernel_list_and_check_at_width(width):
+    """SYNTHETIC kernel data (the shape commands/kernel.py returns) with a long interpreter path."""
+    from envcheck.render.env import render_kernel_check, render_kernel_list
+
+    kdir = "/home/someone/.local/share/jupyter/kernels/torch213"
+    kernels = [{"name": "torch213", "display_name": "Python 3.11 (torch213)", "interpreter": LONG_PY, "argv": [LONG_PY],
+                "error": None, "stale": True, "shadowed_by": None, "resource_dir": kdir}]
+    finding = {"severity": "error", "code": "kernel-stale", "fix": f"envcheck kernel remove torch213, or recreate {LONG_PY}",
+               "message": f"kernel torch213 launches {LONG_PY}, which does not exist any more (the env was removed)"}
+    search = {"kernel_dirs": [str(kdir).rsplit("/", 1)[0]]}
+    out = render(render_kernel_list, width, Result(command="kernel list", exit_code=0,
+                                                   data={"kernels": kernels, "search": search}))
+    out += render(render_kernel_check, width, Result(command="kernel check", exit_code=1,
+                                                     data={"kernels": [], "findings": [finding]}))
+    lines = [f"  interpreter: {LONG_PY}"]
+    assert_layout(out, width, [LONG_PY, kdir], commands=lines)
+    assert "…" not in out and "interpreter missing" in out

@@ -22,11 +22,16 @@ def _console(console=None):
 
 
 def _findings(console, findings: list[dict]) -> None:
-    for f in findings:
+    from rich.text import Text
+
+    from envcheck.render import Hanging
+
+    for f in findings:  # wrapped at spaces, under the message / under the fix; paths stay whole
         style = _SEVERITY_STYLE.get(f["severity"], "")
-        console.print(f"[{style}]{f['severity']}[/] [dim]{f['code']}[/]: {f['message']}", highlight=False)
+        head = Text.assemble((f["severity"], style), " ", (f["code"], "dim"), ": ")
+        console.print(Hanging(head, f["message"], indent=2), crop=False)
         if f.get("fix"):
-            console.print(f"  fix: {f['fix']}", highlight=False, soft_wrap=True)
+            console.print(Hanging("  fix: ", f["fix"]), crop=False)
 
 
 def render_create(result: Result, console=None) -> None:
@@ -89,10 +94,12 @@ def render_kernel_add(result: Result, console=None) -> None:
 
 def _kernel_table(console, kernels: list[dict]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("name", "display name", "interpreter", "status", "directory"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, no_wrap=True)
+    rows = []
     for k in kernels:
         if k["error"]:
             status = "[yellow]invalid[/]"
@@ -104,9 +111,19 @@ def _kernel_table(console, kernels: list[dict]) -> None:
             status = "[green]ok[/]"
         if k["shadowed_by"]:
             status += " [dim](shadowed)[/]"
-        table.add_row(k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
-                      status, k["resource_dir"])
-    console.print(table)
+        rows.append((k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
+                     status, k["resource_dir"]))
+        table.add_row(*rows[-1])
+    plain = [[Text.from_markup(c).plain for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in plain]) for i, h in enumerate(("name", "display name", "interpreter",
+                                                                                 "status", "directory"))]
+    if sum(widths) + 2 * (len(widths) - 1) <= console.width:  # every cell on one line: the table
+        console.print(table)
+        return
+    for name, display, interpreter, status, directory in rows:  # too wide for one line each: paths whole
+        console.print(Text.assemble((name, "bold"), f"  {display}  ", Text.from_markup(status)), crop=False)
+        console.print(f"  interpreter: {interpreter}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  directory:   {directory}", highlight=False, markup=False, soft_wrap=True)
 
 
 def render_kernel_list(result: Result, console=None) -> None:
