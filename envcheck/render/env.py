@@ -35,11 +35,15 @@ def _findings(console, findings: list[dict]) -> None:
 
 
 def render_create(result: Result, console=None) -> None:
+    from rich.text import Text
+
+    from envcheck.render import Hanging
+
     console = _console(console)
     data = result.data
     plan = data["plan"]
     for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
     console.print(f"backend: [bold]{plan['backend']}[/]  ({plan['backend_why']})", highlight=False)
     if plan.get("base_interpreter"):
         console.print(f"base interpreter: {plan['base_interpreter']}", highlight=False)

@@ -29,10 +29,8 @@ def _route_lines(commands: dict, manager: str) -> list[str]:
 
 
 def render_install(result: Result, console=None) -> None:
-    from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
-    from rich.text import Text
 
     console = console or make_console()
     data = result.data
@@ -131,7 +129,7 @@ def timing_line(timing: dict) -> str:
 
 def render_execute_plan(result: Result, console=None) -> None:
     """--dry-run: every command, shell-quoted, one per line (nothing was run)."""
-    from rich.console import Console
+    from rich.text import Text
 
     console = console or make_console()
     data = result.data
@@ -139,7 +137,7 @@ def render_execute_plan(result: Result, console=None) -> None:
     plan = data["plan"]
     env = plan["env"]
     for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
                   f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False)
     if env.get("replaces"):
@@ -162,8 +160,6 @@ def render_execute_plan(result: Result, console=None) -> None:
 
 def render_execute(result: Result, console=None) -> None:
     """The closing summary of `install --execute` (stdout): where, what, the split, how to activate."""
-    from rich.console import Console
-
     console = console or make_console()
     data = result.data
     if data.get("dry_run"):
