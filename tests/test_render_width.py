@@ -314,3 +314,23 @@ def test_kernel_list_and_check_at_width(width):
     lines = [f"  interpreter: {LONG_PY}"]
     assert_layout(out, width, [LONG_PY, kdir], commands=lines)
     assert "…" not in out and "interpreter missing" in out
+
+
+def test_verify_spinner_shows_each_checks_elapsed_time():
+    from envcheck.render.verify import LiveView
+
+    buf = io.StringIO()
+    view = LiveView()
+    view._con = Console(file=buf, width=80, force_terminal=True, color_system=None)
+    view.begin(SimpleNamespace(path=LONG_PY, why="--python"))
+    checks = _checks()
+    for check in checks:
+        view.start(check.id, check.name)
+        view._status.progress.refresh()
+        view.end(check)
+    view.close()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buf.getvalue())
+    live = [line for line in re.split(r"[\r\n]", text) if "0:00:0" in line]
+    assert any("import torch (torch-import)" in line for line in live)
+    assert any("all_reduce (distributed-all-reduce)" in line for line in live)
+    assert all(cell_len(line.rstrip()) <= 80 for line in live)

@@ -140,3 +140,42 @@ def _Group(items):
     from rich.console import Group
 
     return Group(*items)
+
+
+class LiveLine:
+    """A transient one-line progress on a terminal: spinner, ELAPSED TIME FIRST, the description, the tool's
+    latest output line. Both texts are cut to the width beforehand, so the time is never what gets cut."""
+
+    def __init__(self, console, description: str) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.table import Column
+
+        room = console.width - 13  # spinner, elapsed "0:00:00" and the spaces between columns
+        desc = fit_cells(description, max(20, room - 30))
+        self.line_room = room - len(desc) - 1
+        self.progress = Progress(SpinnerColumn(), TimeElapsedColumn(),
+                                 TextColumn("{task.description}", markup=False, table_column=Column(no_wrap=True)),
+                                 TextColumn("[dim]{task.fields[line]}", markup=True, table_column=Column(no_wrap=True)),
+                                 console=console, transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task(desc, line="")
+
+    def line(self, text: str) -> None:
+        from rich.markup import escape
+
+        text = text.strip()
+        self.progress.update(self.task, line=escape(fit_cells(text, self.line_room)) if self.line_room >= 10 else "")
+
+    def restart(self, description: str) -> None:
+        """A new task on the same line: the elapsed time starts again from zero."""
+        self.progress.reset(self.task, description=fit_cells(description, max(20, self.progress.console.width - 43)),
+                            line="")
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def fit_cells(text: str, width: int) -> str:
+    """`text` cut to `width` cells with an ellipsis (live lines only; printed lines are never cut)."""
+    width = max(width, 1)
+    return text if len(text) <= width else text[: width - 1] + "…"

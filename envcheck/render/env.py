@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from envcheck.render import LiveLine
 from envcheck.results import Result
 from envcheck.workflow import events as ev
 
@@ -172,40 +173,6 @@ def render_kernel_remove(result: Result, console=None) -> None:
 # --- progress events ------------------------------------------------------------------------------
 
 
-class _Live:
-    """A transient one-line progress on a terminal: spinner, ELAPSED TIME FIRST, the description, the tool's
-    latest output line. Both texts are cut to the width beforehand, so the time is never what gets cut."""
-
-    def __init__(self, console, description: str) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-        from rich.table import Column
-
-        room = console.width - 13  # spinner, elapsed "0:00:00" and the spaces between columns
-        desc = _fit(description, max(20, room - 30))
-        self.line_room = room - len(desc) - 1
-        self.progress = Progress(SpinnerColumn(), TimeElapsedColumn(),
-                                 TextColumn("{task.description}", markup=False, table_column=Column(no_wrap=True)),
-                                 TextColumn("[dim]{task.fields[line]}", markup=True, table_column=Column(no_wrap=True)),
-                                 console=console, transient=True)
-        self.progress.start()
-        self.task = self.progress.add_task(desc, line="")
-
-    def line(self, text: str) -> None:
-        from rich.markup import escape
-
-        text = text.strip()
-        self.progress.update(self.task, line=escape(_fit(text, self.line_room)) if self.line_room >= 10 else "")
-
-    def stop(self) -> None:
-        self.progress.stop()
-
-
-def _fit(text: str, width: int) -> str:
-    """`text` cut to `width` cells with an ellipsis (live lines only; printed lines are never cut)."""
-    width = max(width, 1)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 class LineSink(ev.Sink):
     """`envcheck: ...` lines on stderr, flushed at once (create, kernel add).
 
@@ -232,7 +199,7 @@ class LineSink(ev.Sink):
             return
         from envcheck.render import make_console
 
-        self._progress = _Live(make_console(file=stream), f"running {command}")
+        self._progress = LiveLine(make_console(file=stream), f"running {command}")
 
     def emit(self, event: ev.Event) -> None:
         if isinstance(event, ev.LogOpened):
@@ -282,7 +249,7 @@ class StepView(ev.Sink):
     def _start_live(self, text: str) -> None:
         if not self.console.is_terminal:
             return
-        self._progress = _Live(self.console, text)
+        self._progress = LiveLine(self.console, text)
 
     def _stop_live(self) -> None:
         if self._progress is not None:

@@ -95,14 +95,15 @@ class LiveView:  # implements commands.verify.Listener
 
     def start(self, check_id: str, name: str) -> None:
         self._ensure_header()
-        text = f"[bold]{name}[/] [dim]({check_id})[/] …"
+        text = f"{name} ({check_id}) …"  # a spinner, the check's elapsed time first, then its name
         if self._status is None:
             if not self.console.is_terminal:
                 return
-            self._status = self.console.status(text, spinner="dots")
-            self._status.start()
+            from envcheck.render import LiveLine
+
+            self._status = LiveLine(self.console, text)
         else:
-            self._status.update(text)
+            self._status.restart(text)
 
     def end(self, check: CheckResult) -> None:
         self._ensure_header()
