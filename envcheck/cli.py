@@ -290,6 +290,11 @@ def verify(
         120.0, "--timeout", metavar="SECONDS", min=0.1,
         help="Per-check limit: a check still running after this is failed as hung and the rest go on.",
     ),
+    level: int = typer.Option(
+        1, "--level", metavar="1|2",
+        help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+    ),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
 
@@ -305,6 +310,7 @@ def verify(
             timeout=timeout,
             junit_xml=junit_xml,
             listener=LiveView(stderr=json_out),
+            level=level,
         )
         if json_out:
             render_summary(result, stderr=True)

@@ -63,6 +63,7 @@ class DoctorFacts:
     dev_shm_bytes: int | None = None
     in_container: bool = False
     arch_predictions: tuple[ArchPrediction, ...] = ()  # from the matrix; the --deep arch list wins over them
+    companions: dict = field(default_factory=dict)  # probes.torchinfo.companion_facts(): torchvision/torchaudio vs torch
 
 
 def _v(text: str | None) -> Version | None:
@@ -276,7 +277,42 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             "with medium: Memory at /dev/shm; or use num_workers=0.",
         ))
 
+    out += companion_findings(facts.companions, facts.deep)
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+def _tag_word(tag: str | None) -> str:
+    m = re.fullmatch(r"cu(\d+)(\d)", tag or "")
+    return f"CUDA {int(m.group(1))}.{m.group(2)}" if m else ("CPU" if tag == "cpu" else (tag or "unknown"))
+
+
+def companion_findings(companions: dict, deep: dict | None = None) -> list[Finding]:
+    """`torchvision-torch-mismatch` / `torchaudio-torch-mismatch` (ERROR): a companion whose version
+    the matrix does not pair with the installed torch, or whose build (local suffix, else the release's
+    default-index build) differs from torch's; with --deep, also its real import error."""
+    out: list[Finding] = []
+    torch = companions.get("torch")
+    torch_build = companions.get("torch_build")
+    deep_companions = (deep or {}).get("companions") or {}
+    for name in ("torchvision", "torchaudio"):
+        pkg = (companions.get("packages") or {}).get(name)
+        error = (deep_companions.get(name) or {}).get("error")
+        if not pkg and not error:
+            continue
+        pkg = pkg or {}
+        fix = (f"Reinstall {name} built for this torch: `{pkg['fix']}`" if pkg.get("fix") else
+               f"Reinstall {name} from the same index as torch (`envcheck install` prints the command).")
+        reasons = []
+        version, expected, build = pkg.get("version"), pkg.get("expected"), pkg.get("build")
+        if version and expected and version.split("+")[0] != expected:
+            reasons.append(f"{name} {version} does not belong with torch {torch} (the release pairs it with {name} {expected})")
+        elif build and torch_build and build != torch_build:
+            reasons.append(f"{name} {version} is a {_tag_word(build)} build but torch {torch} is a {_tag_word(torch_build)} build")
+        if error:
+            reasons.append(f"`import {name}` fails: {error}")
+        if reasons:
+            out.append(Finding(f"{name}-torch-mismatch", Severity.ERROR, "; ".join(reasons) + ".", fix))
+    return out
 
 
 def _predicted_arch_findings(predictions: Sequence[ArchPrediction]) -> list[Finding]:

@@ -28,6 +28,16 @@ CUDA_EXPLANATION = (
 )
 
 
+def _companions(matrix, py, torch, os_name: str) -> dict:
+    """torchvision/torchaudio vs torch from metadata (issue 9); never breaks doctor."""
+    try:
+        from envcheck.probes.torchinfo import companion_facts
+
+        return companion_facts(matrix, py, torch, os_name) if matrix is not None else {}
+    except Exception:
+        return {}
+
+
 def os_family(sys_facts: system.SystemFacts, platform: str | None = None) -> str:
     """Which driver floors apply: WSL runs the Windows driver."""
     platform = platform or sys.platform
@@ -430,6 +440,7 @@ def run(
         dev_shm_bytes=sys_facts.dev_shm_bytes.value,
         in_container=bool(sys_facts.container.value),
         arch_predictions=predictions,
+        companions=_companions(matrix, py, torch, os_family(sys_facts)),
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:
