@@ -16,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 from envcheck.cli import app
-from envcheck.commands.verify import IDLE_GRACE_S
 from tests.conftest import write_exe
 
 CPU_OK = ["torch-import", "tensor-creation", "tensor-operations", "broadcasting", "autograd"]
@@ -111,7 +110,9 @@ def test_crash_abort_and_hang_are_isolated(torch_python):
     assert checks["broadcasting"]["status"] == "fail" and "SIGABRT" in checks["broadcasting"]["message"]
     hung = checks["autograd"]
     assert hung["status"] == "fail" and "timed out" in hung["message"] and "_inject_fault" in hung["message"]
-    assert timeout - 0.5 <= hung["duration_s"] <= timeout + IDLE_GRACE_S + 1.0  # caught within --timeout
+    # caught by the check's own limit (faulthandler's "Timeout (0:00:03)!"), not the torch import's
+    assert f"within {timeout:g} s" in hung["message"]
+    assert envelope["data"]["options"]["import_timeout_s"] >= 300  # a fresh child's import has its own limit
     # the checks after each crash still ran, each in a fresh process
     assert checks["cuda-available"]["status"] == "skip" and checks["distributed-all-reduce"]["status"] == "skip"
     assert [c["id"] for c in envelope["data"]["checks"]][:5] == CPU_OK[:1] + ["tensor-creation", "tensor-operations",
