@@ -121,6 +121,23 @@ def test_crash_abort_and_hang_are_isolated(torch_python):
     assert "fresh process" in result.stderr
 
 
+def test_slow_torch_import_is_not_charged_to_a_check(torch_python):
+    """The first import and a fresh child's re-import after a crash each take 1.5 x --timeout (the
+    suite's `slow` test hook): both run under the import's own limit, so nothing is failed as hung and
+    every check after the crash runs in the fresh child."""
+    fault = "torch-import:slow,tensor-operations:crash,resume-import:slow"
+    result = invoke("--python", torch_python, "--json", "--timeout", "2", env={"ENVCHECK_VERIFY_FAULT": fault})
+    assert result.exit_code == 1, result.output
+    envelope = json.loads(result.stdout)
+    checks = by_id(envelope)
+    assert checks["torch-import"]["status"] == "ok"
+    assert checks["tensor-operations"]["status"] == "fail" and "SIGSEGV" in checks["tensor-operations"]["message"]
+    for check_id in ("broadcasting", "autograd"):
+        assert checks[check_id]["status"] == "ok", checks[check_id]
+    failed = [c["id"] for c in envelope["data"]["checks"] if c["status"] == "fail"]
+    assert failed == ["tensor-operations"] and envelope["data"]["children"] == 2
+
+
 def test_target_without_torch_fails_import_with_install_fix(bare_python, tmp_path):
     junit = tmp_path / "verify.xml"
     result = invoke("--python", bare_python, "--json", "--junit-xml", str(junit))

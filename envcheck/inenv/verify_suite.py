@@ -28,7 +28,9 @@ pip style; this suite never imports envcheck).
 
 TEST HOOK (for envcheck's own isolation tests, never needed by users): the environment variable
 ENVCHECK_VERIFY_FAULT="CHECK_ID:MODE[,CHECK_ID:MODE]" makes the named check misbehave right after
-its start event: MODE crash (SIGSEGV), abort (os.abort), hang (sleeps forever), raise (exception).
+its start event: MODE crash (SIGSEGV), abort (os.abort), hang (sleeps forever), raise (exception),
+slow (sleeps 1.5 x --timeout, then runs it: proves `import torch` is not held to a check's limit).
+The pseudo-id `resume-import` applies to the quiet re-import of a fresh child after a crash.
 """
 import argparse
 import faulthandler
@@ -159,13 +161,15 @@ def parse_fault_spec(text):
         if ":" not in part:
             continue
         check_id, mode = part.rsplit(":", 1)
-        if mode.strip() in ("crash", "abort", "hang", "raise"):
+        if mode.strip() in ("crash", "abort", "hang", "raise", "slow"):
             faults[check_id.strip()] = mode.strip()
     return faults
 
 
-def _inject_fault(mode):
-    if mode == "crash":
+def _inject_fault(mode, timeout=0.0):
+    if mode == "slow":
+        time.sleep(timeout * 1.5)
+    elif mode == "crash":
         os.kill(os.getpid(), signal.SIGSEGV)
         time.sleep(5)
     elif mode == "abort":
@@ -1238,7 +1242,7 @@ def run_check(ctx, check_id, name, fn, faults, limit=None):
     status, message, fix = "ok", "", None
     try:
         if check_id in faults:
-            _inject_fault(faults[check_id])
+            _inject_fault(faults[check_id], ctx.opts.timeout)
         message = fn(ctx) or ""
     except Skip as exc:
         status, message = "skip", str(exc)
@@ -1308,6 +1312,8 @@ def main(argv=None):
     else:  # a fresh child resuming after a crash: torch was already verified, import it quietly,
         # under the import's own limit: a slow import on a loaded machine is not the next check's time
         faulthandler.dump_traceback_later(import_limit(opts), exit=True)
+        if faults.get("resume-import") == "slow":
+            _inject_fault("slow", opts.timeout)
         try:
             import torch
             ctx.torch = torch
