@@ -914,7 +914,7 @@ def check_companion_pairing(ctx):
         raise Fail("; ".join(p[1] for p in problems), "; ".join(_companion_fix(ctx, p[0]) for p in problems))
     basis = "versions from envcheck's matrix" if ctx.expect.get("torch") else "builds only (torch %s is not in envcheck's matrix)" % torch.__version__
     return "%s pair with torch %s (%s)" % (
-        ", ".join("%s %s" % (n, states[n]["version"]) for n in installed), torch.__version__, basis)
+        ", ".join("%s %s" % (n, states[n]["version"] or "(version unknown)") for n in installed), torch.__version__, basis)
 
 
 def _import_companion(ctx, name):
@@ -1166,9 +1166,9 @@ STATIC = (
 )
 # per device: (id prefix, name, check(ctx, device), level); "cuda:N" devices, or "cpu" without a GPU
 PER_DEVICE = (
-    ("matmul-large", "1024x1024 matmul vs reference", "check_matmul_large", 2),
-    ("conv-large", "conv2d 8x32x64x64 vs reference", "check_conv_large", 2),
-    ("memory-round-trip", "memory round trip", "check_memory_round_trip", 2),
+    ("matmul-large", "1024x1024 matmul vs reference", check_matmul_large, 2),
+    ("conv-large", "conv2d 8x32x64x64 vs reference", check_conv_large, 2),
+    ("memory-round-trip", "memory round trip", check_memory_round_trip, 2),
 )
 TAIL = (
     ("companion-pairing", "torchvision/torchaudio pair with torch", check_companion_pairing, 1),
@@ -1204,11 +1204,11 @@ def build_plan(ctx):
         plan.append(("cuda-compute:%d" % i, "cuda:%d compute" % i, _bind(check_cuda_compute, i)))
         plan.append(("cudnn-conv:%d" % i, "cuda:%d cuDNN convolution" % i, _bind(check_cudnn_conv, i)))
     devices = ["cuda:%d" % i for i in range(count)] or ["cpu"]
-    for prefix, name, fn_name, lv in PER_DEVICE:
+    for prefix, name, fn, lv in PER_DEVICE:
         if lv <= level:
             for dev in devices:
                 plan.append(("%s:%s" % (prefix, dev.replace("cuda:", "")), "%s: %s" % (dev, name),
-                             _bind(globals()[fn_name], dev)))
+                             _bind(fn, dev)))
     plan.extend((i, n, fn) for i, n, fn, lv in TAIL if lv <= level)
     return plan
 
