@@ -327,6 +327,11 @@ def verify(
     rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help="With --distributed: torchrun's job id."),
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help="With --distributed: how long nodes wait for each other."),
+    level: int = typer.Option(
+        1, "--level", metavar="1|2",
+        help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+    ),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
 
@@ -351,6 +356,7 @@ def verify(
             timeout=timeout,
             junit_xml=junit_xml,
             listener=LiveView(stderr=json_out),
+            level=level,
         )
         if json_out:
             render_summary(result, stderr=True)

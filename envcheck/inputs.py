@@ -231,3 +231,40 @@ def normalize_find_links(value: str | None) -> str | None:
                             hint="pass a directory holding the wheels, or a URL of a page linking them",
                             code="invalid-find-links")
     return path
+
+
+# --- verify's options ----------------------------------------------------------------------------
+
+VERIFY_DEVICES = ("auto", "cpu", "cuda", "mps")
+VERIFY_LEVELS = (1, 2)  # 1: the default suite (seconds); 2: + companions on every device, larger kernels, memory
+
+
+def validate_verify_options(device: str, timeout: float, junit_xml: str | None, level: int = 1) -> None:
+    """Raise EnvcheckError (exit 2) for verify's option values typer cannot check by itself (shared by
+    the single-machine suite and the torchrun path)."""
+    if level not in VERIFY_LEVELS:
+        raise EnvcheckError(
+            f"--level must be one of {', '.join(map(str, VERIFY_LEVELS))}, not {level!r}",
+            hint="pass --level 1 (the default suite) or --level 2 (deeper: larger kernels, memory, every device)",
+            code="invalid-option",
+        )
+    if device not in VERIFY_DEVICES:
+        raise EnvcheckError(
+            f"--device must be one of {', '.join(VERIFY_DEVICES)}, not {device!r}",
+            hint="pass --device auto (the default), cpu, cuda or mps",
+            code="invalid-option",
+        )
+    if not (timeout > 0):
+        raise EnvcheckError(f"--timeout must be a positive number of seconds, not {timeout}", code="invalid-option")
+    if junit_xml:
+        parent = os.path.dirname(os.path.abspath(junit_xml))
+        try:  # like pytest's --junitxml, create the report's directory
+            os.makedirs(parent, exist_ok=True)
+        except OSError:
+            pass
+        if os.path.isdir(junit_xml) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+            raise EnvcheckError(
+                f"cannot write the JUnit report to {junit_xml}",
+                hint="pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml",
+                code="invalid-option",
+            )

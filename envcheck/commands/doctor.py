@@ -28,6 +28,16 @@ CUDA_EXPLANATION = (
 )
 
 
+def _companions(matrix, py, torch, os_name: str) -> dict:
+    """torchvision/torchaudio vs torch from metadata (issue 9); never breaks doctor."""
+    try:
+        from envcheck.probes.torchinfo import companion_facts
+
+        return companion_facts(matrix, py, torch, os_name) if matrix is not None else {}
+    except Exception:
+        return {}
+
+
 def os_family(sys_facts: system.SystemFacts, platform: str | None = None) -> str:
     """Which driver floors apply: WSL runs the Windows driver."""
     platform = platform or sys.platform
@@ -456,6 +466,7 @@ def run(
         arch_predictions=predictions,
         **_accelerator_facts(raw, nv, torch, environ),
         amd_install_fix=_amd_install_fix(matrix, torch, raw, py, interp, nv),
+        companions=_companions(matrix, py, torch, os_family(sys_facts)),
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:
