@@ -517,6 +517,62 @@ def kernel_remove(
     _finish("kernel remove", json_out, produce, render)
 
 
+# --- matrix (issue 8) -------------------------------------------------------------------------
+
+matrix_app = typer.Typer(
+    name="matrix",
+    help="The compatibility matrix: show what it knows; refresh the newer releases from the package index.\n\n"
+    + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(matrix_app, name="matrix")
+
+
+@matrix_app.command("refresh", epilog=EXIT_CODES_HELP)
+def matrix_refresh(
+    index_url: Optional[str] = typer.Option(
+        None, "--index-url", help="Simple-API base URL of the index to read (default: pip's configured index)."
+    ),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="Read a mirror of the package index (tuna, ustc, bfsu, aliyun, sjtu)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Read releases newer than the shipped matrix from the package index into a per-user cache (the only
+    command that uses the network; a failed refresh keeps the last good cache)."""
+
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_refresh(index_url=index_url, mirror=mirror, timeout=timeout)
+
+    def render(result):
+        from envcheck.render.matrix import render_refresh
+
+        render_refresh(result)
+
+    _finish("matrix refresh", json_out, produce, render)
+
+
+@matrix_app.command("show", epilog=EXIT_CODES_HELP)
+def matrix_show(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Shipped and refreshed dates, releases known, the newest per source (reads files only)."""
+
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_show()
+
+    def render(result):
+        from envcheck.render.matrix import render_show
+
+        render_show(result)
+
+    _finish("matrix show", json_out, produce, render)
+
+
 # --- fleet (issue 11) --------------------------------------------------------------------------
 
 fleet_app = typer.Typer(

@@ -81,7 +81,7 @@ def decide(
 
     `machine`: platform.machine() of this host (tests pass it); used for the CPU architecture when
     --arch is not given and the target OS is this machine's."""
-    from envcheck.matrix import load_matrix, stale_notes
+    from envcheck.matrix import load_matrix, refresh_notes, stale_notes
     from envcheck.plans.install import plan_install
     from envcheck.resolve import ResolveRequest, default_arch, parse_arch, parse_torch_spec, resolve
 
@@ -196,7 +196,7 @@ def decide(
     )
     resolution = resolve(request, matrix)
     plans = plan_install(resolution.recommendation, name=name, mirror=mirror_obj)
-    stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs))
+    stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs)) + tuple(refresh_notes(matrix))
     return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale)
 
 
@@ -323,6 +323,13 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
     rec_dict["argv"] = plans["argv"]
     rec_dict["env_name"] = plans["name"]
     rec_dict["notes"] = list(rec.notes) + plans["notes"]
+    # a pick whose wheel facts came from `envcheck matrix refresh`, not from the data envcheck shipped with
+    rec_dict["refreshed"] = matrix.rests_on_refresh(rec.torch)
+    if rec_dict["refreshed"]:
+        ref = matrix.refreshed
+        rec_dict["notes"].append(f"rests on refreshed data: torch {rec.torch}'s wheel facts come from "
+                                 f"`envcheck matrix refresh` (read {ref.read} from {ref.index}), not from the "
+                                 "matrix shipped with envcheck")
     data = {
         "recommendation": rec_dict,
         "inputs": {k: v.to_dict() for k, v in d.inputs.items()},
@@ -335,7 +342,8 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
         "better": d.resolution.better,
         "stale": [f.to_dict() for f in d.stale],
         "allow_unverified": d.request.allow_unverified,
-        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known, "wheels_read": matrix.wheels_read},
+        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known, "wheels_read": matrix.wheels_read,
+                   "refreshed": matrix.refreshed.to_dict() if matrix.refreshed is not None else None},
     }
     if show_all:
         data["compatible"] = [c.to_dict() for c in d.resolution.compatible]
