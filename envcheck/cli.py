@@ -195,6 +195,9 @@ def install(
     driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
     cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
     gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
+    gpu: List[str] = typer.Option(
+        [], "--gpu", help="GPU by product name, e.g. \"RTX 3090\" (repeatable; its compute capability from envcheck's GPU table)."
+    ),
     cpu: bool = typer.Option(False, "--cpu", help="Recommend a CPU-only build."),
     torch: Optional[str] = typer.Option(None, "--torch", help="torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'."),
     strict_driver: bool = typer.Option(
@@ -256,7 +259,7 @@ def install(
             return cmd.run(
                 python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
                 strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
-                show_all=show_all, arch=arch, allow_unverified=allow_unverified,
+                show_all=show_all, arch=arch, allow_unverified=allow_unverified, gpu=tuple(gpu),
             )
         if manager is not None or show_all:
             raise EnvcheckError("--manager and --all do not apply with --execute",
@@ -268,7 +271,7 @@ def install(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
             strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
-            arch=arch, allow_unverified=allow_unverified,
+            arch=arch, allow_unverified=allow_unverified, gpu=tuple(gpu),
         )
         return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), sink=StepView())
 

@@ -13,10 +13,12 @@ from typing import Mapping, Sequence
 from envcheck.errors import EnvcheckError
 from envcheck.facts import Source
 from envcheck.inputs import (
+    driver_short_note,
     host_os,
     parse_cc,
     parse_cuda,
     parse_driver,
+    parse_gpu_name,
     parse_os,
     parse_python_request,
 )
@@ -52,6 +54,7 @@ class InstallDecision:
     inputs: dict = field(default_factory=dict)  # name -> Input
     mirror: object = None  # Mirror | None
     stale: tuple = ()  # Findings
+    input_notes: tuple = ()  # what an almost-right input was read as (a driver cut short)
 
     @property
     def recommendation(self):
@@ -76,8 +79,12 @@ def decide(
     arch: str | None = None,
     allow_unverified: bool = False,
     machine: str | None = None,
+    gpu: Sequence[str] = (),
 ) -> InstallDecision:
     """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5).
+
+    `gpu`: GPU product names (`--gpu "RTX 3090"`), mapped to compute capabilities by the GPU table and
+    added to `gpu_cc`.
 
     `machine`: platform.machine() of this host (tests pass it); used for the CPU architecture when
     --arch is not given and the target OS is this machine's."""
@@ -114,6 +121,8 @@ def decide(
     flag_driver = parse_driver(driver) if driver is not None else None
     flag_cuda = parse_cuda(cuda) if cuda is not None else None
     flag_ccs = tuple(parse_cc(c) for c in gpu_cc)
+    named = tuple((text, *parse_gpu_name(text)) for text in gpu)  # (as given, cc, table row)
+    flag_ccs = tuple(dict.fromkeys(flag_ccs + tuple(cc for _, cc, _ in named)))
     if name is not None:
         validate_env_name(name)
     py_version = parse_python_request(python) if python is not None else None
@@ -159,7 +168,8 @@ def decide(
     elif driver_given:
         inputs["cuda"] = Input(None, Source.DEFAULT.value, "only --driver given")
     if ccs:
-        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value)
+        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value, "; ".join(
+            f"--gpu {text!r} is {row}, compute capability {cc} (configs/nvidia_gpus.json)" for text, cc, row in named) or None)
     if need_probe and target_os != host_os():
         reason = f"not detected: --os {target_os} is not this machine"
         for key in ("driver", "cuda", "gpu_cc"):
@@ -195,9 +205,28 @@ def decide(
         allow_unverified=allow_unverified,
     )
     resolution = resolve(request, matrix)
+    short = _driver_short_note(request, resolution, matrix)
+    if short is not None and "driver" in inputs:
+        inputs["driver"] = Input(inputs["driver"].value, inputs["driver"].source, short)
     plans = plan_install(resolution.recommendation, name=name, mirror=mirror_obj)
     stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs)) + tuple(refresh_notes(matrix))
-    return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale)
+    return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale, (short,) if short else ())
+
+
+def _driver_short_note(request, resolution, matrix) -> str | None:
+    """The note for a driver given cut short ('580.65', '580'), when a variant fell below a floor that
+    the missing digits decide (inputs.driver_short_note has the rule; the floor is the resolver's)."""
+    from envcheck.resolve import driver_floor_for
+
+    if request.driver_text is None:
+        return None
+    floors = []
+    for rej in resolution.rejected:
+        variant = matrix.variants.get(rej.variant) if rej.code == "driver" and rej.variant else None
+        floor = driver_floor_for(variant, request.os, strict=request.strict_driver) if variant else None
+        if floor is not None:
+            floors.append((variant.name, floor))
+    return driver_short_note(request.driver_text, floors)
 
 
 def _detected(text, facts, var: str, parse, source, missing: str):
@@ -261,6 +290,7 @@ def run(
     arch: str | None = None,
     allow_unverified: bool = False,
     machine: str | None = None,
+    gpu: Sequence[str] = (),
 ) -> Result:
     if manager is not None and manager not in MANAGERS:
         raise EnvcheckError(f"unknown --manager {manager!r}", hint="use conda, pip or uv", code="invalid-manager")
@@ -270,7 +300,7 @@ def run(
     d = decide(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
-        arch=arch, allow_unverified=allow_unverified, machine=machine,
+        arch=arch, allow_unverified=allow_unverified, machine=machine, gpu=gpu,
     )
     base = _base_python(d.recommendation.python, d.recommendation.os, environ) if (
         python is not None and parse_python_request(python) is not None) else None
@@ -322,7 +352,7 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
     rec_dict["commands"] = commands
     rec_dict["argv"] = plans["argv"]
     rec_dict["env_name"] = plans["name"]
-    rec_dict["notes"] = list(rec.notes) + plans["notes"]
+    rec_dict["notes"] = list(d.input_notes) + list(rec.notes) + plans["notes"]
     # a pick whose wheel facts came from `envcheck matrix refresh`, not from the data envcheck shipped with
     rec_dict["refreshed"] = matrix.rests_on_refresh(rec.torch)
     if rec_dict["refreshed"]:
