@@ -80,11 +80,13 @@ def decide(
     allow_unverified: bool = False,
     machine: str | None = None,
     gpu: Sequence[str] = (),
+    probed=None,
 ) -> InstallDecision:
     """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5).
 
     `gpu`: GPU product names (`--gpu "RTX 3090"`), mapped to compute capabilities by the GPU table and
-    added to `gpu_cc`.
+    added to `gpu_cc`. `probed`: NVIDIA facts this process already probed (doctor), used instead of
+    probing again; the decision is then the one `envcheck install` makes on this machine.
 
     `machine`: platform.machine() of this host (tests pass it); used for the CPU architecture when
     --arch is not given and the target OS is this machine's."""
@@ -175,7 +177,7 @@ def decide(
         for key in ("driver", "cuda", "gpu_cc"):
             inputs.setdefault(key, Input(None, Source.DEFAULT.value, reason))
     elif need_probe:
-        facts = _probe(runner, environ)
+        facts = probed if probed is not None else _probe(runner, environ)
         why = "; ".join(facts.reasons) if facts.reasons else None
         if not driver_given:
             drv, drv_text, inputs["driver"] = _detected(
