@@ -156,6 +156,9 @@ def test_a_refreshed_release_without_a_row_is_shown_never_recommended(index, tmp
     out = install_run(python="3.12", os_name="linux", arch="x86_64", cpu=True, matrix=merged)
     assert out.data["recommendation"]["torch"] == "2.14.1"
     assert "matrix-refresh-newer-release" in [f["code"] for f in out.data["stale"]]
+    with pytest.raises(EnvcheckError) as err:  # named by --torch: exit 3, and the hint says why
+        install_run(python="3.12", os_name="linux", arch="x86_64", cpu=True, torch="2.15.0", matrix=merged)
+    assert err.value.exit_code == 3 and "upgrade envcheck" in err.value.hint
     shown = cmd.run_show(matrix=merged)
     assert shown.data["without_row"] == ["2.15.0"]
     assert shown.data["cache"]["packages"]["torch"] == {"releases": 1, "newest": "2.15.0"}

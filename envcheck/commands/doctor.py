@@ -140,24 +140,20 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
     the resolver would pick covers them (e.g. the driver is too old), or the inputs are unusable."""
     import shlex
 
-    from envcheck.inputs import host_os
+    from envcheck.commands.install import decide
     from envcheck.matrix import gpu_coverage, sm_label
-    from envcheck.resolve import ResolveRequest, resolve
 
     m = re.match(r"^(\d+)\.(\d+)", python_version or "")
     if not m or not ccs:
         return None
-    driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
-    cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
     labels = ", ".join(sm_label(c) for c in ccs)
     base = f"envcheck install --python {shlex.quote(python_path)}"
     for pin in (release.torch, None):
-        try:
-            res = resolve(ResolveRequest(python=f"{m.group(1)}.{m.group(2)}", os=host_os(), driver=driver, cuda=cuda,
-                                         gpu_ccs=ccs, torch_spec=f"=={pin}" if pin else None), matrix)
+        try:  # the decision `envcheck install` makes here (one home), fed the facts doctor probed
+            rec = decide(python=f"{m.group(1)}.{m.group(2)}", gpu_cc=ccs, torch=f"=={pin}" if pin else None,
+                         matrix=matrix, probed=nv).recommendation
         except Exception:  # NoCompatibleBuild (no wheel for this Python), a bad value: try the next
             continue
-        rec = res.recommendation
         if rec.variant.kind != "cuda":
             continue
         coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]

@@ -206,7 +206,15 @@ def decide(
         arch=target_arch,
         allow_unverified=allow_unverified,
     )
-    resolution = resolve(request, matrix)
+    try:
+        resolution = resolve(request, matrix)
+    except EnvcheckError as exc:  # --torch naming a release only the refresh knows: say so
+        newer = [v for v in matrix.refreshed_without_row() if spec is not None and spec.contains(v, prereleases=True)]
+        if newer:
+            exc.hint = (f"torch {', '.join(newer)} is on the package index (envcheck matrix refresh) but envcheck's "
+                        "matrix does not know its CUDA variants, driver floors or companions yet: upgrade envcheck"
+                        + (f"; {exc.hint}" if exc.hint else ""))
+        raise
     short = _driver_short_note(request, resolution, matrix)
     if short is not None and "driver" in inputs:
         inputs["driver"] = Input(inputs["driver"].value, inputs["driver"].source, short)
