@@ -210,6 +210,9 @@ def test_refresh_cli_json_and_exit_codes(index, tmp_path, monkeypatch):
     assert data["cache"]["present"] is True and data["cache"]["read"] == env["data"]["read"]
     human = runner.invoke(app, ["matrix", "show"])
     assert "refreshed cache: read" in human.stdout and "shipped matrix:" in human.stdout
+    _Index.faults = {}
+    human = runner.invoke(app, ["matrix", "refresh", "--index-url", index, "--timeout", "5"])
+    assert human.exit_code == 0 and "cache written: " in human.stdout and "torch: newer than the shipped 2.15.0: none" in human.stdout
 
 
 def test_refresh_usage_errors(tmp_path):
