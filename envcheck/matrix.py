@@ -843,7 +843,7 @@ def build_matrix(docs: Mapping[str, Any], names: Mapping[str, str] | None = None
     rocm_doc = docs.get(ROCM_FILE)
     rocm_gfx = () if rocm_doc is None else _parse_rocm_gfx(rocm_doc, names.get(ROCM_FILE, ROCM_FILE), variants)[0]
     return Matrix(tuple(releases), variants, mirrors, min(r_checked, v_checked, m_checked), newest_known, sources,
-                  arch_cuda, wheels, rocm_gfx)
+                  arch_cuda, wheels, rocm_gfx=rocm_gfx)
 
 
 # --- hand-kept rows against the generated wheel facts ------------------------------------------
