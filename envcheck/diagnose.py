@@ -63,6 +63,9 @@ class DoctorFacts:
     dev_shm_bytes: int | None = None
     in_container: bool = False
     arch_predictions: tuple[ArchPrediction, ...] = ()  # from the matrix; the --deep arch list wins over them
+    # issue 8: what `envcheck install` picks for this machine when it is a CUDA build, with the exact
+    # command for the inspected interpreter (commands/doctor.py cuda_install_fix); None: none computed
+    cuda_install_fix: str | None = None
     # issue 10: every vendor's accelerators (NVIDIA included), the torch local label ("rocm6.2"), the
     # gfx list the official wheels of that ROCm variant carry (None: unknown), and the AMD/HIP env vars
     accelerators: tuple[Accelerator, ...] = ()
@@ -178,8 +181,9 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             "torch-cpu-build-on-gpu-host", Severity.ERROR,
             f"torch {facts.torch_version or ''} in {py} is a CPU-only build, but this machine has an "
             f"NVIDIA GPU (driver {nv.driver_version or 'present'}). torch.cuda.is_available() will be False.",
-            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command "
-            "(e.g. `pip install torch --index-url https://download.pytorch.org/whl/cu126`).",
+            f"Reinstall torch with a CUDA build: {facts.cuda_install_fix}." if facts.cuda_install_fix else
+            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command for this "
+            "machine's driver and GPU.",
         ))
 
     if facts.torch_installed and torch_cuda and nv.has_driver:
