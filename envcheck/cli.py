@@ -224,6 +224,9 @@ def install(
     driver: Optional[str] = typer.Option(None, "--driver", help=_("NVIDIA driver version, e.g. 535.104.05 (default: detected).")),
     cuda: Optional[str] = typer.Option(None, "--cuda", help=_("The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version').")),
     gpu_cc: List[str] = typer.Option([], "--gpu-cc", help=_("GPU compute capability X.Y (repeatable; default: detected).")),
+    gpu: List[str] = typer.Option(
+        [], "--gpu", help=_("GPU by product name, e.g. \"RTX 3090\" (repeatable; its compute capability from envcheck's GPU table).")
+    ),
     gpu_arch: List[str] = typer.Option(
         [], "--gpu-arch", help=_("AMD GPU gfx target, e.g. gfx90a (repeatable; default: detected): picks a ROCm build covering it.")
     ),
@@ -285,6 +288,7 @@ def install(
                 python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
                 strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
                 show_all=show_all, arch=arch, allow_unverified=allow_unverified, gpu_arch=gpu_arch, xpu=xpu,
+                gpu=tuple(gpu),
             )
         if manager is not None or show_all:
             raise EnvcheckError(Msg("--manager and --all do not apply with --execute"),
@@ -296,7 +300,7 @@ def install(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
             strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
-            arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu,
+            arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu, gpu=tuple(gpu),
         )
         return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), sink=StepView())
 
@@ -352,6 +356,11 @@ def verify(
     rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help=_("With --distributed: torchrun's job id.")),
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help=_("With --distributed: how long nodes wait for each other.")),
+    level: int = typer.Option(
+        1, "--level", metavar="1|2",
+        help=_("1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU."),
+    ),
 ) -> None:
     def produce():
         from envcheck.commands import verify_distributed as vd
@@ -374,6 +383,7 @@ def verify(
             timeout=timeout,
             junit_xml=junit_xml,
             listener=LiveView(stderr=json_out),
+            level=level,
         )
         if json_out:
             render_summary(result, stderr=True)
@@ -538,6 +548,60 @@ def kernel_remove(
         view.render_kernel_remove(result)
 
     _finish("kernel remove", json_out, produce, render)
+
+
+# --- matrix (issue 8) -------------------------------------------------------------------------
+
+matrix_app = typer.Typer(
+    name="matrix",
+    help=_("The compatibility matrix: show what it knows; refresh the newer releases from the package index.")
+    + "\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(matrix_app, name="matrix")
+
+
+@matrix_app.command("refresh", epilog=EXIT_CODES_HELP, help=_(
+    "Read releases newer than the shipped matrix from the package index into a per-user cache (the only "
+    "command that uses the network; a failed refresh keeps the last good cache)."))
+def matrix_refresh(
+    index_url: Optional[str] = typer.Option(
+        None, "--index-url", help=_("Simple-API base URL of the index to read (default: pip's configured index).")
+    ),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help=_("Read a mirror of the package index (tuna, ustc, bfsu, aliyun, sjtu).")),
+    timeout: float = typer.Option(30.0, "--timeout", help=_("Seconds to wait for each answer.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
+) -> None:
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_refresh(index_url=index_url, mirror=mirror, timeout=timeout)
+
+    def render(result):
+        from envcheck.render.matrix import render_refresh
+
+        render_refresh(result)
+
+    _finish("matrix refresh", json_out, produce, render)
+
+
+@matrix_app.command("show", epilog=EXIT_CODES_HELP, help=_(
+    "Shipped and refreshed dates, releases known, the newest per source (reads files only)."))
+def matrix_show(
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
+) -> None:
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_show()
+
+    def render(result):
+        from envcheck.render.matrix import render_show
+
+        render_show(result)
+
+    _finish("matrix show", json_out, produce, render)
 
 
 # --- fleet (issue 11) --------------------------------------------------------------------------

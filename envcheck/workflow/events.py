@@ -42,6 +42,15 @@ class CommandStarted:
 
 
 @dataclass(frozen=True)
+class CommandEnded:
+    """The tool of the last CommandStarted finished (returncode None: it did not exit by itself)."""
+
+    command: str
+    returncode: int | None
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class ToolLine:
     """One line of a running tool's output (it also goes to the log)."""
 
@@ -65,7 +74,7 @@ class FailureTail:
     lines: tuple[str, ...]
 
 
-Event = Union[LogOpened, StepStarted, StepEnded, CommandStarted, ToolLine, Note, Warn, FailureTail]
+Event = Union[LogOpened, StepStarted, StepEnded, CommandStarted, CommandEnded, ToolLine, Note, Warn, FailureTail]
 
 
 class Sink:
