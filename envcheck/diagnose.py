@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence
 
 from packaging.version import InvalidVersion, Version
 
-from envcheck.errors import Msg
+from envcheck.errors import Msg, joined
 from envcheck.facts import Accelerator, NvidiaFacts
 from envcheck.results import Finding, Severity
 
@@ -143,7 +143,7 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
                 "`sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia`."),
         ))
     elif not nv.has_driver:
-        reasons = "; ".join(nv.reasons) or Msg("no driver found")
+        reasons = joined(nv.reasons) if nv.reasons else Msg("no driver found")
         if nv.pci_devices or gpu_count:
             out.append(Finding(
                 "no-nvidia-driver", Severity.ERROR,

@@ -252,7 +252,7 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
     try:
         if plan.existing:  # --force: move the old env aside (a rename); put back on failure
             backup = tx.move_aside(plan.existing, "env")
-            sink.emit(Note(f"moved the existing env aside to {backup}"))
+            sink.emit(Note(Msg("moved the existing env aside to {backup}", backup=backup)))
         if plan.prefix:
             os.makedirs(os.path.dirname(plan.prefix), exist_ok=True)
         where = _register_undo(tx, plan, runner, log_path, sink)

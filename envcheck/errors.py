@@ -41,6 +41,13 @@ def _make_msg(msgid: str, params: dict) -> Msg:
     return Msg.__new__(Msg, msgid, **params)
 
 
+def joined(items, sep: str = "; ") -> Msg:
+    """`sep.join(items)` as a Msg whose items are translated one by one (probe reasons, for instance)."""
+    items = list(items)
+    template = sep.replace("{", "{{").replace("}", "}}").join("{i%d}" % n for n in range(len(items)))
+    return Msg.__new__(Msg, template, **{"i%d" % n: item for n, item in enumerate(items)})
+
+
 class EnvcheckError(Exception):
     """An error a user can act on: a one-line message, a hint naming the fix, an exit code.
 

@@ -15,7 +15,7 @@ import os
 from typing import Mapping
 
 from envcheck.envs import CreateRequest, execute_create, plan_create
-from envcheck.errors import ExitCode
+from envcheck.errors import ExitCode, Msg
 from envcheck.i18n import N_
 from envcheck.results import Result
 from envcheck.runner import Runner
@@ -50,7 +50,7 @@ def run(
     plan = plan_create(request, runner, environ)
     warnings: list[str] = []
     if mirror and not plan.backend.backend.conda_family:
-        warnings.append(f"--mirror is ignored by the {plan.backend.backend.value} backend (it installs no packages)")
+        warnings.append(Msg("--mirror is ignored by the {backend} backend (it installs no packages)", backend=plan.backend.backend.value))
     data = {"dry_run": dry_run, "plan": plan.to_dict(), "warnings": warnings}
     if dry_run:
         return Result("create", ExitCode.OK, data)

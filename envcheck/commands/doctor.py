@@ -14,14 +14,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
+from envcheck.errors import Msg
 from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
+from envcheck.i18n import N_
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
 from envcheck.inputs import target_interpreter
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
-CUDA_EXPLANATION = (
+CUDA_EXPLANATION = N_(
     "Three different CUDA numbers: the driver's is the NEWEST CUDA it can run (a ceiling); torch's is "
     "the CUDA its wheel was built with and ships (it must not exceed the driver's, beyond minor-version "
     "compatibility); the toolkit's (nvcc) only matters for compiling CUDA extensions."
@@ -176,16 +178,21 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
         if gfx:
             if rec.variant.kind != "rocm":  # the resolver picks ROCm only where a recorded gfx list covers every GPU
                 continue
-            return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name}, whose wheels carry kernels for {labels} "
-                    "(configs/rocm_arches.json); install torch with the command it prints")
+            return Msg("`{command}` picks torch {torch} with {variant}, whose wheels carry kernels for {gpus} "
+                       "(configs/rocm_arches.json); install torch with the command it prints", command=cmd,
+                       torch=rec.torch, variant=rec.variant.name, gpus=labels)
         if rec.variant.kind != "cuda":
             continue
         coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
         if coverage not in ("sass", "ptx", "presumed"):
             continue
-        how = " (presumed from a neighbouring release's list)" if coverage == "presumed" else ""
-        return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name} for this driver, whose wheels carry "
-                f"kernels for {labels}{how}; reinstall torch with the command it prints")
+        p = dict(command=cmd, torch=rec.torch, variant=rec.variant.name, gpus=labels)
+        if coverage == "presumed":
+            return Msg("`{command}` picks torch {torch} with {variant} for this driver, whose wheels carry kernels for "
+                       "{gpus} (presumed from a neighbouring release's list); reinstall torch with the command it prints",
+                       **p)
+        return Msg("`{command}` picks torch {torch} with {variant} for this driver, whose wheels carry kernels for "
+                   "{gpus}; reinstall torch with the command it prints", **p)
     return None
 
 
@@ -217,8 +224,8 @@ def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv
     if rec.variant.kind != "cuda":
         return None
     pip = shell_join(plan_pip_install(rec, python_path))
-    return (f"`envcheck install --python {shlex.quote(python_path)}` picks torch {rec.torch} with {rec.variant.name} "
-            f"for this machine; into this interpreter: `{pip}`")
+    return Msg("`envcheck install --python {python}` picks torch {torch} with {variant} for this machine; into this "
+               "interpreter: `{pip}`", python=shlex.quote(python_path), torch=rec.torch, variant=rec.variant.name, pip=pip)
 
 
 def _kernels(environ: Mapping[str, str], target_prefix_guess: str | None):
@@ -288,7 +295,7 @@ def collect(
         if pip_version:
             return managers.ManagerInfo("pip", f"{pyinfo.executable or interp.path} -m pip", "interpreter",
                                         pip_version, None)
-        why = "pip is not installed in the inspected interpreter"
+        why = N_("pip is not installed in the inspected interpreter")
         return managers.ManagerInfo("pip", m.path, m.source, None,
                                     why + (f" (`pip` on PATH, {m.path}, belongs to another Python)" if m.path else ""))
 
@@ -378,14 +385,15 @@ def verdict(findings: list[Finding], torch: torchinfo.TorchInfo, nv: NvidiaFacts
     warnings = [f for f in findings if f.severity == Severity.WARNING]
     if errors:
         first = errors[0]
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"problems found: {first.code}{more}"
+        if len(errors) > 1:
+            return Msg("problems found: {code} (+{more} more)", code=first.code, more=len(errors) - 1)
+        return Msg("problems found: {code}", code=first.code)
     amd = [a for a in accs if a.vendor == "amd" and a.kind == "gpu"]
-    where = (f"CUDA {torch.cuda} on {len(nv.gpus)} GPU(s)" if torch.cuda and nv.gpus
-             else f"ROCm {torch.hip} on {len(amd)} AMD GPU(s)" if torch.hip and amd
-             else "CPU only" if torch.installed else "no torch")
-    head = f"ready: torch {torch.version} ({where})" if torch.installed else "ready"
-    return head + (f", {len(warnings)} warning(s)" if warnings else "")
+    where = (Msg("CUDA {cuda} on {count} GPU(s)", cuda=torch.cuda, count=len(nv.gpus)) if torch.cuda and nv.gpus
+             else Msg("ROCm {hip} on {count} AMD GPU(s)", hip=torch.hip, count=len(amd)) if torch.hip and amd
+             else Msg("CPU only") if torch.installed else Msg("no torch"))
+    head = Msg("ready: torch {version} ({where})", version=torch.version, where=where) if torch.installed else Msg("ready")
+    return Msg("{head}, {count} warning(s)", head=head, count=len(warnings)) if warnings else head
 
 
 # ------------------------------------------------------------------------------------- anonymize

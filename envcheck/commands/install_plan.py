@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from envcheck.errors import EnvcheckError, Msg
+from envcheck.i18n import N_
 from envcheck.inputs import (
     host_os,
     normalize_find_links,
@@ -23,10 +24,10 @@ from envcheck.runner import Runner
 PACKAGES = ("torch", "torchvision", "torchaudio")
 INSTALL_TIMEOUT_S = 3600.0  # a CUDA torch is ~2.5 GB with its nvidia-* wheels; a slow mirror takes long
 STEP_TITLES = {
-    "create": "create the environment",
-    "install": "install PyTorch",
-    "kernel": "register the Jupyter kernel",
-    "verify": "verify inside the environment",
+    "create": N_("create the environment"),
+    "install": N_("install PyTorch"),
+    "kernel": N_("register the Jupyter kernel"),
+    "verify": N_("verify inside the environment"),
 }
 ENV_PYTHON_PLACEHOLDER = "ENV_PYTHON"  # conda -n NAME: conda picks the directory when it creates it
 
@@ -265,18 +266,16 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         index_url=index_url, find_links=find_links, only=only,
     )
     if route == "conda" and (index_url or find_links):
-        warnings.append("--index-url/--find-links do not apply to the conda channel install of PyTorch "
-                        "(only to pip installs such as ipykernel's)")
+        warnings.append(Msg("--index-url/--find-links do not apply to the conda channel install of PyTorch (only to pip installs such as ipykernel's)"))
     if backend.value == "uv" and not (index_url or find_links):
-        warnings.append("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: "
-                        "pass --index-url/--find-links for a mirror or local wheels")
+        warnings.append(Msg("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: pass --index-url/--find-links for a mirror or local wheels"))
     packages = planned_packages(rec, only)
 
     steps = [PlannedStep("create", STEP_TITLES["create"], (cplan.step.argv,), cplan.backend.why)]
     pkg_label = ", ".join(packages)
-    steps.append(PlannedStep("install", f"install {pkg_label}", (install_argv,),
-                             {"pip": "the env's own pip", "uv": "uv pip", "conda": "the pytorch channel",
-                              "conda-pip": "pip inside the conda env (no conda build of this release)"}[route]))
+    steps.append(PlannedStep("install", Msg("install {packages}", packages=pkg_label), (install_argv,),
+                             {"pip": N_("the env's own pip"), "uv": "uv pip", "conda": N_("the pytorch channel"),
+                              "conda-pip": N_("pip inside the conda env (no conda build of this release)")}[route]))
 
     kernel = None
     if not request.no_kernel:
@@ -296,8 +295,8 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         ksteps = kernel_steps(env_py, kname, default_display_name(rec.python, kname), KernelScope.USER,
                               install_ipykernel=True, uv=uv, index_url=index_url,
                               find_links=(find_links,) if find_links else ())
-        steps.append(PlannedStep("kernel", f"register Jupyter kernel {kname}", tuple(k.argv for k in ksteps),
-                                 "ipykernel is installed first if the env lacks it"))
+        steps.append(PlannedStep("kernel", Msg("register Jupyter kernel {name}", name=kname), tuple(k.argv for k in ksteps),
+                                 N_("ipykernel is installed first if the env lacks it")))
 
     device = "cpu" if rec.variant.kind == "cpu" else "auto"
     driver_input = decision.inputs.get("driver")
@@ -308,7 +307,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     if require_cuda:
         verify_cmd.append("--require-cuda")
     steps.append(PlannedStep("verify", STEP_TITLES["verify"], (tuple(verify_cmd),),
-                             "the verification suite, run by the env's interpreter"))
+                             N_("the verification suite, run by the env's interpreter")))
     return ExecutePlan(request, decision, cplan, route, install_argv, packages, kernel, device, require_cuda,
                        tuple(steps), env_py, tuple(warnings))
 
