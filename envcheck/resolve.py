@@ -518,7 +518,7 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         reasons.append(_driver_reason(request, variant))
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
-            how = "JIT from PTX" if best.coverage == "ptx" else "native kernels"
+            how = Msg("JIT from PTX") if best.coverage == "ptx" else Msg("native kernels")
             reasons.append(Msg("GPU {gpus}: {name} wheels of torch {torch} run it ({how})", gpus=gpus, name=variant.name, torch=rel.torch, how=how))
         elif best.coverage == "presumed":
             reasons.append(Msg("GPU {gpus}: presumed covered by {name} wheels of torch {torch} (kernel list of a neighbouring release)", gpus=gpus, name=variant.name, torch=rel.torch))

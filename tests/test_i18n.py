@@ -250,3 +250,136 @@ def test_chinese_help_fits_80_columns(command):
     lines = r.stdout.splitlines()
     assert [line for line in lines if display_width(line) > 80] == []
     assert [line for line in lines if re.match(r"^\s*[，。、；：）]", line)] == []
+
+
+# --- the human output in Chinese ------------------------------------------------------------------
+
+def _untranslated(text: str) -> list:
+    """English sentences of the catalog found in `text`: every msgid's longest literal piece of 3+ words
+    (the text between its placeholders) whose translation differs from it."""
+    leftovers = []
+    for msgid, msgstr in extract_messages.catalog_ids(str(PO)).items():
+        pieces = [literal for literal, _f, _s, _c in string.Formatter().parse(msgid)]
+        piece = max(pieces, key=len).strip(" ;:,.()") if pieces else ""
+        if len(piece.split()) >= 3 and piece not in msgstr and piece in text:
+            leftovers.append(piece)
+    return leftovers
+
+
+def _cli(args, env, columns="80"):
+    from envcheck.cli import app
+
+    env = dict(env, COLUMNS=columns, LC_ALL=None, LC_MESSAGES=None)
+    return CliRunner().invoke(app, args, env=env)
+
+
+def test_doctor_renders_in_chinese(clean_env, tmp_path, fake_bin, bare_python):
+    """The replayed H100 (tests/doctor_standins.py) with a stand-in cu117 torch, LANG=zh_CN.UTF-8, 80 columns."""
+    from doctor_standins import fake_cuda_torch, hermetic_env, install_nvidia_smi, unset_all
+
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", "1.13.1+cu117", "11.7")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site), LANG="zh_CN.UTF-8"))
+    out = _cli(["doctor", "--python", bare_python], env)
+    assert out.exit_code == 1
+    text = out.stdout
+    for words in ("发现问题：gpu-arch-not-in-torch-build", "诊断结果", "驱动", "算力 9.0", "修复：", "不支持 GPU 0",
+                  "CUDA：三个不同的版本号", "1 个错误，0 个警告"):
+        assert words in text, words
+    assert "gpu-arch-not-in-torch-build" in text  # codes stay as they are
+    assert _untranslated(text) == []
+    english = _cli(["doctor", "--python", bare_python], dict(env, LANG="en_US.UTF-8"))
+    assert "Findings (fixes last)" in english.stdout and not CJK.search(english.stdout)
+
+
+def test_install_python37_renders_in_chinese_with_the_tuna_routes():
+    flags = ["install", "--python", "3.7", "--os", "linux", "--arch", "x86_64", "--driver", "535.104.05", "--gpu-cc", "8.6"]
+    base = {k: None for k in ("ENVCHECK_LANG", "LANG")}
+    zh = _cli(flags, dict(base, LANG="zh_CN.UTF-8"))
+    assert zh.exit_code == 0, zh.output
+    text = zh.stdout
+    for words in ("为什么", "驱动 535.104.05 能跑 cu117", "CUDA 小版本兼容", "适用于 linux x86_64 上的 Python 3.7",
+                  "走清华大学 TUNA 镜像源（--mirror tuna）", "其他镜像源：ustc"):
+        assert words in text, words
+    official = text.index("# venv + pip\n")
+    tuna = text.index("pypi.tuna.tsinghua.edu.cn")
+    assert official < tuna  # the mirror routes come beside (after) the official ones
+    assert "conda create -n torch1.13.1-cu117 python=3.7 --override-channels -c https://mirrors.tuna.tsinghua.edu.cn" in text
+    assert _untranslated(text) == []
+    en = _cli(flags, dict(base, LANG="en_US.UTF-8"))
+    assert "tuna" not in en.stdout and not CJK.search(en.stdout)
+    ustc = _cli(flags + ["--mirror", "ustc"], dict(base, LANG="zh_CN.UTF-8"))
+    assert "TUNA" not in ustc.stdout and "mirrors.ustc.edu.cn" in ustc.stdout  # --mirror given: no second route
+
+
+def test_verify_renders_in_chinese(zh):
+    """verify's live lines and summary from a Result (the suite's own check messages are the target's text)."""
+    import io
+
+    from rich.console import Console
+
+    from envcheck.render import verify as view
+    from envcheck.results import CheckResult, Result
+
+    checks = [CheckResult("torch-import", "import torch", "ok", 3.2, "torch 2.13.0+cpu, CPU build"),
+              CheckResult("cuda-available", "CUDA available", "fail", 0.1, "torch.cuda.is_available() is False",
+                          "update the NVIDIA driver"),
+              CheckResult("mps", "MPS", "skip", 0.0, "MPS exists only on Apple silicon macOS")]
+    buf = io.StringIO()
+    con = Console(file=buf, width=80)
+    for c in checks:
+        con.print(view.check_line(c))
+    text = buf.getvalue()
+    assert "✓ 正常" in text and "✗ 失败" in text and "– 跳过" in text and "修复：" in text
+    result = Result("verify", data={"summary": {"ok": 1, "failed": 1, "skipped": 1, "wall_s": 3.4},
+                                    "target": {"python_version": "3.11.7", "torch": "2.13.0+cpu", "build": "CPU",
+                                               "device": "cpu"}, "level": 1})
+    import envcheck.render as render
+
+    old = render.make_console
+    render.make_console = lambda stderr=False, **kw: con
+    try:
+        buf.truncate(0)
+        buf.seek(0)
+        view.render_summary(result)
+    finally:
+        render.make_console = old
+    summary = buf.getvalue()
+    assert "1 项通过，1 项失败，1 项跳过，用时 3.40 秒（级别 1）" in summary and "验证失败（退出码 1）" in summary
+    assert "目标：Python 3.11.7" in summary and _untranslated(text + summary) == []
+
+
+@pytest.mark.e2e
+def test_verify_real_cpu_torch_in_chinese_json_unchanged(torch_python):
+    """The real CPU torch of the test venv (sys.executable): the frame in Chinese, --json identical."""
+    zh = _envcheck("verify", "--python", torch_python, "--device", "cpu", LANG="zh_CN.UTF-8")
+    assert zh.returncode == 0, zh.stdout + zh.stderr
+    assert "验证通过" in zh.stdout and "项通过" in zh.stdout and "✓ 正常 torch-import" in zh.stdout
+    runs = [json.loads(_envcheck("verify", "--python", torch_python, "--device", "cpu", "--json", LANG=lang).stdout)
+            for lang in ("zh_CN.UTF-8", "en_US.UTF-8")]
+    for r in runs:
+        for c in r["data"]["checks"]:
+            c.pop("duration_s")
+        r["data"].pop("summary")
+        r["data"].pop("target", None)
+    assert [c["message"] for c in runs[0]["data"]["checks"]] == [c["message"] for c in runs[1]["data"]["checks"]]
+    assert not CJK.search(json.dumps(runs[0], ensure_ascii=False))
+
+
+def test_kernel_list_and_check_render_in_chinese(clean_env, tmp_path):
+    """A kernelspec whose interpreter is gone (written here: synthetic, as a deleted env leaves one)."""
+    kdir = tmp_path / "jupyter-data" / "kernels" / "old-env"
+    kdir.mkdir(parents=True)
+    (kdir / "kernel.json").write_text(json.dumps({"argv": [str(tmp_path / "gone" / "bin" / "python"), "-m",
+                                                           "ipykernel_launcher", "-f", "{connection_file}"],
+                                                  "display_name": "Python (old)", "language": "python"}))
+    env = dict(clean_env, JUPYTER_PATH=None, LANG="zh_CN.UTF-8", ENVCHECK_LANG=None)
+    listed = _cli(["kernel", "list"], env)
+    assert listed.exit_code == 0, listed.output
+    assert "解释器不存在" in listed.stdout and "搜索过的目录（排在前面的优先）" in listed.stdout
+    checked = _cli(["kernel", "check"], env)
+    assert checked.exit_code == 1
+    assert "错误 stale-jupyter-kernel" in checked.stdout and "已经不存在了" in checked.stdout
+    assert "envcheck kernel remove old-env" in checked.stdout and _untranslated(checked.stdout) == []
+    as_json = [_cli(["kernel", "check", "--json"], dict(env, LANG=lang)).stdout for lang in ("zh_CN.UTF-8", "C")]
+    assert as_json[0] == as_json[1] and "no longer exists" in as_json[0]

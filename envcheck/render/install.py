@@ -5,6 +5,7 @@ wrapping would break a copy-paste.
 """
 from __future__ import annotations
 
+from envcheck.errors import Msg
 from envcheck.i18n import N_, is_zh, tr
 from envcheck.i18n import translate as _
 from envcheck.render import Block, Hanging, make_console, wrap_hanging
@@ -146,8 +147,8 @@ def _render_mirror_routes(console, data: dict, routes: list[str]) -> None:
         same = set(_route_lines(official, route))
         lines = [line for line in _route_lines(merged, route) if line not in same]
         if lines:
-            console.print("\n# " + _("{route}, through the {mirror} mirror (--mirror {name})").format(
-                route=ROUTES[route][0], mirror=title, name=mirror["mirror"]), style="bold", highlight=False, markup=False)
+            console.print("\n# " + tr(Msg("{route}, through the {mirror} mirror (--mirror {name})", route=ROUTES[route][0],
+                                            mirror=title, name=mirror["mirror"])), style="bold", highlight=False, markup=False)
             for line in lines:
                 console.print(line, soft_wrap=True, highlight=False, markup=False)
     for note in mirror.get("notes") or []:
