@@ -67,13 +67,14 @@ def choose_backend(requested: str, environ: Mapping[str, str] | None = None) -> 
         return BackendChoice(backend, path, f"--backend {backend.value} ({path})")
     for backend in AUTO_ORDER:
         if backend is Backend.VENV:
-            return BackendChoice(backend, "venv", "auto: no micromamba, mamba, conda or uv found; using Python's venv")
+            return BackendChoice(backend, "venv", Msg("auto: no micromamba, mamba, conda or uv found; using Python's venv"))
         path = _tool_path(backend, environ)
         if path:
             if backend.conda_family:
-                why = f"auto: {backend.value} found at {path} (first of micromamba, mamba, conda)"
+                why = Msg("auto: {backend} found at {path} (first of micromamba, mamba, conda)", backend=backend.value,
+                          path=path)
             else:
-                why = f"auto: no micromamba, mamba or conda found; uv found at {path}"
+                why = Msg("auto: no micromamba, mamba or conda found; uv found at {path}", path=path)
             return BackendChoice(backend, path, why)
     raise AssertionError("unreachable: venv is always available")
 
