@@ -40,24 +40,33 @@ def remove_verdict(result: Result) -> str:
 
 
 def render_env_list(result: Result, console=None) -> None:
-    from rich.table import Table
+    """One line per env (name, backend, Python, torch, size: short, aligned), then its path and its
+    kernels on lines of their own, so a long path is never folded into a table column."""
     from rich.text import Text
 
     console = _console(console)
     data = result.data
     envs = data["envs"]
-    if envs:
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for col in ("name", "backend", "python", "torch", "kernels", "size", "path"):
-            table.add_column(col, overflow="fold", no_wrap=col in ("size",))
-        for e in envs:
-            python = Text(e["python_version"]) if e["python_version"] else Text("does not run", style="yellow")
-            kernels = ", ".join(k["name"] for k in e["kernels"]) or "-"
-            size = human_size(e["size_bytes"]) if e["size_bytes"] is not None else "-"
-            table.add_row(*(Text(v) for v in (e["name"] or "-", e["backend"])), python,
-                          *(Text(v) for v in (torch_text(e["torch"]), kernels, size, e["prefix"])))
-        console.print(table)
-    else:
+    rows = []
+    for e in envs:
+        python = f"Python {e['python_version']}" if e["python_version"] else "Python: does not run"
+        size = human_size(e["size_bytes"]) if e["size_bytes"] is not None else ""
+        rows.append((e["name"] or "(by path)", e["backend"], python, f"torch {torch_text(e['torch'])}", size))
+    widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
+    for e, row in zip(envs, rows):
+        line = Text()
+        for i, (cell, width) in enumerate(zip(row, widths)):
+            style = "bold" if i == 0 else ("yellow" if "does not run" in cell or "not installed" in cell else "")
+            line.append(cell.ljust(width) if i < 4 else cell, style=style)
+            if i < 4:
+                line.append("  ")
+        line.rstrip()
+        console.print(line, soft_wrap=True)
+        console.print(f"  path:    {e['prefix']}", soft_wrap=True, markup=False)
+        kernels = ", ".join(k["name"] for k in e["kernels"])
+        if kernels:
+            console.print(f"  kernels: {kernels}", soft_wrap=True, markup=False)
+    if not envs:
         console.print(f"no environments created by envcheck (looked in its index and {data['envs_dir']})",
                       soft_wrap=True, markup=False)
     for item in data.get("ignored") or []:
