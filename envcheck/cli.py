@@ -207,6 +207,10 @@ def install(
     driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
     cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
     gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
+    gpu_arch: List[str] = typer.Option(
+        [], "--gpu-arch", help="AMD GPU gfx target, e.g. gfx90a (repeatable; default: detected): picks a ROCm build covering it."
+    ),
+    xpu: bool = typer.Option(False, "--xpu", help="Plan for an Intel GPU (XPU wheels; default: detected)."),
     cpu: bool = typer.Option(False, "--cpu", help="Recommend a CPU-only build."),
     torch: Optional[str] = typer.Option(None, "--torch", help="torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'."),
     strict_driver: bool = typer.Option(
@@ -269,7 +273,7 @@ def install(
             return cmd.run(
                 python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
                 strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
-                show_all=show_all, arch=arch, allow_unverified=allow_unverified,
+                show_all=show_all, arch=arch, allow_unverified=allow_unverified, gpu_arch=gpu_arch, xpu=xpu,
             )
         if manager is not None or show_all:
             raise EnvcheckError("--manager and --all do not apply with --execute",
@@ -281,7 +285,7 @@ def install(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
             strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
-            arch=arch, allow_unverified=allow_unverified,
+            arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu,
         )
         return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(),
                        sink=_progress(quiet and not json_out, StepView))

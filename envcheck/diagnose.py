@@ -69,6 +69,7 @@ class DoctorFacts:
     torch_local: str | None = None
     rocm_wheel_arches: tuple[str, ...] | None = None
     rocm_env: dict = field(default_factory=dict)  # HIP_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES, HSA_OVERRIDE_GFX_VERSION
+    amd_install_fix: str | None = None  # what `envcheck install` picks for the AMD GPUs (commands/doctor.covering_install)
 
 
 def _v(text: str | None) -> Version | None:
@@ -417,9 +418,10 @@ def amd_torch_build_findings(facts: DoctorFacts) -> list[Finding]:
         f"torch {facts.torch_version or ''} in {py} is {what}, but this machine's GPU(s) are AMD: {names}"
         f"{f' with {rocm}' if rocm else ''}. torch.cuda.is_available() will be False: only a ROCm build of torch "
         "runs on AMD GPUs.",
-        "Reinstall torch from a ROCm wheel index whose gfx list covers your GPU, e.g. "
-        "`pip install torch --index-url https://download.pytorch.org/whl/rocm6.4` (pick the rocmX.Y nearest "
-        f"your installed ROCm{f', {rocm}' if rocm else ''}).",
+        f"Reinstall torch from a ROCm build: {facts.amd_install_fix}." if facts.amd_install_fix else
+        "Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
+        "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why not "
+        f"otherwise{f'; installed: {rocm}' if rocm else ''}.",
     )]
 
 

@@ -19,7 +19,7 @@ from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.names import validate_display_name, validate_env_name, validate_kernel_name, validate_prefix
 
 __all__ = [
-    "OS_ALIASES", "PythonRequest", "host_os", "parse_os", "parse_driver", "parse_cuda", "parse_cc",
+    "OS_ALIASES", "PythonRequest", "host_os", "parse_os", "parse_driver", "parse_cuda", "parse_cc", "parse_gpu_arch",
     "parse_python", "parse_python_request", "python_version_request", "target_interpreter", "normalize_index_url", "normalize_find_links",
     "validate_env_name", "validate_kernel_name", "validate_display_name", "validate_prefix",
 ]
@@ -94,6 +94,20 @@ def parse_cc(text: str) -> str:
         hint="e.g. --gpu-cc 8.6 (RTX 30xx), 7.5 (T4), 9.0 (H100); `nvidia-smi --query-gpu=compute_cap --format=csv`",
         code="invalid-gpu-cc",
     )
+
+
+def parse_gpu_arch(text: str) -> str:
+    """'gfx90a', 'GFX1100', rocm-smi's 'gfx9010' -> the gfx target (the AMD probe's normalizer); else exit 2."""
+    from envcheck.probes.amd import normalize_gfx
+
+    value = normalize_gfx(text)
+    if value is None:
+        raise EnvcheckError(
+            f"invalid --gpu-arch {text!r}: expected an AMD gfx target such as gfx90a",
+            hint="e.g. --gpu-arch gfx90a (MI200), gfx942 (MI300), gfx1100 (RX 7900); `rocminfo | grep gfx` shows yours",
+            code="invalid-gpu-arch",
+        )
+    return value
 
 
 def parse_python_request(text: str) -> str | None:

@@ -8,8 +8,14 @@ a variant the driver can run whose kernels cover every GPU; among that release's
 highest CUDA. A variant whose kernel list the matrix does not know is still rejected when its CUDA
 toolkit cannot target the GPU at all (the matrix's arch_cuda table). With no runnable CUDA variant
 anywhere: the CPU build of the newest eligible release, saying which driver (or, when no build of that
-release has kernels for the GPU, which newer release and Python) would allow the better choice. ROCm is never chosen (there is no AMD detection),
-but ROCm builds appear among the compatible candidates (`--all`).
+release has kernels for the GPU, which newer release and Python) would allow the better choice.
+
+AMD and Intel (issue 10): with AMD GPUs (their gfx targets, `gpu_gfx`) and no runnable CUDA build, the
+newest release with a ROCm variant whose recorded gfx list (configs/rocm_arches.json) covers every GPU,
+and among its ROCm variants the newest ROCm; ROCm kernels load only on their exact gfx target and a
+variant without a recorded list is never picked. Else, with a supported Intel GPU (`xpu`), the newest
+release with an `xpu` variant. Else the CPU build, saying which gfx targets and which lists. The order
+on a mixed host: NVIDIA (CUDA), then AMD (ROCm), then Intel (XPU).
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.facts import normalize_arch
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
 from envcheck.matrix import (
     ARCH_LABEL,
@@ -45,13 +52,9 @@ OS_LABEL = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
 # --- request ----------------------------------------------------------------------------------
 
 
-ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64",
-                "aarch64": "aarch64", "arm64": "aarch64", "armv8": "aarch64"}
-
-
 def parse_arch(text: str, what: str = "--arch") -> str:
-    """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown)."""
-    value = ARCH_ALIASES.get(text.strip().lower())
+    """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown). The names: facts.normalize_arch."""
+    value = normalize_arch(text)
     if value is None:
         raise EnvcheckError(f"unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
                             hint="use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)", code="invalid-arch")
@@ -108,6 +111,9 @@ class ResolveRequest:
     torch_spec_text: str | None = None  # the spec as the user typed it, for messages
     arch: str | None = None  # CPU architecture "x86_64" | "aarch64"; None: the OS's usual one (default_arch)
     allow_unverified: bool = False  # consider release rows marked unverified without --torch naming them
+    gpu_gfx: tuple[str, ...] = ()  # gfx targets of the AMD GPUs, "gfx90a"
+    xpu: bool = False  # a supported Intel GPU (an XPU device) is present
+    host_rocm: str | None = None  # the ROCm release installed on the host ("6.2.4"), for the driver note only
 
     def __post_init__(self) -> None:
         if self.os not in OSES:
@@ -125,6 +131,7 @@ class ResolveRequest:
         if isinstance(self.cuda, str):
             object.__setattr__(self, "cuda", Version(self.cuda))
         object.__setattr__(self, "gpu_ccs", tuple(self.gpu_ccs))
+        object.__setattr__(self, "gpu_gfx", tuple(dict.fromkeys(str(g).lower() for g in self.gpu_gfx)))
 
     @property
     def driver_label(self) -> str | None:
@@ -142,6 +149,16 @@ class ResolveRequest:
     def has_nvidia(self) -> bool:
         return not self.cpu_only and self.os != "macos" and (self.driver is not None or self.cuda is not None)
 
+    @property
+    def has_amd(self) -> bool:
+        """AMD GPUs to plan for: ROCm wheels exist for Linux only."""
+        return not self.cpu_only and self.os == "linux" and bool(self.gpu_gfx)
+
+    @property
+    def has_xpu(self) -> bool:
+        """An Intel GPU to plan for: XPU wheels exist for Linux and Windows."""
+        return not self.cpu_only and self.os in ("linux", "windows") and self.xpu
+
 
 # --- results ----------------------------------------------------------------------------------
 
@@ -152,7 +169,7 @@ class Rejection:
 
     torch: str
     variant: str | None  # None: the whole release was rejected
-    code: str  # stable: torch-spec, no-os-wheels, python, arch, unverified, cpu-only, no-driver, driver, cuda, gpu-arch, rocm, not-newest, no-cpu-build
+    code: str  # stable: torch-spec, no-os-wheels, python, arch, unverified, cpu-only, no-driver, no-amd-gpu, no-xpu, driver, cuda, gpu-arch, not-newest, no-cpu-build
     reason: str
 
     def to_dict(self) -> dict:
@@ -167,7 +184,8 @@ class Candidate:
     variant: Variant
     notes: tuple[str, ...] = ()
     # how the GPUs are covered: "sass", "ptx", "presumed" (arch list of the nearest release with
-    # one), "unknown" (the matrix records none), "unchecked" (no GPU facts); "" for cpu/rocm
+    # one), "unknown" (the matrix records none), "unchecked" (no GPU facts); "gfx" (a ROCm variant's
+    # recorded gfx list has every AMD GPU's target), "device" (xpu for a supported Intel GPU); "" for cpu
     coverage: str = ""
 
     @property
@@ -219,6 +237,7 @@ class Recommendation:
             "variant": self.variant.name,
             "kind": self.variant.kind,
             "cuda": self.variant.cuda,
+            "rocm": str(self.variant.rocm_version) if self.variant.rocm_version is not None else None,
             "python": self.python,
             "os": self.os,
             "arch": self.arch,
@@ -310,7 +329,7 @@ def _row_caveats(release: Release) -> tuple[str, ...]:
             "or pin an older --torch",)
 
 
-_COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "presumed": 2, "unknown": 1, "": 0}
+_COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "gfx": 3, "device": 3, "presumed": 2, "unknown": 1, "": 0}
 
 
 def _cuda_key(variant: Variant) -> Version:
@@ -421,8 +440,11 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     compatible: list[Candidate] = []
     chosen_cuda: list[Candidate] = []
     chosen_release: Release | None = None
+    chosen_rocm: list[Candidate] = []  # the newest release with a ROCm variant covering the AMD GPUs
+    chosen_xpu: Candidate | None = None  # the newest release with an xpu variant, for an Intel GPU
     for rel in eligible:
         passing_cuda: list[Candidate] = []
+        passing_rocm: list[Candidate] = []
         for vname in rel.variants_for(os_name):
             variant = matrix.variants[vname]
             if aarch64_linux:
@@ -435,9 +457,19 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
             if variant.kind == "cpu":
                 compatible.append(Candidate(rel, variant))
                 continue
-            if variant.kind == "rocm":
-                compatible.append(Candidate(rel, variant, ("ROCm build: for AMD GPUs; envcheck does not detect AMD GPUs, so it never chooses one",)))
-                rejected.append(Rejection(rel.torch, vname, "rocm", f"{vname}: ROCm builds are never chosen automatically (no AMD GPU detection); see --all"))
+            if variant.kind in ("rocm", "xpu"):
+                cand, code, why = (_rocm_candidate if variant.kind == "rocm" else _xpu_candidate)(rel, variant, request, matrix)
+                if cand is None:
+                    rejected.append(Rejection(rel.torch, vname, code, why))
+                    if code in ("no-amd-gpu", "no-xpu"):  # still listed by --all, for another machine
+                        what = "AMD GPUs (--gpu-arch gfxNNN plans for one)" if code == "no-amd-gpu" else "Intel GPUs (--xpu plans for one)"
+                        compatible.append(Candidate(rel, variant, (f"{vname} build: for {what}",)))
+                    continue
+                compatible.append(cand)
+                if variant.kind == "rocm":
+                    passing_rocm.append(cand)
+                elif chosen_xpu is None:
+                    chosen_xpu = cand
                 continue
             # CUDA
             if request.cpu_only:
@@ -460,6 +492,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         if passing_cuda and chosen_release is None:
             chosen_release = rel
             chosen_cuda = passing_cuda
+        if passing_rocm and not chosen_rocm:
+            chosen_rocm = passing_rocm
 
     newest = eligible[0]
     reasons: list[str] = []
@@ -509,6 +543,10 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
         return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
 
+    if chosen_rocm or chosen_xpu is not None:
+        return _accelerator_pick(request, matrix, chosen_rocm, chosen_xpu, newest, rejected=rejected,
+                                 compatible=compatible, arch_skipped=arch_skipped, unverified_skipped=unverified_skipped)
+
     # CPU build of the newest eligible release that has one (a release the data records without
     # CPU wheels for this OS is skipped, with a reason).
     cpu = matrix.variants["cpu"]
@@ -538,6 +576,13 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         reasons.append("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist")
     elif request.cpu_only:
         reasons.append("--cpu: the CPU build")
+    elif request.has_amd and not request.has_nvidia:
+        reasons.append(f"AMD GPU {', '.join(request.gpu_gfx)}: no ROCm build of a torch release for Python "
+                       f"{request.python} is recorded to carry kernels for it: the CPU build")
+        notes.append(_rocm_gap(request, matrix, eligible))
+    elif request.has_xpu and not request.has_nvidia:
+        reasons.append(f"Intel GPU: no torch release for Python {request.python} on {OS_LABEL[os_name]} has XPU wheels "
+                       "(torch 2.5 and later): the CPU build")
     elif not request.has_nvidia:
         reasons.append("no NVIDIA driver detected: the CPU build")
         better = _better_choice(request, matrix, rel, need_driver=True)
@@ -550,6 +595,120 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     notes.extend(_row_caveats(rel))
     rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
     return Resolution(request, rec, tuple(rejected), tuple(compatible), better)
+
+
+def _rocm_candidate(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix):
+    """(Candidate, None, None) when `variant`'s recorded gfx list covers every AMD GPU, else (None, code, reason)."""
+    from envcheck.rocmarch import gfx_covered
+
+    name = variant.name
+    if request.cpu_only:
+        return None, "cpu-only", f"{name}: --cpu requested"
+    if not request.has_amd:
+        return None, "no-amd-gpu", f"{name}: no AMD GPU detected (--gpu-arch gfxNNN plans for one)"
+    gfx = ", ".join(request.gpu_gfx)
+    row = matrix.rocm_gfx_for(name, rel.torch)
+    if row is None:
+        return None, "gpu-arch", (f"{name}: the gfx targets of torch {rel.torch}'s {name} wheels are not recorded in "
+                                  f"envcheck's matrix (configs/rocm_arches.json), so kernels for {gfx} are unconfirmed")
+    missing = [g for g in request.gpu_gfx if not gfx_covered(g, row.arches)]
+    if missing:
+        return None, "gpu-arch", (f"{name}: no kernels for {', '.join(missing)} (torch {rel.torch} {name} wheels are "
+                                  f"built for {', '.join(row.arches)}; ROCm kernels load only on their exact gfx target)")
+    return Candidate(rel, variant, (), "gfx"), None, None
+
+
+def _xpu_candidate(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix):
+    if request.cpu_only:
+        return None, "cpu-only", f"{variant.name}: --cpu requested"
+    if not request.has_xpu:
+        return None, "no-xpu", f"{variant.name}: no supported Intel GPU detected (--xpu plans for one)"
+    return Candidate(rel, variant, (), "device"), None, None
+
+
+def _rocm_key(cand: Candidate) -> Version:
+    return cand.variant.rocm_version or Version("0")
+
+
+def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candidate], xpu: Candidate | None,
+                      newest: Release, *, rejected, compatible, arch_skipped, unverified_skipped) -> Resolution:
+    """The ROCm pick (AMD GPUs covered) or else the XPU pick (an Intel GPU), with reasons and notes."""
+    os_name = request.os
+    spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
+    reasons: list[str] = []
+    notes: list[str] = []
+    if rocm:
+        best = max(rocm, key=_rocm_key)
+        rel, variant = best.release, best.variant
+        for cand in rocm:
+            if cand is not best:
+                rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest",
+                                          f"{cand.variant.name}: covers the GPU, but {variant.name} is the newest ROCm of torch {rel.torch} that does"))
+    else:
+        assert xpu is not None
+        best, rel, variant = xpu, xpu.release, xpu.variant
+    skipped_newer = [r for r in matrix.releases if r.version > rel.version]
+    passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+    if not (passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)])):
+        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+    reasons.extend(passed)
+    if rocm:
+        gfx = ", ".join(request.gpu_gfx)
+        row = matrix.rocm_gfx_for(variant.name, rel.torch)
+        reasons.append(f"AMD GPU {gfx}: {variant.name} wheels of torch {rel.torch} carry kernels for it "
+                       f"(built for {', '.join(row.arches) if row else '?'}; configs/rocm_arches.json)")
+        if len(rocm) > 1:
+            reasons.append(f"{variant.name} is the newest ROCm among torch {rel.torch}'s variants that cover the GPU "
+                           f"({', '.join(c.variant.name for c in rocm)})")
+        if request.has_nvidia:
+            reasons.append("no CUDA build runs with this NVIDIA driver and GPU: the AMD GPU's ROCm build")
+        if rel is not newest:
+            blocks = _what_blocks(rejected, newest)
+            notes.append(f"torch {newest.torch} supports Python {request.python} too, but none of its ROCm builds "
+                         f"covers {gfx}" + (f" ({blocks})" if blocks else ""))
+        notes.append(_rocm_runtime_note(variant, request))
+    else:
+        reasons.append(f"Intel GPU: the XPU build of torch {rel.torch} ({OS_LABEL[os_name]}, "
+                       "https://download.pytorch.org/whl/xpu; PyTorch's Intel GPU support starts at 2.5)")
+        if request.has_nvidia or request.has_amd:
+            reasons.append("no CUDA or ROCm build covers this machine's other GPUs: the Intel GPU's XPU build")
+        notes.append("the xpu wheels need Intel's GPU driver (PyTorch's 'Getting Started on Intel GPU' lists the "
+                     "validated GPUs and OS versions); `envcheck verify` runs a computation on the XPU")
+        if os_name == "windows" and rel.version < Version("2.6"):
+            notes.append(f"torch {rel.torch} on Windows: only torch itself is published on the xpu index "
+                         "(torchvision and torchaudio are built from source there, per 'Getting Started on Intel GPU' 2.5)")
+    notes.extend(_row_caveats(rel))
+    rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
+    return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
+
+
+def _rocm_runtime_note(variant: Variant, request: ResolveRequest) -> str:
+    """The ROCm wheels carry ROCm's user-space libraries but not the kernel driver. AMD: "ROCm provides
+    forward and backward compatibility between the AMD Kernel-mode GPU Driver (KMD) and its user space
+    software for +/- 2 releases" (User and kernel-space support matrix,
+    https://rocm.docs.amd.com/projects/install-on-linux/en/docs-6.3.0/reference/user-kernel-space-compat-matrix.html).
+    No floor is derived from it here: the note says what to compare."""
+    host = (f"this machine has ROCm {request.host_rocm} installed" if request.host_rocm
+            else "the ROCm release installed on the target machine was not detected")
+    return (f"{variant.name} wheels bundle ROCm {variant.rocm_version} user-space libraries but need the amdgpu kernel "
+            f"driver, which AMD supports with user space up to 2 ROCm releases apart (AMD's 'User and kernel-space "
+            f"support matrix'); {host}: check the machine's amdgpu driver against that matrix")
+
+
+def _rocm_gap(request: ResolveRequest, matrix: Matrix, eligible: list[Release]) -> str:
+    """Which gfx lists were checked when no ROCm build covers the AMD GPUs (the newest eligible release's)."""
+    rel = next((r for r in eligible if any(matrix.variants[v].kind == "rocm" for v in r.variants_for(request.os))), None)
+    gfx = ", ".join(request.gpu_gfx)
+    if rel is None:
+        return f"AMD GPU {gfx}: no eligible torch release has a ROCm build for Python {request.python}"
+    lists = []
+    for vname in rel.variants_for(request.os):
+        if matrix.variants[vname].kind != "rocm":
+            continue
+        row = matrix.rocm_gfx_for(vname, rel.torch)
+        lists.append(f"{vname}: {', '.join(row.arches)}" if row else f"{vname}: not recorded")
+    return (f"AMD GPU {gfx}: torch {rel.torch}'s ROCm wheels are built for {'; '.join(lists)} (configs/rocm_arches.json); "
+            "ROCm kernels load only on their exact gfx target (`--explain` lists every release checked)")
 
 
 def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Release],

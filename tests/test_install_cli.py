@@ -22,7 +22,8 @@ from test_resolve import MATRIX, mini_docs
 
 # PATH and PYENV_ROOT point nowhere: no Python X.Y is found, so the printed venv commands keep the
 # bare `pythonX.Y` (tests/test_install_base_python.py covers the found-by-path case).
-ENV = {"COLUMNS": "120", "ENVCHECK_DISABLE_NVML": "1", "PATH": "/nonexistent", "PYENV_ROOT": "/nonexistent"}
+ENV = {"COLUMNS": "120", "ENVCHECK_DISABLE_NVML": "1", "PATH": "/nonexistent", "PYENV_ROOT": "/nonexistent",
+       "ENVCHECK_SKIP_VENDOR_PROBES": "all"}  # no AMD/Intel probing of this host
 
 
 @pytest.fixture(scope="module")

@@ -251,7 +251,7 @@ def test_stray_stdout_from_the_target_is_ignored(bare_python, fake_bin):
     result = invoke("--python", str(wrapper), "--json")
     assert result.exit_code == 1, result.output
     checks = by_id(json.loads(result.stdout))
-    assert checks["torch-import"]["status"] == "fail" and len(checks) == 9
+    assert checks["torch-import"]["status"] == "fail" and len(checks) == 10  # the static checks, mps, xpu, distributed
 
 
 def test_a_suite_that_says_hello_and_dies_is_exit_5_not_a_silent_pass(fake_bin):

@@ -162,10 +162,10 @@ def test_device_checks_are_planned_per_visible_gpu(suite):
     assert ids[:5] == ["torch-import", "tensor-creation", "tensor-operations", "broadcasting", "autograd"]
     for i in (0, 1):
         assert {f"cuda-arch:{i}", f"cuda-compute:{i}", f"cudnn-conv:{i}"} <= set(ids)
-    assert ids[-2:] == ["mps", "distributed-all-reduce"]
+    assert ids[-3:] == ["mps", "xpu", "distributed-all-reduce"]
     assert [c[0] for c in suite.build_plan(_ctx(suite, _fake_torch()))] == [
         "torch-import", "tensor-creation", "tensor-operations", "broadcasting", "autograd",
-        "cuda-available", "cuda-device-count", "mps", "distributed-all-reduce"]
+        "cuda-available", "cuda-device-count", "mps", "xpu", "distributed-all-reduce"]
 
 
 # --------------------------------------------------------------------------- host side

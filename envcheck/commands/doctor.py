@@ -133,11 +133,12 @@ def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], 
 
 
 def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: str | None, python_path: str,
-                     nv: NvidiaFacts) -> str | None:
-    """The `envcheck install` command (with what it picks) that gets a build whose kernels cover `ccs`,
-    found by running the resolver as `envcheck install --python PATH` would here: first pinned to the
-    installed release (another CUDA variant of it may cover the GPU), then unpinned. None: no CUDA build
-    the resolver would pick covers them (e.g. the driver is too old), or the inputs are unusable."""
+                     nv: NvidiaFacts | None = None, gfx: tuple[str, ...] = ()) -> str | None:
+    """The `envcheck install` command (with what it picks) that gets a build whose kernels cover the GPUs:
+    NVIDIA compute capabilities `ccs`, or AMD gfx targets `gfx` (a ROCm build), found by running the
+    resolver as `envcheck install --python PATH` would here: first pinned to the installed release
+    (another variant of it may cover the GPU), then unpinned. None: no build the resolver would pick
+    covers them (e.g. the driver is too old, no ROCm list has the gfx target), or the inputs are unusable."""
     import shlex
 
     from envcheck.inputs import host_os
@@ -145,26 +146,34 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
     from envcheck.resolve import ResolveRequest, resolve
 
     m = re.match(r"^(\d+)\.(\d+)", python_version or "")
-    if not m or not ccs:
+    if not m or not (ccs or gfx):
         return None
-    driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
-    cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
-    labels = ", ".join(sm_label(c) for c in ccs)
+    driver = cuda = None
+    if nv is not None and not gfx:
+        driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
+        cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
+    labels = ", ".join(gfx) if gfx else ", ".join(sm_label(c) for c in ccs)
     base = f"envcheck install --python {shlex.quote(python_path)}"
-    for pin in (release.torch, None):
+    for pin in ((release.torch,) if release is not None else ()) + (None,):
         try:
             res = resolve(ResolveRequest(python=f"{m.group(1)}.{m.group(2)}", os=host_os(), driver=driver, cuda=cuda,
-                                         gpu_ccs=ccs, torch_spec=f"=={pin}" if pin else None), matrix)
+                                         gpu_ccs=() if gfx else ccs, gpu_gfx=gfx,
+                                         torch_spec=f"=={pin}" if pin else None), matrix)
         except Exception:  # NoCompatibleBuild (no wheel for this Python), a bad value: try the next
             continue
         rec = res.recommendation
+        cmd = f"{base} --torch {pin}" if pin else base
+        if gfx:
+            if rec.variant.kind != "rocm":  # the resolver picks ROCm only where a recorded gfx list covers every GPU
+                continue
+            return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name}, whose wheels carry kernels for {labels} "
+                    "(configs/rocm_arches.json); install torch with the command it prints")
         if rec.variant.kind != "cuda":
             continue
         coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
         if coverage not in ("sass", "ptx", "presumed"):
             continue
         how = " (presumed from a neighbouring release's list)" if coverage == "presumed" else ""
-        cmd = f"{base} --torch {pin}" if pin else base
         return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name} for this driver, whose wheels carry "
                 f"kernels for {labels}{how}; reinstall torch with the command it prints")
     return None
@@ -446,6 +455,7 @@ def run(
         in_container=bool(sys_facts.container.value),
         arch_predictions=predictions,
         **_accelerator_facts(raw, nv, torch, environ),
+        amd_install_fix=_amd_install_fix(matrix, torch, raw, py, interp, nv),
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:
@@ -471,16 +481,32 @@ def run(
 def _accelerator_facts(raw: dict, nv: NvidiaFacts, torch: torchinfo.TorchInfo, environ: Mapping[str, str]) -> dict:
     """The issue-10 fields of DoctorFacts: every vendor's accelerators, the ROCm wheel gfx list of the
     inspected torch's variant (configs/rocm_arches.json; None when unknown), and the AMD env vars."""
-    from envcheck.rocmarch import rocm_variant_of, variant_arches
+    from envcheck.rocmarch import rocm_variant_of, wheel_gfx
 
     variant = rocm_variant_of(torch.local) if torch.installed and torch.hip else None
     return {
         "accelerators": accelerators.all_accelerators(nv, raw.get("vendors") or {}),
         "torch_local": variant or torch.local,
-        "rocm_wheel_arches": variant_arches().get(variant) if variant else None,
+        "rocm_wheel_arches": wheel_gfx(variant, torch.version) if variant else None,
         "rocm_env": {k: environ[k] for k in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HSA_OVERRIDE_GFX_VERSION")
                      if k in environ},
     }
+
+
+def _amd_install_fix(matrix, torch: torchinfo.TorchInfo, raw: dict, py, interp, nv: NvidiaFacts) -> str | None:
+    """For torch-not-rocm-on-amd-host: what `envcheck install` picks for this AMD machine (covering_install,
+    the same home as the NVIDIA fix). None when not needed or not computable."""
+    amd = (raw.get("vendors") or {}).get("amd")
+    if matrix is None or amd is None or not torch.installed or torch.hip or nv.gpus:
+        return None
+    gfx = tuple(dict.fromkeys(a.arch for a in amd.accelerators if a.kind == "gpu" and a.arch))
+    if not gfx:
+        return None
+    try:
+        return covering_install(matrix, matrix.release(torch.version) if torch.version else None, (),
+                                python_version=py.version, python_path=py.executable or interp.path, gfx=gfx)
+    except Exception:  # never let the fix text break doctor
+        return None
 
 
 def anonymize_data(data: dict, environ: Mapping[str, str]) -> dict:

@@ -15,6 +15,7 @@ from envcheck.facts import Source
 from envcheck.inputs import (
     host_os,
     parse_cc,
+    parse_gpu_arch,
     parse_cuda,
     parse_driver,
     parse_os,
@@ -76,6 +77,8 @@ def decide(
     arch: str | None = None,
     allow_unverified: bool = False,
     machine: str | None = None,
+    gpu_arch: Sequence[str] = (),
+    xpu: bool = False,
 ) -> InstallDecision:
     """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5).
 
@@ -96,16 +99,15 @@ def decide(
         target_arch = parse_arch(arch)
         inputs["arch"] = Input(target_arch, Source.FLAG.value)
     elif target_os == host_os():
-        import platform as _platform
+        from envcheck.facts import host_arch
 
-        raw = machine if machine is not None else _platform.machine()
-        try:
-            target_arch = parse_arch(raw, "CPU architecture")
-            inputs["arch"] = Input(target_arch, "platform.machine", f"this machine reports {raw!r}")
-        except EnvcheckError:
+        found = host_arch(machine)  # the one normalization doctor's data.system.arch uses too
+        if found.value in ("x86_64", "aarch64"):
+            target_arch = str(found.value)
+            inputs["arch"] = Input(target_arch, "platform.machine", found.reason or f"this machine reports {found.value!r}")
+        else:
             target_arch = default_arch(target_os)
-            inputs["arch"] = Input(target_arch, Source.DEFAULT.value,
-                                   f"this machine reports {raw!r}, for which PyTorch publishes no wheels; assumed {target_arch}")
+            inputs["arch"] = Input(target_arch, Source.DEFAULT.value, f"{found.reason}; assumed {target_arch}")
     else:
         target_arch = default_arch(target_os)
         inputs["arch"] = Input(target_arch, Source.DEFAULT.value,
@@ -114,6 +116,7 @@ def decide(
     flag_driver = parse_driver(driver) if driver is not None else None
     flag_cuda = parse_cuda(cuda) if cuda is not None else None
     flag_ccs = tuple(parse_cc(c) for c in gpu_cc)
+    flag_gfx = tuple(dict.fromkeys(parse_gpu_arch(g) for g in gpu_arch))
     if name is not None:
         validate_env_name(name)
     py_version = parse_python_request(python) if python is not None else None
@@ -180,6 +183,10 @@ def decide(
             inputs["gpu_cc"] = Input(list(ccs), _src(facts.source) if ccs else Source.DEFAULT.value,
                                      None if ccs else (why or "no GPU detected"))
 
+    gfx, has_xpu, host_rocm = _vendor_inputs(inputs, flag_gfx, xpu, runner=runner, environ=environ,
+                                             probe=not cpu and not driver_given and target_os == host_os()
+                                             and target_os != "macos" and not flag_gfx and not xpu)
+
     request = ResolveRequest(
         python=py_version,
         os=target_os,
@@ -193,11 +200,61 @@ def decide(
         torch_spec_text=torch.strip() if torch else None,
         arch=target_arch,
         allow_unverified=allow_unverified,
+        gpu_gfx=gfx,
+        xpu=has_xpu,
+        host_rocm=host_rocm,
     )
     resolution = resolve(request, matrix)
     plans = plan_install(resolution.recommendation, name=name, mirror=mirror_obj)
     stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs))
     return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale)
+
+
+def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool, runner,
+                   environ) -> tuple[tuple[str, ...], bool, str | None]:
+    """AMD gfx targets, an Intel XPU, and the host's ROCm release: from --gpu-arch / --xpu ("flag"), else
+    detected on this machine by doctor's own probes (probes/amd.py, probes/intel.py, through
+    probes/accelerators.py, which honours ENVCHECK_SKIP_VENDOR_PROBES and ENVCHECK_SYSFS_ROOT)."""
+    if flag_gfx:
+        inputs["gpu_arch"] = Input(list(flag_gfx), Source.FLAG.value)
+    if flag_xpu:
+        inputs["xpu"] = Input(True, Source.FLAG.value)
+    if not probe:
+        return flag_gfx, flag_xpu, None
+    gfx: tuple[str, ...] = ()
+    has_xpu = False
+    host_rocm = None
+    amd = _probe_vendor("amd", runner, environ)
+    if amd is not None:
+        gpus = [a for a in amd.accelerators if a.kind == "gpu"]
+        gfx = tuple(dict.fromkeys(a.arch for a in gpus if a.arch))
+        found_by = ", ".join(dict.fromkeys(a.arch_source or a.source or "?" for a in gpus if a.arch))
+        names = ", ".join(f"{a.name or 'AMD GPU'} ({a.arch or 'gfx ?'})" for a in gpus)
+        why = "; ".join(amd.reasons) or None
+        inputs["gpu_arch"] = (Input(list(gfx), "detected", f"{names} [{found_by}]") if gfx else
+                              Input([], Source.DEFAULT.value,
+                                    why or ("AMD GPU without a known gfx target" if gpus else "no AMD GPU detected")))
+        if amd.runtime:
+            host_rocm = amd.runtime.replace("ROCm ", "")
+            inputs["rocm"] = Input(host_rocm, "detected", amd.runtime_source)
+    intel = _probe_vendor("intel", runner, environ)
+    if intel is not None:
+        xpus = [a for a in intel.accelerators if a.vendor == "intel"]
+        has_xpu = bool(xpus)
+        inputs["xpu"] = (Input(True, "detected", ", ".join(a.name or "Intel GPU" for a in xpus)) if xpus else
+                         Input(False, Source.DEFAULT.value, "; ".join(intel.reasons) or "no supported Intel GPU detected"))
+    return gfx, has_xpu, host_rocm
+
+
+def _probe_vendor(vendor: str, runner, environ):
+    """One vendor probe as doctor runs it (None: skipped by ENVCHECK_SKIP_VENDOR_PROBES)."""
+    from envcheck.probes.accelerators import enabled_vendors, run_vendor_probe
+    from envcheck.runner import Runner
+
+    environ = _os.environ if environ is None else environ
+    if vendor not in enabled_vendors(environ):
+        return None
+    return run_vendor_probe(vendor, runner or Runner(), environ)
 
 
 def _detected(text, facts, var: str, parse, source, missing: str):
@@ -261,6 +318,8 @@ def run(
     arch: str | None = None,
     allow_unverified: bool = False,
     machine: str | None = None,
+    gpu_arch: Sequence[str] = (),
+    xpu: bool = False,
 ) -> Result:
     if manager is not None and manager not in MANAGERS:
         raise EnvcheckError(f"unknown --manager {manager!r}", hint="use conda, pip or uv", code="invalid-manager")
@@ -270,7 +329,7 @@ def run(
     d = decide(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
-        arch=arch, allow_unverified=allow_unverified, machine=machine,
+        arch=arch, allow_unverified=allow_unverified, machine=machine, gpu_arch=gpu_arch, xpu=xpu,
     )
     base = _base_python(d.recommendation.python, d.recommendation.os, environ) if (
         python is not None and parse_python_request(python) is not None) else None

@@ -611,6 +611,23 @@ def check_mps(ctx):
     return "allocation, elementwise, matmul == CPU, reduction, backward, round trip on mps"
 
 
+def check_xpu(ctx):
+    """Intel GPU through torch.xpu (torch >= 2.5 XPU builds); skips where torch has no XPU."""
+    torch = ctx.need_torch()
+    if ctx.opts.device in ("cpu", "cuda", "mps"):
+        raise Skip("--device %s" % ctx.opts.device)
+    xpu = getattr(torch, "xpu", None)
+    if xpu is None or not xpu.is_available():
+        raise Skip("no XPU: this torch has no torch.xpu" if xpu is None else
+                   "no XPU available (a non-XPU torch build, no Intel GPU, or its driver is missing)")
+    dev = torch.device("xpu")
+    g = torch.Generator().manual_seed(0)
+    m1, m2 = torch.randn(32, 32, generator=g), torch.randn(32, 32, generator=g)
+    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), "matmul on xpu differs from CPU")
+    xpu.synchronize()
+    return "matmul == CPU on %s (%d XPU device(s))" % (xpu.get_device_name(0), xpu.device_count())
+
+
 def check_distributed(ctx):
     torch = ctx.need_torch()
     opts = ctx.opts
@@ -705,6 +722,7 @@ STATIC = (
 )
 TAIL = (
     ("mps", "Apple MPS", check_mps),
+    ("xpu", "Intel XPU", check_xpu),
     ("distributed-all-reduce", "distributed all_reduce (2 processes)", check_distributed),
 )
 

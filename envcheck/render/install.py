@@ -46,7 +46,8 @@ def render_install(result: Result, console=None) -> None:
     body.append("   torchaudio ")
     body.append(rec["torchaudio"] or "none (no release pairs with it)", style="green" if rec["torchaudio"] else "yellow")
     body.append("   variant ")
-    variant = rec["variant"] + (f" (CUDA {rec['cuda']})" if rec.get("cuda") else "")
+    variant = rec["variant"] + (f" (CUDA {rec['cuda']})" if rec.get("cuda") else f" (ROCm {rec['rocm']})" if rec.get("rocm")
+                                else " (Intel GPU)" if rec.get("kind") == "xpu" else "")
     body.append(variant, style="bold cyan")
     arch = f" {rec['arch']}" if rec.get("arch") else ""
     body.append(f"\nfor Python {rec['python']} on {rec['os']}{arch}\n")
@@ -60,11 +61,15 @@ def render_install(result: Result, console=None) -> None:
             body.append(f"  • {note}\n")
     inputs = data.get("inputs") or {}
     facts = []
-    for key in ("python", "os", "arch", "driver", "cuda", "gpu_cc"):
+    for key in ("python", "os", "arch", "driver", "cuda", "gpu_cc", "gpu_arch", "rocm", "xpu"):
         item = inputs.get(key)
         if not item:
             continue
         value = item["value"]
+        if key in ("gpu_arch", "rocm", "xpu") and not value:
+            continue  # other vendors' inputs only when there is something to say
+        if value is True:
+            value = "yes"
         if isinstance(value, list):
             value = ", ".join(value) if value else None
         shown = value if value not in (None, "") else f"- ({item.get('reason') or 'unknown'})"
