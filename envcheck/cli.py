@@ -472,7 +472,8 @@ def kernel_add(
 
         return cmd.run_add(name=name, python=python, env=env, display_name=display_name, user=user,
                            sys_prefix=sys_prefix, prefix_dir=prefix_dir, install_ipykernel=install_ipykernel,
-                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), sink=_progress(quiet and not json_out))
+                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(),
+                           sink=_progress(quiet and not json_out))
 
     def render(result):
         from envcheck.render import env as view

@@ -174,11 +174,14 @@ def add_to_registry(prefix: str, name: str | None, backend: Backend, environ: Ma
 
 
 def drop_from_registry(prefix: str, environ: Mapping[str, str] | None = None) -> None:
-    """Remove the entry for `prefix` (a missing file or entry is fine; raises OSError on write)."""
+    """Remove the entry for `prefix`; the file goes with the last entry (a missing file or entry is
+    fine; raises OSError on write)."""
     entries = read_registry(environ)
     kept = [e for e in entries if not _same_path(e["prefix"], prefix)]
-    if len(kept) != len(entries):
+    if kept and len(kept) != len(entries):
         _write_registry(kept, environ)
+    elif not kept and os.path.isfile(registry_path(environ)):
+        os.unlink(registry_path(environ))
 
 
 # --- finding them ---------------------------------------------------------------------------------

@@ -263,3 +263,43 @@ def test_find_removable_by_name_rejects_an_ambiguous_name(tmp_path):
         env_cmd.find_removable("x", environ)
     assert err.value.code == "env-name-ambiguous" and err.value.exit_code == ExitCode.USAGE
     assert env_cmd.find_removable(str(tmp_path / "other" / "x"), environ).prefix == str(tmp_path / "other" / "x")
+
+
+def test_a_kernel_that_cannot_be_moved_stops_before_the_env_is_touched(env, tmp_path, monkeypatch):
+    """Synthetic OSError: this machine runs tests as root, so a permission error cannot be real here."""
+    from envcheck.workflow.transaction import Transaction
+
+    prefix = make_venv_dir(tmp_path / "envs" / "t", name="t", environ=_environ(env))
+    first = make_kernel(tmp_path / "jupyter", "t", str(prefix / "bin" / "python"))
+    second = make_kernel(tmp_path / "jupyter", "t-copy", str(prefix / "bin" / "python"))
+    real = Transaction.stash
+
+    def stash(self, path, kind):
+        if path == str(second):
+            raise PermissionError(13, "Permission denied", path)
+        return real(self, path, kind)
+
+    monkeypatch.setattr(Transaction, "stash", stash)
+    result = invoke(["env", "remove", "t", "--yes", "--json"], env)
+    assert result.exit_code == 5 and f"cannot remove the kernel {second}: Permission denied" in result.stderr
+    assert (first / "kernel.json").is_file() and (second / "kernel.json").is_file()
+    assert read_marker(str(prefix))[0] is not None
+
+
+def test_create_records_the_env_and_a_failure_to_record_is_only_a_warning(tmp_path):
+    from envcheck.envs import _record_created  # noqa: PLC2701 - the recording step on its own
+    from envcheck.workflow.events import Recorder, Warn
+    from envcheck.workflow.transaction import Transaction
+    from types import SimpleNamespace
+
+    environ = {"ENVCHECK_ENVS_DIR": str(tmp_path / "envs"), "HOME": str(tmp_path)}
+    plan = SimpleNamespace(name="n", python="3.11", backend=SimpleNamespace(backend=Backend.VENV))
+    prefix = make_venv_dir(tmp_path / "envs" / "n", marker=False)
+    tx, sink = Transaction(), Recorder()
+    _record_created(tx, plan, str(prefix), sink, environ)
+    assert read_marker(str(prefix))[0].name == "n" and [e["name"] for e in read_registry(environ)] == ["n"]
+    tx.rollback()  # a later step failed: the index forgets it (the env's removal takes the marker)
+    assert read_registry(environ) == [] and not (tmp_path / "envs" / ".envcheck-registry.json").exists()
+
+    _record_created(Transaction(), plan, str(tmp_path / "missing"), sink, environ)
+    assert [type(e) for e in sink.events] == [Warn] and "will not know it" in sink.events[0].text

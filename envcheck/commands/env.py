@@ -228,7 +228,12 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
 
     def remove_kernels(rec):
         for d in kernel_dirs:
-            tx.stash(d, "kernel")  # deleted at commit, put back on failure
+            try:
+                tx.stash(d, "kernel")  # deleted at commit, put back on failure
+            except OSError as exc:
+                raise EnvcheckError(f"cannot remove the kernel {d}: {exc.strerror or exc}",
+                                    hint="it may belong to another user or the system (check the permissions)",
+                                    exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
             out["kernels"].append(d)
         return "ok", f"{len(kernel_dirs)} kernel(s)"
 
@@ -245,11 +250,12 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
                                        "behind (files it does not manage): check and delete it yourself")
         else:
             logs.append(log_path, f"$ {step.display()}")
-            backup = tx.move_aside(record.prefix, "env")  # a rename: instant, and undone on failure
             try:
+                backup = tx.move_aside(record.prefix, "env")  # a rename: instant, and undone on failure
                 _delete_env_tree(backup)
             except OSError as exc:
-                raise EnvcheckError(f"cannot delete {record.prefix}: {exc.strerror or exc} ({exc.filename})",
+                raise EnvcheckError(f"cannot delete {record.prefix}: {exc.strerror or exc}"
+                                    + (f" ({exc.filename})" if exc.filename else ""),
                                     hint="it may hold files of another user (check the permissions); what is left "
                                     "is back in place and `envcheck env remove` can be retried",
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
