@@ -207,6 +207,9 @@ def install(
     driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
     cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
     gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
+    gpu: List[str] = typer.Option(
+        [], "--gpu", help="GPU by product name, e.g. \"RTX 3090\" (repeatable; its compute capability from envcheck's GPU table)."
+    ),
     gpu_arch: List[str] = typer.Option(
         [], "--gpu-arch", help="AMD GPU gfx target, e.g. gfx90a (repeatable; default: detected): picks a ROCm build covering it."
     ),
@@ -274,6 +277,7 @@ def install(
                 python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
                 strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
                 show_all=show_all, arch=arch, allow_unverified=allow_unverified, gpu_arch=gpu_arch, xpu=xpu,
+                gpu=tuple(gpu),
             )
         if manager is not None or show_all:
             raise EnvcheckError("--manager and --all do not apply with --execute",
@@ -285,7 +289,7 @@ def install(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
             strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
-            arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu,
+            arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu, gpu=tuple(gpu),
         )
         return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(),
                        sink=_progress(quiet and not json_out, StepView))
@@ -341,6 +345,11 @@ def verify(
     rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help="With --distributed: torchrun's job id."),
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help="With --distributed: how long nodes wait for each other."),
+    level: int = typer.Option(
+        1, "--level", metavar="1|2",
+        help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+    ),
     quiet: bool = _quiet_option(),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
@@ -351,10 +360,11 @@ def verify(
         if vd.wanted(nnodes, node_rank, rdzv_endpoint, nproc_per_node):  # issue 11: multi-node under torchrun
             from envcheck.render.verify_distributed import render_distributed
 
-            return render_distributed(vd.run(
+            result = vd.run(
                 python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
                 node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
-                join_timeout=join_timeout, junit_xml=junit_xml), stderr=json_out)
+                join_timeout=join_timeout, junit_xml=junit_xml)
+            return result if quiet and not json_out else render_distributed(result, stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary
 
@@ -366,6 +376,7 @@ def verify(
             timeout=timeout,
             junit_xml=junit_xml,
             listener=None if quiet and not json_out else LiveView(stderr=json_out),
+            level=level,
         )
         if json_out:
             render_summary(result, stderr=True)
@@ -604,6 +615,62 @@ def env_remove(
         render_env_remove(result)
 
     _finish("env remove", json_out, produce, render, quiet)
+
+
+# --- matrix (issue 8) -------------------------------------------------------------------------
+
+matrix_app = typer.Typer(
+    name="matrix",
+    help="The compatibility matrix: show what it knows; refresh the newer releases from the package index.\n\n"
+    + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(matrix_app, name="matrix")
+
+
+@matrix_app.command("refresh", epilog=EXIT_CODES_HELP)
+def matrix_refresh(
+    index_url: Optional[str] = typer.Option(
+        None, "--index-url", help="Simple-API base URL of the index to read (default: pip's configured index)."
+    ),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="Read a mirror of the package index (tuna, ustc, bfsu, aliyun, sjtu)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Read releases newer than the shipped matrix from the package index into a per-user cache (the only
+    command that uses the network; a failed refresh keeps the last good cache)."""
+
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_refresh(index_url=index_url, mirror=mirror, timeout=timeout)
+
+    def render(result):
+        from envcheck.render.matrix import render_refresh
+
+        render_refresh(result)
+
+    _finish("matrix refresh", json_out, produce, render)
+
+
+@matrix_app.command("show", epilog=EXIT_CODES_HELP)
+def matrix_show(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Shipped and refreshed dates, releases known, the newest per source (reads files only)."""
+
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_show()
+
+    def render(result):
+        from envcheck.render.matrix import render_show
+
+        render_show(result)
+
+    _finish("matrix show", json_out, produce, render)
 
 
 # --- fleet (issue 11) --------------------------------------------------------------------------

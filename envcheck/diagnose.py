@@ -63,6 +63,9 @@ class DoctorFacts:
     dev_shm_bytes: int | None = None
     in_container: bool = False
     arch_predictions: tuple[ArchPrediction, ...] = ()  # from the matrix; the --deep arch list wins over them
+    # issue 8: what `envcheck install` picks for this machine when it is a CUDA build, with the exact
+    # command for the inspected interpreter (commands/doctor.py cuda_install_fix); None: none computed
+    cuda_install_fix: str | None = None
     # issue 10: every vendor's accelerators (NVIDIA included), the torch local label ("rocm6.2"), the
     # gfx list the official wheels of that ROCm variant carry (None: unknown), and the AMD/HIP env vars
     accelerators: tuple[Accelerator, ...] = ()
@@ -70,6 +73,7 @@ class DoctorFacts:
     rocm_wheel_arches: tuple[str, ...] | None = None
     rocm_env: dict = field(default_factory=dict)  # HIP_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES, HSA_OVERRIDE_GFX_VERSION
     amd_install_fix: str | None = None  # what `envcheck install` picks for the AMD GPUs (commands/doctor.covering_install)
+    companions: dict = field(default_factory=dict)  # probes.torchinfo.companion_facts(): torchvision/torchaudio vs torch
 
 
 def _v(text: str | None) -> Version | None:
@@ -177,8 +181,9 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             "torch-cpu-build-on-gpu-host", Severity.ERROR,
             f"torch {facts.torch_version or ''} in {py} is a CPU-only build, but this machine has an "
             f"NVIDIA GPU (driver {nv.driver_version or 'present'}). torch.cuda.is_available() will be False.",
-            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command "
-            "(e.g. `pip install torch --index-url https://download.pytorch.org/whl/cu126`).",
+            f"Reinstall torch with a CUDA build: {facts.cuda_install_fix}." if facts.cuda_install_fix else
+            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command for this "
+            "machine's driver and GPU.",
         ))
 
     if facts.torch_installed and torch_cuda and nv.has_driver:
@@ -281,6 +286,7 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out.extend(rocm_visible_devices_findings(facts))
     out.extend(hsa_override_findings(facts))
 
+    out += companion_findings(facts.companions, facts.deep)
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
 
 
@@ -322,6 +328,40 @@ def kernel_findings(kernels: Sequence[dict]) -> list[Finding]:
                                     f"kernel {name} at {where} is shadowed by {shadowed_by}",
                                     "Jupyter only ever uses the first one; delete the other if it is unwanted"))
     return findings
+
+
+def _tag_word(tag: str | None) -> str:
+    m = re.fullmatch(r"cu(\d+)(\d)", tag or "")
+    return f"CUDA {int(m.group(1))}.{m.group(2)}" if m else ("CPU" if tag == "cpu" else (tag or "unknown"))
+
+
+def companion_findings(companions: dict, deep: dict | None = None) -> list[Finding]:
+    """`torchvision-torch-mismatch` / `torchaudio-torch-mismatch` (ERROR): a companion whose version
+    the matrix does not pair with the installed torch, or whose build (local suffix, else the release's
+    default-index build) differs from torch's; with --deep, also its real import error."""
+    out: list[Finding] = []
+    torch = companions.get("torch")
+    torch_build = companions.get("torch_build")
+    deep_companions = (deep or {}).get("companions") or {}
+    for name in ("torchvision", "torchaudio"):
+        pkg = (companions.get("packages") or {}).get(name)
+        error = (deep_companions.get(name) or {}).get("error")
+        if not pkg and not error:
+            continue
+        pkg = pkg or {}
+        fix = (f"Reinstall {name} built for this torch: `{pkg['fix']}`" if pkg.get("fix") else
+               f"Reinstall {name} from the same index as torch (`envcheck install` prints the command).")
+        reasons = []
+        version, expected, build = pkg.get("version"), pkg.get("expected"), pkg.get("build")
+        if version and expected and version.split("+")[0] != expected:
+            reasons.append(f"{name} {version} does not belong with torch {torch} (the release pairs it with {name} {expected})")
+        elif build and torch_build and build != torch_build:
+            reasons.append(f"{name} {version} is a {_tag_word(build)} build but torch {torch} is a {_tag_word(torch_build)} build")
+        if error:
+            reasons.append(f"`import {name}` fails: {error}")
+        if reasons:
+            out.append(Finding(f"{name}-torch-mismatch", Severity.ERROR, "; ".join(reasons) + ".", fix))
+    return out
 
 
 def _predicted_arch_findings(predictions: Sequence[ArchPrediction]) -> list[Finding]:

@@ -20,7 +20,8 @@ from envcheck.names import validate_display_name, validate_env_name, validate_ke
 
 __all__ = [
     "OS_ALIASES", "PythonRequest", "host_os", "parse_os", "parse_driver", "parse_cuda", "parse_cc", "parse_gpu_arch",
-    "parse_python", "parse_python_request", "python_version_request", "target_interpreter", "normalize_index_url", "normalize_find_links",
+    "parse_python", "parse_python_request", "parse_gpu_name", "driver_cut_short", "driver_short_note",
+    "python_version_request", "target_interpreter", "normalize_index_url", "normalize_find_links",
     "validate_env_name", "validate_kernel_name", "validate_display_name", "validate_prefix",
 ]
 
@@ -66,6 +67,54 @@ def parse_driver(text: str, what: str = "--driver") -> Version:
             code="invalid-driver",
         )
     return Version(text.strip())
+
+
+def driver_cut_short(given: str, floor: str) -> bool:
+    """True when a driver written `given` may be above OR below `floor`: `given` is a leading part of a
+    longer floor ('580.65' or '580' against 580.65.06). Pure.
+
+    Such a driver is read the safe way, as the lowest release it can name (580.65 -> 580.65.0, 580 ->
+    580.0.0: packaging's Version pads with zeros), so it is BELOW the floor and the build needing that
+    floor is not recommended on a guess. A Windows driver (537.13) or an old Linux one (418.39) is
+    written with two parts in full, so two parts alone are not "short": only a floor that goes on is.
+    """
+    g = [int(x) for x in given.strip().split(".")]
+    f = [int(x) for x in floor.strip().split(".")]
+    return len(f) > len(g) and f[: len(g)] == g and any(f[len(g):])
+
+
+def driver_short_note(given: str, floors) -> str | None:
+    """The note for a driver given cut short: `floors` are (variant label, floor text) pairs the driver
+    was compared with and fell below; None when no comparison depended on the missing digits. Pure."""
+    hit = [(label, floor) for label, floor in floors if driver_cut_short(given, floor)]
+    if not hit:
+        return None
+    floor = max((f for _, f in hit), key=Version)
+    labels = list(dict.fromkeys(label for label, f in hit if f == floor))
+    parts = given.strip().split(".")
+    read = ".".join(parts + ["0"] * (3 - len(parts)))
+    return (f"driver {given} is cut short: read as {read}, the lowest driver it can name, which is below the "
+            f"{floor} that {', '.join(labels)} need{'s' if len(labels) == 1 else ''}; give the full version "
+            "(`nvidia-smi --query-gpu=driver_version --format=csv,noheader`) if yours is "
+            f"{floor} or newer")
+
+
+def parse_gpu_name(text: str) -> tuple[str, str]:
+    """`--gpu "RTX 3090"` -> ('8.6', 'GeForce RTX 3090'): the compute capability from configs/nvidia_gpus.json
+    (NVIDIA's CUDA GPUs list). Unknown name: exit 2 with the closest names the table knows."""
+    import difflib
+
+    from envcheck.gputable import cc_for_name, known_names, normalize
+
+    found = cc_for_name(text)
+    if found is not None:
+        return found
+    names = known_names()
+    by_norm = {normalize(n): n for n in names}
+    close = difflib.get_close_matches(normalize(text), list(by_norm), n=3, cutoff=0.5)
+    hint = (f"closest known: {', '.join(repr(by_norm[c]) for c in close)}; " if close else "") + \
+        "or pass the compute capability with --gpu-cc X.Y"
+    raise EnvcheckError(f"unknown --gpu {text!r}: not in envcheck's GPU table", hint=hint, code="invalid-gpu")
 
 
 def parse_cuda(text: str, what: str = "--cuda") -> Version:
@@ -231,3 +280,40 @@ def normalize_find_links(value: str | None) -> str | None:
                             hint="pass a directory holding the wheels, or a URL of a page linking them",
                             code="invalid-find-links")
     return path
+
+
+# --- verify's options ----------------------------------------------------------------------------
+
+VERIFY_DEVICES = ("auto", "cpu", "cuda", "mps")
+VERIFY_LEVELS = (1, 2)  # 1: the default suite (seconds); 2: + companions on every device, larger kernels, memory
+
+
+def validate_verify_options(device: str, timeout: float, junit_xml: str | None, level: int = 1) -> None:
+    """Raise EnvcheckError (exit 2) for verify's option values typer cannot check by itself (shared by
+    the single-machine suite and the torchrun path)."""
+    if level not in VERIFY_LEVELS:
+        raise EnvcheckError(
+            f"--level must be one of {', '.join(map(str, VERIFY_LEVELS))}, not {level!r}",
+            hint="pass --level 1 (the default suite) or --level 2 (deeper: larger kernels, memory, every device)",
+            code="invalid-option",
+        )
+    if device not in VERIFY_DEVICES:
+        raise EnvcheckError(
+            f"--device must be one of {', '.join(VERIFY_DEVICES)}, not {device!r}",
+            hint="pass --device auto (the default), cpu, cuda or mps",
+            code="invalid-option",
+        )
+    if not (timeout > 0):
+        raise EnvcheckError(f"--timeout must be a positive number of seconds, not {timeout}", code="invalid-option")
+    if junit_xml:
+        parent = os.path.dirname(os.path.abspath(junit_xml))
+        try:  # like pytest's --junitxml, create the report's directory
+            os.makedirs(parent, exist_ok=True)
+        except OSError:
+            pass
+        if os.path.isdir(junit_xml) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+            raise EnvcheckError(
+                f"cannot write the JUnit report to {junit_xml}",
+                hint="pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml",
+                code="invalid-option",
+            )

@@ -214,6 +214,21 @@ class Mirror:
 
 
 @dataclass(frozen=True)
+class Refreshed:
+    """The per-user refresh cache as merged into the matrix (`envcheck matrix refresh` writes it)."""
+
+    path: str
+    read: str | None = None  # the date the refresh read the index; None when the cache was not usable
+    index: str | None = None  # the index it read (credentials masked)
+    added: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # package -> releases it added
+    problem: str | None = None  # why the cache was ignored (unreadable, not valid)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "read": self.read, "index": self.index,
+                "added": {k: list(v) for k, v in self.added.items()}, "problem": self.problem}
+
+
+@dataclass(frozen=True)
 class Matrix:
     """The validated matrix. Releases are sorted newest first."""
 
@@ -227,9 +242,23 @@ class Matrix:
     arch_cuda: tuple[ArchCuda, ...] = ()
     # configs/wheels.json: per release and platform, the CPython versions the default index has wheels for
     wheels: WheelsFile | None = None
+    # the per-user cache of `envcheck matrix refresh` merged into `wheels` (None: none was looked for)
+    refreshed: Refreshed | None = None
     # configs/rocm_arches.json: the gfx targets of the official ROCm wheels (empty: none recorded)
     rocm_gfx: tuple[RocmGfx, ...] = ()
     _memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def rests_on_refresh(self, torch_version: str) -> bool:
+        """True when torch `torch_version`'s wheel facts came from the refresh cache, not the shipped file."""
+        return self.refreshed is not None and torch_version in self.refreshed.added.get("torch", ())
+
+    def refreshed_without_row(self) -> tuple[str, ...]:
+        """Torch releases the refresh found that have no hand-kept row: never recommended (their CUDA
+        variants, driver floors and companion versions are not on the package index)."""
+        if self.refreshed is None:
+            return ()
+        known = {r.version for r in self.releases}
+        return tuple(v for v in self.refreshed.added.get("torch", ()) if Version(v) not in known)
 
     def rocm_gfx_for(self, variant: str, torch: str | Version) -> RocmGfx | None:
         """The recorded gfx list of `variant`'s wheels of torch `torch` (None: not recorded). The rule
@@ -814,7 +843,7 @@ def build_matrix(docs: Mapping[str, Any], names: Mapping[str, str] | None = None
     rocm_doc = docs.get(ROCM_FILE)
     rocm_gfx = () if rocm_doc is None else _parse_rocm_gfx(rocm_doc, names.get(ROCM_FILE, ROCM_FILE), variants)[0]
     return Matrix(tuple(releases), variants, mirrors, min(r_checked, v_checked, m_checked), newest_known, sources,
-                  arch_cuda, wheels, rocm_gfx)
+                  arch_cuda, wheels, rocm_gfx=rocm_gfx)
 
 
 # --- hand-kept rows against the generated wheel facts ------------------------------------------
@@ -946,14 +975,118 @@ def read_docs(config_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @lru_cache(maxsize=8)
-def _load(config_dir: str) -> Matrix:
+def _load(config_dir: str, cache_file: str | None = None, stamp: tuple | None = None) -> Matrix:
     docs, names = read_docs(Path(config_dir))
-    return build_matrix(docs, names)
+    refreshed = None
+    if cache_file is not None and stamp is not None:
+        docs, refreshed = _with_cache(docs, cache_file)
+    matrix = build_matrix(docs, names)
+    if refreshed is not None:
+        from dataclasses import replace
+
+        matrix = replace(matrix, refreshed=refreshed)
+    return matrix
 
 
-def load_matrix(config_dir: str | Path | None = None) -> Matrix:
-    """Load and validate the matrix (cached per directory); raises EnvcheckError naming file and row."""
-    return _load(str(config_dir if config_dir is not None else default_config_dir()))
+def load_matrix(config_dir: str | Path | None = None, *, cache: str | Path | bool | None = None) -> Matrix:
+    """Load and validate the matrix (cached per directory); raises EnvcheckError naming file and row.
+
+    cache: the refresh cache to merge (`envcheck matrix refresh`); None: the user's cache for the
+    shipped configs (cache_path()) and none for an explicit config_dir; False: none. Reads files only:
+    the network is touched by `envcheck matrix refresh` alone."""
+    if cache is None:
+        cache = cache_path() if config_dir is None else False
+    cache_file = None if cache is False or cache is True else str(cache)
+    return _load(str(config_dir if config_dir is not None else default_config_dir()), cache_file,
+                 _stamp(cache_file))
+
+
+# --- the per-user refresh cache (`envcheck matrix refresh`, issue 8) ----------------------------
+
+CACHE_FILE = "wheels-refreshed.json"
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """ENVCHECK_CACHE_DIR, else $XDG_CACHE_HOME/envcheck, else ~/.cache/envcheck (XDG base directory
+    spec: https://specifications.freedesktop.org/basedir-spec/latest/)."""
+    import os
+
+    env = os.environ if environ is None else environ
+    if env.get("ENVCHECK_CACHE_DIR"):
+        return Path(env["ENVCHECK_CACHE_DIR"]).expanduser()
+    xdg = env.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the spec: a relative value is invalid and ignored
+        return Path(xdg) / "envcheck"
+    home = env.get("HOME") or str(Path.home())
+    return Path(home) / ".cache" / "envcheck"
+
+
+def cache_path(environ: Mapping[str, str] | None = None) -> Path:
+    return cache_dir(environ) / CACHE_FILE
+
+
+def _stamp(cache_file: str | None) -> tuple | None:
+    """(mtime, size) of the cache, so a refresh in this process is seen; None when there is none."""
+    if cache_file is None:
+        return None
+    try:
+        st = Path(cache_file).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def newest_versions(doc: Mapping[str, Any]) -> dict[str, str | None]:
+    """package -> its newest release (or yanked release) in a wheels document (pure)."""
+    out: dict[str, str | None] = {}
+    for name, pkg in (doc.get("packages") or {}).items():
+        versions = [Version(v) for v in list(pkg.get("releases") or {}) + list(pkg.get("yanked") or [])]
+        out[name] = str(max(versions)) if versions else None
+    return out
+
+
+def merge_refreshed(shipped: Mapping[str, Any], cache: Mapping[str, Any]) -> tuple[dict, dict[str, tuple[str, ...]]]:
+    """(merged wheels document, package -> releases added) (pure; both documents already validated).
+
+    The cache only ADDS releases newer than the shipped file's newest of that package: a shipped fact is
+    never replaced, and a cache older than an upgraded envcheck adds nothing."""
+    newest = newest_versions(shipped)
+    merged = dict(shipped)
+    packages = dict(shipped.get("packages") or {})
+    added: dict[str, tuple[str, ...]] = {}
+    for name, pkg in (cache.get("packages") or {}).items():
+        if name not in packages:
+            continue  # a package envcheck does not ship facts for is not the resolver's business
+        floor = Version(newest[name]) if newest.get(name) else None
+        rels = {v: r for v, r in (pkg.get("releases") or {}).items() if floor is None or Version(v) > floor}
+        yanked = [v for v in pkg.get("yanked") or [] if floor is None or Version(v) > floor]
+        if not rels and not yanked:
+            continue
+        base = dict(packages[name])
+        base["releases"] = {**base.get("releases", {}), **rels}
+        base["yanked"] = list(base.get("yanked", [])) + yanked
+        packages[name] = base
+        added[name] = tuple(sorted(rels, key=Version))
+    merged["packages"] = packages
+    return merged, {k: v for k, v in added.items() if v}
+
+
+def _with_cache(docs: dict[str, Any], cache_file: str) -> tuple[dict[str, Any], Refreshed]:
+    """The documents with the cache merged into wheels.json. A cache that cannot be read or is not valid
+    is ignored (with the reason): the shipped data still answers, offline."""
+    try:
+        cache = json.loads(Path(cache_file).read_text(encoding="utf-8"))
+        parsed = validate_wheels_doc(cache)  # every package, at once
+        for name in parsed.packages:
+            parsed.packages[name]
+    except (OSError, ValueError) as exc:  # WheelsSchemaError and JSONDecodeError are ValueErrors
+        return docs, Refreshed(cache_file, problem=f"not usable ({exc}); the shipped data is used")
+    shipped = docs.get(WHEELS_FILE)
+    if shipped is None:
+        return docs, Refreshed(cache_file, cache.get("read"), cache.get("index"),
+                               problem="this envcheck ships no wheels.json to add to")
+    merged, added = merge_refreshed(shipped, cache)
+    return {**docs, WHEELS_FILE: merged}, Refreshed(cache_file, cache.get("read"), cache.get("index"), added)
 
 
 # --- staleness (issue 3, item 4) --------------------------------------------------------------
@@ -1014,3 +1147,34 @@ def stale_notes(
                     update + "; then run `envcheck verify` in the new environment",
                 ))
     return findings
+
+
+def refresh_notes(matrix: Matrix) -> list[Finding]:
+    """Findings about the refresh cache for `install` and `doctor` (pure; issue 8).
+
+    `matrix-refresh-newer-release` (info): the refresh found torch releases the hand-kept rows do not
+    know. They are shown, never recommended: the package index says which Pythons and platforms have
+    wheels, but not the CUDA variants on PyTorch's own indexes, their driver floors, kernel lists or
+    the torchvision/torchaudio versions that pair with them, and a pick without those would be invented.
+    `matrix-refresh-cache-unusable` (warning): the cache could not be read or is not valid; it is ignored.
+    """
+    found: list[Finding] = []
+    ref = matrix.refreshed
+    if ref is None:
+        return found
+    if ref.problem is not None:
+        found.append(Finding(
+            "matrix-refresh-cache-unusable", Severity.WARNING,
+            f"the refreshed matrix cache {ref.path} is ignored: {ref.problem}",
+            "run `envcheck matrix refresh` again, or delete that file",
+        ))
+    newer = matrix.refreshed_without_row()
+    if newer:
+        found.append(Finding(
+            "matrix-refresh-newer-release", Severity.INFO,
+            f"torch {', '.join(newer)} is on the package index (envcheck matrix refresh, read {ref.read}) but "
+            "envcheck's matrix does not know its CUDA variants, driver floors or torchvision/torchaudio "
+            "versions yet, so it is not recommended",
+            "upgrade envcheck (`pip install -U envcheck`) for a matrix that knows it",
+        ))
+    return found

@@ -223,24 +223,93 @@ def fetch_project(index_url: str, name: str, timeout: float) -> dict:
 
     url = project_url(index_url, name)
     request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": "envcheck-wheelindex"})
+    shown = mask_url(url)  # messages never carry a token from the URL
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (http(s) index URL)
             ctype = answer.headers.get("Content-Type", "")
             body = answer.read()
     except urllib.error.HTTPError as exc:
-        raise IndexError_(f"{url}: HTTP {exc.code} {exc.reason}") from None
+        exc.close()  # the error carries the open answer: close its socket
+        raise IndexError_(f"{shown}: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise IndexError_(f"{url}: {reason}") from None
+        raise IndexError_(f"{shown}: {reason}") from None
     if "json" not in ctype:
-        raise IndexError_(f"{url}: the index answered {ctype or 'no content type'}, not the JSON simple API (PEP 691)")
+        raise IndexError_(f"{shown}: the index answered {ctype or 'no content type'}, not the JSON simple API (PEP 691)")
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise IndexError_(f"{url}: not valid JSON ({exc})") from None
+        raise IndexError_(f"{shown}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
-        raise IndexError_(f"{url}: not a PEP 691 project page (no 'files' list)")
+        raise IndexError_(f"{shown}: not a PEP 691 project page (no 'files' list)")
     return doc
+
+
+# --- which index (one home: scripts/refresh_wheels.py and `envcheck matrix refresh`) -----------
+
+# `pip config list` prints `<section>.index-url='<url>'`; pip's own order: the environment (`:env:`)
+# over the [install] section (what `pip install` reads) over [global]
+# (https://pip.pypa.io/en/stable/topics/configuration/#precedence-override-order)
+_PIP_SECTION_RANK = {":env:": 0, "install": 1, "global": 2}
+
+
+def parse_pip_config_list(text: str) -> str | None:
+    """`python -m pip config list` output -> the index-url pip would use; None when none is set (pure)."""
+    found: list[tuple[int, str]] = []
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.endswith(".index-url") or key.endswith("extra-index-url"):
+            continue
+        section = key[: -len(".index-url")]
+        url = value.strip().strip("'\"").split()
+        if url:
+            found.append((_PIP_SECTION_RANK.get(section, 3), url[0]))
+    return min(found)[1] if found else None
+
+
+def pip_default_index() -> str | None:
+    """pip's built-in default index (read from pip itself, so no host name is written here)."""
+    try:
+        from pip._internal.models.index import PyPI  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return PyPI.simple_url
+
+
+def discover_index_url(explicit: str | None, environ: Mapping[str, str], runner=None, *,
+                       python: str | None = None, timeout: float = 60.0) -> tuple[str | None, str]:
+    """(index URL, where it came from): `explicit` (--index-url / a mirror), else PIP_INDEX_URL, else
+    `index-url` from `python -m pip config list`, else pip's own default; (None, why) when none.
+
+    Shell equivalent: python -m pip config list | grep index-url
+    """
+    import sys
+
+    if explicit and explicit.strip():
+        return explicit.strip(), "flag"
+    env = (environ.get("PIP_INDEX_URL") or "").split()
+    if env:
+        return env[0], "PIP_INDEX_URL"
+    if runner is None:
+        from envcheck.runner import Runner
+
+        runner = Runner()
+    done = runner.run([python or sys.executable, "-m", "pip", "config", "list"], timeout=timeout)
+    url = parse_pip_config_list(done.stdout if done.ok else "")
+    if url:
+        return url, "pip config"
+    default = pip_default_index()
+    if default:
+        return default, "pip's default index"
+    return None, "no index configured (pip is not importable and PIP_INDEX_URL / pip config name none)"
+
+
+def mask_url(url: str) -> str:
+    """An index URL fit to print: credentials masked (the one masking rule, envcheck.probes.managers)."""
+    from envcheck.probes.managers import mask_url_credentials
+
+    return mask_url_credentials(url)
 
 
 # --- the generated file ------------------------------------------------------------------------

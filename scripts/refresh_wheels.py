@@ -18,7 +18,6 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from envcheck.wheelindex import (  # noqa: E402
     IndexError_,
     build_wheels_doc,
+    discover_index_url,
     dump_wheels_doc,
     fetch_project,
     parse_project,
@@ -40,32 +40,6 @@ MIN_VERSION = {"torch": "1.4.0", "torchvision": "0.5.0", "torchaudio": "0.4.0"}
 INDEX_LABEL = "pip's configured default index (JSON simple API, PEP 691)"
 
 
-def pip_index_url() -> str | None:
-    """The index pip is configured with; None when pip has none configured (then pip's default)."""
-    env = os.environ.get("PIP_INDEX_URL")
-    if env:
-        return env.split()[0]
-    try:
-        out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
-                             timeout=60, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    for line in out.splitlines():
-        key, _, value = line.partition("=")
-        if key.strip().endswith(".index-url"):
-            return value.strip().strip("'\"")
-    return None
-
-
-def pip_default_index() -> str | None:
-    """pip's built-in default index (read from pip itself, so no host name is written here)."""
-    try:
-        from pip._internal.models.index import PyPI  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return PyPI.simple_url
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-url", help="simple-API base URL (default: pip's configured index)")
@@ -73,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--check", action="store_true", help="compare with --out instead of writing (ignores the read date)")
     args = ap.parse_args(argv)
-    index = args.index_url or pip_index_url() or pip_default_index()
+    # the same discovery `envcheck matrix refresh` uses (one home: envcheck.wheelindex)
+    index, _where = discover_index_url(args.index_url, os.environ)
     if not index:
         print("error: no package index configured; pass --index-url", file=sys.stderr)
         return 2

@@ -40,6 +40,7 @@ ISOLATED_DIRS = {
     "UV_PYTHON_INSTALL_DIR": "uv-python",
     "ENVCHECK_ENVS_DIR": "envs",
     "ENVCHECK_LOG_DIR": "logs",
+    "ENVCHECK_CACHE_DIR": "envcheck-cache",  # `matrix refresh`'s cache (XDG_CACHE_HOME is shared by the session)
 }
 
 

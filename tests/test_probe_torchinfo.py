@@ -10,6 +10,8 @@ import pytest
 
 from envcheck.inenv import script_path
 from envcheck.probes.torchinfo import (
+    companion_build,
+    companions_from_pyinfo,
     PyInfo,
     cuda_from_local,
     last_json_object,
@@ -80,6 +82,33 @@ def test_pyinfo_reads_version_py_without_importing(tmp_path, bare_python):
     assert info.dist_version("pynvml") == "11.5.0"
 
 
+def test_pyinfo_reads_companion_build_from_version_py(tmp_path, bare_python):
+    """The default-index torchvision 0.28.0 wheel: METADATA says 0.28.0, its torchvision/version.py
+    (first lines copied from the real wheel) says 0.28.0+cu130; its __init__ is never run."""
+    site = tmp_path / "site"
+    (site / "torchvision").mkdir(parents=True)
+    (site / "torchvision" / "__init__.py").write_text("raise SystemExit('imported!')\n")
+    (site / "torchvision" / "version.py").write_text(
+        "__version__ = '0.28.0+cu130'\ngit_version = '8fb87713a24951e639c494b0f2a8a81b5f8e33a6'\n"
+        "from torchvision.extension import _check_cuda_version\nif _check_cuda_version() > 0:\n"
+        "    cuda = _check_cuda_version()\n")
+    (site / "torchvision-0.28.0.dist-info").mkdir()
+    (site / "torchvision-0.28.0.dist-info" / "METADATA").write_text("Name: torchvision\nVersion: 0.28.0\n\n")
+    done = Runner().run([bare_python, script_path("pyinfo")], env={"PYTHONPATH": str(site)}, timeout=20)
+    info = parse_pyinfo(done)
+    assert info.companion_versions == {"torchvision": "0.28.0+cu130"}
+    assert info.dist_version("torchvision") == "0.28.0"
+    assert companions_from_pyinfo(info) == {"torchvision": "0.28.0+cu130"}
+
+
+@pytest.mark.parametrize("version, default, build", [
+    ("0.28.0+cu130", "cu130", "cu130"), ("0.28.0", "cu130", "cu130"), ("0.28.0+cpu", "cu130", "cpu"),
+    ("0.28.0", None, None), ("0.28.0", "cpu", "cpu"),
+])
+def test_companion_build(version, default, build):
+    assert companion_build(version, default) == build
+
+
 @pytest.mark.parametrize(
     "done, part",
     [
@@ -112,3 +141,14 @@ def test_deep_failures(bare_python):
     assert not deep.ok and "import torch failed" in deep.reason
     assert "timed out" in parse_deep(Completed(("p",), None, timed_out=True, duration_s=3)).reason
     assert not parse_deep(Completed(("p",), -11, "")).ok
+
+
+def test_parse_deep_keeps_the_companions_import_outcome():
+    """torchdeep.py's JSON shape; the error text is the real one from the CPU torch + CUDA torchvision venv."""
+    from envcheck.probes.torchinfo import parse_deep
+
+    line = ('{"ok": true, "is_available": false, "device_count": 0, "companions": {"torchvision": '
+            '{"error": "RuntimeError: operator torchvision::nms does not exist"}, "bogus": "x"}}')
+    deep = parse_deep(Completed(("py",), 0, line + "\n"))
+    assert deep.companions == {"torchvision": {"error": "RuntimeError: operator torchvision::nms does not exist"}}
+    assert deep.to_dict()["companions"]["torchvision"]["error"].startswith("RuntimeError")

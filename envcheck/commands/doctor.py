@@ -28,6 +28,16 @@ CUDA_EXPLANATION = (
 )
 
 
+def _companions(matrix, py, torch, os_name: str) -> dict:
+    """torchvision/torchaudio vs torch from metadata (issue 9); never breaks doctor."""
+    try:
+        from envcheck.probes.torchinfo import companion_facts
+
+        return companion_facts(matrix, py, torch, os_name) if matrix is not None else {}
+    except Exception:
+        return {}
+
+
 def os_family(sys_facts: system.SystemFacts, platform: str | None = None) -> str:
     """Which driver floors apply: WSL runs the Windows driver."""
     platform = platform or sys.platform
@@ -177,6 +187,38 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
         return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name} for this driver, whose wheels carry "
                 f"kernels for {labels}{how}; reinstall torch with the command it prints")
     return None
+
+
+def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv: NvidiaFacts,
+                     runner=None, environ: Mapping[str, str] | None = None) -> str | None:
+    """What `envcheck install --python PATH` picks on this machine, with the exact pip command for the
+    inspected interpreter, when that pick is a CUDA build (the fix of torch-cpu-build-on-gpu-host).
+    The same decision as `install` (commands/install.decide, fed the NVIDIA facts doctor already probed):
+    one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs."""
+    import shlex
+
+    from envcheck.commands.install import decide
+    from envcheck.plans.install import plan_pip_install, shell_join
+
+    m = re.match(r"^(\d+)\.(\d+)", python_version or "")
+    if not m:
+        return None
+    # the driver and GPUs as doctor detected them, given as install's flags would give them (so install
+    # probes nothing again: no second nvidia-smi, no AMD/Intel probe on an NVIDIA host)
+    driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
+    cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
+    ccs = tuple(dict.fromkeys(g.compute_capability for g in nv.gpus if g.compute_capability and _CC.match(g.compute_capability)))
+    try:
+        d = decide(python=f"{m.group(1)}.{m.group(2)}", driver=driver, cuda=cuda, gpu_cc=ccs, matrix=matrix,
+                   probed=nv, runner=runner, environ=environ)
+    except Exception:  # NoCompatibleBuild for this Python, an unusable override: the generic fix stays
+        return None
+    rec = d.recommendation
+    if rec.variant.kind != "cuda":
+        return None
+    pip = shell_join(plan_pip_install(rec, python_path))
+    return (f"`envcheck install --python {shlex.quote(python_path)}` picks torch {rec.torch} with {rec.variant.name} "
+            f"for this machine; into this interpreter: `{pip}`")
 
 
 def _kernels(environ: Mapping[str, str], target_prefix_guess: str | None):
@@ -436,7 +478,15 @@ def run(
                 predictions = predict_arch(matrix, torch, nv.gpus, fix)
         except Exception as exc:  # never let the prediction break doctor
             notes.append(f"kernel-coverage prediction skipped: {exc.__class__.__name__}: {exc}")
+    cuda_fix = None
+    if matrix is not None and torch.installed and not torch.cuda and not torch.hip and nv.has_driver:
+        try:
+            cuda_fix = cuda_install_fix(matrix, python_version=py.version, python_path=py.executable or interp.path,
+                                        nv=nv, runner=runner, environ=environ)
+        except Exception as exc:  # never let the advice break doctor
+            notes.append(f"install pick for the CUDA-build fix skipped: {exc.__class__.__name__}: {exc}")
     facts = DoctorFacts(
+        cuda_install_fix=cuda_fix,
         nvidia=nv,
         os_family=os_family(sys_facts),
         python=py.executable or interp.path,
@@ -456,6 +506,7 @@ def run(
         arch_predictions=predictions,
         **_accelerator_facts(raw, nv, torch, environ),
         amd_install_fix=_amd_install_fix(matrix, torch, raw, py, interp, nv),
+        companions=_companions(matrix, py, torch, os_family(sys_facts)),
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:

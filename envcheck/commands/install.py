@@ -13,11 +13,13 @@ from typing import Mapping, Sequence
 from envcheck.errors import EnvcheckError
 from envcheck.facts import Source
 from envcheck.inputs import (
+    driver_short_note,
     host_os,
     parse_cc,
     parse_gpu_arch,
     parse_cuda,
     parse_driver,
+    parse_gpu_name,
     parse_os,
     parse_python_request,
 )
@@ -53,6 +55,7 @@ class InstallDecision:
     inputs: dict = field(default_factory=dict)  # name -> Input
     mirror: object = None  # Mirror | None
     stale: tuple = ()  # Findings
+    input_notes: tuple = ()  # what an almost-right input was read as (a driver cut short)
 
     @property
     def recommendation(self):
@@ -77,14 +80,20 @@ def decide(
     arch: str | None = None,
     allow_unverified: bool = False,
     machine: str | None = None,
+    gpu: Sequence[str] = (),
+    probed=None,
     gpu_arch: Sequence[str] = (),
     xpu: bool = False,
 ) -> InstallDecision:
     """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5).
 
+    `gpu`: GPU product names (`--gpu "RTX 3090"`), mapped to compute capabilities by the GPU table and
+    added to `gpu_cc`. `probed`: NVIDIA facts this process already probed (doctor), used instead of
+    probing again; the decision is then the one `envcheck install` makes on this machine.
+
     `machine`: platform.machine() of this host (tests pass it); used for the CPU architecture when
     --arch is not given and the target OS is this machine's."""
-    from envcheck.matrix import load_matrix, stale_notes
+    from envcheck.matrix import load_matrix, refresh_notes, stale_notes
     from envcheck.plans.install import plan_install
     from envcheck.resolve import ResolveRequest, default_arch, parse_arch, parse_torch_spec, resolve
 
@@ -116,6 +125,8 @@ def decide(
     flag_driver = parse_driver(driver) if driver is not None else None
     flag_cuda = parse_cuda(cuda) if cuda is not None else None
     flag_ccs = tuple(parse_cc(c) for c in gpu_cc)
+    named = tuple((text, *parse_gpu_name(text)) for text in gpu)  # (as given, cc, table row)
+    flag_ccs = tuple(dict.fromkeys(flag_ccs + tuple(cc for _, cc, _ in named)))
     flag_gfx = tuple(dict.fromkeys(parse_gpu_arch(g) for g in gpu_arch))
     if name is not None:
         validate_env_name(name)
@@ -162,13 +173,14 @@ def decide(
     elif driver_given:
         inputs["cuda"] = Input(None, Source.DEFAULT.value, "only --driver given")
     if ccs:
-        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value)
+        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value, "; ".join(
+            f"--gpu {text!r} is {row}, compute capability {cc} (configs/nvidia_gpus.json)" for text, cc, row in named) or None)
     if need_probe and target_os != host_os():
         reason = f"not detected: --os {target_os} is not this machine"
         for key in ("driver", "cuda", "gpu_cc"):
             inputs.setdefault(key, Input(None, Source.DEFAULT.value, reason))
     elif need_probe:
-        facts = _probe(runner, environ)
+        facts = probed if probed is not None else _probe(runner, environ)
         why = "; ".join(facts.reasons) if facts.reasons else None
         if not driver_given:
             drv, drv_text, inputs["driver"] = _detected(
@@ -204,10 +216,37 @@ def decide(
         xpu=has_xpu,
         host_rocm=host_rocm,
     )
-    resolution = resolve(request, matrix)
+    try:
+        resolution = resolve(request, matrix)
+    except EnvcheckError as exc:  # --torch naming a release only the refresh knows: say so
+        newer = [v for v in matrix.refreshed_without_row() if spec is not None and spec.contains(v, prereleases=True)]
+        if newer:
+            exc.hint = (f"torch {', '.join(newer)} is on the package index (envcheck matrix refresh) but envcheck's "
+                        "matrix does not know its CUDA variants, driver floors or companions yet: upgrade envcheck"
+                        + (f"; {exc.hint}" if exc.hint else ""))
+        raise
+    short = _driver_short_note(request, resolution, matrix)
+    if short is not None and "driver" in inputs:
+        inputs["driver"] = Input(inputs["driver"].value, inputs["driver"].source, short)
     plans = plan_install(resolution.recommendation, name=name, mirror=mirror_obj)
-    stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs))
-    return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale)
+    stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs)) + tuple(refresh_notes(matrix))
+    return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale, (short,) if short else ())
+
+
+def _driver_short_note(request, resolution, matrix) -> str | None:
+    """The note for a driver given cut short ('580.65', '580'), when a variant fell below a floor that
+    the missing digits decide (inputs.driver_short_note has the rule; the floor is the resolver's)."""
+    from envcheck.resolve import driver_floor_for
+
+    if request.driver_text is None:
+        return None
+    floors = []
+    for rej in resolution.rejected:
+        variant = matrix.variants.get(rej.variant) if rej.code == "driver" and rej.variant else None
+        floor = driver_floor_for(variant, request.os, strict=request.strict_driver) if variant else None
+        if floor is not None:
+            floors.append((variant.name, floor))
+    return driver_short_note(request.driver_text, floors)
 
 
 def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool, runner,
@@ -318,6 +357,7 @@ def run(
     arch: str | None = None,
     allow_unverified: bool = False,
     machine: str | None = None,
+    gpu: Sequence[str] = (),
     gpu_arch: Sequence[str] = (),
     xpu: bool = False,
 ) -> Result:
@@ -329,7 +369,7 @@ def run(
     d = decide(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
-        arch=arch, allow_unverified=allow_unverified, machine=machine, gpu_arch=gpu_arch, xpu=xpu,
+        arch=arch, allow_unverified=allow_unverified, machine=machine, gpu_arch=gpu_arch, xpu=xpu, gpu=gpu,
     )
     base = _base_python(d.recommendation.python, d.recommendation.os, environ) if (
         python is not None and parse_python_request(python) is not None) else None
@@ -381,7 +421,14 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
     rec_dict["commands"] = commands
     rec_dict["argv"] = plans["argv"]
     rec_dict["env_name"] = plans["name"]
-    rec_dict["notes"] = list(rec.notes) + plans["notes"]
+    rec_dict["notes"] = list(d.input_notes) + list(rec.notes) + plans["notes"]
+    # a pick whose wheel facts came from `envcheck matrix refresh`, not from the data envcheck shipped with
+    rec_dict["refreshed"] = matrix.rests_on_refresh(rec.torch)
+    if rec_dict["refreshed"]:
+        ref = matrix.refreshed
+        rec_dict["notes"].append(f"rests on refreshed data: torch {rec.torch}'s wheel facts come from "
+                                 f"`envcheck matrix refresh` (read {ref.read} from {ref.index}), not from the "
+                                 "matrix shipped with envcheck")
     data = {
         "recommendation": rec_dict,
         "inputs": {k: v.to_dict() for k, v in d.inputs.items()},
@@ -394,7 +441,8 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
         "better": d.resolution.better,
         "stale": [f.to_dict() for f in d.stale],
         "allow_unverified": d.request.allow_unverified,
-        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known, "wheels_read": matrix.wheels_read},
+        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known, "wheels_read": matrix.wheels_read,
+                   "refreshed": matrix.refreshed.to_dict() if matrix.refreshed is not None else None},
     }
     if show_all:
         data["compatible"] = [c.to_dict() for c in d.resolution.compatible]

@@ -58,6 +58,7 @@ class ExecuteRequest:
     allow_unverified: bool = False
     gpu_arch: tuple[str, ...] = ()  # AMD gfx targets (--gpu-arch)
     xpu: bool = False  # plan for an Intel GPU (--xpu)
+    gpu: tuple[str, ...] = ()  # GPU product names (--gpu), mapped to compute capabilities by decide()
 
 
 def parse_only(values: Sequence[str]) -> tuple[str, ...] | None:
@@ -241,7 +242,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         python=python_arg, driver=request.driver, cuda=request.cuda, gpu_cc=request.gpu_cc,
         cpu=request.cpu, torch=request.torch, strict_driver=request.strict_driver, mirror=request.mirror,
         name=None, runner=runner, environ=environ, arch=request.arch, allow_unverified=request.allow_unverified,
-        gpu_arch=request.gpu_arch, xpu=request.xpu,
+        gpu_arch=request.gpu_arch, xpu=request.xpu, gpu=request.gpu,
     )
     if base_path is not None:
         decision.inputs["python"] = install_cmd.Input(python_arg, Source.INTERPRETER.value, base_path)

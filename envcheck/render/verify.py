@@ -111,6 +111,7 @@ def render_summary(result, stderr: bool = False) -> None:
     line.append(", ")
     line.append(f"{s.get('skipped', 0)} skipped", style="yellow" if s.get("skipped") else "")
     line.append(f" in {s.get('wall_s', s.get('duration_s', 0.0)):.2f} s")
+    line.append(f" (level {data.get('level', 1)})")
     if data.get("children", 1) > 1:
         line.append(f" ({data['children']} suite processes: isolated crashes/hangs)", style="magenta")
     con.print(line)
@@ -118,6 +119,7 @@ def render_summary(result, stderr: bool = False) -> None:
              f"torch {t['torch']}" if t.get("torch") else "torch not importable",
              f"{t['build']} build" if t.get("build") else None,
              f"device {t['device']}" if t.get("device") else None]
+    parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
     con.print("target: " + ", ".join(p for p in parts if p), style="dim")
     if data.get("junit_xml"):
         con.print(f"JUnit report: {data['junit_xml']}", style="dim")
