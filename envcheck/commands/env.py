@@ -314,12 +314,12 @@ def run_remove(
             "commands": [step.display()], "removed": {"env": None, "kernels": []}, "warnings": []}
     if dry_run:
         return Result("env remove", ExitCode.OK, data)
-    what = f"the {record.backend.value} environment {record.label}" + (
-        f" at {record.prefix}" if record.name else "")
-    extra = (f"\nand the Jupyter kernel(s) that launch it: {', '.join(k.resource_dir for k in kernels)}"
-             if kernels else "")
-    require_consent(f"Remove {what}{extra}?\n  {step.display()}\nProceed?", yes=yes, confirm=confirm,
-                    refusal="remove an environment")
+    # Each command and path on a line of its own: a terminal folds long lines, never mid-path here.
+    question = [f"Remove the {record.backend.value} environment {record.name or ''}".rstrip() + ":",
+                f"  {step.display()}"]
+    if kernels:
+        question += ["and the Jupyter kernel(s) that launch it:"] + [f"  rm -rf -- {k.resource_dir}" for k in kernels]
+    require_consent("\n".join(question + ["Proceed?"]), yes=yes, confirm=confirm, refusal="remove an environment")
     log_path = logs.new_log_path("env-remove", record.name or os.path.basename(record.prefix), environ)
     sink.emit(LogOpened(log_path))
     with interrupts_roll_back():
