@@ -303,3 +303,32 @@ def test_create_records_the_env_and_a_failure_to_record_is_only_a_warning(tmp_pa
 
     _record_created(Transaction(), plan, str(tmp_path / "missing"), sink, environ)
     assert [type(e) for e in sink.events] == [Warn] and "will not know it" in sink.events[0].text
+
+
+# --- human output at 80 and 120 columns ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_env_list_keeps_paths_whole_on_their_own_lines(width):
+    """Synthetic Result (the shape run_list returns)."""
+    from rich.console import Console
+
+    from envcheck.render.env_list import render_env_list
+    from envcheck.results import Result
+
+    long_path = "/home/a-rather-long-user-name/projects/deep/learning/envs/torch-2.13-cu126-experiment"
+    torch = {"installed": True, "version": "2.13.0+cu126", "cuda": "12.6", "hip": None}
+    envs = [{"name": "torch-cu126", "backend": "conda", "prefix": long_path, "python_version": "3.12.8",
+             "torch": torch, "kernels": [{"name": "torch-cu126"}], "size_bytes": 6 * (1 << 30)},
+            {"name": None, "backend": "venv", "prefix": "/tmp/x", "python_version": None,
+             "torch": {"installed": False}, "kernels": [], "size_bytes": None}]
+    result = Result("env list", data={"envs_dir": "/e", "envs": envs,
+                                      "ignored": [{"prefix": "/gone", "name": "g", "why": "the directory does not exist"}]})
+    console = Console(width=width, record=True, highlight=False)
+    render_env_list(result, console)
+    lines = console.export_text().splitlines()
+    assert lines[0].split() == ["torch-cu126", "conda", "Python", "3.12.8", "torch", "2.13.0+cu126", "(CUDA",
+                                "12.6)", "6.0", "GiB"]
+    assert f"  path:    {long_path}" in lines and "  kernels: torch-cu126" in lines
+    assert lines[3].startswith("(by path)") and "Python: does not run" in lines[3] and "torch not installed" in lines[3]
+    assert lines[-1] == "not listed: /gone: the directory does not exist"
