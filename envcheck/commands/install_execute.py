@@ -90,7 +90,7 @@ def execute(
     out: dict = {"env": None, "kernel": None, "findings": [], "verify": {}}
 
     def create(rec):
-        created = out["env"] = execute_create(plan.create, timed, log_path, sink, tx=tx)
+        created = out["env"] = execute_create(plan.create, timed, log_path, sink, tx=tx, environ=environ)
         if plan.env_python != created.python:  # conda -n: the interpreter's path is known only now
             quoted = shlex.quote(created.python)
             for r in steps.records:
