@@ -1,0 +1,171 @@
+"""verify --level 3: the sourced datasheet table (configs/gpu_peaks.json), judging measured figures against
+it (pure; the GPU figures are SYNTHETIC numbers, no GPU here), the real CPU measurement by
+envcheck/inenv/perf_check.py in this venv's torch, and the all-reduce bus bandwidth of a real two-rank
+torchrun over gloo (dist_check.py --level 3)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from envcheck import gpupeaks
+from envcheck.gpupeaks import PeaksError, judge, load_peaks, pcie_x16_gbs, peak_row, validate
+from envcheck.inenv import script_path
+
+
+# ----------------------------------------------------------------------------------- the table
+
+
+def test_shipped_table_is_valid_and_every_row_is_sourced():
+    rows = load_peaks()
+    assert {r["name"] for r in rows} >= {"H100 SXM", "H100 PCIe", "H200 SXM", "A100 SXM4 80GB", "A100 40GB", "L40S",
+                                         "RTX 3090", "RTX 4090", "RTX 5090", "V100 SXM2"}
+    doc = json.loads(gpupeaks.Path(gpupeaks.__file__).parent.parent.joinpath("configs", "gpu_peaks.json").read_text())
+    for r in rows:
+        assert r["source"] and all(doc["sources"][k]["url"].startswith("https://") for k in r["source"])
+    # dense, not sparsity: H100 SXM BF16 is half the datasheet's 1,979 (sparse) figure
+    assert peak_row("NVIDIA H100 80GB HBM3")["bf16"] == pytest.approx(1979 / 2, abs=0.5)
+
+
+@pytest.mark.parametrize("name, row", [
+    ("NVIDIA H100 80GB HBM3", "H100 SXM"), ("NVIDIA H100 PCIe", "H100 PCIe"), ("NVIDIA H200", "H200 SXM"),
+    ("NVIDIA H200 NVL", None), ("NVIDIA A100-SXM4-80GB", "A100 SXM4 80GB"), ("NVIDIA A100-SXM4-40GB", "A100 40GB"),
+    ("NVIDIA A100 80GB PCIe", "A100 80GB PCIe"), ("NVIDIA L40S", "L40S"), ("NVIDIA GeForce RTX 3090", "RTX 3090"),
+    ("NVIDIA GeForce RTX 3090 Ti", None), ("NVIDIA GeForce RTX 4090", "RTX 4090"), ("NVIDIA GeForce RTX 5090", "RTX 5090"),
+    ("Tesla V100-SXM2-16GB", "V100 SXM2"), ("Tesla V100-PCIE-16GB", None), ("", None), (None, None),
+])
+def test_peak_row_by_torch_device_name(name, row):
+    got = peak_row(name)
+    assert (got["name"] if got else None) == row
+
+
+@pytest.mark.parametrize("doc, words", [
+    ({}, "'gpus' list"),
+    ({"sources": {"s": {}}, "gpus": [{"name": "X"}]}, "needs 'name' and 'match'"),
+    ({"sources": {"s": {}}, "gpus": [{"name": "X", "match": "(", "source": ["s"]}]}, "not a regular expression"),
+    ({"sources": {"s": {}}, "gpus": [{"name": "X", "match": "X", "fp16": -1, "source": ["s"]}]}, "'fp16' must be"),
+    ({"sources": {"s": {}}, "gpus": [{"name": "X", "match": "X", "pcie_gen": 7, "source": ["s"]}]}, "'pcie_gen'"),
+    ({"sources": {"s": {}}, "gpus": [{"name": "X", "match": "X", "source": ["nope"]}]}, "cites keys"),
+])
+def test_malformed_table_names_row_and_problem(doc, words):
+    with pytest.raises(PeaksError) as info:
+        validate(doc, "gpu_peaks.json")
+    assert words in str(info.value) and "gpu_peaks.json" in str(info.value)
+
+
+def test_pcie_per_direction_peaks():
+    assert (pcie_x16_gbs(3), pcie_x16_gbs(4), pcie_x16_gbs(5), pcie_x16_gbs(None)) == (15.75, 31.51, 63.02, None)
+
+
+# --------------------------------------------------------------------------------------- judge
+
+
+def synthetic(name="NVIDIA H100 80GB HBM3", **values):
+    """SYNTHETIC perf_check output (no GPU on this machine)."""
+    units = {"cpu_matmul_fp32": "GFLOPS", "memory_bandwidth": "GB/s", "host_to_device": "GB/s", "device_to_host": "GB/s"}
+    metrics = {k: {"value": v, "unit": units.get(k, "TFLOPS")} for k, v in values.items()}
+    return {"device": "cuda:0", "name": name, "capability": "9.0", "metrics": metrics, "skipped": {}}
+
+
+def by_metric(result):
+    return {f["metric"]: f for f in result["figures"]}
+
+
+def test_healthy_figures_are_ok_with_fractions():
+    r = judge(synthetic(matmul_tf32=380.0, matmul_bf16=700.0, matmul_fp16=710.0, memory_bandwidth=2900.0,
+                        host_to_device=53.0, device_to_host=54.0, cpu_matmul_fp32=150.0))
+    f = by_metric(r)
+    assert r["warnings"] == [] and r["datasheet"]["row"] == "H100 SXM"
+    assert f["matmul_bf16"]["fraction"] == pytest.approx(700 / 989.5, abs=1e-3) and f["matmul_bf16"]["status"] == "ok"
+    assert f["memory_bandwidth"]["peak"] == 3350 and f["host_to_device"]["peak"] == 63.02
+    assert f["cpu_matmul_fp32"]["status"] == "ok" and f["cpu_matmul_fp32"]["peak"] is None
+
+
+def test_far_below_peak_is_a_warning_with_causes():
+    r = judge(synthetic(matmul_bf16=300.0, memory_bandwidth=1000.0, host_to_device=12.0))
+    f = by_metric(r)
+    assert [f[k]["status"] for k in ("matmul_bf16", "memory_bandwidth", "host_to_device")] == ["low"] * 3
+    assert len(r["warnings"]) == 3
+    assert "30% of the H100 SXM datasheet peak" in r["warnings"][0] and "power cap" in r["warnings"][0]
+    assert "gpu-pcie-link-degraded" in r["warnings"][2]
+
+
+def test_no_datasheet_value_or_row_is_said_not_guessed():
+    r = judge(synthetic("NVIDIA GeForce RTX 5090", matmul_tf32=90.0, matmul_fp16=180.0))
+    f = by_metric(r)
+    assert f["matmul_tf32"]["status"] == "no-peak" and "not in the sources read" in f["matmul_tf32"]["note"]
+    assert f["matmul_fp16"]["status"] == "ok"
+    r = judge(synthetic("NVIDIA B200", matmul_bf16=1500.0))
+    assert r["datasheet"] is None and "no datasheet row for 'NVIDIA B200'" in by_metric(r)["matmul_bf16"]["note"]
+
+
+def test_errors_and_skips_are_carried():
+    perf = synthetic(matmul_fp16=None)
+    perf["metrics"]["matmul_fp16"]["error"] = "OutOfMemoryError: CUDA out of memory"
+    perf["skipped"] = {"matmul_tf32": "compute capability 7.0 has no TF32 tensor cores"}
+    f = by_metric(judge(perf))
+    assert f["matmul_fp16"]["status"] == "error" and "out of memory" in f["matmul_fp16"]["note"]
+    assert f["matmul_tf32"]["status"] == "skipped"
+
+
+# ---------------------------------------------------------------------------- real CPU measurement
+
+
+def test_perf_check_on_this_cpu_reports_gflops_and_skips_gpu_with_reason():
+    done = subprocess.run([sys.executable, script_path("perf_check"), "--device", "auto"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["ok"] and out["device"] == "cpu" and out["metrics"]["cpu_matmul_fp32"]["value"] > 0
+    assert out["metrics"]["cpu_matmul_fp32"]["unit"] == "GFLOPS"
+    assert set(out["skipped"]) == {"matmul_tf32", "matmul_bf16", "matmul_fp16", "memory_bandwidth", "host_to_device",
+                                   "device_to_host"}
+    assert "no CUDA device" in out["skipped"]["memory_bandwidth"]
+    j = judge(out)
+    assert [f["status"] for f in j["figures"] if f["metric"] == "cpu_matmul_fp32"] == ["ok"]
+
+
+# ------------------------------------------------------------------------------------ busbw
+
+
+def test_busbw_factor_is_nccl_tests_definition():
+    from envcheck.inenv.dist_check import busbw_factor
+
+    assert [busbw_factor(n) for n in (1, 2, 4, 8)] == [0.0, 1.0, 1.5, 1.75]
+
+
+def test_aggregate_busbw_prefers_rank_zero():
+    from envcheck.commands.verify_distributed import aggregate_busbw
+
+    assert aggregate_busbw({1: {"busbw": {"r": 1}}, 0: {"busbw": {"r": 0}}}) == {"r": 0}
+    assert aggregate_busbw({1: {"busbw": {"r": 1}}, 0: {}}) == {"r": 1}
+    assert aggregate_busbw({0: {}}) is None
+
+
+def test_busbw_text():
+    from envcheck.render.verify_distributed import busbw_text
+
+    b = {"peak_busbw_gbs": 1.5, "sizes": [{"bytes": 1 << 20}, {"bytes": 4 << 20}]}
+    assert busbw_text(b) == ", all-reduce bus bandwidth up to 1.5 GB/s (nccl-tests busbw, 2 sizes up to 4 MiB)"
+    assert "not measured" in busbw_text({"error": "RuntimeError: x"}) and busbw_text(None) == ""
+
+
+@pytest.mark.e2e
+def test_two_rank_torchrun_level3_measures_busbw(tmp_path):
+    """Real: torch.distributed.run --standalone with 2 CPU ranks over gloo runs dist_check.py --level 3."""
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           script_path("dist_check"), "--out", str(out), "--device", "cpu", "--timeout", "60",
+                           "--level", "3"], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records)
+    b = records[0]["busbw"]
+    assert b["world_size"] == 2 and b["factor"] == 1.0 and [s["bytes"] for s in b["sizes"]] == [64 << 10, 1 << 20, 4 << 20]
+    for s in b["sizes"]:
+        assert s["busbw_gbs"] == pytest.approx(s["algbw_gbs"]) and s["algbw_gbs"] > 0  # 2(n-1)/n = 1 for n = 2
+        assert s["algbw_gbs"] == pytest.approx(s["bytes"] / (s["time_us"] / 1e6) / 1e9, rel=0.02)
+    assert b["peak_busbw_gbs"] == max(s["busbw_gbs"] for s in b["sizes"])
