@@ -169,3 +169,67 @@ def test_two_rank_torchrun_level3_measures_busbw(tmp_path):
         assert s["busbw_gbs"] == pytest.approx(s["algbw_gbs"]) and s["algbw_gbs"] > 0  # 2(n-1)/n = 1 for n = 2
         assert s["algbw_gbs"] == pytest.approx(s["bytes"] / (s["time_us"] / 1e6) / 1e9, rel=0.02)
     assert b["peak_busbw_gbs"] == max(s["busbw_gbs"] for s in b["sizes"])
+
+
+# ------------------------------------------------------------------------- host module (verify_perf)
+
+
+from envcheck.commands.verify_perf import checks_from, parse_perf_output, perf_argv, render_performance, run_perf  # noqa: E402
+from envcheck.runner import Completed  # noqa: E402
+
+
+def test_perf_argv_maps_devices():
+    assert perf_argv("/py", "auto")[2:] == ["--device", "auto"]
+    assert perf_argv("/py", "cuda", quick=True)[2:] == ["--device", "cuda", "--quick"]
+    assert perf_argv("/py", "mps")[2:] == ["--device", "cpu"] and perf_argv("/py", "cpu")[1].endswith("perf_check.py")
+
+
+@pytest.mark.parametrize("done, words", [
+    (Completed(("py",), 0, 'noise\n{"ok": true, "metrics": {}}\n', ""), None),
+    (Completed(("py",), 1, '{"ok": false, "reason": "import torch failed: No module named torch"}\n', ""), "import torch failed"),
+    (Completed(("py",), -11, "", "Fatal Python error: Segmentation fault\n"), "Segmentation fault"),
+    (Completed(("py",), None, "", "", timed_out=True, duration_s=300.0), "timed out"),
+    (Completed(("py",), 0, "{not json\n", ""), "no result"),
+])
+def test_parse_perf_output(done, words):
+    perf, why = parse_perf_output(done)
+    if words is None:
+        assert perf == {"ok": True, "metrics": {}} and why is None
+    else:
+        assert perf is None and words in why
+
+
+def test_checks_from_low_figure_is_ok_with_warning_never_fail():
+    j = judge(synthetic(matmul_tf32=100.0, matmul_bf16=300.0, matmul_fp16=320.0, memory_bandwidth=3000.0,
+                        host_to_device=55.0, device_to_host=50.0))
+    checks = {c.id: c for c in checks_from(j, 2.0)}
+    assert [c.status for c in checks.values()] == ["ok", "ok", "ok"]
+    assert "WARNING" in checks["perf-matmul"].message and "LOW" in checks["perf-matmul"].message
+    assert "WARNING" not in checks["perf-memory-bandwidth"].message
+    assert "(H100 SXM datasheet)" in checks["perf-host-device"].message
+
+
+def test_run_perf_when_the_child_dies_fails_the_three_checks():
+    class Dead:
+        def run(self, argv, **kw):
+            return Completed(tuple(argv), -9, "", "Killed\n")
+
+    checks, data = run_perf("/py", "auto", Dead())
+    assert [c.status for c in checks] == ["fail"] * 3 and data["measured"] is None and "Killed" in data["reason"]
+    assert render_performance(data) == [f"performance: not measured ({data['reason']})"]
+
+
+def test_run_perf_replays_a_synthetic_gpu_result():
+    out = dict(synthetic(matmul_bf16=800.0, memory_bandwidth=1200.0, host_to_device=50.0, device_to_host=50.0),
+               ok=True, torch="2.11.0+cu130")
+
+    class Replay:
+        def run(self, argv, **kw):
+            return Completed(tuple(argv), 0, json.dumps(out) + "\n", "")
+
+    checks, data = run_perf("/py", "cuda", Replay())
+    assert data["datasheet"]["row"] == "H100 SXM" and data["torch"] == "2.11.0+cu130"
+    assert len(data["warnings"]) == 1 and data["warnings"][0].startswith("device memory bandwidth (copy):")
+    lines = render_performance(data)
+    assert lines[0] == "performance on NVIDIA H100 80GB HBM3 vs the H100 SXM datasheet:"
+    assert any(line.startswith("  warning: device memory bandwidth") for line in lines)
