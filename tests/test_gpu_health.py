@@ -346,3 +346,42 @@ def test_health_line_and_json_shape():
                        "utilization_gpu_percent", "busy", "pcie_link_degraded", "reasons"}
     assert ok["clocks"]["event_mask"] == "0x0000000000000000"
     Console(width=100, record=True).print(text)  # plain text, renders
+
+
+# ------------------------------------------------------------------ doctor end to end (CliRunner)
+
+
+def test_doctor_replays_the_degraded_a10g_capture(clean_env, tmp_path, fake_bin, bare_python):
+    """A stand-in `nvidia-smi` (no GPU here): the identity query answers the A10G's values taken from the
+    real capture, the health CSV is refused (as an older driver would), and `-q` replays the real
+    NVIDIA/DCGM#232 capture. doctor reports the health per GPU and gpu-pcie-link-degraded."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from conftest import write_exe
+    from doctor_standins import hermetic_env, unset_all
+    from envcheck.cli import app
+
+    cat = shutil.which("cat")
+    write_exe(fake_bin, "nvidia-smi", f"""#!/bin/sh
+case "$1" in
+  --query-gpu=index,name*) echo "0, NVIDIA A10G, GPU-5468ba27-3fa8-325a-92f3-2fb0645c07cf, 535.247.01, 23028, 8.6, 00000000:00:1E.0"; exit 0 ;;
+  --query-gpu=*) echo 'Field "remapped_rows.pending" is not a valid field to query.'; exit 2 ;;
+  -q) exec {cat} {HEALTH / "a10g-width-x8-dcgm232-q.txt"} ;;
+  --version) echo "CUDA Version : 12.2"; exit 0 ;;
+  *) exit 2 ;;
+esac
+""")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin))
+    result = CliRunner().invoke(app, ["doctor", "--json", "--python", bare_python], env=env)
+    data = json.loads(result.stdout)["data"]
+    (g,) = data["gpus"]
+    assert set(g) == {"index", "name", "uuid", "memory_total_mib", "compute_capability", "pci_bus_id", "source", "health"}
+    assert g["health"]["source"] == "nvidia-smi -q" and g["health"]["pcie"]["width_current"] == 8
+    assert g["health"]["pcie_link_degraded"] == "the link runs at x8 of x16 lanes at full link speed"
+    codes = [f["code"] for f in data["findings"]]
+    assert "gpu-pcie-link-degraded" in codes and "gpu-persistence-off" not in codes
+    human = CliRunner().invoke(app, ["doctor", "--python", bare_python], env=dict(env, COLUMNS="200"))
+    assert "PCIe the link runs at x8 of x16 lanes at full link speed" in human.stdout
