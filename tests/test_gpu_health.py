@@ -384,4 +384,4 @@ esac
     codes = [f["code"] for f in data["findings"]]
     assert "gpu-pcie-link-degraded" in codes and "gpu-persistence-off" not in codes
     human = CliRunner().invoke(app, ["doctor", "--python", bare_python], env=dict(env, COLUMNS="200"))
-    assert "PCIe the link runs at x8 of x16 lanes at full link speed" in human.stdout
+    assert "PCIe link degraded: the link runs at x8 of x16 lanes at full link speed" in human.stdout

@@ -95,7 +95,7 @@ def health_line(h: dict) -> tuple[str, str]:
     if clocks.get("throttled_by"):
         warn.append("throttled: " + ", ".join(r.replace("_", " ") for r in clocks["throttled_by"]))
     if h.get("pcie_link_degraded"):
-        warn.append("PCIe " + h["pcie_link_degraded"])
+        warn.append("PCIe link degraded: " + h["pcie_link_degraded"])
     link = None
     if pcie.get("gen_current") is not None:
         link = f"PCIe Gen{pcie['gen_current']}/{pcie.get('gen_max')} x{pcie.get('width_current')}/{pcie.get('width_max')}"
