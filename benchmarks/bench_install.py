@@ -8,7 +8,11 @@ Measures, all in one run so the numbers share one machine state:
    `envcheck install` pays for the decision), timed inside that interpreter;
 3. the whole command `envcheck install --python 3.7 --cpu --json` against a bare `python -c pass`,
    as the ratio of medians and the difference in milliseconds.
-`--check` exits 1 when the cold load+resolve median exceeds the 50 ms budget of issue 3.
+4. issue 8: warm load+resolve with the generated configs/wheels.json against the same configs without
+   it (a copy in a temporary directory), interleaved in one loop; the ratio of medians must stay
+   within 1.2x.
+`--check` exits 1 when the cold load+resolve median exceeds the 50 ms budget of issue 3, or the
+wheels.json ratio exceeds 1.2.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from _timing import wall
 
 REPO = Path(__file__).resolve().parent.parent
 BUDGET_MS = 50.0
+WHEELS_RATIO_BUDGET = 1.2
 
 COLD = r"""
 import sys, time
@@ -79,6 +84,27 @@ def main() -> int:
         warm.append((time.perf_counter() - t0) * 1000)
     m = matrix_mod.load_matrix(configs)
 
+    # with vs without the generated wheel facts, interleaved so both see the same machine state
+    import shutil
+
+    bare_dir = Path(tempfile.mkdtemp(prefix="envcheck-bench-configs-"))
+    for name in matrix_mod.FILES:
+        if (configs / name).is_file():
+            shutil.copy(configs / name, bare_dir / name)
+    requests = [request, gpu_request,
+                ResolveRequest(python="3.12", os="macos", arch="x86_64"),
+                ResolveRequest(python="3.12", os="linux", arch="aarch64", driver=matrix_mod.Version("580.65.06"), gpu_ccs=("9.0",))]
+    with_wheels, without_wheels = [], []
+    for _ in range(args.runs):
+        for target, samples in ((configs, with_wheels), (bare_dir, without_wheels)):
+            t0 = time.perf_counter()
+            mm = matrix_mod._load.__wrapped__(str(target))
+            for req in requests:
+                resolve(req, mm)
+            samples.append((time.perf_counter() - t0) * 1000)
+    shutil.rmtree(bare_dir, ignore_errors=True)
+    wheels_ratio = round(statistics.median(with_wheels) / statistics.median(without_wheels), 3)
+
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
     # An installed envcheck runs from cached bytecode; with PYTHONDONTWRITEBYTECODE set (as on some
@@ -111,6 +137,11 @@ def main() -> int:
         "envcheck_help": _stats(helps),
         "install_vs_bare_python_ratio": round(statistics.median(whole) / statistics.median(bare), 2),
         "install_minus_bare_python_ms": round(statistics.median(whole) - statistics.median(bare), 1),
+        "load_resolve_with_wheels_json": _stats(with_wheels),
+        "load_resolve_without_wheels_json": _stats(without_wheels),
+        "wheels_json_ratio": wheels_ratio,
+        "wheels_json_ratio_budget": WHEELS_RATIO_BUDGET,
+        "wheels_json_within_budget": wheels_ratio <= WHEELS_RATIO_BUDGET,
         "budget_ms": BUDGET_MS,
         "within_budget": statistics.median(cold) <= BUDGET_MS,
         "python": sys.version.split()[0],
@@ -120,13 +151,17 @@ def main() -> int:
         print(json.dumps(report, indent=2))
     else:
         print(f"matrix: {report['releases']} releases, {report['variants']} variants ({configs})")
-        for key in ("warm_load_resolve", "cold_import_load_resolve", "bare_python", "envcheck_install_cpu_json", "envcheck_help"):
+        for key in ("warm_load_resolve", "cold_import_load_resolve", "load_resolve_with_wheels_json",
+                    "load_resolve_without_wheels_json", "bare_python", "envcheck_install_cpu_json", "envcheck_help"):
             s = report[key]
             print(f"{key:28s} median {s['median_ms']:8.2f} ms   min {s['min_ms']:8.2f}   p90 {s['p90_ms']:8.2f}   (n={s['runs']})")
         print(f"install / bare python: {report['install_vs_bare_python_ratio']}x "
               f"(+{report['install_minus_bare_python_ms']} ms); load+resolve budget {BUDGET_MS:.0f} ms: "
               f"{'ok' if report['within_budget'] else 'EXCEEDED'}")
-    return 1 if args.check and not report["within_budget"] else 0
+        print(f"load+resolve with wheels.json / without: {wheels_ratio}x (budget {WHEELS_RATIO_BUDGET}x: "
+              f"{'ok' if report['wheels_json_within_budget'] else 'EXCEEDED'})")
+    ok = report["within_budget"] and report["wheels_json_within_budget"]
+    return 1 if args.check and not ok else 0
 
 
 if __name__ == "__main__":

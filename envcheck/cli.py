@@ -19,7 +19,8 @@ from envcheck.errors import EnvcheckError, ExitCode
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 problems found (doctor error finding, failed verification check); "
     "2 usage error or invalid input; 3 no compatible build; 4 target (env, interpreter, kernel) "
-    "not found; 5 an external tool failed or timed out; 130 interrupted."
+    "not found; 5 an external tool failed or timed out; 70 internal error (a bug: the traceback is saved "
+    "in the log dir); 130 interrupted."
 )
 
 _state = {"debug": False}
@@ -106,6 +107,26 @@ def _emit_error(command: str, err: EnvcheckError, json_out: bool) -> None:
         print(f"hint: {err.hint}", file=sys.stderr)
 
 
+def _internal_error(command: str, exc: Exception) -> EnvcheckError:
+    """Exit 70: one line naming the bug and the file its traceback was saved to (the log dir)."""
+    import time
+    import traceback
+
+    from envcheck.workflow import logs
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        path = logs.new_log_path("internal-error", command.replace(" ", "-"))
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
+        where = f"traceback saved to {path}"
+    except OSError as err:
+        path, where = None, f"the traceback could not be saved ({err.strerror or err})"
+    return EnvcheckError(f"internal error: {exc.__class__.__name__}: {exc} ({where})",
+                         hint="rerun with `envcheck --debug ...` to see it, and report it with that file",
+                         exit_code=ExitCode.INTERNAL, code="internal-error", data={"traceback_path": path})
+
+
 def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable) -> NoReturn:
     """Run a command body, render its Result, exit with its code. No traceback unless --debug."""
     try:
@@ -119,14 +140,8 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
     except Exception as exc:  # a bug in envcheck: say so in one line, keep the traceback for --debug
         if _state["debug"]:
             raise
-        err = EnvcheckError(
-            f"internal error: {exc.__class__.__name__}: {exc}",
-            hint="rerun with `envcheck --debug ...` and report the traceback",
-            exit_code=ExitCode.PROBLEMS,
-            code="internal-error",
-        )
-        _emit_error(command, err, json_out)
-        sys.exit(int(err.exit_code))
+        _emit_error(command, _internal_error(command, exc), json_out)
+        sys.exit(int(ExitCode.INTERNAL))
     if json_out:
         from envcheck.render.json import envelope, render_json
 
@@ -173,13 +188,28 @@ def install(
         "(default: the active env's interpreter, else python3 on PATH)."
     ),
     os_name: Optional[str] = typer.Option(None, "--os", help="linux, windows or macos (default: this machine)."),
+    arch: Optional[str] = typer.Option(
+        None, "--arch", help="CPU architecture: x86_64 (amd64) or aarch64 (arm64) (default: this machine's; "
+        "for another --os, arm64 on macOS and x86_64 elsewhere)."
+    ),
     driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
     cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
     gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
+    gpu: List[str] = typer.Option(
+        [], "--gpu", help="GPU by product name, e.g. \"RTX 3090\" (repeatable; its compute capability from envcheck's GPU table)."
+    ),
+    gpu_arch: List[str] = typer.Option(
+        [], "--gpu-arch", help="AMD GPU gfx target, e.g. gfx90a (repeatable; default: detected): picks a ROCm build covering it."
+    ),
+    xpu: bool = typer.Option(False, "--xpu", help="Plan for an Intel GPU (XPU wheels; default: detected)."),
     cpu: bool = typer.Option(False, "--cpu", help="Recommend a CPU-only build."),
     torch: Optional[str] = typer.Option(None, "--torch", help="torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'."),
     strict_driver: bool = typer.Option(
         False, "--strict-driver", help="Only variants whose native minimum the driver meets (no CUDA minor-version compatibility)."
+    ),
+    allow_unverified: bool = typer.Option(
+        False, "--allow-unverified", help="Also consider releases whose matrix row is marked unverified (never picked otherwise, "
+        "unless --torch names them)."
     ),
     explain: bool = typer.Option(False, "--explain", help="List every rejected candidate with its reason."),
     manager: Optional[str] = typer.Option(None, "--manager", help="Show one route: conda, pip or uv."),
@@ -233,20 +263,22 @@ def install(
             return cmd.run(
                 python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
                 strict_driver=strict_driver, explain=explain, manager=manager, mirror=mirror, name=name,
-                show_all=show_all,
+                show_all=show_all, arch=arch, allow_unverified=allow_unverified, gpu_arch=gpu_arch, xpu=xpu,
+                gpu=tuple(gpu),
             )
         if manager is not None or show_all:
             raise EnvcheckError("--manager and --all do not apply with --execute",
                                 hint="--backend picks how --execute installs", code="execute-option")
         from envcheck.commands import install_execute as cmd
-        from envcheck.render.install import ExecuteView
+        from envcheck.render.env import StepView
 
         request = cmd.ExecuteRequest(
             python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=tuple(gpu_cc), cpu=cpu, torch=torch,
             strict_driver=strict_driver, mirror=mirror, name=name, prefix=prefix, backend=backend, kernel=kernel,
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
+            arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu, gpu=tuple(gpu),
         )
-        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), display=ExecuteView())
+        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), sink=StepView())
 
     def render(result):
         from envcheck.render import install as view
@@ -299,6 +331,11 @@ def verify(
     rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help="With --distributed: torchrun's job id."),
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help="With --distributed: how long nodes wait for each other."),
+    level: int = typer.Option(
+        1, "--level", metavar="1|2",
+        help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+    ),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
 
@@ -323,6 +360,7 @@ def verify(
             timeout=timeout,
             junit_xml=junit_xml,
             listener=LiveView(stderr=json_out),
+            level=level,
         )
         if json_out:
             render_summary(result, stderr=True)
@@ -346,8 +384,10 @@ def _confirm_if_tty() -> Optional[Callable[[str], bool]]:
     return lambda question: typer.confirm(question, default=False, err=True)
 
 
-def _progress(line: str) -> None:
-    print(f"envcheck: {line}", file=sys.stderr, flush=True)
+def _line_sink():
+    from envcheck.render.env import LineSink
+
+    return LineSink()
 
 
 @app.command(epilog=EXIT_CODES_HELP + " An existing env without --force, a hostile name, or no --yes when "
@@ -355,7 +395,8 @@ def _progress(line: str) -> None:
 def create(
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Environment name (venv/uv: under $ENVCHECK_ENVS_DIR, else ~/.envcheck/envs)."),
     prefix: Optional[str] = typer.Option(None, "--prefix", "-p", help="Environment directory instead of a name."),
-    python: str = typer.Option(..., "--python", help="Python version X.Y for the new environment."),
+    python: str = typer.Option(..., "--python", help="Python version X.Y for the new environment, or an interpreter "
+                               "(path, env directory, command) whose version is used (venv/uv: it is the base)."),
     backend: str = typer.Option("auto", "--backend", help="auto (first of micromamba, mamba, conda, then uv, then venv), conda, mamba, micromamba, uv or venv."),
     force: bool = typer.Option(False, "--force", help="Replace an existing environment (kept aside until the new one works)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
@@ -369,7 +410,7 @@ def create(
         from envcheck.commands import create as cmd
 
         return cmd.run(python=python, name=name, prefix=prefix, backend=backend, force=force, dry_run=dry_run,
-                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), progress=_progress)
+                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), sink=_line_sink())
 
     def render(result):
         from envcheck.render import env as view
@@ -415,7 +456,7 @@ def kernel_add(
 
         return cmd.run_add(name=name, python=python, env=env, display_name=display_name, user=user,
                            sys_prefix=sys_prefix, prefix_dir=prefix_dir, install_ipykernel=install_ipykernel,
-                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), progress=_progress)
+                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), sink=_line_sink())
 
     def render(result):
         from envcheck.render import env as view
@@ -488,6 +529,62 @@ def kernel_remove(
         view.render_kernel_remove(result)
 
     _finish("kernel remove", json_out, produce, render)
+
+
+# --- matrix (issue 8) -------------------------------------------------------------------------
+
+matrix_app = typer.Typer(
+    name="matrix",
+    help="The compatibility matrix: show what it knows; refresh the newer releases from the package index.\n\n"
+    + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(matrix_app, name="matrix")
+
+
+@matrix_app.command("refresh", epilog=EXIT_CODES_HELP)
+def matrix_refresh(
+    index_url: Optional[str] = typer.Option(
+        None, "--index-url", help="Simple-API base URL of the index to read (default: pip's configured index)."
+    ),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="Read a mirror of the package index (tuna, ustc, bfsu, aliyun, sjtu)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Read releases newer than the shipped matrix from the package index into a per-user cache (the only
+    command that uses the network; a failed refresh keeps the last good cache)."""
+
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_refresh(index_url=index_url, mirror=mirror, timeout=timeout)
+
+    def render(result):
+        from envcheck.render.matrix import render_refresh
+
+        render_refresh(result)
+
+    _finish("matrix refresh", json_out, produce, render)
+
+
+@matrix_app.command("show", epilog=EXIT_CODES_HELP)
+def matrix_show(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Shipped and refreshed dates, releases known, the newest per source (reads files only)."""
+
+    def produce():
+        from envcheck.commands import matrix as cmd
+
+        return cmd.run_show()
+
+    def render(result):
+        from envcheck.render.matrix import render_show
+
+        render_show(result)
+
+    _finish("matrix show", json_out, produce, render)
 
 
 # --- fleet (issue 11) --------------------------------------------------------------------------

@@ -63,12 +63,17 @@ class DoctorFacts:
     dev_shm_bytes: int | None = None
     in_container: bool = False
     arch_predictions: tuple[ArchPrediction, ...] = ()  # from the matrix; the --deep arch list wins over them
+    # issue 8: what `envcheck install` picks for this machine when it is a CUDA build, with the exact
+    # command for the inspected interpreter (commands/doctor.py cuda_install_fix); None: none computed
+    cuda_install_fix: str | None = None
     # issue 10: every vendor's accelerators (NVIDIA included), the torch local label ("rocm6.2"), the
     # gfx list the official wheels of that ROCm variant carry (None: unknown), and the AMD/HIP env vars
     accelerators: tuple[Accelerator, ...] = ()
     torch_local: str | None = None
     rocm_wheel_arches: tuple[str, ...] | None = None
     rocm_env: dict = field(default_factory=dict)  # HIP_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES, HSA_OVERRIDE_GFX_VERSION
+    amd_install_fix: str | None = None  # what `envcheck install` picks for the AMD GPUs (commands/doctor.covering_install)
+    companions: dict = field(default_factory=dict)  # probes.torchinfo.companion_facts(): torchvision/torchaudio vs torch
 
 
 def _v(text: str | None) -> Version | None:
@@ -176,8 +181,9 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             "torch-cpu-build-on-gpu-host", Severity.ERROR,
             f"torch {facts.torch_version or ''} in {py} is a CPU-only build, but this machine has an "
             f"NVIDIA GPU (driver {nv.driver_version or 'present'}). torch.cuda.is_available() will be False.",
-            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command "
-            "(e.g. `pip install torch --index-url https://download.pytorch.org/whl/cu126`).",
+            f"Reinstall torch with a CUDA build: {facts.cuda_install_fix}." if facts.cuda_install_fix else
+            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command for this "
+            "machine's driver and GPU.",
         ))
 
     if facts.torch_installed and torch_cuda and nv.has_driver:
@@ -261,18 +267,7 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
         ))
 
     # --- Jupyter -------------------------------------------------------------------------------
-    for k in facts.kernels:
-        interp = k.get("interpreter") or ""
-        # A bare "python" in argv is replaced by Jupyter's own interpreter at launch
-        # (jupyter_client KernelManager.format_kernel_cmd), so only a path can go stale.
-        if ("/" in interp or "\\" in interp) and not k.get("interpreter_exists"):
-            out.append(Finding(
-                "stale-jupyter-kernel", Severity.WARNING,
-                f"Jupyter kernel {k.get('name')!r} ({k.get('display_name') or ''}) launches "
-                f"{k.get('interpreter')}, which no longer exists: selecting it in Jupyter fails.",
-                f"`jupyter kernelspec remove {k.get('name')}`, or re-register it from the right env with "
-                "`envcheck kernel`.",
-            ))
+    out.extend(kernel_findings(facts.kernels))
 
     # --- /dev/shm --------------------------------------------------------------------------------
     shm = facts.dev_shm_bytes
@@ -291,6 +286,8 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out.extend(rocm_visible_devices_findings(facts))
     out.extend(hsa_override_findings(facts))
 
+    out += companion_findings(facts.companions, facts.deep)
+
     # --- GPU health (issue 11) ------------------------------------------------------------------
     out.extend(gpu_ecc_findings(facts))
     out.extend(gpu_row_remap_findings(facts))
@@ -299,6 +296,80 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out.extend(gpu_persistence_findings(facts))
 
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
+
+
+# jupyter_client's KernelManager.format_kernel_cmd replaces argv[0] "python" and "python<major>" (and
+# "python<major>.<minor>" of Jupyter's own version) with Jupyter's sys.executable, so those bare names
+# never go stale; any other interpreter that does not exist (a deleted env's path, or a bare
+# `python3.99` not on PATH) cannot start. Source: jupyter_client/manager.py, format_kernel_cmd
+# (`if cmd and cmd[0] in {"python", "python%i" % sys.version_info[0], ...}: cmd[0] = sys.executable`).
+_JUPYTER_SUBSTITUTES = re.compile(r"^python\d?$")
+STALE_KERNEL = "stale-jupyter-kernel"
+
+
+def kernel_is_stale(k: dict) -> bool:
+    """A Python kernelspec (KernelSpecInfo.to_dict()) whose interpreter cannot be started (pure)."""
+    interp = k.get("interpreter")
+    return bool(interp) and not k.get("interpreter_exists") and not _JUPYTER_SUBSTITUTES.match(interp)
+
+
+def kernel_findings(kernels: Sequence[dict]) -> list[Finding]:
+    """The one rule for kernelspecs, used by `doctor` and `kernel check` (pure): a stale interpreter
+    (error for the kernel Jupyter uses, warning for a shadowed copy), an invalid kernel.json, shadowing."""
+    findings: list[Finding] = []
+    for k in kernels:
+        name, where, shadowed_by = k.get("name"), k.get("resource_dir"), k.get("shadowed_by")
+        if k.get("error"):
+            findings.append(Finding("invalid-jupyter-kernelspec", Severity.WARNING, f"kernel {name} ({where}): "
+                                    f"{k['error']}", f"fix or delete {where}"))
+        elif kernel_is_stale(k):
+            used = shadowed_by is None
+            findings.append(Finding(
+                STALE_KERNEL, Severity.ERROR if used else Severity.WARNING,
+                f"kernel {name} ({where}) launches {k.get('interpreter')}, which no longer exists"
+                + ("" if used else f" (it is shadowed by {shadowed_by})"),
+                f"`envcheck kernel remove {name}` if its env is gone for good, or re-register it: "
+                f"`envcheck kernel add --python NEW_PYTHON --name {name} --force`" if used else f"delete {where}",
+            ))
+        if shadowed_by and not kernel_is_stale(k):
+            findings.append(Finding("shadowed-jupyter-kernel", Severity.INFO,
+                                    f"kernel {name} at {where} is shadowed by {shadowed_by}",
+                                    "Jupyter only ever uses the first one; delete the other if it is unwanted"))
+    return findings
+
+
+def _tag_word(tag: str | None) -> str:
+    m = re.fullmatch(r"cu(\d+)(\d)", tag or "")
+    return f"CUDA {int(m.group(1))}.{m.group(2)}" if m else ("CPU" if tag == "cpu" else (tag or "unknown"))
+
+
+def companion_findings(companions: dict, deep: dict | None = None) -> list[Finding]:
+    """`torchvision-torch-mismatch` / `torchaudio-torch-mismatch` (ERROR): a companion whose version
+    the matrix does not pair with the installed torch, or whose build (local suffix, else the release's
+    default-index build) differs from torch's; with --deep, also its real import error."""
+    out: list[Finding] = []
+    torch = companions.get("torch")
+    torch_build = companions.get("torch_build")
+    deep_companions = (deep or {}).get("companions") or {}
+    for name in ("torchvision", "torchaudio"):
+        pkg = (companions.get("packages") or {}).get(name)
+        error = (deep_companions.get(name) or {}).get("error")
+        if not pkg and not error:
+            continue
+        pkg = pkg or {}
+        fix = (f"Reinstall {name} built for this torch: `{pkg['fix']}`" if pkg.get("fix") else
+               f"Reinstall {name} from the same index as torch (`envcheck install` prints the command).")
+        reasons = []
+        version, expected, build = pkg.get("version"), pkg.get("expected"), pkg.get("build")
+        if version and expected and version.split("+")[0] != expected:
+            reasons.append(f"{name} {version} does not belong with torch {torch} (the release pairs it with {name} {expected})")
+        elif build and torch_build and build != torch_build:
+            reasons.append(f"{name} {version} is a {_tag_word(build)} build but torch {torch} is a {_tag_word(torch_build)} build")
+        if error:
+            reasons.append(f"`import {name}` fails: {error}")
+        if reasons:
+            out.append(Finding(f"{name}-torch-mismatch", Severity.ERROR, "; ".join(reasons) + ".", fix))
+    return out
 
 
 def _predicted_arch_findings(predictions: Sequence[ArchPrediction]) -> list[Finding]:
@@ -395,9 +466,10 @@ def amd_torch_build_findings(facts: DoctorFacts) -> list[Finding]:
         f"torch {facts.torch_version or ''} in {py} is {what}, but this machine's GPU(s) are AMD: {names}"
         f"{f' with {rocm}' if rocm else ''}. torch.cuda.is_available() will be False: only a ROCm build of torch "
         "runs on AMD GPUs.",
-        "Reinstall torch from a ROCm wheel index whose gfx list covers your GPU, e.g. "
-        "`pip install torch --index-url https://download.pytorch.org/whl/rocm6.4` (pick the rocmX.Y nearest "
-        f"your installed ROCm{f', {rocm}' if rocm else ''}).",
+        f"Reinstall torch from a ROCm build: {facts.amd_install_fix}." if facts.amd_install_fix else
+        "Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
+        "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why not "
+        f"otherwise{f'; installed: {rocm}' if rocm else ''}.",
     )]
 
 

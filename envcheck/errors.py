@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     NO_COMPATIBLE_BUILD = 3  # the resolver found no torch build for the request
     TARGET_NOT_FOUND = 4  # env, interpreter or kernel not found
     TOOL_FAILED = 5  # an external tool failed or timed out
+    INTERNAL = 70  # a bug in envcheck (sysexits.h EX_SOFTWARE); the traceback is saved in the log dir
     INTERRUPTED = 130  # Ctrl-C
 
 

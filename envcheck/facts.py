@@ -21,6 +21,30 @@ class Source(str, Enum):
     DEFAULT = "default"
 
 
+# CPU architecture names -> the two PyTorch publishes wheels for. ONE home for doctor (data.system.arch),
+# install (--arch and the host default) and the Apple probe: macOS says "arm64", Windows "AMD64".
+ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "x86-64": "x86_64",
+                "aarch64": "aarch64", "arm64": "aarch64", "armv8": "aarch64"}
+
+
+def normalize_arch(text: str | None) -> str | None:
+    """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64'; an architecture without PyTorch wheels -> None (pure)."""
+    return ARCH_ALIASES.get((text or "").strip().lower())
+
+
+def host_arch(machine: str | None = None) -> "Sourced":
+    """This machine's CPU architecture from platform.machine(), normalized by normalize_arch (an
+    unknown one is kept as reported, with the reason)."""
+    import platform
+
+    raw = machine if machine is not None else platform.machine()
+    arch = normalize_arch(raw)
+    if arch is None:
+        return Sourced(raw or None, "platform.machine" if raw else None,
+                       f"platform.machine() reports {raw!r}, for which PyTorch publishes no wheels" if raw else "unknown")
+    return Sourced(arch, "platform.machine", None if arch == raw else f"platform.machine() reports {raw!r}")
+
+
 @dataclass(frozen=True)
 class GpuInfo:
     """One NVIDIA GPU as the driver sees it (NVML or nvidia-smi ordering, i.e. PCI bus order)."""

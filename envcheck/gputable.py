@@ -59,3 +59,8 @@ def cc_for_name(name: str | None) -> tuple[str, str] | None:
         if want == key or (want.startswith(key) and want[len(key)] in " -(."):
             return cc, label
     return None
+
+
+def known_names() -> tuple[str, ...]:
+    """Every product name of the table, as NVIDIA's list writes it (for "did you mean" hints)."""
+    return tuple(label for _, _, label in _rows())

@@ -8,8 +8,14 @@ a variant the driver can run whose kernels cover every GPU; among that release's
 highest CUDA. A variant whose kernel list the matrix does not know is still rejected when its CUDA
 toolkit cannot target the GPU at all (the matrix's arch_cuda table). With no runnable CUDA variant
 anywhere: the CPU build of the newest eligible release, saying which driver (or, when no build of that
-release has kernels for the GPU, which newer release and Python) would allow the better choice. ROCm is never chosen (there is no AMD detection),
-but ROCm builds appear among the compatible candidates (`--all`).
+release has kernels for the GPU, which newer release and Python) would allow the better choice.
+
+AMD and Intel (issue 10): with AMD GPUs (their gfx targets, `gpu_gfx`) and no runnable CUDA build, the
+newest release with a ROCm variant whose recorded gfx list (configs/rocm_arches.json) covers every GPU,
+and among its ROCm variants the newest ROCm; ROCm kernels load only on their exact gfx target and a
+variant without a recorded list is never picked. Else, with a supported Intel GPU (`xpu`), the newest
+release with an `xpu` variant. Else the CPU build, saying which gfx targets and which lists. The order
+on a mixed host: NVIDIA (CUDA), then AMD (ROCm), then Intel (XPU).
 """
 from __future__ import annotations
 
@@ -21,8 +27,21 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.facts import normalize_arch
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
-from envcheck.matrix import OSES, Matrix, Release, Variant, gpu_coverage, parse_xy, sm_label
+from envcheck.matrix import (
+    ARCH_LABEL,
+    ARCHES,
+    CUDA_WHEEL_MIN_MIB,
+    OSES,
+    WHEEL_PLATFORM,
+    Matrix,
+    Release,
+    Variant,
+    gpu_coverage,
+    parse_xy,
+    sm_label,
+)
 
 _PLAIN_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _XY = re.compile(r"^\d+\.\d+$")
@@ -31,6 +50,21 @@ OS_LABEL = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
 
 
 # --- request ----------------------------------------------------------------------------------
+
+
+def parse_arch(text: str, what: str = "--arch") -> str:
+    """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown). The names: facts.normalize_arch."""
+    value = normalize_arch(text)
+    if value is None:
+        raise EnvcheckError(f"unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
+                            hint="use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)", code="invalid-arch")
+    return value
+
+
+def default_arch(os_name: str) -> str:
+    """The CPU architecture assumed when none is known: Apple silicon for macOS (Intel Macs are the
+    exception since macOS x86_64 wheels stopped after torch 2.2), x86_64 elsewhere."""
+    return "aarch64" if os_name == "macos" else "x86_64"
 
 
 def parse_torch_spec(text: str) -> SpecifierSet:
@@ -75,10 +109,19 @@ class ResolveRequest:
     strict_driver: bool = False
     driver_text: str | None = None  # the driver as printed ("450.80.02"; Version drops the zero)
     torch_spec_text: str | None = None  # the spec as the user typed it, for messages
+    arch: str | None = None  # CPU architecture "x86_64" | "aarch64"; None: the OS's usual one (default_arch)
+    allow_unverified: bool = False  # consider release rows marked unverified without --torch naming them
+    gpu_gfx: tuple[str, ...] = ()  # gfx targets of the AMD GPUs, "gfx90a"
+    xpu: bool = False  # a supported Intel GPU (an XPU device) is present
+    host_rocm: str | None = None  # the ROCm release installed on the host ("6.2.4"), for the driver note only
 
     def __post_init__(self) -> None:
         if self.os not in OSES:
             raise EnvcheckError(f"unknown OS {self.os!r}", hint="use linux, windows or macos", code="invalid-os")
+        if self.arch is None:
+            object.__setattr__(self, "arch", default_arch(self.os))
+        if self.arch not in ARCHES:
+            raise EnvcheckError(f"unknown CPU architecture {self.arch!r}", hint="use x86_64 or aarch64", code="invalid-arch")
         if isinstance(self.torch_spec, str):
             object.__setattr__(self, "torch_spec_text", self.torch_spec_text or self.torch_spec)
             object.__setattr__(self, "torch_spec", parse_torch_spec(self.torch_spec))
@@ -88,6 +131,7 @@ class ResolveRequest:
         if isinstance(self.cuda, str):
             object.__setattr__(self, "cuda", Version(self.cuda))
         object.__setattr__(self, "gpu_ccs", tuple(self.gpu_ccs))
+        object.__setattr__(self, "gpu_gfx", tuple(dict.fromkeys(str(g).lower() for g in self.gpu_gfx)))
 
     @property
     def driver_label(self) -> str | None:
@@ -105,6 +149,16 @@ class ResolveRequest:
     def has_nvidia(self) -> bool:
         return not self.cpu_only and self.os != "macos" and (self.driver is not None or self.cuda is not None)
 
+    @property
+    def has_amd(self) -> bool:
+        """AMD GPUs to plan for: ROCm wheels exist for Linux only."""
+        return not self.cpu_only and self.os == "linux" and bool(self.gpu_gfx)
+
+    @property
+    def has_xpu(self) -> bool:
+        """An Intel GPU to plan for: XPU wheels exist for Linux and Windows."""
+        return not self.cpu_only and self.os in ("linux", "windows") and self.xpu
+
 
 # --- results ----------------------------------------------------------------------------------
 
@@ -115,7 +169,7 @@ class Rejection:
 
     torch: str
     variant: str | None  # None: the whole release was rejected
-    code: str  # stable: torch-spec, no-os-wheels, python, cpu-only, no-driver, driver, cuda, gpu-arch, rocm, not-newest
+    code: str  # stable: torch-spec, no-os-wheels, python, arch, unverified, cpu-only, no-driver, no-amd-gpu, no-xpu, driver, cuda, gpu-arch, not-newest, no-cpu-build
     reason: str
 
     def to_dict(self) -> dict:
@@ -130,7 +184,8 @@ class Candidate:
     variant: Variant
     notes: tuple[str, ...] = ()
     # how the GPUs are covered: "sass", "ptx", "presumed" (arch list of the nearest release with
-    # one), "unknown" (the matrix records none), "unchecked" (no GPU facts); "" for cpu/rocm
+    # one), "unknown" (the matrix records none), "unchecked" (no GPU facts); "gfx" (a ROCm variant's
+    # recorded gfx list has every AMD GPU's target), "device" (xpu for a supported Intel GPU); "" for cpu
     coverage: str = ""
 
     @property
@@ -160,6 +215,7 @@ class Recommendation:
     python: str
     reasons: tuple[str, ...]
     notes: tuple[str, ...] = ()  # caveats: PTX JIT, unknown kernel coverage, better driver
+    arch: str = "x86_64"
 
     @property
     def torch(self) -> str:
@@ -181,8 +237,11 @@ class Recommendation:
             "variant": self.variant.name,
             "kind": self.variant.kind,
             "cuda": self.variant.cuda,
+            "rocm": str(self.variant.rocm_version) if self.variant.rocm_version is not None else None,
             "python": self.python,
             "os": self.os,
+            "arch": self.arch,
+            "verified": self.release.verified,
             "reasons": list(self.reasons),
             "notes": list(self.notes),
         }
@@ -270,11 +329,64 @@ def _row_caveats(release: Release) -> tuple[str, ...]:
             "or pin an older --torch",)
 
 
-_COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "presumed": 2, "unknown": 1, "": 0}
+_COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "gfx": 3, "device": 3, "presumed": 2, "unknown": 1, "": 0}
 
 
 def _cuda_key(variant: Variant) -> Version:
     return variant.cuda_version or Version("0")
+
+
+def _names(spec: SpecifierSet | None, rel: Release) -> bool:
+    """--torch names this release: it admits it and pins a version or a version prefix (==2.15.0,
+    2.15 -> ==2.15.*); a range such as '>=2' does not name a release."""
+    if spec is None or not spec.contains(rel.version, prereleases=True):
+        return False
+    return all(s.operator in ("==", "===") for s in spec)
+
+
+def _first_sentence(text: str | None) -> str:
+    if not text:
+        return "no note"
+    body = text[len("UNVERIFIED. "):] if text.startswith("UNVERIFIED. ") else text
+    return body.split(". ")[0].rstrip(".")
+
+
+def _arch_rejection(rel: Release, request: ResolveRequest, matrix: Matrix) -> str | None:
+    """Why `rel` has no wheel for the request's Python on its OS and CPU architecture (None: it has one,
+    or the facts cannot say). Linux/Windows x86_64 are what the rows describe; the other platforms come
+    from wheels.json (the default index), the only record of them."""
+    key = (request.os, request.arch)
+    label = ARCH_LABEL[key]
+    platform = WHEEL_PLATFORM[key]
+    if platform is None:
+        return f"torch {rel.torch}: no {label} wheels (PyTorch publishes none on the default index)"
+    if request.arch == "x86_64" and request.os != "macos":
+        return None
+    wheels = matrix.wheels
+    if wheels is None:
+        return None  # a matrix without generated facts: the rows are all there is
+    has = wheels.has_wheel("torch", rel.torch, platform, request.python)
+    if has is None:
+        return f"torch {rel.torch}: not in the generated wheel facts (wheels.json, read {wheels.read}), so no {label} wheel is known"
+    if not has:
+        return f"torch {rel.torch}: no {label} wheel for Python {request.python} on the default index (wheels.json, read {wheels.read})"
+    return None
+
+
+def _aarch64_variant_rejection(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix) -> str | None:
+    """Linux aarch64: which builds exist. The matrix records no aarch64 CUDA or ROCm build (their
+    variants and kernel lists are not sourced), so only the CPU build of the default index is offered,
+    and only where that build IS a CPU build: from 2.11 the default index's aarch64 wheels are CUDA
+    builds (wheels.json size_mib >= 400 MiB, like every CUDA wheel; CPU-only wheels are far smaller)."""
+    if variant.kind != "cpu":
+        return f"{variant.name}: no Linux aarch64 build of it is recorded in envcheck's matrix"
+    wheels = matrix.wheels
+    rel_facts = wheels.packages["torch"].releases.get(rel.torch) if wheels is not None and "torch" in wheels.packages else None
+    size = rel_facts.size_mib.get("linux-aarch64") if rel_facts is not None else None
+    if size is not None and size >= CUDA_WHEEL_MIN_MIB:
+        return (f"cpu: torch {rel.torch}'s Linux aarch64 wheels on the default index are CUDA builds ({size} MiB; "
+                "CPU-only wheels are far smaller), and no aarch64 CPU-only build of it is recorded")
+    return None
 
 
 # --- the resolver -----------------------------------------------------------------------------
@@ -286,6 +398,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
     rejected: list[Rejection] = []
     eligible: list[Release] = []  # releases with wheels for this Python on this OS matching the spec
+    arch_skipped: list[Release] = []  # releases with the Python on the OS, but no wheel for the arch
+    unverified_skipped: list[Release] = []  # eligible but for an unverified row
 
     for rel in matrix.releases:
         if spec is not None and not spec.contains(rel.version, prereleases=True):
@@ -301,26 +415,61 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 f"torch {rel.torch}: no wheel for Python {request.python} on {OS_LABEL[os_name]} (supports {_python_range(pys)})",
             ))
             continue
+        why = _arch_rejection(rel, request, matrix)
+        if why is not None:
+            rejected.append(Rejection(rel.torch, None, "arch", why))
+            arch_skipped.append(rel)
+            continue
+        if not rel.verified and not request.allow_unverified and not _names(spec, rel):
+            rejected.append(Rejection(
+                rel.torch, None, "unverified",
+                f"torch {rel.torch}: its matrix row is marked unverified ({_first_sentence(rel.note)}); "
+                f"pass --torch {rel.torch} or --allow-unverified to consider it",
+            ))
+            unverified_skipped.append(rel)
+            continue
         eligible.append(rel)
 
     if not eligible:
-        raise _no_build(request, matrix, tuple(rejected))
+        raise _no_build(request, matrix, tuple(rejected), tuple(unverified_skipped))
+    aarch64_linux = request.arch == "aarch64" and os_name == "linux"
+    cpu_blocked: set[str] = set()
 
     # Evaluate every variant of every eligible release (for --all and --explain), remembering
     # the first release (newest) that has a runnable CUDA variant.
     compatible: list[Candidate] = []
     chosen_cuda: list[Candidate] = []
     chosen_release: Release | None = None
+    chosen_rocm: list[Candidate] = []  # the newest release with a ROCm variant covering the AMD GPUs
+    chosen_xpu: Candidate | None = None  # the newest release with an xpu variant, for an Intel GPU
     for rel in eligible:
         passing_cuda: list[Candidate] = []
+        passing_rocm: list[Candidate] = []
         for vname in rel.variants_for(os_name):
             variant = matrix.variants[vname]
+            if aarch64_linux:
+                why = _aarch64_variant_rejection(rel, variant, request, matrix)
+                if why is not None:
+                    rejected.append(Rejection(rel.torch, vname, "arch", why))
+                    if variant.kind == "cpu":
+                        cpu_blocked.add(rel.torch)
+                    continue
             if variant.kind == "cpu":
                 compatible.append(Candidate(rel, variant))
                 continue
-            if variant.kind == "rocm":
-                compatible.append(Candidate(rel, variant, ("ROCm build: for AMD GPUs; envcheck does not detect AMD GPUs, so it never chooses one",)))
-                rejected.append(Rejection(rel.torch, vname, "rocm", f"{vname}: ROCm builds are never chosen automatically (no AMD GPU detection); see --all"))
+            if variant.kind in ("rocm", "xpu"):
+                cand, code, why = (_rocm_candidate if variant.kind == "rocm" else _xpu_candidate)(rel, variant, request, matrix)
+                if cand is None:
+                    rejected.append(Rejection(rel.torch, vname, code, why))
+                    if code in ("no-amd-gpu", "no-xpu"):  # still listed by --all, for another machine
+                        what = "AMD GPUs (--gpu-arch gfxNNN plans for one)" if code == "no-amd-gpu" else "Intel GPUs (--xpu plans for one)"
+                        compatible.append(Candidate(rel, variant, (f"{vname} build: for {what}",)))
+                    continue
+                compatible.append(cand)
+                if variant.kind == "rocm":
+                    passing_rocm.append(cand)
+                elif chosen_xpu is None:
+                    chosen_xpu = cand
                 continue
             # CUDA
             if request.cpu_only:
@@ -343,6 +492,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         if passing_cuda and chosen_release is None:
             chosen_release = rel
             chosen_cuda = passing_cuda
+        if passing_rocm and not chosen_rocm:
+            chosen_rocm = passing_rocm
 
     newest = eligible[0]
     reasons: list[str] = []
@@ -360,7 +511,10 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                        if _cuda_key(cand.variant) < _cuda_key(variant) else
                        f"{cand.variant.name}: GPU kernel coverage {cand.coverage} in the matrix; {variant.name}'s is confirmed")
                 rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest", why))
-        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+        if not (passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)])):
+            reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+        reasons.extend(passed)
         reasons.append(_driver_reason(request, variant))
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
@@ -386,28 +540,49 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
             )
         notes.extend(best.notes)
         notes.extend(_row_caveats(rel))
-        rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes))
+        rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
         return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
+
+    if chosen_rocm or chosen_xpu is not None:
+        return _accelerator_pick(request, matrix, chosen_rocm, chosen_xpu, newest, rejected=rejected,
+                                 compatible=compatible, arch_skipped=arch_skipped, unverified_skipped=unverified_skipped)
 
     # CPU build of the newest eligible release that has one (a release the data records without
     # CPU wheels for this OS is skipped, with a reason).
     cpu = matrix.variants["cpu"]
-    with_cpu = [r for r in eligible if "cpu" in r.variants_for(os_name)]
+    with_cpu = [r for r in eligible if "cpu" in r.variants_for(os_name) and r.torch not in cpu_blocked]
     for r in eligible:
-        if r not in with_cpu:
+        if r not in with_cpu and r.torch not in cpu_blocked:
             rejected.append(Rejection(r.torch, "cpu", "no-cpu-build", f"torch {r.torch}: no CPU build recorded for {OS_LABEL[os_name]}"))
     if not with_cpu:
         raise _no_build(request, matrix, tuple(rejected))
     rel = with_cpu[0]
-    if rel is newest:
+    passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+    if passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)]):
+        pass  # the architecture's reason names the last release built for it
+    elif rel is newest:
         reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
     else:
         reasons.append(f"Python {request.python} on {OS_LABEL[os_name]}: torch {rel.torch} is the newest release"
                        f"{' matching --torch ' + str(request.spec_label) if spec is not None else ''} with a CPU build for it")
+    reasons.extend(passed)
+    if aarch64_linux:
+        reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch} "
+                       "(no aarch64 CUDA build is recorded in envcheck's matrix)")
+        notes.append(f"Linux aarch64: a plain `pip install torch=={rel.torch}` from the default index gets this "
+                     "aarch64 CPU wheel (wheels.json); envcheck has not checked the CPU index of "
+                     "download.pytorch.org for aarch64 wheels of this release")
     if os_name == "macos":
         reasons.append("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist")
     elif request.cpu_only:
         reasons.append("--cpu: the CPU build")
+    elif request.has_amd and not request.has_nvidia:
+        reasons.append(f"AMD GPU {', '.join(request.gpu_gfx)}: no ROCm build of a torch release for Python "
+                       f"{request.python} is recorded to carry kernels for it: the CPU build")
+        notes.append(_rocm_gap(request, matrix, eligible))
+    elif request.has_xpu and not request.has_nvidia:
+        reasons.append(f"Intel GPU: no torch release for Python {request.python} on {OS_LABEL[os_name]} has XPU wheels "
+                       "(torch 2.5 and later): the CPU build")
     elif not request.has_nvidia:
         reasons.append("no NVIDIA driver detected: the CPU build")
         better = _better_choice(request, matrix, rel, need_driver=True)
@@ -418,8 +593,140 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     if better:
         notes.append(better)
     notes.extend(_row_caveats(rel))
-    rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes))
+    rec = Recommendation(rel, cpu, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
     return Resolution(request, rec, tuple(rejected), tuple(compatible), better)
+
+
+def _rocm_candidate(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix):
+    """(Candidate, None, None) when `variant`'s recorded gfx list covers every AMD GPU, else (None, code, reason)."""
+    from envcheck.rocmarch import gfx_covered
+
+    name = variant.name
+    if request.cpu_only:
+        return None, "cpu-only", f"{name}: --cpu requested"
+    if not request.has_amd:
+        return None, "no-amd-gpu", f"{name}: no AMD GPU detected (--gpu-arch gfxNNN plans for one)"
+    gfx = ", ".join(request.gpu_gfx)
+    row = matrix.rocm_gfx_for(name, rel.torch)
+    if row is None:
+        return None, "gpu-arch", (f"{name}: the gfx targets of torch {rel.torch}'s {name} wheels are not recorded in "
+                                  f"envcheck's matrix (configs/rocm_arches.json), so kernels for {gfx} are unconfirmed")
+    missing = [g for g in request.gpu_gfx if not gfx_covered(g, row.arches)]
+    if missing:
+        return None, "gpu-arch", (f"{name}: no kernels for {', '.join(missing)} (torch {rel.torch} {name} wheels are "
+                                  f"built for {', '.join(row.arches)}; ROCm kernels load only on their exact gfx target)")
+    return Candidate(rel, variant, (), "gfx"), None, None
+
+
+def _xpu_candidate(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix):
+    if request.cpu_only:
+        return None, "cpu-only", f"{variant.name}: --cpu requested"
+    if not request.has_xpu:
+        return None, "no-xpu", f"{variant.name}: no supported Intel GPU detected (--xpu plans for one)"
+    return Candidate(rel, variant, (), "device"), None, None
+
+
+def _rocm_key(cand: Candidate) -> Version:
+    return cand.variant.rocm_version or Version("0")
+
+
+def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candidate], xpu: Candidate | None,
+                      newest: Release, *, rejected, compatible, arch_skipped, unverified_skipped) -> Resolution:
+    """The ROCm pick (AMD GPUs covered) or else the XPU pick (an Intel GPU), with reasons and notes."""
+    os_name = request.os
+    spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
+    reasons: list[str] = []
+    notes: list[str] = []
+    if rocm:
+        best = max(rocm, key=_rocm_key)
+        rel, variant = best.release, best.variant
+        for cand in rocm:
+            if cand is not best:
+                rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest",
+                                          f"{cand.variant.name}: covers the GPU, but {variant.name} is the newest ROCm of torch {rel.torch} that does"))
+    else:
+        assert xpu is not None
+        best, rel, variant = xpu, xpu.release, xpu.variant
+    skipped_newer = [r for r in matrix.releases if r.version > rel.version]
+    passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
+    if not (passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)])):
+        reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
+    reasons.extend(passed)
+    if rocm:
+        gfx = ", ".join(request.gpu_gfx)
+        row = matrix.rocm_gfx_for(variant.name, rel.torch)
+        reasons.append(f"AMD GPU {gfx}: {variant.name} wheels of torch {rel.torch} carry kernels for it "
+                       f"(built for {', '.join(row.arches) if row else '?'}; configs/rocm_arches.json)")
+        if len(rocm) > 1:
+            reasons.append(f"{variant.name} is the newest ROCm among torch {rel.torch}'s variants that cover the GPU "
+                           f"({', '.join(c.variant.name for c in rocm)})")
+        if request.has_nvidia:
+            reasons.append("no CUDA build runs with this NVIDIA driver and GPU: the AMD GPU's ROCm build")
+        if rel is not newest:
+            blocks = _what_blocks(rejected, newest)
+            notes.append(f"torch {newest.torch} supports Python {request.python} too, but none of its ROCm builds "
+                         f"covers {gfx}" + (f" ({blocks})" if blocks else ""))
+        notes.append(_rocm_runtime_note(variant, request))
+    else:
+        reasons.append(f"Intel GPU: the XPU build of torch {rel.torch} ({OS_LABEL[os_name]}, "
+                       "https://download.pytorch.org/whl/xpu; PyTorch's Intel GPU support starts at 2.5)")
+        if request.has_nvidia or request.has_amd:
+            reasons.append("no CUDA or ROCm build covers this machine's other GPUs: the Intel GPU's XPU build")
+        notes.append("the xpu wheels need Intel's GPU driver (PyTorch's 'Getting Started on Intel GPU' lists the "
+                     "validated GPUs and OS versions); `envcheck verify` runs a computation on the XPU")
+        if os_name == "windows" and rel.version < Version("2.6"):
+            notes.append(f"torch {rel.torch} on Windows: only torch itself is published on the xpu index "
+                         "(torchvision and torchaudio are built from source there, per 'Getting Started on Intel GPU' 2.5)")
+    notes.extend(_row_caveats(rel))
+    rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
+    return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
+
+
+def _rocm_runtime_note(variant: Variant, request: ResolveRequest) -> str:
+    """The ROCm wheels carry ROCm's user-space libraries but not the kernel driver. AMD: "ROCm provides
+    forward and backward compatibility between the AMD Kernel-mode GPU Driver (KMD) and its user space
+    software for +/- 2 releases" (User and kernel-space support matrix,
+    https://rocm.docs.amd.com/projects/install-on-linux/en/docs-6.3.0/reference/user-kernel-space-compat-matrix.html).
+    No floor is derived from it here: the note says what to compare."""
+    host = (f"this machine has ROCm {request.host_rocm} installed" if request.host_rocm
+            else "the ROCm release installed on the target machine was not detected")
+    return (f"{variant.name} wheels bundle ROCm {variant.rocm_version} user-space libraries but need the amdgpu kernel "
+            f"driver, which AMD supports with user space up to 2 ROCm releases apart (AMD's 'User and kernel-space "
+            f"support matrix'); {host}: check the machine's amdgpu driver against that matrix")
+
+
+def _rocm_gap(request: ResolveRequest, matrix: Matrix, eligible: list[Release]) -> str:
+    """Which gfx lists were checked when no ROCm build covers the AMD GPUs (the newest eligible release's)."""
+    rel = next((r for r in eligible if any(matrix.variants[v].kind == "rocm" for v in r.variants_for(request.os))), None)
+    gfx = ", ".join(request.gpu_gfx)
+    if rel is None:
+        return f"AMD GPU {gfx}: no eligible torch release has a ROCm build for Python {request.python}"
+    lists = []
+    for vname in rel.variants_for(request.os):
+        if matrix.variants[vname].kind != "rocm":
+            continue
+        row = matrix.rocm_gfx_for(vname, rel.torch)
+        lists.append(f"{vname}: {', '.join(row.arches)}" if row else f"{vname}: not recorded")
+    return (f"AMD GPU {gfx}: torch {rel.torch}'s ROCm wheels are built for {'; '.join(lists)} (configs/rocm_arches.json); "
+            "ROCm kernels load only on their exact gfx target (`--explain` lists every release checked)")
+
+
+def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Release],
+                 unverified_skipped: list[Release], matrix: Matrix) -> list[str]:
+    """Reasons naming the newer releases the pick passed over for the CPU architecture or an unverified row."""
+    out: list[str] = []
+    label = ARCH_LABEL[(request.os, request.arch)]
+    newer_arch = [r for r in arch_skipped if r.version > rel.version]
+    if newer_arch:
+        oldest = newer_arch[-1]
+        read = f"; wheels.json read {matrix.wheels.read}" if matrix.wheels is not None else ""
+        out.append(f"{label}: torch {rel.torch} is the last release with a {label} wheel for Python {request.python} "
+                   f"(torch {oldest.torch} and later have none on the default index{read})")
+    newer_unverified = [r for r in unverified_skipped if r.version > rel.version]
+    for r in newer_unverified:
+        out.append(f"torch {r.torch} is newer but passed over: its matrix row is unverified "
+                   f"({_first_sentence(r.note)}); --torch {r.torch} or --allow-unverified picks it")
+    return out
 
 
 def _cuda_suffix(request: ResolveRequest) -> str:
@@ -525,15 +832,32 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
     return text
 
 
-def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection, ...]) -> NoCompatibleBuild:
+def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection, ...],
+              unverified: tuple[Release, ...] = ()) -> NoCompatibleBuild:
     """Exit 3, with the nearest valid alternatives for the Python and for the spec."""
     os_name = request.os
     spec = request.torch_spec if isinstance(request.torch_spec, SpecifierSet) else None
-    label = OS_LABEL[os_name]
+    label = OS_LABEL[os_name] if request.arch == default_arch(os_name) else ARCH_LABEL[(os_name, request.arch)]
     alternatives: list[dict] = []
+    for rel in unverified:
+        alternatives.append({
+            "kind": "unverified", "torch": rel.torch,
+            "message": f"torch {rel.torch} has wheels for Python {request.python} but its matrix row is unverified: "
+                       f"--torch {rel.torch} or --allow-unverified picks it",
+        })
 
     def newest_for(python: str) -> Release | None:
-        return next((r for r in matrix.releases if python in r.pythons(os_name)), None)
+        rows = [r for r in matrix.releases if python in r.pythons(os_name)]
+        return next((r for r in rows if r.verified or request.allow_unverified), rows[0] if rows else None)
+
+    if WHEEL_PLATFORM[(os_name, request.arch)] is None:
+        alternatives.append({
+            "kind": "arch", "arch": request.arch,
+            "message": f"PyTorch publishes no {label} wheels; an x86_64 Python can use the x86_64 wheels (--arch x86_64)",
+        })
+        spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
+        return NoCompatibleBuild(f"no torch release{spec_txt} has wheels for {label}", alternatives=alternatives,
+                                 rejected=rejected)
 
     same_python = newest_for(request.python)
     if same_python is not None:
@@ -575,5 +899,6 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
                 "message": f"no torch release matches --torch {request.spec_label} (known: {matrix.releases[-1].torch} to {newest})",
             })
     spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
-    message = f"no torch release{spec_txt} has wheels for Python {request.python} on {label}"
+    verified = " with a verified matrix row" if unverified else ""
+    message = f"no torch release{spec_txt}{verified} has wheels for Python {request.python} on {label}"
     return NoCompatibleBuild(message, alternatives=alternatives, rejected=rejected)

@@ -80,3 +80,18 @@ class CheckResult:
 def exit_code_for_findings(findings) -> ExitCode:
     """Error-severity findings make exit code 1; warnings and infos alone never change it."""
     return ExitCode.PROBLEMS if any(f.severity == Severity.ERROR for f in findings) else ExitCode.OK
+
+
+def summarize_checks(checks) -> dict:
+    """Counts of a verification run's checks by status, and their summed time (pure; verify and the
+    torchrun path share it)."""
+    counts = {"ok": 0, "fail": 0, "skip": 0}
+    for c in checks:
+        counts[c.status] = counts.get(c.status, 0) + 1
+    return {
+        "ok": counts["ok"],
+        "failed": counts["fail"],
+        "skipped": counts["skip"],
+        "total": len(checks),
+        "duration_s": round(sum(c.duration_s for c in checks), 3),
+    }

@@ -10,9 +10,11 @@ cross-file rules the data is expected to follow (configs/README.md, "Checks"):
 - every cited source key exists in that file's `sources`; unused source keys are reported
 - no duplicate torch rows; default_index is one of the row's variants (or null)
 - pip wording and conda style by era; conda offered for no release after 2.5.1
-- torchvision 0.(minor+15) for torch 2.x and 0.(minor+1) for 1.x; torchaudio == torch for 2.1-2.11, null from 2.12
+- torchvision 0.(minor+15) for torch 2.x and 0.(minor+1) for 1.x (a warning only on an unverified row); torchaudio == torch for 2.1-2.11, null from 2.12
 - ROCm variants only on Linux; architecture ranges of one variant do not overlap
 - driver floors: minor-version-compatibility floors per CUDA major as NVIDIA states them
+- the rows agree with the generated configs/wheels.json (envcheck.matrix.wheel_contradictions; needs
+  `packaging`, so it runs only where envcheck imports)
 - arch_cuda (CUDA toolkits per compute capability): one row per cc, first_cuda <= last_cuda; every
   architecture a CUDA variant's wheels are recorded to carry lies within its toolkit's range
 
@@ -209,10 +211,13 @@ def check(config_dir: Path) -> Report:
             rep.warn(f"{where}: no conda info (unknown)")
         # companions
         vis = vt(row["torchvision"])
+        # an unverified row may record what the index shows against the era rule (2.15.0: no torchvision
+        # 0.30 on the index); say so, but do not fail
+        pairing = rep.warn if row.get("verified") is False else rep.error
         if tv[0] == 2 and vis[:2] != (0, tv[1] + 15):
-            rep.error(f"{where}: torchvision {row['torchvision']} is not 0.{tv[1] + 15}.x")
+            pairing(f"{where}: torchvision {row['torchvision']} is not 0.{tv[1] + 15}.x")
         if tv[0] == 1 and vis[:2] != (0, tv[1] + 1):
-            rep.error(f"{where}: torchvision {row['torchvision']} is not 0.{tv[1] + 1}.x")
+            pairing(f"{where}: torchvision {row['torchvision']} is not 0.{tv[1] + 1}.x")
         audio = row.get("torchaudio")
         if tv >= (2, 12) and audio is not None:
             rep.error(f"{where}: torchaudio must be null after 2.11 (got {audio})")
@@ -244,9 +249,26 @@ def check(config_dir: Path) -> Report:
     return rep
 
 
+def wheels_check(config_dir: Path, rep) -> None:
+    """Rows against configs/wheels.json (one rule, one home: envcheck.matrix.wheel_contradictions)."""
+    if not (config_dir / "wheels.json").is_file():
+        rep.warn("wheels.json missing: run scripts/refresh_wheels.py")
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    try:
+        from envcheck.matrix import build_matrix, read_docs, wheel_contradictions
+    except ImportError as exc:  # packaging not installed: the stdlib checks above still ran
+        rep.warn(f"rows vs wheels.json not checked ({exc})")
+        return
+    docs, names = read_docs(config_dir)
+    for problem in wheel_contradictions(build_matrix(docs, names)):
+        rep.error(f"wheels.json: {problem}")
+
+
 def main(argv: list[str]) -> int:
     config_dir = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[1] / "configs"
     rep = check(config_dir)
+    wheels_check(config_dir, rep)
     for w in rep.warnings:
         print(f"warning: {w}")
     for e in rep.errors:

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from envcheck.cli import app
-from envcheck.commands.create import CreateRequest, create_environment, execute_create, plan_create
+from envcheck.envs import CreateRequest, create_environment, execute_create, plan_create
+from envcheck.workflow.transaction import Transaction
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.runner import Runner
 from conftest import write_exe
@@ -212,7 +213,8 @@ def test_hostile_names_exit_2_before_anything_runs(tmp_path, conda_env, name):
     [
         (["--python", "3.11"], "invalid-input", 2),
         (["-n", "a", "-p", "/tmp/x", "--python", "3.11"], "invalid-input", 2),
-        (["-n", "a", "--python", "3"], "invalid-python-version", 2),
+        (["-n", "a", "--python", "3"], "invalid-python", 2),  # the one --python rule (envcheck.inputs)
+        (["-n", "a", "--python", ""], "invalid-python", 2),
         (["-n", "a", "--python", "2.7"], "invalid-python-version", 2),
         (["-n", "a", "--python", "3.11", "--backend", "pixi"], "invalid-backend", 2),
         (["-n", "a", "--python", "3.11", "--backend", "mamba"], "backend-not-found", 4),
@@ -309,19 +311,21 @@ def test_ctrl_c_removes_the_partial_env_and_exits_130(tmp_path):
 
 @pytest.mark.e2e
 def test_create_environment_building_block_undo_and_commit(tmp_path):
-    """The reusable API (for install --execute): keep_backup=True, then undo() restores the old env."""
+    """The reusable API (for install --execute): a caller's Transaction, then rollback() restores the old env."""
     env = {k: v for k, v in _env(tmp_path, "/usr/bin").items() if v is not None}
     old = tmp_path / "envs" / "t"
     old.mkdir(parents=True)
     (old / "pyvenv.cfg").write_text("old")
+    tx = Transaction()
     created = create_environment(CreateRequest(python="3.11", name="t", force=True), Runner(),
-                                 str(tmp_path / "log.txt"), env, keep_backup=True)
+                                 str(tmp_path / "log.txt"), env, tx=tx)
     assert created.created and created.replaced == str(old) and os.path.isfile(created.python)
     assert (old / "pyvenv.cfg").read_text() != "old"
-    created.undo()  # e.g. a later pip install failed
+    report = tx.rollback()  # e.g. a later pip install failed
     assert (old / "pyvenv.cfg").read_text() == "old"
     assert sorted(p.name for p in (tmp_path / "envs").iterdir()) == ["t"]
-    created.undo()  # idempotent
+    assert report.paths("restored", "env") == [str(old)]
+    assert tx.rollback() == report  # idempotent
 
 
 # --- conda family, against a stand-in executable ---------------------------------------------------

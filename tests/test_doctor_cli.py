@@ -168,9 +168,10 @@ def test_malformed_override_is_bad_input(var, value, code):
         ("2.11.0+cu130", "13.0", "9.0", "covered"),
         ("2.13.0+cu130", "13.0", "6.1", "missed"),  # CUDA 13 wheels dropped Pascal
         ("2.7.0+cu128", "12.8", "3.7", "missed"),
-        ("2.15.0+cu130", "13.0", "6.1", "missed, presumed"),  # no list recorded for 2.15.0: 2.14.0's is presumed
+        ("2.15.0+cu130", "13.0", "6.1", "missed, presumed"),  # no list recorded for 2.15.0: 2.14.1's is presumed
         ("2.15.0+cu130", "13.0", "9.0", "covered, presumed"),
-        ("1.10.0+cu111", "11.1", "9.0", "toolkit"),  # no list recorded anywhere; CUDA 11.1 predates sm_90
+        ("1.10.0+cu111", "11.1", "9.0", "missed"),  # recorded list sm_37..sm_86 (pytorch/builder release/1.10)
+        ("1.4.0+cu100", "10.0", "9.0", "toolkit"),  # no list recorded anywhere; CUDA 10.0 predates sm_90
         ("2.5.1", "12.4", "9.0", "covered"),  # a plain version (PyPI's default build): CUDA from version.py
         ("2.5.1", "12.4", "3.7", "missed"),
         ("2.13.0+cu128", "12.8", "9.0", None),  # not a variant torch 2.13.0 was built for: not an official wheel
@@ -192,7 +193,7 @@ def test_predict_arch_from_shipped_matrix(version, cuda, cc, verdict):
         return
     (p,) = got
     assert p.covered is verdict.startswith("covered")
-    assert p.presumed_from == ("2.14.0" if verdict.endswith("presumed") else None)
+    assert p.presumed_from == ("2.14.1" if verdict.endswith("presumed") else None)
     assert (p.toolkit_reason is not None) is (verdict == "toolkit")
     assert p.torch == version and p.variant == (version.split("+")[1] if "+" in version else "cu124")
 

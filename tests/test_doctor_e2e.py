@@ -32,7 +32,8 @@ def codes(envelope):
     return [f["code"] for f in envelope["data"]["findings"]]
 
 
-def test_h100_replay_with_cpu_torch(envcheck_bin, torch_python, clean_env, tmp_path, fake_bin):
+def test_h100_replay_with_the_installed_torch(envcheck_bin, torch_python, installed_torch, clean_env, tmp_path,
+                                              fake_bin):
     install_nvidia_smi(fake_bin, tmp_path / "smi")
     env = hermetic_env(clean_env, tmp_path, fake_bin)
     envelope, proc, _ = doctor(envcheck_bin, env, "--python", torch_python)
@@ -43,10 +44,13 @@ def test_h100_replay_with_cpu_torch(envcheck_bin, torch_python, clean_env, tmp_p
     assert data["gpus"] == [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-0babf9eb-ed90-f9de-277c-6b3c1ddd36d6",
                              "memory_total_mib": 81559, "compute_capability": "9.0", "pci_bus_id": "00000000:00:06.0",
                              "source": "nvidia-smi"}]
-    assert data["torch"]["installed"] is True and data["torch"]["version"] == "2.13.0+cpu" and data["torch"]["cuda"] is None
-    # the real bug this machine would have: a CPU wheel on a GPU host
-    assert "torch-cpu-build-on-gpu-host" in codes(envelope)
-    assert proc.returncode == 1 and envelope["status"] == "problems"
+    assert data["torch"]["installed"] is True and data["torch"]["version"] == installed_torch.version
+    assert data["torch"]["cuda"] == installed_torch.cuda
+    if installed_torch.is_cpu:  # the real bug this machine would have: a CPU wheel on a GPU host
+        assert "torch-cpu-build-on-gpu-host" in codes(envelope)
+        assert proc.returncode == 1 and envelope["status"] == "problems"
+    else:  # a fresh machine: the test extra brought the CUDA wheel
+        assert "torch-cpu-build-on-gpu-host" not in codes(envelope)
     argv_log = (tmp_path / "smi" / "argv.log").read_text().splitlines()
     assert argv_log[0].startswith("--query-gpu=index,name,uuid,driver_version,memory.total,compute_cap,pci.bus_id")
     assert "--format=csv,noheader,nounits" in argv_log[0]

@@ -22,7 +22,8 @@ from test_resolve import MATRIX, mini_docs
 
 # PATH and PYENV_ROOT point nowhere: no Python X.Y is found, so the printed venv commands keep the
 # bare `pythonX.Y` (tests/test_install_base_python.py covers the found-by-path case).
-ENV = {"COLUMNS": "120", "ENVCHECK_DISABLE_NVML": "1", "PATH": "/nonexistent", "PYENV_ROOT": "/nonexistent"}
+ENV = {"COLUMNS": "120", "ENVCHECK_DISABLE_NVML": "1", "PATH": "/nonexistent", "PYENV_ROOT": "/nonexistent",
+       "ENVCHECK_SKIP_VENDOR_PROBES": "all"}  # no AMD/Intel probing of this host
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +289,7 @@ BAD = [
     (["--python", "3.7", "--cuda", "12"], "invalid-cuda"),
     (["--python", "3.7", "--gpu-cc", "8"], "invalid-gpu-cc"),
     (["--python", "3.7", "--manager", "brew"], "invalid-manager"),
-    (["--python", "3.7", "--name", "a b;rm"], "invalid-name"),
+    (["--python", "3.7", "--name", "a b;rm"], "invalid-env-name"),  # envcheck/names.py's rule, as create's
 ]
 
 
@@ -435,3 +436,103 @@ def test_garbage_from_detection_is_not_a_usage_error(cli, monkeypatch):
     data = json.loads(out.stdout)["data"]
     assert data["inputs"]["driver"]["value"] is None and "unparsable" in data["inputs"]["driver"]["reason"]
     assert data["recommendation"]["variant"] == "cpu"
+
+
+# --- issue 8: CPU architecture, unverified rows, wheel facts (shipped configs/) ----------------------
+
+
+@pytest.fixture
+def shipped_cli():
+    def invoke(*args, env=None):
+        return CliRunner().invoke(app, ["install", *args], env={**ENV, **(env or {})})
+
+    return invoke
+
+
+def _json(result):
+    return json.loads(result.stdout)
+
+
+def test_arch_flag_alias_and_json(shipped_cli):
+    res = shipped_cli("--python", "3.12", "--os", "macos", "--arch", "arm64", "--cpu", "--json")
+    assert res.exit_code == 0, res.output
+    data = _json(res)["data"]
+    assert data["inputs"]["arch"] == {"value": "aarch64", "source": "flag", "reason": None}
+    assert data["recommendation"]["arch"] == "aarch64"
+    assert data["recommendation"]["torch"] == "2.14.1" and data["recommendation"]["verified"] is True
+    assert data["matrix"]["wheels_read"] == matrix_mod.load_matrix().wheels_read
+
+
+def test_intel_mac_gets_the_last_release_built_for_it(shipped_cli):
+    res = shipped_cli("--python", "3.12", "--os", "macos", "--arch", "amd64", "--json")
+    assert res.exit_code == 0, res.output
+    rec = _json(res)["data"]["recommendation"]
+    assert (rec["torch"], rec["variant"], rec["arch"]) == ("2.2.2", "cpu", "x86_64")
+    assert rec["reasons"][0].startswith("macOS x86_64 (Intel): torch 2.2.2 is the last release with a macOS x86_64 (Intel) "
+                                        "wheel for Python 3.12 (torch 2.3.0 and later have none on the default index")
+
+
+def test_other_os_assumes_its_usual_arch(shipped_cli):
+    other = "windows" if sys.platform.startswith("linux") else "linux"
+    res = shipped_cli("--python", "3.12", "--os", other, "--cpu", "--json")
+    arch = _json(res)["data"]["inputs"]["arch"]
+    assert arch["value"] == "x86_64" and arch["source"] == "default"
+    assert arch["reason"] == f"--os {other} is not this machine: assumed x86_64 (pass --arch)"
+
+
+def test_linux_aarch64_gets_a_cpu_build_that_exists(shipped_cli):
+    res = shipped_cli("--python", "3.12", "--os", "linux", "--arch", "aarch64", "--driver", "580.65.06",
+                      "--gpu-cc", "9.0", "--json")
+    assert res.exit_code == 0, res.output
+    data = _json(res)["data"]
+    assert (data["recommendation"]["torch"], data["recommendation"]["variant"]) == ("2.10.0", "cpu")
+    codes = {(r["torch"], r["variant"]): r["code"] for r in data["rejected"]}
+    assert codes[("2.14.1", "cu132")] == "arch" and codes[("2.14.1", "cpu")] == "arch"
+
+
+@pytest.mark.parametrize("args, code, exit_code", [
+    (("--arch", "sparc64"), "invalid-arch", 2),
+    (("--os", "windows", "--arch", "arm64"), "no-compatible-build", 3),
+])
+def test_arch_errors(shipped_cli, args, code, exit_code):
+    res = shipped_cli("--python", "3.12", "--cpu", *args, "--json")
+    assert res.exit_code == exit_code
+    out = _json(res)
+    assert out["errors"][0]["code"] == code and out["exit_code"] == exit_code
+
+
+def test_unverified_release_is_never_the_default(shipped_cli):
+    """torch 2.15.0's row is unverified: Python 3.15 (only 2.15.0 has wheels for it) is exit 3 naming it."""
+    res = shipped_cli("--python", "3.15", "--os", "linux", "--cpu", "--json")
+    assert res.exit_code == 3
+    err = _json(res)["errors"][0]
+    assert err["message"] == "no torch release with a verified matrix row has wheels for Python 3.15 on Linux"
+    assert err["hint"].startswith("torch 2.15.0 has wheels for Python 3.15 but its matrix row is unverified: "
+                                  "--torch 2.15.0 or --allow-unverified picks it")
+    # Python 3.12: 2.14.1 is picked and the reason names 2.15.0 as passed over
+    rec = _json(shipped_cli("--python", "3.12", "--os", "linux", "--cpu", "--json"))["data"]["recommendation"]
+    assert rec["torch"] == "2.14.1"
+    assert any(r.startswith("torch 2.15.0 is newer but passed over: its matrix row is unverified") for r in rec["reasons"])
+
+
+@pytest.mark.parametrize("extra", [("--allow-unverified",), ("--torch", "2.15"), ("--torch", "==2.15.0")])
+def test_unverified_release_when_asked(shipped_cli, extra):
+    res = shipped_cli("--python", "3.15", "--os", "linux", "--cpu", "--json", *extra)
+    assert res.exit_code == 0, res.output
+    rec = _json(res)["data"]["recommendation"]
+    assert (rec["torch"], rec["verified"]) == ("2.15.0", False)
+    assert any("marked unverified" in n for n in rec["notes"])
+
+
+def test_a_range_does_not_name_an_unverified_release(shipped_cli):
+    rec = _json(shipped_cli("--python", "3.12", "--os", "linux", "--cpu", "--json", "--torch", ">=2.14"))["data"]["recommendation"]
+    assert rec["torch"] == "2.14.1"
+
+
+def test_human_summary_shows_arch_and_when_the_matrix_was_checked(shipped_cli):
+    res = shipped_cli("--python", "3.12", "--os", "macos", "--arch", "arm64")
+    assert res.exit_code == 0, res.output
+    m = matrix_mod.load_matrix()
+    assert "on macos aarch64" in res.output
+    assert "arch aarch64 [flag]" in res.output
+    assert f"matrix checked {m.checked}; wheel facts read from the package index {m.wheels_read}" in res.output

@@ -21,13 +21,10 @@ from typer.testing import CliRunner
 from conftest import write_exe
 from envcheck.cli import app
 from envcheck.commands import install as install_cmd
-from envcheck.commands.install_execute import (
-    parse_only,
-    plan_install_argv,
-    step_tail,
-    suggest_fix,
-    timing_split,
-)
+from envcheck.commands.install_execute import parse_only, plan_install_argv
+from envcheck.workflow.hints import suggest_fix
+from envcheck.workflow.logs import step_tail
+from envcheck.workflow.timing import timing_split
 from envcheck.errors import EnvcheckError
 from envcheck.runner import Completed
 
@@ -445,18 +442,21 @@ def _console():
 
 
 def test_progress_lines_without_a_terminal():
-    from envcheck.render.install import ExecuteView
+    from envcheck.render.env import StepView
+    from envcheck.workflow import events as ev
 
     con = _console()
-    view = ExecuteView(con)
-    view.log_path("/l/install.log")
-    view.step_start(2, 4, "install", "install torch", ["pip install torch==2.13.0"])
-    view.tool_line("Collecting torch")  # only shown next to a spinner on a terminal
-    view.detail("running: /e/bin/python -m pip install torch==2.13.0")
-    view.detail("  | a tail line create already printed")
-    view.detail("warning: uv reads its own configuration")
-    view.failure_tail(["ERROR: No matching distribution found for torch==2.13.0"])
-    view.step_end(2, 4, "install", "fail", 3.04, 2.5)
+    view = StepView(con)
+    for event in (
+        ev.LogOpened("/l/install.log"),
+        ev.StepStarted(2, 4, "install", "install torch", ("pip install torch==2.13.0",)),
+        ev.ToolLine("Collecting torch"),  # only shown next to a spinner on a terminal
+        ev.CommandStarted("/e/bin/python -m pip install torch==2.13.0"),
+        ev.Warn("uv reads its own configuration"),
+        ev.FailureTail(("ERROR: No matching distribution found for torch==2.13.0",)),
+        ev.StepEnded(2, 4, "install", "fail", 3.04, 2.5),
+    ):
+        view.emit(event)
     view.close()
     assert con.export_text().splitlines() == [
         "envcheck: tool output goes to /l/install.log",

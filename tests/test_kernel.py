@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from envcheck.cli import app
-from envcheck.commands.kernel import register_kernel
+from envcheck.kernels import register_kernel
+from envcheck.workflow.transaction import Transaction
 from envcheck.errors import ExitCode
 from envcheck.plans.env import KernelScope
 from envcheck.runner import Runner
@@ -286,21 +287,22 @@ def test_remove_never_leaves_the_jupyter_path(tmp_path):
 
 
 def test_register_kernel_building_block_undo(tmp_path):
-    """The reusable API (for install --execute): register, then undo() restores the replaced kernel."""
+    """The reusable API (for install --execute): register in a caller's Transaction, then rollback() restores the replaced kernel."""
     env = {k: v for k, v in _env(tmp_path).items() if v is not None}
     old = tmp_path / "jupyter" / "kernels" / "blk"
     old.mkdir(parents=True)
     (old / "kernel.json").write_text(json.dumps({"argv": ["/old/python"], "display_name": "old"}))
     saved = dict(os.environ)
     os.environ.update(env)  # the ipykernel child must see JUPYTER_DATA_DIR
+    tx = Transaction()
     try:
         reg = register_kernel(sys.executable, "blk", runner=Runner(), log_path=str(tmp_path / "k.log"), environ=env,
-                              force=True, keep_backup=True, scope=KernelScope.USER)
+                              force=True, tx=tx, scope=KernelScope.USER)
     finally:
         os.environ.clear()
         os.environ.update(saved)
     assert reg.argv[0] == sys.executable and reg.replaced == str(old) and not reg.findings
-    reg.undo()
+    tx.rollback()
     assert json.loads((old / "kernel.json").read_text())["display_name"] == "old"
 
 

@@ -305,7 +305,8 @@ def test_shipped_headline_example(shipped):
 
 SHIPPED_TOOLKIT = [
     # id, python, driver, cc, expected (torch, variant)
-    ("h100-py37", "3.7", "580.159.04", "9.0", ("1.13.1", "cpu")),  # cu111 (1.8-1.10) predates sm_90
+    ("h100-py37", "3.7", "580.159.04", "9.0", ("1.13.1", "cpu")),  # cu111 (1.8-1.10) carries no sm_90
+    ("h100-py35", "3.5", "580.159.04", "9.0", ("1.5.1", "cpu")),  # cu100 (1.4.0, list unknown) predates sm_90
     ("ampere-py37-headline", "3.7", "535.104.05", "8.6", ("1.13.1", "cu117")),
     ("h100-py38", "3.8", "580.159.04", "9.0", ("2.4.1", "cu124")),
 ]
@@ -313,17 +314,22 @@ SHIPPED_TOOLKIT = [
 
 @pytest.mark.parametrize("python, driver, cc, expected", [c[1:] for c in SHIPPED_TOOLKIT], ids=[c[0] for c in SHIPPED_TOOLKIT])
 def test_shipped_toolkit_rule(shipped, python, driver, cc, expected):
-    """The shipped arch_cuda table: cu111's kernel list is unknown, but CUDA 11.1 cannot target sm_90."""
+    """cu111's kernel list (pytorch/builder release branches) lacks sm_90; cu100's is unknown, but the
+    shipped arch_cuda table says CUDA 10.0 cannot target sm_90."""
     from envcheck.resolve import ResolveRequest, resolve
 
     res = resolve(ResolveRequest(python=python, os="linux", driver=Version(driver), driver_text=driver,
                                  cuda=Version("13.0" if driver.startswith("580") else "12.2"), gpu_ccs=(cc,)), shipped)
     assert (res.recommendation.torch, res.recommendation.variant.name) == expected
-    if expected[1] == "cpu":
-        reason = next(r for r in res.rejected if (r.torch, r.variant) == ("1.10.2", "cu111"))
+    if expected[1] == "cpu" and python == "3.7":
+        reason = next(r for r in res.rejected if (r.torch, r.variant) == ("1.10.1", "cu111"))
         assert reason.code == "gpu-arch"
-        assert reason.reason.startswith("cu111: CUDA 11.1 predates sm_90 (first supported by CUDA 11.8)")
+        assert reason.reason.startswith("cu111: no kernels for GPU sm_90 (torch 1.10.1 cu111 wheels carry sm_37, ")
         assert res.better.endswith("torch 2.0.0 and later have cu118+ builds for sm_90 but need Python >= 3.8")
+    elif expected[1] == "cpu" and python == "3.5":
+        reason = next(r for r in res.rejected if (r.torch, r.variant) == ("1.4.0", "cu100"))
+        assert reason.code == "gpu-arch"
+        assert reason.reason.startswith("cu100: CUDA 10.0 predates sm_90 (first supported by CUDA 11.8)")
 
 
 def test_shipped_arch_cuda_agrees_with_recorded_kernel_lists(shipped):
@@ -338,15 +344,27 @@ def test_shipped_arch_cuda_agrees_with_recorded_kernel_lists(shipped):
 
 
 def test_shipped_resolves_every_python_everywhere(shipped):
-    """Every (OS, Python) any release lists resolves without error for CPU and a modern driver."""
-    from envcheck.resolve import ResolveRequest, resolve
+    """Every (OS, Python) a verified release lists resolves without error for CPU and a modern driver;
+    a Python only an unverified row lists (3.15: torch 2.15.0) is exit 3 naming that release."""
+    from envcheck.resolve import NoCompatibleBuild, ResolveRequest, resolve
 
     for os in ("linux", "windows", "macos"):
         pythons = {p for r in shipped.releases for p in r.pythons(os)}
+        verified = {p for r in shipped.releases if r.verified for p in r.pythons(os)}
         for py in pythons:
             for drv in (None, Version("580.65.06")):
-                rec = resolve(ResolveRequest(python=py, os=os, driver=drv, gpu_ccs=("8.6",) if drv else ()), shipped).recommendation
-                assert py in rec.release.pythons(os)
+                # macOS: Apple silicon unless only Intel wheels exist for that Python (3.6, 3.7)
+                arm = any(shipped.wheels.has_wheel("torch", r.torch, "macos-arm64", py) for r in shipped.releases)
+                arch = "aarch64" if os != "macos" or arm else "x86_64"
+                arch = "x86_64" if os != "macos" else arch
+                req = ResolveRequest(python=py, os=os, driver=drv, gpu_ccs=("8.6",) if drv else (), arch=arch)
+                if py in verified:
+                    rec = resolve(req, shipped).recommendation
+                    assert py in rec.release.pythons(os) and rec.release.verified
+                else:
+                    with pytest.raises(NoCompatibleBuild) as err:
+                        resolve(req, shipped)
+                    assert [a["kind"] for a in err.value.alternatives][0] == "unverified"
 
 
 def test_shipped_mirrors(shipped):

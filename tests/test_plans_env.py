@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from envcheck.commands.create import parse_conda_env_list
-from envcheck.commands.kernel import diagnose_kernels, kernel_destination, parse_target_info
+from envcheck.backends import parse_conda_env_list
+from envcheck.diagnose import kernel_findings
+from envcheck.kernels import kernel_destination, parse_target_info
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.names import (
     env_dir_for_name,
@@ -282,7 +283,7 @@ def test_diagnose_kernels():
         KernelSpecInfo("bad", "/k/bad", error="kernel.json is not valid JSON: x"),
         KernelSpecInfo("r", "/k/r", "R", "R", ("/gone/R",), None, False),
     ]
-    got = [(f.code, f.severity.value) for f in diagnose_kernels(specs)]
+    got = [(f.code, f.severity.value) for f in kernel_findings([s.to_dict() for s in specs])]
     assert got == [
         ("stale-jupyter-kernel", "error"),
         ("stale-jupyter-kernel", "warning"),

@@ -10,6 +10,8 @@ import pytest
 
 from envcheck.inenv import script_path
 from envcheck.probes.torchinfo import (
+    companion_build,
+    companions_from_pyinfo,
     PyInfo,
     cuda_from_local,
     last_json_object,
@@ -43,13 +45,14 @@ def test_last_json_object():
     assert last_json_object("") is None and last_json_object("{broken\n[1]") is None
 
 
-def test_pyinfo_torch_venv(torch_python):
+def test_pyinfo_torch_venv(torch_python, installed_torch):
     info = probe_pyinfo(Runner(), torch_python)
     assert info.ok and info.is_venv and info.version == "%d.%d.%d" % sys.version_info[:3]
     torch = torch_from_pyinfo(info)
-    assert torch.installed and torch.version == "2.13.0+cpu" and torch.local == "cpu"
-    assert torch.cuda is None and torch.is_cpu_build and torch.source == "torch/version.py"
-    assert info.dist_version("torch") == "2.13.0+cpu"
+    assert torch.installed and torch.version == installed_torch.version and torch.local == installed_torch.local
+    assert torch.cuda == installed_torch.cuda and torch.is_cpu_build == installed_torch.is_cpu
+    assert torch.source == "torch/version.py"
+    assert info.dist_version("torch") == installed_torch.version
     assert info.dist_version("ipykernel") and info.dist_version("numpy")
 
 
@@ -77,6 +80,33 @@ def test_pyinfo_reads_version_py_without_importing(tmp_path, bare_python):
     torch = torch_from_pyinfo(info)
     assert (torch.version, torch.cuda, torch.local) == ("2.5.1+cu121", "12.1", "cu121")
     assert info.dist_version("pynvml") == "11.5.0"
+
+
+def test_pyinfo_reads_companion_build_from_version_py(tmp_path, bare_python):
+    """The default-index torchvision 0.28.0 wheel: METADATA says 0.28.0, its torchvision/version.py
+    (first lines copied from the real wheel) says 0.28.0+cu130; its __init__ is never run."""
+    site = tmp_path / "site"
+    (site / "torchvision").mkdir(parents=True)
+    (site / "torchvision" / "__init__.py").write_text("raise SystemExit('imported!')\n")
+    (site / "torchvision" / "version.py").write_text(
+        "__version__ = '0.28.0+cu130'\ngit_version = '8fb87713a24951e639c494b0f2a8a81b5f8e33a6'\n"
+        "from torchvision.extension import _check_cuda_version\nif _check_cuda_version() > 0:\n"
+        "    cuda = _check_cuda_version()\n")
+    (site / "torchvision-0.28.0.dist-info").mkdir()
+    (site / "torchvision-0.28.0.dist-info" / "METADATA").write_text("Name: torchvision\nVersion: 0.28.0\n\n")
+    done = Runner().run([bare_python, script_path("pyinfo")], env={"PYTHONPATH": str(site)}, timeout=20)
+    info = parse_pyinfo(done)
+    assert info.companion_versions == {"torchvision": "0.28.0+cu130"}
+    assert info.dist_version("torchvision") == "0.28.0"
+    assert companions_from_pyinfo(info) == {"torchvision": "0.28.0+cu130"}
+
+
+@pytest.mark.parametrize("version, default, build", [
+    ("0.28.0+cu130", "cu130", "cu130"), ("0.28.0", "cu130", "cu130"), ("0.28.0+cpu", "cu130", "cpu"),
+    ("0.28.0", None, None), ("0.28.0", "cpu", "cpu"),
+])
+def test_companion_build(version, default, build):
+    assert companion_build(version, default) == build
 
 
 @pytest.mark.parametrize(
@@ -111,3 +141,14 @@ def test_deep_failures(bare_python):
     assert not deep.ok and "import torch failed" in deep.reason
     assert "timed out" in parse_deep(Completed(("p",), None, timed_out=True, duration_s=3)).reason
     assert not parse_deep(Completed(("p",), -11, "")).ok
+
+
+def test_parse_deep_keeps_the_companions_import_outcome():
+    """torchdeep.py's JSON shape; the error text is the real one from the CPU torch + CUDA torchvision venv."""
+    from envcheck.probes.torchinfo import parse_deep
+
+    line = ('{"ok": true, "is_available": false, "device_count": 0, "companions": {"torchvision": '
+            '{"error": "RuntimeError: operator torchvision::nms does not exist"}, "bogus": "x"}}')
+    deep = parse_deep(Completed(("py",), 0, line + "\n"))
+    assert deep.companions == {"torchvision": {"error": "RuntimeError: operator torchvision::nms does not exist"}}
+    assert deep.to_dict()["companions"]["torchvision"]["error"].startswith("RuntimeError")

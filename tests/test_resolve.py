@@ -269,11 +269,11 @@ def test_strict_fallback_uses_native_floor():
     assert ">= 520.61.05" in res.better
 
 
-def test_rocm_listed_in_all_never_chosen():
+def test_rocm_listed_in_all_but_not_chosen_without_an_amd_gpu():
     res = resolve(req(python="3.10", torch="2.5"), MATRIX)
     assert res.recommendation.variant.name == "cpu"
     assert ("2.5.1", "rocm6.2") in {(c.torch, c.variant.name) for c in res.compatible}
-    assert any(r.code == "rocm" and r.variant == "rocm6.2" for r in res.rejected)
+    assert any(r.code == "no-amd-gpu" and r.variant == "rocm6.2" for r in res.rejected)
 
 
 def test_all_lists_every_compatible_pair():
@@ -379,8 +379,10 @@ def test_resolver_is_pure():
         elif isinstance(node, ast.Attribute):
             assert node.attr != "environ"
     assert not imported & {"os", "subprocess", "pynvml", "rich", "envcheck.runner", "envcheck.probes"}
+    # envcheck.facts: the arch names; envcheck.rocmarch: gfx_covered, the pure exact-target rule
     assert imported <= {"__future__", "re", "dataclasses", "typing", "packaging.specifiers",
-                        "packaging.version", "envcheck.errors", "envcheck.matrix"}
+                        "packaging.version", "envcheck.errors", "envcheck.matrix", "envcheck.facts",
+                        "envcheck.rocmarch"}
 
 
 def _matrix_with(mutate):

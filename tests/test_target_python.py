@@ -8,7 +8,8 @@ import pytest
 
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.facts import Source
-from envcheck.probes.python import parse_version_request, resolve_interpreter
+from envcheck.inputs import target_interpreter
+from envcheck.probes.python import InterpreterNotFound, parse_version_request, resolve_interpreter
 from envcheck.runner import Runner
 
 
@@ -46,7 +47,44 @@ def test_version_request_found_on_path():
 
 @pytest.mark.parametrize("spec", ["/nonexistent/bin/python", "no-such-python-xyz", "2.1"])
 def test_missing_target_is_exit_4_with_a_hint(spec, tmp_path):
+    found = resolve_interpreter(spec, Runner(), {"PATH": str(tmp_path)})  # a probe: a reason, never a raise
+    assert isinstance(found, InterpreterNotFound) and found.hint
     with pytest.raises(EnvcheckError) as info:
-        resolve_interpreter(spec, Runner(), {"PATH": str(tmp_path)})
+        target_interpreter(spec, Runner(), {"PATH": str(tmp_path)})
     assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND
     assert info.value.hint
+
+
+@pytest.mark.parametrize("spec", ["", "   "])
+def test_blank_python_is_a_usage_error(spec):
+    with pytest.raises(EnvcheckError) as info:
+        target_interpreter(spec, Runner(), {"PATH": ""})
+    assert info.value.exit_code == ExitCode.USAGE and info.value.code == "invalid-python"
+
+
+def _script(tmp_path, body: str) -> str:
+    from conftest import write_exe
+
+    return str(write_exe(tmp_path / "bin", "notpython", body))
+
+
+@pytest.mark.parametrize("answer, found", [
+    ({"returncode": 2, "stderr": "ls: invalid option -- 'c'"}, "exited"),  # /bin/ls
+    ({"stdout": "hello world\n"}, "printed 'hello world', not a Python version"),  # a script printing garbage
+    ({"returncode": None, "timed_out": True, "duration_s": 20.0}, "timed out"),  # a binary that hangs
+])
+def test_not_a_python_is_exit_4_naming_what_was_found(tmp_path, fake_runner, answer, found):
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")  # exists and is executable; the fake runner answers
+    fake_runner.on(path, **answer)
+    with pytest.raises(EnvcheckError) as info:
+        target_interpreter(path, fake_runner, {"PATH": ""})
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and info.value.code == "interpreter-not-found"
+    assert path in info.value.message and found in info.value.message
+
+
+def test_bin_ls_is_exit_4_for_real():
+    if not os.access("/bin/ls", os.X_OK):
+        pytest.skip("no /bin/ls")
+    with pytest.raises(EnvcheckError) as info:
+        target_interpreter("/bin/ls", Runner(), {"PATH": ""})
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and "/bin/ls is not a working Python" in info.value.message

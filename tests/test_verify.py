@@ -16,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 from envcheck.cli import app
-from envcheck.commands.verify import IDLE_GRACE_S
 from tests.conftest import write_exe
 
 CPU_OK = ["torch-import", "tensor-creation", "tensor-operations", "broadcasting", "autograd"]
@@ -46,7 +45,7 @@ def e2e(envcheck_bin, torch_python, tmp_path_factory):
 
 
 @pytest.mark.e2e
-def test_e2e_cpu_suite_passes_and_skips_cuda_with_reason(e2e, torch_python):
+def test_e2e_cpu_suite_passes_and_skips_cuda_with_reason(e2e, torch_python, installed_torch):
     proc, _ = e2e
     assert proc.returncode == 0, proc.stderr
     envelope = json.loads(proc.stdout)  # exactly one JSON object on stdout
@@ -56,14 +55,16 @@ def test_e2e_cpu_suite_passes_and_skips_cuda_with_reason(e2e, torch_python):
         assert checks[check_id]["status"] == "ok", checks[check_id]
     assert "all_reduce(sum) = 3.0 through gloo" in checks["distributed-all-reduce"]["message"]
     assert checks["cuda-available"]["status"] == "skip"
-    assert "CPU-only build" in checks["cuda-available"]["message"]
+    if installed_torch.is_cpu:  # a CUDA wheel (fresh machine) without a GPU says why differently
+        assert "CPU-only build" in checks["cuda-available"]["message"]
     assert checks["mps"]["status"] == "skip" and checks["mps"]["message"]
     for c in envelope["data"]["checks"]:
         assert set(c) >= {"id", "status", "duration_s", "message", "fix"}
         assert isinstance(c["duration_s"], float) and c["duration_s"] >= 0
     target = envelope["data"]["target"]
-    assert target["python"] == torch_python and target["torch"] == "2.13.0+cpu" and target["device"] == "cpu"
-    assert "torch 2.13.0+cpu, CPU build" in checks["torch-import"]["message"]
+    assert target["python"] == torch_python and target["torch"] == installed_torch.version and target["device"] == "cpu"
+    assert f"torch {installed_torch.version}" in checks["torch-import"]["message"]
+    assert ("CPU build" in checks["torch-import"]["message"]) == installed_torch.is_cpu
     assert envelope["data"]["children"] == 1
     # progress went to stderr, live, one line per check
     for check_id in CPU_OK:
@@ -86,11 +87,11 @@ def test_e2e_junit_report_is_readable(e2e):
     assert envelope["data"]["junit_xml"] == str(junit)
 
 
-def test_require_cuda_fails_without_a_gpu(torch_python):
+def test_require_cuda_fails_without_a_gpu(torch_python, installed_torch):
     result = invoke("--python", torch_python, "--require-cuda")
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.stdout and "cuda-available" in result.stdout
-    assert "CPU-only build" in result.stdout and "fix:" in result.stdout
+    assert ("CPU-only build" in result.stdout) == installed_torch.is_cpu and "fix:" in result.stdout
     assert "verification FAILED" in result.stdout
     for check_id in CPU_OK:
         assert check_id in result.stdout
@@ -111,13 +112,32 @@ def test_crash_abort_and_hang_are_isolated(torch_python):
     assert checks["broadcasting"]["status"] == "fail" and "SIGABRT" in checks["broadcasting"]["message"]
     hung = checks["autograd"]
     assert hung["status"] == "fail" and "timed out" in hung["message"] and "_inject_fault" in hung["message"]
-    assert timeout - 0.5 <= hung["duration_s"] <= timeout + IDLE_GRACE_S + 1.0  # caught within --timeout
+    # caught by the check's own limit (faulthandler's "Timeout (0:00:03)!"), not the torch import's
+    assert f"within {timeout:g} s" in hung["message"]
+    assert envelope["data"]["options"]["import_timeout_s"] >= 300  # a fresh child's import has its own limit
     # the checks after each crash still ran, each in a fresh process
     assert checks["cuda-available"]["status"] == "skip" and checks["distributed-all-reduce"]["status"] == "skip"
     assert [c["id"] for c in envelope["data"]["checks"]][:5] == CPU_OK[:1] + ["tensor-creation", "tensor-operations",
                                                                          "broadcasting", "autograd"]
     assert envelope["data"]["children"] == 4
     assert "fresh process" in result.stderr
+
+
+def test_slow_torch_import_is_not_charged_to_a_check(torch_python):
+    """The first import and a fresh child's re-import after a crash each take 1.5 x --timeout (the
+    suite's `slow` test hook): both run under the import's own limit, so nothing is failed as hung and
+    every check after the crash runs in the fresh child."""
+    fault = "torch-import:slow,tensor-operations:crash,resume-import:slow"
+    result = invoke("--python", torch_python, "--json", "--timeout", "2", env={"ENVCHECK_VERIFY_FAULT": fault})
+    assert result.exit_code == 1, result.output
+    envelope = json.loads(result.stdout)
+    checks = by_id(envelope)
+    assert checks["torch-import"]["status"] == "ok"
+    assert checks["tensor-operations"]["status"] == "fail" and "SIGSEGV" in checks["tensor-operations"]["message"]
+    for check_id in ("broadcasting", "autograd"):
+        assert checks[check_id]["status"] == "ok", checks[check_id]
+    failed = [c["id"] for c in envelope["data"]["checks"] if c["status"] == "fail"]
+    assert failed == ["tensor-operations"] and envelope["data"]["children"] == 2
 
 
 def test_target_without_torch_fails_import_with_install_fix(bare_python, tmp_path):
@@ -249,7 +269,7 @@ def test_stray_stdout_from_the_target_is_ignored(bare_python, fake_bin):
     result = invoke("--python", str(wrapper), "--json")
     assert result.exit_code == 1, result.output
     checks = by_id(json.loads(result.stdout))
-    assert checks["torch-import"]["status"] == "fail" and len(checks) == 9
+    assert checks["torch-import"]["status"] == "fail" and len(checks) == 17  # 10 + 7 from issue 9
 
 
 def test_a_suite_that_says_hello_and_dies_is_exit_5_not_a_silent_pass(fake_bin):

@@ -45,7 +45,10 @@ def test_suite_is_python37_syntax_and_stdlib_only():
             pytest.fail("f-strings are avoided in the suite (keeps it readable by old interpreters' tools)")
     assert "envcheck" not in imported
     assert imported <= {"argparse", "faulthandler", "json", "os", "re", "signal", "subprocess", "sys", "shlex",
-                        "tempfile", "time", "traceback", "warnings", "datetime", "torch", "numpy"}
+                        "tempfile", "time", "traceback", "warnings", "datetime", "torch", "numpy",
+                        "math", "importlib",
+                        # the companions under test, imported only inside their checks when installed
+                        "torchvision", "torchaudio"}
 
 
 @pytest.mark.parametrize(
@@ -162,10 +165,12 @@ def test_device_checks_are_planned_per_visible_gpu(suite):
     assert ids[:5] == ["torch-import", "tensor-creation", "tensor-operations", "broadcasting", "autograd"]
     for i in (0, 1):
         assert {f"cuda-arch:{i}", f"cuda-compute:{i}", f"cudnn-conv:{i}"} <= set(ids)
-    assert ids[-2:] == ["mps", "distributed-all-reduce"]
+    assert ids[-3:] == ["mps", "xpu", "distributed-all-reduce"]
     assert [c[0] for c in suite.build_plan(_ctx(suite, _fake_torch()))] == [
         "torch-import", "tensor-creation", "tensor-operations", "broadcasting", "autograd",
-        "cuda-available", "cuda-device-count", "mps", "distributed-all-reduce"]
+        "cuda-available", "cuda-device-count", "companion-pairing", "torchvision-import", "torchvision-ops",
+        "torchaudio-import", "torchaudio-ops", "data-parallel", "cuda-visible-devices", "mps", "xpu",
+        "distributed-all-reduce"]
 
 
 # --------------------------------------------------------------------------- host side
@@ -259,7 +264,9 @@ def test_junit_tree_marks_failures_and_skips():
     assert cases["autograd"].find("skipped").get("message") == "needs torch"
     assert cases["broadcasting"].find("failure") is None and cases["broadcasting"].get("time") == "0.250"
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
-    assert props == {"target.python": "/py"}  # None values are left out, not written as "None"
+    # None values are left out, not written as "None"; the level is named (1 when data has none)
+    assert props == {"level": "1", "target.python": "/py"}
+    assert suite.get("name") == "envcheck verify (level 1)"
 
 
 def test_driver_counts_come_from_a_file_written_late(suite, tmp_path):

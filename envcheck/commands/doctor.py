@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
-from envcheck.probes.python import resolve_interpreter
+from envcheck.inputs import target_interpreter
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
@@ -26,6 +26,16 @@ CUDA_EXPLANATION = (
     "the CUDA its wheel was built with and ships (it must not exceed the driver's, beyond minor-version "
     "compatibility); the toolkit's (nvcc) only matters for compiling CUDA extensions."
 )
+
+
+def _companions(matrix, py, torch, os_name: str) -> dict:
+    """torchvision/torchaudio vs torch from metadata (issue 9); never breaks doctor."""
+    try:
+        from envcheck.probes.torchinfo import companion_facts
+
+        return companion_facts(matrix, py, torch, os_name) if matrix is not None else {}
+    except Exception:
+        return {}
 
 
 def os_family(sys_facts: system.SystemFacts, platform: str | None = None) -> str:
@@ -133,41 +143,82 @@ def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], 
 
 
 def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: str | None, python_path: str,
-                     nv: NvidiaFacts) -> str | None:
-    """The `envcheck install` command (with what it picks) that gets a build whose kernels cover `ccs`,
-    found by running the resolver as `envcheck install --python PATH` would here: first pinned to the
-    installed release (another CUDA variant of it may cover the GPU), then unpinned. None: no CUDA build
-    the resolver would pick covers them (e.g. the driver is too old), or the inputs are unusable."""
+                     nv: NvidiaFacts | None = None, gfx: tuple[str, ...] = ()) -> str | None:
+    """The `envcheck install` command (with what it picks) that gets a build whose kernels cover the GPUs:
+    NVIDIA compute capabilities `ccs`, or AMD gfx targets `gfx` (a ROCm build), found by running the
+    resolver as `envcheck install --python PATH` would here: first pinned to the installed release
+    (another variant of it may cover the GPU), then unpinned. None: no build the resolver would pick
+    covers them (e.g. the driver is too old, no ROCm list has the gfx target), or the inputs are unusable."""
     import shlex
 
-    from envcheck.commands.install import host_os
+    from envcheck.inputs import host_os
     from envcheck.matrix import gpu_coverage, sm_label
     from envcheck.resolve import ResolveRequest, resolve
 
     m = re.match(r"^(\d+)\.(\d+)", python_version or "")
-    if not m or not ccs:
+    if not m or not (ccs or gfx):
         return None
-    driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
-    cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
-    labels = ", ".join(sm_label(c) for c in ccs)
+    driver = cuda = None
+    if nv is not None and not gfx:
+        driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
+        cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
+    labels = ", ".join(gfx) if gfx else ", ".join(sm_label(c) for c in ccs)
     base = f"envcheck install --python {shlex.quote(python_path)}"
-    for pin in (release.torch, None):
+    for pin in ((release.torch,) if release is not None else ()) + (None,):
         try:
             res = resolve(ResolveRequest(python=f"{m.group(1)}.{m.group(2)}", os=host_os(), driver=driver, cuda=cuda,
-                                         gpu_ccs=ccs, torch_spec=f"=={pin}" if pin else None), matrix)
+                                         gpu_ccs=() if gfx else ccs, gpu_gfx=gfx,
+                                         torch_spec=f"=={pin}" if pin else None), matrix)
         except Exception:  # NoCompatibleBuild (no wheel for this Python), a bad value: try the next
             continue
         rec = res.recommendation
+        cmd = f"{base} --torch {pin}" if pin else base
+        if gfx:
+            if rec.variant.kind != "rocm":  # the resolver picks ROCm only where a recorded gfx list covers every GPU
+                continue
+            return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name}, whose wheels carry kernels for {labels} "
+                    "(configs/rocm_arches.json); install torch with the command it prints")
         if rec.variant.kind != "cuda":
             continue
         coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
         if coverage not in ("sass", "ptx", "presumed"):
             continue
         how = " (presumed from a neighbouring release's list)" if coverage == "presumed" else ""
-        cmd = f"{base} --torch {pin}" if pin else base
         return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name} for this driver, whose wheels carry "
                 f"kernels for {labels}{how}; reinstall torch with the command it prints")
     return None
+
+
+def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv: NvidiaFacts,
+                     runner=None, environ: Mapping[str, str] | None = None) -> str | None:
+    """What `envcheck install --python PATH` picks on this machine, with the exact pip command for the
+    inspected interpreter, when that pick is a CUDA build (the fix of torch-cpu-build-on-gpu-host).
+    The same decision as `install` (commands/install.decide, fed the NVIDIA facts doctor already probed):
+    one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs."""
+    import shlex
+
+    from envcheck.commands.install import decide
+    from envcheck.plans.install import plan_pip_install, shell_join
+
+    m = re.match(r"^(\d+)\.(\d+)", python_version or "")
+    if not m:
+        return None
+    # the driver and GPUs as doctor detected them, given as install's flags would give them (so install
+    # probes nothing again: no second nvidia-smi, no AMD/Intel probe on an NVIDIA host)
+    driver = nv.driver_version if nv.driver_version and re.match(r"^\d+(\.\d+)+$", nv.driver_version) else None
+    cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
+    ccs = tuple(dict.fromkeys(g.compute_capability for g in nv.gpus if g.compute_capability and _CC.match(g.compute_capability)))
+    try:
+        d = decide(python=f"{m.group(1)}.{m.group(2)}", driver=driver, cuda=cuda, gpu_cc=ccs, matrix=matrix,
+                   probed=nv, runner=runner, environ=environ)
+    except Exception:  # NoCompatibleBuild for this Python, an unusable override: the generic fix stays
+        return None
+    rec = d.recommendation
+    if rec.variant.kind != "cuda":
+        return None
+    pip = shell_join(plan_pip_install(rec, python_path))
+    return (f"`envcheck install --python {shlex.quote(python_path)}` picks torch {rec.torch} with {rec.variant.name} "
+            f"for this machine; into this interpreter: `{pip}`")
 
 
 def _kernels(environ: Mapping[str, str], target_prefix_guess: str | None):
@@ -382,7 +433,7 @@ def anonymize(obj: Any, anon: Callable[[str], str]) -> Any:
 
 
 def _check_overrides(environ: Mapping[str, str]) -> None:
-    from envcheck.commands.install import parse_cuda, parse_driver
+    from envcheck.inputs import parse_cuda, parse_driver
 
     for name, parse in (("ENVCHECK_OVERRIDE_DRIVER", parse_driver), ("ENVCHECK_OVERRIDE_CUDA", parse_cuda)):
         value = environ.get(name, "").strip()
@@ -401,7 +452,7 @@ def run(
     environ = dict(os.environ if environ is None else environ)
     runner = runner or Runner()
     _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
-    interp = resolve_interpreter(python, runner, environ)  # raises exit code 4 when missing
+    interp = target_interpreter(python, runner, environ)  # exit 2 blank, 4 missing or not a Python
     start = time.monotonic()
     raw = collect(interp, deep=deep, runner=runner, environ=environ)
     nv: NvidiaFacts = raw["nvidia"]
@@ -428,7 +479,15 @@ def run(
                 predictions = predict_arch(matrix, torch, nv.gpus, fix)
         except Exception as exc:  # never let the prediction break doctor
             notes.append(f"kernel-coverage prediction skipped: {exc.__class__.__name__}: {exc}")
+    cuda_fix = None
+    if matrix is not None and torch.installed and not torch.cuda and not torch.hip and nv.has_driver:
+        try:
+            cuda_fix = cuda_install_fix(matrix, python_version=py.version, python_path=py.executable or interp.path,
+                                        nv=nv, runner=runner, environ=environ)
+        except Exception as exc:  # never let the advice break doctor
+            notes.append(f"install pick for the CUDA-build fix skipped: {exc.__class__.__name__}: {exc}")
     facts = DoctorFacts(
+        cuda_install_fix=cuda_fix,
         nvidia=nv,
         os_family=os_family(sys_facts),
         python=py.executable or interp.path,
@@ -447,6 +506,8 @@ def run(
         in_container=bool(sys_facts.container.value),
         arch_predictions=predictions,
         **_accelerator_facts(raw, nv, torch, environ),
+        amd_install_fix=_amd_install_fix(matrix, torch, raw, py, interp, nv),
+        companions=_companions(matrix, py, torch, os_family(sys_facts)),
     )
     findings = diagnose(facts, driver_floor)
     if matrix is not None:
@@ -472,16 +533,32 @@ def run(
 def _accelerator_facts(raw: dict, nv: NvidiaFacts, torch: torchinfo.TorchInfo, environ: Mapping[str, str]) -> dict:
     """The issue-10 fields of DoctorFacts: every vendor's accelerators, the ROCm wheel gfx list of the
     inspected torch's variant (configs/rocm_arches.json; None when unknown), and the AMD env vars."""
-    from envcheck.rocmarch import rocm_variant_of, variant_arches
+    from envcheck.rocmarch import rocm_variant_of, wheel_gfx
 
     variant = rocm_variant_of(torch.local) if torch.installed and torch.hip else None
     return {
         "accelerators": accelerators.all_accelerators(nv, raw.get("vendors") or {}),
         "torch_local": variant or torch.local,
-        "rocm_wheel_arches": variant_arches().get(variant) if variant else None,
+        "rocm_wheel_arches": wheel_gfx(variant, torch.version) if variant else None,
         "rocm_env": {k: environ[k] for k in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HSA_OVERRIDE_GFX_VERSION")
                      if k in environ},
     }
+
+
+def _amd_install_fix(matrix, torch: torchinfo.TorchInfo, raw: dict, py, interp, nv: NvidiaFacts) -> str | None:
+    """For torch-not-rocm-on-amd-host: what `envcheck install` picks for this AMD machine (covering_install,
+    the same home as the NVIDIA fix). None when not needed or not computable."""
+    amd = (raw.get("vendors") or {}).get("amd")
+    if matrix is None or amd is None or not torch.installed or torch.hip or nv.gpus:
+        return None
+    gfx = tuple(dict.fromkeys(a.arch for a in amd.accelerators if a.kind == "gpu" and a.arch))
+    if not gfx:
+        return None
+    try:
+        return covering_install(matrix, matrix.release(torch.version) if torch.version else None, (),
+                                python_version=py.version, python_path=py.executable or interp.path, gfx=gfx)
+    except Exception:  # never let the fix text break doctor
+        return None
 
 
 def anonymize_data(data: dict, environ: Mapping[str, str]) -> dict:

@@ -7,39 +7,26 @@ and argv lists; `run(...)` wraps it into a Result for rendering.
 from __future__ import annotations
 
 import os as _os
-import re
-import sys
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from packaging.version import Version
-
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError
 from envcheck.facts import Source
+from envcheck.inputs import (
+    driver_short_note,
+    host_os,
+    parse_cc,
+    parse_gpu_arch,
+    parse_cuda,
+    parse_driver,
+    parse_gpu_name,
+    parse_os,
+    parse_python_request,
+)
+from envcheck.names import validate_env_name
 from envcheck.results import Result
 
-_XY = re.compile(r"^\d+\.\d+$")
-_VERSIONISH = re.compile(r"^\d+(\.\d+)*$")
-_DRIVER = re.compile(r"^\d+(\.\d+){0,3}$")
-_CUDA = re.compile(r"^(\d+)\.(\d+)(\.\d+)?$")
-_CC = re.compile(r"^(?:sm_?)?(\d+)\.?(\d)$", re.IGNORECASE)
-_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-OS_ALIASES = {
-    "linux": "linux",
-    "windows": "windows", "win": "windows", "win32": "windows", "win64": "windows",
-    "macos": "macos", "mac": "macos", "darwin": "macos", "osx": "macos",
-}
 MANAGERS = ("conda", "pip", "uv")
-
-
-def host_os(platform: str | None = None) -> str:
-    platform = platform or sys.platform
-    if platform.startswith("win"):
-        return "windows"
-    if platform == "darwin":
-        return "macos"
-    return "linux"
 
 
 @dataclass(frozen=True)
@@ -57,92 +44,6 @@ class Input:
 # --- parsing user input (pure; exit 2 on bad values) -----------------------------------------
 
 
-def parse_os(text: str | None) -> str:
-    if text is None:
-        return host_os()
-    value = OS_ALIASES.get(text.strip().lower())
-    if value is None:
-        raise EnvcheckError(f"unknown OS {text!r}", hint="use --os linux, --os windows or --os macos", code="invalid-os")
-    return value
-
-
-def parse_driver(text: str, what: str = "--driver") -> Version:
-    if not _DRIVER.match(text.strip()):
-        raise EnvcheckError(
-            f"invalid {what} {text!r}: not an NVIDIA driver version",
-            hint="driver versions look like 535.104.05 (Linux) or 537.13 (Windows)",
-            code="invalid-driver",
-        )
-    return Version(text.strip())
-
-
-def parse_cuda(text: str, what: str = "--cuda") -> Version:
-    m = _CUDA.match(text.strip())
-    if not m:
-        raise EnvcheckError(
-            f"invalid {what} {text!r}: expected X.Y",
-            hint="the CUDA version nvidia-smi shows top right, e.g. --cuda 12.2",
-            code="invalid-cuda",
-        )
-    return Version(f"{m.group(1)}.{m.group(2)}")
-
-
-def parse_cc(text: str) -> str:
-    """'8.6', 'sm_86', '86' -> '8.6'; '10.0', 'sm_100' -> '10.0'."""
-    t = text.strip()
-    if _XY.match(t):
-        major, minor = t.split(".")
-        if len(minor) == 1:
-            return f"{int(major)}.{int(minor)}"
-    m = _CC.match(t)
-    if m and "." not in t:
-        return f"{int(m.group(1))}.{int(m.group(2))}"
-    raise EnvcheckError(
-        f"invalid --gpu-cc {text!r}: expected a compute capability X.Y",
-        hint="e.g. --gpu-cc 8.6 (RTX 30xx), 7.5 (T4), 9.0 (H100); `nvidia-smi --query-gpu=compute_cap --format=csv`",
-        code="invalid-gpu-cc",
-    )
-
-
-def parse_python_request(text: str) -> str | None:
-    """'3.7' -> '3.7'; a version that is not X.Y -> exit 2; anything else (a path) -> None."""
-    t = text.strip()
-    if _XY.match(t):
-        major, minor = t.split(".")
-        return f"{int(major)}.{int(minor)}"
-    if _VERSIONISH.match(t) or re.match(r"^\d", t):
-        raise EnvcheckError(
-            f"invalid --python {text!r}: expected a version X.Y (such as 3.11) or an interpreter path",
-            hint="e.g. --python 3.11, or --python /path/to/python",
-            code="invalid-python",
-        )
-    return None
-
-
-def validate_env_name(name: str) -> str:
-    if not _ENV_NAME.match(name) or len(name) > 100:
-        raise EnvcheckError(
-            f"invalid --name {name!r}: use letters, digits, '.', '_' and '-' (starting with a letter or digit)",
-            hint="e.g. --name torch-gpu",
-            code="invalid-name",
-        )
-    return name
-
-
-def interpreter_version(path: str, runner) -> str:
-    """Ask the interpreter its X.Y. Shell equivalent: `PY -c 'import sys; print(sys.version_info[:2])'`."""
-    done = runner.run([path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], timeout=15)
-    out = done.stdout.strip()
-    if not done.ok or not _XY.match(out):
-        raise EnvcheckError(
-            f"could not ask {path} for its version: {done.describe_failure() if not done.ok else repr(out)}",
-            hint="pass the version instead, e.g. --python 3.11",
-            exit_code=ExitCode.TOOL_FAILED,
-            code="interpreter-failed",
-        )
-    return out
-
-
 # --- the decision -----------------------------------------------------------------------------
 
 
@@ -154,6 +55,7 @@ class InstallDecision:
     inputs: dict = field(default_factory=dict)  # name -> Input
     mirror: object = None  # Mirror | None
     stale: tuple = ()  # Findings
+    input_notes: tuple = ()  # what an almost-right input was read as (a driver cut short)
 
     @property
     def recommendation(self):
@@ -175,11 +77,25 @@ def decide(
     runner=None,
     environ: Mapping[str, str] | None = None,
     matrix=None,
+    arch: str | None = None,
+    allow_unverified: bool = False,
+    machine: str | None = None,
+    gpu: Sequence[str] = (),
+    probed=None,
+    gpu_arch: Sequence[str] = (),
+    xpu: bool = False,
 ) -> InstallDecision:
-    """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5)."""
-    from envcheck.matrix import load_matrix, stale_notes
+    """Parse and detect the inputs, resolve, and plan. Raises EnvcheckError (2, 3, 4, 5).
+
+    `gpu`: GPU product names (`--gpu "RTX 3090"`), mapped to compute capabilities by the GPU table and
+    added to `gpu_cc`. `probed`: NVIDIA facts this process already probed (doctor), used instead of
+    probing again; the decision is then the one `envcheck install` makes on this machine.
+
+    `machine`: platform.machine() of this host (tests pass it); used for the CPU architecture when
+    --arch is not given and the target OS is this machine's."""
+    from envcheck.matrix import load_matrix, refresh_notes, stale_notes
     from envcheck.plans.install import plan_install
-    from envcheck.resolve import ResolveRequest, parse_torch_spec, resolve
+    from envcheck.resolve import ResolveRequest, default_arch, parse_arch, parse_torch_spec, resolve
 
     environ = _os.environ if environ is None else environ
     inputs: dict[str, Input] = {}
@@ -188,10 +104,30 @@ def decide(
     target_os = parse_os(os_name)
     inputs["os"] = Input(target_os, Source.FLAG.value if os_name else Source.DEFAULT.value,
                          None if os_name else "this machine")
+    if arch is not None:
+        target_arch = parse_arch(arch)
+        inputs["arch"] = Input(target_arch, Source.FLAG.value)
+    elif target_os == host_os():
+        from envcheck.facts import host_arch
+
+        found = host_arch(machine)  # the one normalization doctor's data.system.arch uses too
+        if found.value in ("x86_64", "aarch64"):
+            target_arch = str(found.value)
+            inputs["arch"] = Input(target_arch, "platform.machine", found.reason or f"this machine reports {found.value!r}")
+        else:
+            target_arch = default_arch(target_os)
+            inputs["arch"] = Input(target_arch, Source.DEFAULT.value, f"{found.reason}; assumed {target_arch}")
+    else:
+        target_arch = default_arch(target_os)
+        inputs["arch"] = Input(target_arch, Source.DEFAULT.value,
+                               f"--os {target_os} is not this machine: assumed {target_arch} (pass --arch)")
     spec = parse_torch_spec(torch) if torch is not None else None
     flag_driver = parse_driver(driver) if driver is not None else None
     flag_cuda = parse_cuda(cuda) if cuda is not None else None
     flag_ccs = tuple(parse_cc(c) for c in gpu_cc)
+    named = tuple((text, *parse_gpu_name(text)) for text in gpu)  # (as given, cc, table row)
+    flag_ccs = tuple(dict.fromkeys(flag_ccs + tuple(cc for _, cc, _ in named)))
+    flag_gfx = tuple(dict.fromkeys(parse_gpu_arch(g) for g in gpu_arch))
     if name is not None:
         validate_env_name(name)
     py_version = parse_python_request(python) if python is not None else None
@@ -208,12 +144,12 @@ def decide(
     if py_version is not None:
         inputs["python"] = Input(py_version, Source.FLAG.value)
     else:
-        from envcheck.probes.python import resolve_interpreter
+        from envcheck.inputs import target_interpreter
         from envcheck.runner import Runner
 
         runner = runner or Runner()
-        interp = resolve_interpreter(python, runner, environ)
-        py_version = interpreter_version(interp.path, runner)
+        interp = target_interpreter(python, runner, environ, check=True)
+        py_version = ".".join(interp.version.split(".")[:2])
         inputs["python"] = Input(py_version, Source.INTERPRETER.value, f"{interp.path} ({interp.why})")
 
     # Accelerator facts: flags win; detect the rest "as doctor does" when it is this machine.
@@ -237,13 +173,14 @@ def decide(
     elif driver_given:
         inputs["cuda"] = Input(None, Source.DEFAULT.value, "only --driver given")
     if ccs:
-        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value)
+        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value, "; ".join(
+            f"--gpu {text!r} is {row}, compute capability {cc} (configs/nvidia_gpus.json)" for text, cc, row in named) or None)
     if need_probe and target_os != host_os():
         reason = f"not detected: --os {target_os} is not this machine"
         for key in ("driver", "cuda", "gpu_cc"):
             inputs.setdefault(key, Input(None, Source.DEFAULT.value, reason))
     elif need_probe:
-        facts = _probe(runner, environ)
+        facts = probed if probed is not None else _probe(runner, environ)
         why = "; ".join(facts.reasons) if facts.reasons else None
         if not driver_given:
             drv, drv_text, inputs["driver"] = _detected(
@@ -258,6 +195,10 @@ def decide(
             inputs["gpu_cc"] = Input(list(ccs), _src(facts.source) if ccs else Source.DEFAULT.value,
                                      None if ccs else (why or "no GPU detected"))
 
+    gfx, has_xpu, host_rocm = _vendor_inputs(inputs, flag_gfx, xpu, runner=runner, environ=environ,
+                                             probe=not cpu and not driver_given and target_os == host_os()
+                                             and target_os != "macos" and not flag_gfx and not xpu)
+
     request = ResolveRequest(
         python=py_version,
         os=target_os,
@@ -269,11 +210,90 @@ def decide(
         strict_driver=strict_driver,
         driver_text=drv_text,
         torch_spec_text=torch.strip() if torch else None,
+        arch=target_arch,
+        allow_unverified=allow_unverified,
+        gpu_gfx=gfx,
+        xpu=has_xpu,
+        host_rocm=host_rocm,
     )
-    resolution = resolve(request, matrix)
+    try:
+        resolution = resolve(request, matrix)
+    except EnvcheckError as exc:  # --torch naming a release only the refresh knows: say so
+        newer = [v for v in matrix.refreshed_without_row() if spec is not None and spec.contains(v, prereleases=True)]
+        if newer:
+            exc.hint = (f"torch {', '.join(newer)} is on the package index (envcheck matrix refresh) but envcheck's "
+                        "matrix does not know its CUDA variants, driver floors or companions yet: upgrade envcheck"
+                        + (f"; {exc.hint}" if exc.hint else ""))
+        raise
+    short = _driver_short_note(request, resolution, matrix)
+    if short is not None and "driver" in inputs:
+        inputs["driver"] = Input(inputs["driver"].value, inputs["driver"].source, short)
     plans = plan_install(resolution.recommendation, name=name, mirror=mirror_obj)
-    stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs))
-    return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale)
+    stale = tuple(stale_notes(matrix, driver_cuda=cuda_v, compute_capabilities=ccs)) + tuple(refresh_notes(matrix))
+    return InstallDecision(request, resolution, plans, inputs, mirror_obj, stale, (short,) if short else ())
+
+
+def _driver_short_note(request, resolution, matrix) -> str | None:
+    """The note for a driver given cut short ('580.65', '580'), when a variant fell below a floor that
+    the missing digits decide (inputs.driver_short_note has the rule; the floor is the resolver's)."""
+    from envcheck.resolve import driver_floor_for
+
+    if request.driver_text is None:
+        return None
+    floors = []
+    for rej in resolution.rejected:
+        variant = matrix.variants.get(rej.variant) if rej.code == "driver" and rej.variant else None
+        floor = driver_floor_for(variant, request.os, strict=request.strict_driver) if variant else None
+        if floor is not None:
+            floors.append((variant.name, floor))
+    return driver_short_note(request.driver_text, floors)
+
+
+def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool, runner,
+                   environ) -> tuple[tuple[str, ...], bool, str | None]:
+    """AMD gfx targets, an Intel XPU, and the host's ROCm release: from --gpu-arch / --xpu ("flag"), else
+    detected on this machine by doctor's own probes (probes/amd.py, probes/intel.py, through
+    probes/accelerators.py, which honours ENVCHECK_SKIP_VENDOR_PROBES and ENVCHECK_SYSFS_ROOT)."""
+    if flag_gfx:
+        inputs["gpu_arch"] = Input(list(flag_gfx), Source.FLAG.value)
+    if flag_xpu:
+        inputs["xpu"] = Input(True, Source.FLAG.value)
+    if not probe:
+        return flag_gfx, flag_xpu, None
+    gfx: tuple[str, ...] = ()
+    has_xpu = False
+    host_rocm = None
+    amd = _probe_vendor("amd", runner, environ)
+    if amd is not None:
+        gpus = [a for a in amd.accelerators if a.kind == "gpu"]
+        gfx = tuple(dict.fromkeys(a.arch for a in gpus if a.arch))
+        found_by = ", ".join(dict.fromkeys(a.arch_source or a.source or "?" for a in gpus if a.arch))
+        names = ", ".join(f"{a.name or 'AMD GPU'} ({a.arch or 'gfx ?'})" for a in gpus)
+        why = "; ".join(amd.reasons) or None
+        inputs["gpu_arch"] = (Input(list(gfx), "detected", f"{names} [{found_by}]") if gfx else
+                              Input([], Source.DEFAULT.value,
+                                    why or ("AMD GPU without a known gfx target" if gpus else "no AMD GPU detected")))
+        if amd.runtime:
+            host_rocm = amd.runtime.replace("ROCm ", "")
+            inputs["rocm"] = Input(host_rocm, "detected", amd.runtime_source)
+    intel = _probe_vendor("intel", runner, environ)
+    if intel is not None:
+        xpus = [a for a in intel.accelerators if a.vendor == "intel"]
+        has_xpu = bool(xpus)
+        inputs["xpu"] = (Input(True, "detected", ", ".join(a.name or "Intel GPU" for a in xpus)) if xpus else
+                         Input(False, Source.DEFAULT.value, "; ".join(intel.reasons) or "no supported Intel GPU detected"))
+    return gfx, has_xpu, host_rocm
+
+
+def _probe_vendor(vendor: str, runner, environ):
+    """One vendor probe as doctor runs it (None: skipped by ENVCHECK_SKIP_VENDOR_PROBES)."""
+    from envcheck.probes.accelerators import enabled_vendors, run_vendor_probe
+    from envcheck.runner import Runner
+
+    environ = _os.environ if environ is None else environ
+    if vendor not in enabled_vendors(environ):
+        return None
+    return run_vendor_probe(vendor, runner or Runner(), environ)
 
 
 def _detected(text, facts, var: str, parse, source, missing: str):
@@ -334,6 +354,12 @@ def run(
     runner=None,
     environ: Mapping[str, str] | None = None,
     matrix=None,
+    arch: str | None = None,
+    allow_unverified: bool = False,
+    machine: str | None = None,
+    gpu: Sequence[str] = (),
+    gpu_arch: Sequence[str] = (),
+    xpu: bool = False,
 ) -> Result:
     if manager is not None and manager not in MANAGERS:
         raise EnvcheckError(f"unknown --manager {manager!r}", hint="use conda, pip or uv", code="invalid-manager")
@@ -343,6 +369,7 @@ def run(
     d = decide(
         python=python, os_name=os_name, driver=driver, cuda=cuda, gpu_cc=gpu_cc, cpu=cpu, torch=torch,
         strict_driver=strict_driver, mirror=mirror, name=name, runner=runner, environ=environ, matrix=matrix,
+        arch=arch, allow_unverified=allow_unverified, machine=machine, gpu_arch=gpu_arch, xpu=xpu, gpu=gpu,
     )
     base = _base_python(d.recommendation.python, d.recommendation.os, environ) if (
         python is not None and parse_python_request(python) is not None) else None
@@ -394,7 +421,14 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
     rec_dict["commands"] = commands
     rec_dict["argv"] = plans["argv"]
     rec_dict["env_name"] = plans["name"]
-    rec_dict["notes"] = list(rec.notes) + plans["notes"]
+    rec_dict["notes"] = list(d.input_notes) + list(rec.notes) + plans["notes"]
+    # a pick whose wheel facts came from `envcheck matrix refresh`, not from the data envcheck shipped with
+    rec_dict["refreshed"] = matrix.rests_on_refresh(rec.torch)
+    if rec_dict["refreshed"]:
+        ref = matrix.refreshed
+        rec_dict["notes"].append(f"rests on refreshed data: torch {rec.torch}'s wheel facts come from "
+                                 f"`envcheck matrix refresh` (read {ref.read} from {ref.index}), not from the "
+                                 "matrix shipped with envcheck")
     data = {
         "recommendation": rec_dict,
         "inputs": {k: v.to_dict() for k, v in d.inputs.items()},
@@ -406,7 +440,9 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
         "rejected": [r.to_dict() for r in d.resolution.rejected],
         "better": d.resolution.better,
         "stale": [f.to_dict() for f in d.stale],
-        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known},
+        "allow_unverified": d.request.allow_unverified,
+        "matrix": {"checked": matrix.checked, "newest_torch": matrix.newest_known, "wheels_read": matrix.wheels_read,
+                   "refreshed": matrix.refreshed.to_dict() if matrix.refreshed is not None else None},
     }
     if show_all:
         data["compatible"] = [c.to_dict() for c in d.resolution.compatible]

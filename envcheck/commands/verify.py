@@ -21,12 +21,17 @@ from typing import Mapping, Sequence
 
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.facts import Interpreter
+from envcheck.inputs import VERIFY_DEVICES as DEVICES, VERIFY_LEVELS as LEVELS  # noqa: F401 (re-exported)
+from envcheck.inputs import validate_verify_options as validate_options  # noqa: F401 (re-exported)
 from envcheck.results import CheckResult, Result
+from envcheck.results import summarize_checks as summarize
 from envcheck.runner import Completed, Runner
 
 COMMAND = "verify"
-DEVICES = ("auto", "cpu", "cuda", "mps")
-DEFAULT_TIMEOUT_S = 120.0  # per check: a cold `import torch` of a CUDA build on a network FS can take a minute
+DEFAULT_TIMEOUT_S = 120.0  # per check
+# `import torch` has its own limit, never charged to a check: a cold CUDA build on a network FS or a
+# loaded CI runner can take minutes. It covers the torch-import check and a fresh child's re-import.
+DEFAULT_IMPORT_TIMEOUT_S = 300.0
 IDLE_GRACE_S = 2.0  # the host kills only if the child's own faulthandler exit did not happen first
 FAULTHANDLER_TIMEOUT = re.compile(r"^Timeout \(\d+:\d\d:\d\d(\.\d+)?\)!", re.M)
 FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)', re.M)
@@ -155,17 +160,6 @@ def probe_driver_gpus(runner: Runner, environ: Mapping[str, str]) -> tuple[int |
     return len(gpus), expected_cuda_devices(environ, gpus)
 
 
-def summarize(checks: Sequence[CheckResult]) -> dict:
-    counts = {Status.OK: 0, Status.FAIL: 0, Status.SKIP: 0}
-    for c in checks:
-        counts[c.status] = counts.get(c.status, 0) + 1
-    return {
-        "ok": counts[Status.OK],
-        "failed": counts[Status.FAIL],
-        "skipped": counts[Status.SKIP],
-        "total": len(checks),
-        "duration_s": round(sum(c.duration_s for c in checks), 3),
-    }
 
 
 def suite_argv(
@@ -179,10 +173,19 @@ def suite_argv(
     driver_gpus: int | None = None,
     expected_devices: int | None = None,
     driver_info: str | None = None,
+    level: int = 1,
+    import_timeout: float | None = None,
+    expect: str | None = None,
 ) -> list[str]:
     from envcheck.inenv import script_path
 
     argv = [python, script_path("verify_suite"), "--device", device, "--timeout", f"{timeout:g}"]
+    if level != 1:
+        argv += ["--level", str(level)]
+    if import_timeout is not None:
+        argv += ["--import-timeout", f"{import_timeout:g}"]
+    if expect is not None:
+        argv += ["--expect", expect]
     if require_cuda:
         argv.append("--require-cuda")
     if distributed:
@@ -233,6 +236,32 @@ class _DriverProbe:
         if self.thread is not None:
             self.thread.join(timeout=30)
         return self.counts
+
+
+def import_limit(timeout: float, import_timeout: float | None) -> float:
+    """The limit of `import torch` in the suite (the suite's own rule, kept equal here)."""
+    return import_timeout if import_timeout else max(DEFAULT_IMPORT_TIMEOUT_S, timeout)
+
+
+def write_companion_table(path: str) -> None:
+    """Write the matrix's companions per torch release for this OS (the suite never imports
+    envcheck: it reads this file once torch has told it its version). Written aside, then renamed;
+    a matrix that does not load leaves an empty table (versions are then not judged, builds still are)."""
+    table: dict = {}
+    try:
+        from envcheck.inputs import host_os
+        from envcheck.matrix import load_matrix
+        from envcheck.probes.torchinfo import companion_table
+
+        table = companion_table(load_matrix(), host_os())
+    except Exception:  # an unreadable matrix must not stop verify; `envcheck doctor` reports it
+        table = {}
+    try:
+        with open(path + ".part", "w", encoding="utf-8") as fh:
+            json.dump({"releases": table}, fh)
+        os.replace(path + ".part", path)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -310,28 +339,6 @@ class _Session:
         return [self.checks[i] for i in order + extra if i in self.checks]
 
 
-def validate_options(device: str, timeout: float, junit_xml: str | None) -> None:
-    """Raise EnvcheckError (exit 2) for option values typer cannot check by itself."""
-    if device not in DEVICES:
-        raise EnvcheckError(
-            f"--device must be one of {', '.join(DEVICES)}, not {device!r}",
-            hint="pass --device auto (the default), cpu, cuda or mps",
-            code="invalid-option",
-        )
-    if not (timeout > 0):
-        raise EnvcheckError(f"--timeout must be a positive number of seconds, not {timeout}", code="invalid-option")
-    if junit_xml:
-        parent = os.path.dirname(os.path.abspath(junit_xml))
-        try:  # like pytest's --junitxml, create the report's directory
-            os.makedirs(parent, exist_ok=True)
-        except OSError:
-            pass
-        if os.path.isdir(junit_xml) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-            raise EnvcheckError(
-                f"cannot write the JUnit report to {junit_xml}",
-                hint="pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml",
-                code="invalid-option",
-            )
 
 
 def run(
@@ -345,15 +352,19 @@ def run(
     runner: Runner | None = None,
     listener: Listener | None = None,
     environ: Mapping[str, str] | None = None,
+    level: int = 1,
+    import_timeout: float | None = None,
 ) -> Result:
     """Verify the target environment. Raises EnvcheckError for exit codes 2, 4 and 5."""
-    from envcheck.probes.python import resolve_interpreter
+    from envcheck.inputs import target_interpreter
 
-    validate_options(device, timeout, junit_xml)
+    validate_options(device, timeout, junit_xml, level)
+    import_s = import_limit(timeout, import_timeout)
     runner = runner or Runner()
     listener = listener or Listener()
     environ = os.environ if environ is None else environ
-    interp = resolve_interpreter(python, runner, environ)  # exit 4 when it does not exist
+    # exit 2 blank, 4 missing; one that does not run the suite is verify's own exit 5 (suite-not-run)
+    interp = target_interpreter(python, runner, environ, check=False)
     listener.begin(interp)
     session = _Session(listener)
     started = time.monotonic()
@@ -362,6 +373,9 @@ def run(
     try:
         with tempfile.TemporaryDirectory(prefix="envcheck-verify-") as cwd:
             info_path = driver.start(cwd)
+            expect_path = os.path.join(cwd, "companions.json")
+            table = threading.Thread(target=write_companion_table, args=(expect_path,), daemon=True)
+            table.start()  # the matrix loads while the suite imports torch
             while True:
                 children += 1
                 session.reset_child()
@@ -373,11 +387,16 @@ def run(
                     timeout=timeout,
                     skip=list(session.checks),
                     driver_info=info_path,
+                    level=level,
+                    import_timeout=import_s,
+                    expect=expect_path,
                 )
                 done = runner.stream(
                     argv,
-                    timeout=timeout * 60 + 60,  # backstop only; the per-check limit is the idle timeout
-                    idle_timeout=timeout + IDLE_GRACE_S,
+                    timeout=import_s + timeout * 60 + 60,  # backstop only
+                    # A check's limit is enforced by the suite's faulthandler (--timeout); the host's idle
+                    # limit is the backstop and must also let a fresh child re-import torch in silence.
+                    idle_timeout=max(timeout, import_s) + IDLE_GRACE_S,
                     on_line=session.on_line,
                     cwd=cwd,
                 )
@@ -388,7 +407,8 @@ def run(
                         raise _cannot_run(interp, done)
                     _fail_remaining(session, f"the suite could not be restarted: {done.describe_failure()}")
                     break
-                kind, message, fix = describe_death(done, timeout)
+                limit = import_s if session.running and session.running[0] == "torch-import" else timeout
+                kind, message, fix = describe_death(done, limit)
                 if session.running:
                     check_id, name, t0 = session.running
                     session.record(
@@ -405,6 +425,7 @@ def run(
                     break
                 listener.restart("continuing with the remaining checks in a fresh process")
             driver_gpus, expected = driver.result()
+            table.join(timeout=30)
     finally:
         listener.close()
 
@@ -426,12 +447,14 @@ def run(
         "build": session.target.get("build"),
         "device": session.target.get("device") or (device if device != "auto" else None),
         "numpy": session.target.get("numpy"),
+        "companions": session.target.get("companions") or {},
         "driver_gpus": driver_gpus,
         "expected_cuda_devices": expected,
     }
     summary = summarize(checks)
     summary["wall_s"] = round(time.monotonic() - started, 3)
     data = {
+        "level": level,
         "target": target,
         "checks": [c.to_dict() for c in checks],
         "summary": summary,
@@ -440,6 +463,8 @@ def run(
             "require_cuda": require_cuda,
             "distributed": distributed,
             "timeout_s": timeout,
+            "import_timeout_s": import_s,
+            "level": level,
         },
         "children": children,
         "junit_xml": os.path.abspath(junit_xml) if junit_xml else None,

@@ -228,7 +228,7 @@ def run(
     if device == "mps":
         raise EnvcheckError("--distributed across nodes runs on CUDA (NCCL) or the CPU (gloo), not MPS",
                             hint="pass --device auto, cuda or cpu", code="invalid-option")
-    from envcheck.commands.verify import validate_options
+    from envcheck.inputs import validate_verify_options as validate_options
 
     validate_options("auto" if device == "auto" else device, timeout, junit_xml)
     opts = validate(nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node,
@@ -257,7 +257,7 @@ def run(
                                  f"world of {dist['world_size']} over {dist['backend'] or 'unknown backend'}"
                                  if launch_ok else why, None if launch_ok else FIX))
     failed = [c for c in checks if c.status != "ok"]
-    from envcheck.commands.verify import summarize
+    from envcheck.results import summarize_checks as summarize
 
     summary = summarize(checks)
     summary["wall_s"] = round(time.monotonic() - started, 3)

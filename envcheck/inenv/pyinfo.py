@@ -124,6 +124,26 @@ def read_torch_version(dirs):
     return None
 
 
+def read_companion_versions(dirs, names=("torchvision", "torchaudio")):
+    """{name: literal __version__ of NAME/version.py}: it keeps the build suffix ('0.28.0+cu130')
+    that the default-index wheels' METADATA version leaves out. First directory on sys.path wins."""
+    out = {}
+    for name in names:
+        for d in dirs:
+            path = os.path.join(d, name, "version.py")
+            if not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "r", encoding="utf-8", errors="replace") as fh:
+                    m = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", fh.read(), re.M)
+            except OSError:
+                m = None
+            if m:
+                out[name] = m.group(1)
+            break
+    return out
+
+
 def main():
     dirs = site_dirs()
     dists, count = distributions(dirs)
@@ -144,6 +164,7 @@ def main():
         "distributions": dists,
         "distribution_count": count,
         "torch_version_py": read_torch_version(dirs),
+        "companion_versions": read_companion_versions(dirs),
     }
     sys.stdout.write(json.dumps(out))
     sys.stdout.write("\n")

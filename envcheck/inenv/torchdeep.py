@@ -52,6 +52,20 @@ def main():
             except Exception as exc:
                 devices.append({"index": i, "error": "%s: %s" % (exc.__class__.__name__, exc)})
         out["devices"] = devices
+        # torchvision / torchaudio: a wheel built for another torch fails here ("operator
+        # torchvision::nms does not exist"), not at `import torch`
+        companions = {}
+        for name in ("torchvision", "torchaudio"):
+            try:
+                import importlib.util
+                if importlib.util.find_spec(name) is None:
+                    continue
+                module = __import__(name)
+                companions[name] = {"version": getattr(module, "__version__", None)}
+            except BaseException as exc:
+                text = str(exc).strip().splitlines()
+                companions[name] = {"error": "%s: %s" % (exc.__class__.__name__, text[0] if text else "")}
+        out["companions"] = companions
         caught = ws
     # torch.cuda reports init failures ("CUDA driver initialization failed", "found no NVIDIA driver")
     # as warnings: keep them, they are the cause a user needs.

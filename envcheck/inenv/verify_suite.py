@@ -19,11 +19,18 @@ check: faulthandler dumps the Python stack to stderr and exits when a check exce
 holding the GIL is still caught), --driver-gpus N and --expected-cuda-devices N (what the NVIDIA
 driver reports, from the host's NVML / nvidia-smi probe, and how many of those CUDA_VISIBLE_DEVICES
 leaves visible), or --driver-info FILE holding both as JSON, which the host may write while this
-process is still importing torch.
+process is still importing torch. --level 1|2 (1: the default suite; 2 adds companion checks on every
+device, larger matmul/convolution against the CPU and a sizeable memory round trip; every check
+declares the lowest level it runs at), --import-timeout SECONDS (the limit of `import torch`, in the
+torch-import check and when a fresh child resumes after a crash: never counted in a check's budget),
+--expect FILE|JSON (the host's matrix row for the installed torch: companion versions, default index,
+pip style; this suite never imports envcheck).
 
 TEST HOOK (for envcheck's own isolation tests, never needed by users): the environment variable
 ENVCHECK_VERIFY_FAULT="CHECK_ID:MODE[,CHECK_ID:MODE]" makes the named check misbehave right after
-its start event: MODE crash (SIGSEGV), abort (os.abort), hang (sleeps forever), raise (exception).
+its start event: MODE crash (SIGSEGV), abort (os.abort), hang (sleeps forever), raise (exception),
+slow (sleeps 1.5 x --timeout, then runs it: proves `import torch` is not held to a check's limit).
+The pseudo-id `resume-import` applies to the quiet re-import of a fresh child after a crash.
 """
 import argparse
 import faulthandler
@@ -154,13 +161,15 @@ def parse_fault_spec(text):
         if ":" not in part:
             continue
         check_id, mode = part.rsplit(":", 1)
-        if mode.strip() in ("crash", "abort", "hang", "raise"):
+        if mode.strip() in ("crash", "abort", "hang", "raise", "slow"):
             faults[check_id.strip()] = mode.strip()
     return faults
 
 
-def _inject_fault(mode):
-    if mode == "crash":
+def _inject_fault(mode, timeout=0.0):
+    if mode == "slow":
+        time.sleep(timeout * 1.5)
+    elif mode == "crash":
         os.kill(os.getpid(), signal.SIGSEGV)
         time.sleep(5)
     elif mode == "abort":
@@ -185,6 +194,9 @@ class Ctx(object):
         self.device = "cpu"
         self._driver = None
         self.cuda_warnings = []
+        self.expect = {}  # the matrix row for the imported torch (select_release), after torch-import
+        self.companions = {}  # name -> companion_state (None: not installed)
+        self.companion_modules = {}  # name -> imported module (None: the import failed)
 
     def driver_counts(self):
         """(GPUs the driver reports, GPUs CUDA should see): from --driver-gpus/--expected-cuda-devices,
@@ -611,6 +623,23 @@ def check_mps(ctx):
     return "allocation, elementwise, matmul == CPU, reduction, backward, round trip on mps"
 
 
+def check_xpu(ctx):
+    """Intel GPU through torch.xpu (torch >= 2.5 XPU builds); skips where torch has no XPU."""
+    torch = ctx.need_torch()
+    if ctx.opts.device in ("cpu", "cuda", "mps"):
+        raise Skip("--device %s" % ctx.opts.device)
+    xpu = getattr(torch, "xpu", None)
+    if xpu is None or not xpu.is_available():
+        raise Skip("no XPU: this torch has no torch.xpu" if xpu is None else
+                   "no XPU available (a non-XPU torch build, no Intel GPU, or its driver is missing)")
+    dev = torch.device("xpu")
+    g = torch.Generator().manual_seed(0)
+    m1, m2 = torch.randn(32, 32, generator=g), torch.randn(32, 32, generator=g)
+    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), "matmul on xpu differs from CPU")
+    xpu.synchronize()
+    return "matmul == CPU on %s (%d XPU device(s))" % (xpu.get_device_name(0), xpu.device_count())
+
+
 def check_distributed(ctx):
     torch = ctx.need_torch()
     opts = ctx.opts
@@ -691,29 +720,495 @@ def dist_worker(opts):
     return 0
 
 
+# --------------------------------------------------------------------------- levels and limits
+
+
+LEVELS = (1, 2)  # a later level 3 (performance against the datasheet) adds its checks with level=3
+DEFAULT_IMPORT_TIMEOUT_S = 300.0
+
+
+def import_limit(opts):
+    """`import torch` gets its own, generous limit (a cold CUDA build on a loaded or network disk can
+    take minutes); it is never charged to a check's --timeout."""
+    if opts.import_timeout:
+        return max(opts.import_timeout, 1.0)
+    return max(DEFAULT_IMPORT_TIMEOUT_S, opts.timeout)
+
+
+# --------------------------------------------------------------------------- companion packages
+
+PYTORCH_WHL = "https://download.pytorch.org/whl"
+COMPANIONS = ("torchvision", "torchaudio")
+
+
+def load_expect(text, wait_s=0.0):
+    """--expect: inline JSON or a file path holding it -> dict ({} when absent or unreadable).
+
+    The host writes the file while this process imports torch: wait up to `wait_s` for it."""
+    if not text:
+        return {}
+    try:
+        if text.lstrip().startswith("{"):
+            data = json.loads(text)
+        else:
+            deadline = time.time() + wait_s
+            while not os.path.exists(text) and time.time() < deadline:
+                time.sleep(0.02)
+            with open(text) as fh:
+                data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def select_release(table, torch_version):
+    """The matrix row for this torch ('2.13.0+cpu' -> the '2.13.0' row) as a flat dict (pure).
+
+    table: {"releases": {"2.13.0": {"torchvision": ..., "torchaudio": ..., "default_index": ...,
+    "pip_style": ...}}} or one row given inline; unknown release -> {}."""
+    releases = table.get("releases")
+    if not isinstance(releases, dict):
+        return dict(table) if table.get("torch") else {}
+    row = releases.get(public_version(torch_version))
+    if not isinstance(row, dict):
+        return {}
+    out = dict(row)
+    out["torch"] = public_version(torch_version)
+    return out
+
+
+def public_version(version):
+    return (version or "").split("+", 1)[0]
+
+
+def local_suffix(version):
+    """'0.28.0+cu130' -> 'cu130'; '0.28.0' -> None."""
+    if not version or "+" not in version:
+        return None
+    return version.split("+", 1)[1] or None
+
+
+def build_tag(local, default_index):
+    """The build a wheel was made for: its +suffix, else the default index's build for this OS
+    (what a plain `pip install` of that release gets), else None (unknown)."""
+    return local or default_index or None
+
+
+def tag_from_torch(version, cuda, hip):
+    """The installed torch's build tag from its own answers: 'cpu', 'cu130', 'rocm6.2'."""
+    local = local_suffix(version)
+    if local:
+        return local
+    if hip:
+        return "rocm" + ".".join(str(hip).split(".")[:2])
+    if cuda:
+        return "cu" + str(cuda).replace(".", "")
+    return "cpu"
+
+
+def read_version_py(directory):
+    """The literal `__version__` in PACKAGE/version.py, read without importing the package.
+
+    torchvision's and torchaudio's version.py carry the build's local suffix ('0.28.0+cu130') even
+    when the wheel's METADATA version has none (the default-index wheels)."""
+    path = os.path.join(directory, "version.py")
+    try:
+        with open(path, "r") as fh:
+            source = fh.read()
+    except (OSError, UnicodeError):
+        return None
+    m = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", source, re.M)
+    return m.group(1) if m else None
+
+
+def find_package_dir(name):
+    """The package directory the import system would use, without importing it; None if absent."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    locations = list(spec.submodule_search_locations or [])
+    if locations:
+        return locations[0]
+    return os.path.dirname(spec.origin) if spec.origin else None
+
+
+def reinstall_command(python, package, version, tag, expect):
+    """The exact pip line that installs `package==version` built for `tag` (the torch's build).
+
+    PyTorch's own indexes: since 2.0 `--index-url https://download.pytorch.org/whl/<tag>`; 1.11 to
+    1.13 `==X+tag --extra-index-url`; up to 1.10 `==X+tag -f .../torch_stable.html` (the matrix's
+    `pip_style`, configs/torch_releases.json). A tag equal to the release's default index needs none.
+    """
+    argv = [python, "-m", "pip", "install", "--force-reinstall", "--no-deps"]
+    style = expect.get("pip_style") or "index-url"
+    default = expect.get("default_index")
+    if not tag or tag == default:
+        argv.append("%s==%s" % (package, version))
+    elif style == "find-links":
+        argv += ["%s==%s+%s" % (package, version, tag), "-f", PYTORCH_WHL + "/torch_stable.html"]
+    elif style == "extra-index-url":
+        argv += ["%s==%s+%s" % (package, version, tag), "--extra-index-url", "%s/%s" % (PYTORCH_WHL, tag)]
+    else:
+        argv += ["%s==%s" % (package, version), "--index-url", "%s/%s" % (PYTORCH_WHL, tag)]
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def companion_state(ctx, name):
+    """{'dir', 'version' (version.py, with suffix), 'tag'} for an installed companion, else None."""
+    cache = ctx.companions
+    if name not in cache:
+        directory = find_package_dir(name)
+        if directory is None:
+            cache[name] = None
+        else:
+            version = read_version_py(directory)
+            cache[name] = {"dir": directory, "version": version,
+                           "tag": build_tag(local_suffix(version), ctx.expect.get("default_index"))}
+    return cache[name]
+
+
+def torch_tag(ctx):
+    torch = ctx.torch
+    return tag_from_torch(torch.__version__, torch.version.cuda, getattr(torch.version, "hip", None))
+
+
+def pairing_problems(torch_version, torch_build, companions, expect):
+    """PURE. Which installed companions do not belong with this torch: a list of
+    (package, message, expected_version, reason) where reason is 'version' or 'build'.
+
+    companions: {name: {'version': '0.28.0+cu130', 'tag': 'cu130'}}; expect: the matrix row
+    ({'torch', 'torchvision', 'torchaudio', 'default_index'}), may be empty (then versions are not judged).
+    """
+    out = []
+    for name in COMPANIONS:
+        state = companions.get(name)
+        if not state or not state.get("version"):
+            continue
+        installed = public_version(state["version"])
+        wanted = expect.get(name)
+        if wanted and installed != wanted:
+            out.append((name, "%s %s does not belong with torch %s (the release pairs it with %s %s)"
+                        % (name, installed, torch_version, name, wanted), wanted, "version"))
+            continue
+        tag = state.get("tag")
+        if tag and torch_build and tag != torch_build:
+            out.append((name, "%s %s is a %s build but torch %s is a %s build"
+                        % (name, state["version"], _tag_word(tag), torch_version, _tag_word(torch_build)),
+                        wanted or installed, "build"))
+    return out
+
+
+def _tag_word(tag):
+    if tag == "cpu":
+        return "CPU"
+    m = re.match(r"^cu(\d+)(\d)$", tag or "")
+    if m:
+        return "CUDA %d.%s" % (int(m.group(1)), m.group(2))
+    return tag
+
+
+def _companion_fix(ctx, name):
+    state = companion_state(ctx, name) or {}
+    wanted = ctx.expect.get(name) or public_version(state.get("version")) or None
+    if not wanted:
+        return "reinstall %s for torch %s: %s" % (name, ctx.torch.__version__, INSTALL_FIX.format(py=shlex.quote(sys.executable)))
+    return "reinstall %s built like torch %s: `%s`" % (
+        name, ctx.torch.__version__, reinstall_command(sys.executable, name, wanted, torch_tag(ctx), ctx.expect))
+
+
+def check_companion_pairing(ctx):
+    torch = ctx.need_torch()
+    states = dict((n, companion_state(ctx, n)) for n in COMPANIONS)
+    installed = [n for n in COMPANIONS if states[n]]
+    if not installed:
+        raise Skip("neither torchvision nor torchaudio is installed")
+    problems = pairing_problems(torch.__version__, torch_tag(ctx), states, ctx.expect)
+    if problems:
+        raise Fail("; ".join(p[1] for p in problems), "; ".join(_companion_fix(ctx, p[0]) for p in problems))
+    basis = "versions from envcheck's matrix" if ctx.expect.get("torch") else "builds only (torch %s is not in envcheck's matrix)" % torch.__version__
+    return "%s pair with torch %s (%s)" % (
+        ", ".join("%s %s" % (n, states[n]["version"] or "(version unknown)") for n in installed), torch.__version__, basis)
+
+
+def _import_companion(ctx, name):
+    ctx.need_torch()
+    if not companion_state(ctx, name):
+        raise Skip("%s is not installed" % name)
+    if name in ctx.companion_modules:
+        return ctx.companion_modules[name]
+    try:
+        module = __import__(name)
+    except Exception as exc:
+        ctx.companion_modules[name] = None
+        raise Fail("import %s failed: %s" % (name, _short(exc)), _companion_fix(ctx, name))
+    ctx.companion_modules[name] = module
+    return module
+
+
+def _companion_ready(ctx, name):
+    ctx.need_torch()
+    if not companion_state(ctx, name):
+        raise Skip("%s is not installed" % name)
+    if name not in ctx.companion_modules:
+        _import_companion(ctx, name)
+    module = ctx.companion_modules.get(name)
+    if module is None:
+        raise Skip("%s did not import (see %s-import)" % (name, name))
+    return module
+
+
+def check_torchvision_import(ctx):
+    tv = _import_companion(ctx, "torchvision")
+    return "torchvision %s from %s" % (tv.__version__, os.path.dirname(tv.__file__))
+
+
+def check_torchaudio_import(ctx):
+    ta = _import_companion(ctx, "torchaudio")
+    return "torchaudio %s from %s" % (ta.__version__, os.path.dirname(ta.__file__))
+
+
+def devices_under_test(ctx):
+    """'cpu' always; at level 1 the chosen accelerator's first device, at level 2 every device."""
+    torch = ctx.torch
+    out = ["cpu"]
+    if ctx.device == "cuda" and torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        out += ["cuda:%d" % i for i in range(count if ctx.opts.level >= 2 else min(count, 1))]
+    elif ctx.device == "mps":
+        out.append("mps")
+    return out
+
+
+def check_torchvision_ops(ctx):
+    tv = _companion_ready(ctx, "torchvision")
+    torch = ctx.torch
+    from torchvision.ops import nms
+    import torchvision.transforms.functional as TF
+    done = []
+    for dev in devices_under_test(ctx):
+        try:
+            boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [20.0, 20.0, 30.0, 30.0]], device=dev)
+            scores = torch.tensor([0.9, 0.8, 0.7], device=dev)
+            keep = nms(boxes, scores, 0.5).cpu().tolist()
+            expect(keep == [0, 2], "torchvision.ops.nms on %s kept %r, expected [0, 2]" % (dev, keep))
+            img = torch.arange(2 * 4 * 4, dtype=torch.float32, device=dev).reshape(2, 4, 4)
+            flipped = TF.hflip(img)
+            expect(bool((flipped[..., 0] == img[..., -1]).all()), "hflip on %s is wrong" % dev)
+            try:
+                small = TF.resize(img.unsqueeze(0), [2, 2], antialias=False)
+            except TypeError:  # torchvision < 0.13 has no antialias argument
+                small = TF.resize(img.unsqueeze(0), [2, 2])
+            expect(tuple(small.shape) == (1, 2, 2, 2), "resize on %s gave shape %s" % (dev, tuple(small.shape)))
+        except RuntimeError as exc:
+            raise Fail("torchvision op failed on %s: %s" % (dev, _short(exc)),
+                       _fix_for_runtime_error(str(exc), ctx) or _companion_fix(ctx, "torchvision"))
+        done.append(dev)
+    return "torchvision %s: nms, hflip, resize on %s" % (tv.__version__, ", ".join(done))
+
+
+def check_torchaudio_ops(ctx):
+    ta = _companion_ready(ctx, "torchaudio")
+    torch = ctx.torch
+    import math
+    import torchaudio.transforms as T
+    done = []
+    rate, freq = 8000, 1000.0
+    for dev in devices_under_test(ctx):
+        try:
+            t = torch.arange(rate, dtype=torch.float32, device=dev) / rate
+            wave = torch.sin(2 * math.pi * freq * t).unsqueeze(0)
+            spec = T.Spectrogram(n_fft=256).to(dev)(wave)
+            peak = int(spec.mean(dim=-1)[0].argmax().item())
+            want = int(round(freq / rate * 256))
+            expect(abs(peak - want) <= 1, "Spectrogram on %s peaks at bin %d, expected %d" % (dev, peak, want))
+            res = T.Resample(rate, rate // 2).to(dev)(wave)
+            expect(abs(res.shape[-1] - rate // 2) <= 1, "Resample on %s gave %d samples" % (dev, res.shape[-1]))
+        except RuntimeError as exc:
+            raise Fail("torchaudio transform failed on %s: %s" % (dev, _short(exc)),
+                       _fix_for_runtime_error(str(exc), ctx) or _companion_fix(ctx, "torchaudio"))
+        done.append(dev)
+    return "torchaudio %s: Spectrogram (1 kHz peak found), Resample on %s" % (ta.__version__, ", ".join(done))
+
+
+# --------------------------------------------------------------------------- level 2: sizes that matter
+
+
+def check_matmul_large(ctx, dev):
+    torch = ctx.need_torch()
+    g = torch.Generator().manual_seed(1)
+    n = 1024
+    a = torch.randn(n, n, generator=g)
+    b = torch.randn(n, n, generator=g)
+    try:
+        if dev == "cpu":  # the CPU itself is under test: compare float32 with a float64 reference
+            ref = (a.double() @ b.double()).float()
+            got = a @ b
+        else:
+            ref = a @ b
+            got = (a.to(dev) @ b.to(dev)).cpu()
+    except RuntimeError as exc:
+        raise Fail("%dx%d matmul on %s: %s" % (n, n, dev, _short(exc)), _fix_for_runtime_error(str(exc), ctx))
+    diff = float((got - ref).abs().max())
+    # float32 sums of 1024 products of N(0,1) values; TF32 on Ampere+ keeps ~10 bits of mantissa
+    expect(torch.allclose(got, ref, rtol=2e-2, atol=0.5), "%dx%d matmul on %s differs from the reference by %.3g"
+           % (n, n, dev, diff))
+    return "%dx%d float32 matmul on %s matches the %s (max abs diff %.2g)" % (
+        n, n, dev, "float64 reference" if dev == "cpu" else "CPU", diff)
+
+
+def check_conv_large(ctx, dev):
+    torch = ctx.need_torch()
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(8, 32, 64, 64, generator=g)
+    k = torch.randn(64, 32, 3, 3, generator=g)
+    try:
+        if dev == "cpu":
+            ref = F.conv2d(x.double(), k.double(), padding=1).float()
+            got = F.conv2d(x, k, padding=1)
+        else:
+            ref = F.conv2d(x, k, padding=1)
+            got = F.conv2d(x.to(dev), k.to(dev), padding=1).cpu()
+    except RuntimeError as exc:
+        raise Fail("conv2d on %s: %s" % (dev, _short(exc)), _fix_for_runtime_error(str(exc), ctx))
+    diff = float((got - ref).abs().max())
+    expect(tuple(got.shape) == (8, 64, 64, 64) and torch.allclose(got, ref, rtol=2e-2, atol=0.5),
+           "conv2d (8x32x64x64, 64 filters 3x3) on %s differs from the reference by %.3g" % (dev, diff))
+    return "conv2d 8x32x64x64 * 64x32x3x3 on %s matches (max abs diff %.2g)" % (dev, diff)
+
+
+def check_memory_round_trip(ctx, dev):
+    torch = ctx.need_torch()
+    mib = 256 if dev != "cpu" else 64  # a CPU copy proves less: keep it small enough for any runner
+    n = mib * (1 << 20) // 4
+    host = torch.arange(n, dtype=torch.int32)
+    try:
+        if dev == "cpu":
+            back = host.clone()
+        else:
+            back = host.to(dev).to("cpu")
+            if dev.startswith("cuda"):
+                torch.cuda.synchronize(int(dev.split(":")[1]))
+    except RuntimeError as exc:
+        raise Fail("%d MiB round trip to %s: %s" % (mib, dev, _short(exc)), _fix_for_runtime_error(str(exc), ctx))
+    expect(back.data_ptr() != host.data_ptr() and bool(torch.equal(back, host)),
+           "%d MiB host -> %s -> host changed the data" % (mib, dev))
+    return "%d MiB host -> %s -> host, every value intact" % (mib, dev) if dev != "cpu" else \
+        "%d MiB copy in host memory, every value intact (no accelerator)" % mib
+
+
+# --------------------------------------------------------------------------- several GPUs
+
+
+def narrowed_visible(cvd):
+    """CUDA_VISIBLE_DEVICES that leaves only the first GPU the current value leaves visible (pure).
+
+    CUDA reads the list up to the first invalid entry; the first entry is what torch calls cuda:0.
+    https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables
+    """
+    if cvd is None or not cvd.strip():
+        return "0"
+    return cvd.split(",")[0].strip()
+
+
+def _need_gpus(ctx, n):
+    torch = _cuda_ready(ctx)
+    count = torch.cuda.device_count()
+    if count < n:
+        raise Skip("needs %d or more visible GPUs; torch sees %d" % (n, count))
+    return torch, count
+
+
+def check_data_parallel(ctx):
+    torch, count = _need_gpus(ctx, 2)
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4)).cuda(0)
+    x = torch.randn(8 * count, 16, device="cuda:0")
+    try:
+        out_one = model(x)
+        out_one.sum().backward()
+        grads_one = [p.grad.detach().clone() for p in model.parameters()]
+        model.zero_grad()
+        dp = nn.DataParallel(model, device_ids=list(range(count)))
+        out_dp = dp(x)
+        out_dp.sum().backward()
+        torch.cuda.synchronize()
+    except RuntimeError as exc:
+        raise Fail("nn.DataParallel over %d GPUs: %s" % (count, _short(exc)), _fix_for_runtime_error(str(exc), ctx)
+                   or "check peer access and NCCL (`nvidia-smi topo -m`, NCCL_DEBUG=INFO)")
+    expect(torch.allclose(out_dp, out_one, rtol=1e-3, atol=1e-4),
+           "DataParallel forward over %d GPUs differs from one GPU's" % count)
+    for p, g in zip(model.parameters(), grads_one):
+        expect(torch.allclose(p.grad, g, rtol=1e-3, atol=1e-4), "DataParallel backward gradients differ from one GPU's")
+    return "nn.DataParallel forward + backward over %d GPUs equals one GPU's" % count
+
+
+def check_cuda_visible_devices(ctx):
+    torch, count = _need_gpus(ctx, 2)
+    narrowed = narrowed_visible(os.environ.get("CUDA_VISIBLE_DEVICES"))
+    env = dict(os.environ)
+    env["CUDA_VISIBLE_DEVICES"] = narrowed
+    code = "import torch; print(torch.cuda.device_count())"
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        out, err = proc.communicate(timeout=import_limit(ctx.opts))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise Fail("a child with CUDA_VISIBLE_DEVICES=%s did not finish" % narrowed)
+    lines = out.decode("utf-8", "replace").strip().splitlines()
+    seen = lines[-1].strip() if lines else ""
+    expect(proc.returncode == 0 and seen == "1",
+           "with CUDA_VISIBLE_DEVICES=%s a child sees %r device(s), expected 1 (of %d)" % (narrowed, seen or err.decode("utf-8", "replace")[-200:], count),
+           "CUDA_VISIBLE_DEVICES is not honoured: check for a CUDA_DEVICE_ORDER or a launcher that rewrites it; "
+           "`envcheck doctor` explains the variable")
+    return "CUDA_VISIBLE_DEVICES=%s leaves 1 of the %d GPUs visible to a child, as expected" % (narrowed, count)
+
+
 # --------------------------------------------------------------------------- plan and driver
 
 
+# (id, name, check, lowest level it runs at). A later level (3: performance against the datasheet)
+# adds rows with level=3; build_plan keeps the rows at or below --level.
 STATIC = (
-    ("torch-import", "torch imports", check_import),
-    ("tensor-creation", "tensor creation", check_tensor_creation),
-    ("tensor-operations", "tensor operations", check_tensor_operations),
-    ("broadcasting", "broadcasting", check_broadcasting),
-    ("autograd", "autograd", check_autograd),
-    ("cuda-available", "CUDA available", check_cuda_available),
-    ("cuda-device-count", "CUDA device count matches the driver", check_cuda_device_count),
+    ("torch-import", "torch imports", check_import, 1),
+    ("tensor-creation", "tensor creation", check_tensor_creation, 1),
+    ("tensor-operations", "tensor operations", check_tensor_operations, 1),
+    ("broadcasting", "broadcasting", check_broadcasting, 1),
+    ("autograd", "autograd", check_autograd, 1),
+    ("cuda-available", "CUDA available", check_cuda_available, 1),
+    ("cuda-device-count", "CUDA device count matches the driver", check_cuda_device_count, 1),
+)
+# per device: (id prefix, name, check(ctx, device), level); "cuda:N" devices, or "cpu" without a GPU
+PER_DEVICE = (
+    ("matmul-large", "1024x1024 matmul vs reference", check_matmul_large, 2),
+    ("conv-large", "conv2d 8x32x64x64 vs reference", check_conv_large, 2),
+    ("memory-round-trip", "memory round trip", check_memory_round_trip, 2),
 )
 TAIL = (
-    ("mps", "Apple MPS", check_mps),
-    ("distributed-all-reduce", "distributed all_reduce (2 processes)", check_distributed),
+    ("companion-pairing", "torchvision/torchaudio pair with torch", check_companion_pairing, 1),
+    ("torchvision-import", "torchvision imports", check_torchvision_import, 1),
+    ("torchvision-ops", "torchvision ops (nms, transforms)", check_torchvision_ops, 1),
+    ("torchaudio-import", "torchaudio imports", check_torchaudio_import, 1),
+    ("torchaudio-ops", "torchaudio transforms (Spectrogram, Resample)", check_torchaudio_ops, 1),
+    ("data-parallel", "nn.DataParallel over all visible GPUs", check_data_parallel, 1),
+    ("cuda-visible-devices", "CUDA_VISIBLE_DEVICES narrows what torch sees", check_cuda_visible_devices, 1),
+    ("mps", "Apple MPS", check_mps, 1),
+    ("xpu", "Intel XPU", check_xpu, 1),
+    ("distributed-all-reduce", "distributed all_reduce (2 processes)", check_distributed, 1),
 )
 
 
 def build_plan(ctx):
-    """(id, name, fn) for every check; per-device CUDA checks once torch says how many devices exist."""
-    plan = []
-    for check_id, name, fn in STATIC:
-        plan.append((check_id, name, fn))
+    """(id, name, fn) for every check at or below --level; per-device CUDA checks once torch says
+    how many devices exist."""
+    level = getattr(ctx.opts, "level", 1) or 1
+    plan = [(i, n, fn) for i, n, fn, lv in STATIC if lv <= level]
     torch = ctx.torch
     count = 0
     if torch is not None and (torch.version.cuda or getattr(torch.version, "hip", None)) and ctx.opts.device not in ("cpu", "mps"):
@@ -729,7 +1224,13 @@ def build_plan(ctx):
         plan.append(("cuda-arch:%d" % i, "cuda:%d kernels built for this GPU" % i, _bind(check_cuda_arch, i)))
         plan.append(("cuda-compute:%d" % i, "cuda:%d compute" % i, _bind(check_cuda_compute, i)))
         plan.append(("cudnn-conv:%d" % i, "cuda:%d cuDNN convolution" % i, _bind(check_cudnn_conv, i)))
-    plan.extend(TAIL)
+    devices = ["cuda:%d" % i for i in range(count)] or ["cpu"]
+    for prefix, name, fn, lv in PER_DEVICE:
+        if lv <= level:
+            for dev in devices:
+                plan.append(("%s:%s" % (prefix, dev.replace("cuda:", "")), "%s: %s" % (dev, name),
+                             _bind(fn, dev)))
+    plan.extend((i, n, fn) for i, n, fn, lv in TAIL if lv <= level)
     return plan
 
 
@@ -755,14 +1256,14 @@ def _choose_device(ctx):
     return "cpu"
 
 
-def run_check(ctx, check_id, name, fn, faults):
+def run_check(ctx, check_id, name, fn, faults, limit=None):
     emit({"event": "start", "id": check_id, "name": name})
-    faulthandler.dump_traceback_later(ctx.opts.timeout, exit=True)
+    faulthandler.dump_traceback_later(limit or ctx.opts.timeout, exit=True)
     start = time.perf_counter()
     status, message, fix = "ok", "", None
     try:
         if check_id in faults:
-            _inject_fault(faults[check_id])
+            _inject_fault(faults[check_id], ctx.opts.timeout)
         message = fn(ctx) or ""
     except Skip as exc:
         status, message = "skip", str(exc)
@@ -791,6 +1292,11 @@ def parse_args(argv):
     p.add_argument("--require-cuda", action="store_true")
     p.add_argument("--distributed", action="store_true")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per check")
+    p.add_argument("--import-timeout", type=float, default=None,
+                   help="seconds for `import torch` (default: max(300, --timeout))")
+    p.add_argument("--level", type=int, default=1, choices=LEVELS, help="1: the default suite; 2: deeper checks")
+    p.add_argument("--expect", default=None, help="JSON (or a file holding it) with the matrix's companion "
+                   "versions for the installed torch")
     p.add_argument("--driver-gpus", type=int, default=None, help="GPUs the NVIDIA driver reports")
     p.add_argument("--expected-cuda-devices", type=int, default=None,
                    help="GPUs CUDA should see after CUDA_VISIBLE_DEVICES")
@@ -821,11 +1327,14 @@ def main(argv=None):
         return check_id not in skip and (not only or check_id in only)
 
     emit({"event": "plan", "checks": [{"id": c, "name": n} for c, n, _ in build_plan(ctx) if wanted(c)]})
-    import_id, import_name, import_fn = STATIC[0]
+    import_id, import_name, import_fn = STATIC[0][:3]
     if wanted(import_id):
-        run_check(ctx, import_id, import_name, import_fn, faults)
-    else:  # a fresh child resuming after a crash: torch was already verified, import it quietly
-        faulthandler.dump_traceback_later(opts.timeout, exit=True)
+        run_check(ctx, import_id, import_name, import_fn, faults, limit=import_limit(opts))
+    else:  # a fresh child resuming after a crash: torch was already verified, import it quietly,
+        # under the import's own limit: a slow import on a loaded machine is not the next check's time
+        faulthandler.dump_traceback_later(import_limit(opts), exit=True)
+        if faults.get("resume-import") == "slow":
+            _inject_fault("slow", opts.timeout)
         try:
             import torch
             ctx.torch = torch
@@ -834,12 +1343,18 @@ def main(argv=None):
             pass
         faulthandler.cancel_dump_traceback_later()
     ctx.device = _choose_device(ctx)
+    if ctx.torch is not None:
+        ctx.expect = select_release(load_expect(opts.expect, wait_s=min(15.0, opts.timeout / 2.0)), ctx.torch.__version__)
+        for name in COMPANIONS:  # metadata only (version.py), for the target event
+            companion_state(ctx, name)
     plan = [c for c in build_plan(ctx) if wanted(c[0]) and c[0] != import_id]
     emit({"event": "plan", "checks": [{"id": c, "name": n} for c, n, _ in plan]})
     torch = ctx.torch
     emit({"event": "target", "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
           "torch": getattr(torch, "__version__", None) if torch else None,
-          "build": _build(torch) if torch else None, "device": ctx.device, "numpy": ctx.numpy_note})
+          "build": _build(torch) if torch else None, "device": ctx.device, "numpy": ctx.numpy_note,
+          "level": opts.level,
+          "companions": dict((n, (ctx.companions.get(n) or {}).get("version")) for n in COMPANIONS if ctx.companions.get(n))})
     for check_id, name, fn in plan:
         run_check(ctx, check_id, name, fn, faults)
     emit({"event": "done"})

@@ -14,7 +14,7 @@ import platform
 import re
 from typing import Mapping
 
-from envcheck.facts import Accelerator, VendorFacts
+from envcheck.facts import Accelerator, VendorFacts, normalize_arch
 from envcheck.runner import Runner
 
 MPS_MIN_MACOS = (12, 3)
@@ -34,7 +34,7 @@ def mps_status(macos_version: str | None, machine: str | None, translated: bool 
         return False, f"macOS version unknown ({macos_version!r})"
     if ver < MPS_MIN_MACOS:
         return False, f"macOS {macos_version} is older than 12.3, the first release with MPS"
-    if arch in ("arm64", "aarch64"):
+    if normalize_arch(arch) == "aarch64":
         return True, f"Apple silicon (arm64) on macOS {macos_version}"
     if translated:
         return False, ("this Python is x86_64 running under Rosetta 2 on Apple silicon: MPS needs a native arm64 "

@@ -14,11 +14,11 @@ import sys
 from dataclasses import dataclass
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.facts import Interpreter, Source
 from envcheck.runner import Runner
 
 VERSION_REQUEST = re.compile(r"^(\d+)\.(\d+)$")
+_FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def parse_version_request(text: str) -> tuple[int, int] | None:
@@ -56,9 +56,13 @@ class InterpreterSearch:
 def interpreter_version(runner: Runner, path: str) -> tuple[str | None, str | None]:
     """("3.11.7", None) from running the interpreter, or (None, why it could not be run)."""
     done = runner.run([path, "-c", _VERSION_SNIPPET], timeout=20)
-    if done.ok and done.stdout.strip():
-        return done.stdout.strip().splitlines()[-1], None
-    return None, done.describe_failure()
+    if not done.ok:
+        return None, done.describe_failure()
+    lines = done.stdout.strip().splitlines()
+    if lines and _FULL_VERSION.match(lines[-1].strip()):
+        return lines[-1].strip(), None
+    shown = (lines[-1].strip()[:60] if lines else "")
+    return None, (f"it printed {shown!r}, not a Python version" if shown else "it printed nothing")
 
 
 def find_interpreter(major: int, minor: int, runner: Runner, environ: Mapping[str, str] | None = None) -> InterpreterSearch:
@@ -136,10 +140,23 @@ def check_interpreter(path: str, major: int, minor: int, runner: Runner) -> Inte
     return InterpreterSearch(None, None, None, (f"{path} (--python): " + (why or f"is Python {version}"),))
 
 
+@dataclass(frozen=True)
+class InterpreterNotFound:
+    """Why `--python SPEC` names no interpreter (a probe reports; the command decides the exit code)."""
+
+    message: str
+    hint: str
+    tried: tuple[str, ...] = ()
+
+
+
 def resolve_interpreter(
     spec: str | None, runner: Runner, environ: Mapping[str, str] | None = None
-) -> Interpreter:
-    """Pick the target interpreter, or raise EnvcheckError with exit code 4 (target not found)."""
+) -> Interpreter | InterpreterNotFound:
+    """Pick the target interpreter, or say why there is none. Never raises.
+
+    `spec` None means "not given" (active env, then python3 on PATH); a blank `spec` is the
+    caller's to refuse (envcheck.inputs.parse_python refuses it with exit 2) and is treated as None."""
     environ = os.environ if environ is None else environ
     path_var = environ.get("PATH")
     if spec is None or spec.strip() == "":
@@ -161,41 +178,33 @@ def resolve_interpreter(
         search = find_interpreter(*request, runner=runner, environ=environ)
         if search.path:
             return Interpreter(search.path, Source.FLAG, f"--python {spec}: {search.source}", version=search.version)
-        raise EnvcheckError(
+        return InterpreterNotFound(
             f"no Python {spec} interpreter found",
-            hint=f"install Python {spec} (for example `uv python install {spec}` or a conda env with "
+            f"install Python {spec} (for example `uv python install {spec}` or a conda env with "
             f"python={spec}), or pass --python /path/to/python",
-            exit_code=ExitCode.TARGET_NOT_FOUND,
-            code="interpreter-not-found",
-            data={"tried": list(search.tried)},
+            tuple(search.tried),
         )
     expanded = os.path.expanduser(spec)
     if os.path.isdir(expanded):
         candidate = env_python(expanded)
         if _executable(candidate):
             return Interpreter(os.path.abspath(candidate), Source.FLAG, f"--python {spec} (environment)")
-        raise EnvcheckError(
+        return InterpreterNotFound(
             f"{spec} is a directory but holds no Python interpreter (looked for {candidate})",
-            hint="pass the environment's interpreter, e.g. --python ENV/bin/python",
-            exit_code=ExitCode.TARGET_NOT_FOUND,
-            code="interpreter-not-found",
+            "pass the environment's interpreter, e.g. --python ENV/bin/python",
         )
     if os.sep in spec or (os.altsep and os.altsep in spec):
         if _executable(expanded):
             return Interpreter(os.path.abspath(expanded), Source.FLAG, f"--python {spec}")
         what = "is not executable" if os.path.exists(expanded) else "does not exist"
-        raise EnvcheckError(
+        return InterpreterNotFound(
             f"interpreter {spec} {what}",
-            hint="pass an existing Python executable, an env directory, or a version such as 3.11",
-            exit_code=ExitCode.TARGET_NOT_FOUND,
-            code="interpreter-not-found",
+            "pass an existing Python executable, an env directory, or a version such as 3.11",
         )
     found = shutil.which(spec, path=path_var)
     if found:
         return Interpreter(found, Source.FLAG, f"--python {spec}: found on PATH")
-    raise EnvcheckError(
+    return InterpreterNotFound(
         f"interpreter {spec!r} not found on PATH",
-        hint="pass a path to a Python executable, an env directory, or a version such as 3.11",
-        exit_code=ExitCode.TARGET_NOT_FOUND,
-        code="interpreter-not-found",
+        "pass a path to a Python executable, an env directory, or a version such as 3.11",
     )

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from envcheck.facts import Sourced
+from envcheck.facts import Sourced, host_arch
 from envcheck.probes import read_text
 
 
@@ -212,7 +212,7 @@ def probe_system(environ: Mapping[str, str] | None = None, *, root: str = "/") -
     return SystemFacts(
         os=os_fact,
         kernel=Sourced(kernel or None, "platform.release", None if kernel else "unknown"),
-        arch=Sourced(platform.machine() or None, "platform.machine"),
+        arch=host_arch(),  # the same normalization install's --arch default uses
         hostname=hostname,
         cpu_model=cpu_fact,
         cpu_cores_logical=Sourced(os.cpu_count(), "os.cpu_count"),

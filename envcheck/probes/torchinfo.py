@@ -32,6 +32,9 @@ class PyInfo:
     implementation: str | None = None
     distributions: dict = field(default_factory=dict)  # normalized name -> {"version", "location"}
     torch_version_py: dict | None = None
+    # {"torchvision": "0.28.0+cu130", ...}: the literal __version__ of PACKAGE/version.py, which keeps
+    # the build's local suffix even when the wheel's METADATA version has none (default-index wheels)
+    companion_versions: dict = field(default_factory=dict)
     reason: str | None = None
 
     def dist_version(self, name: str) -> str | None:
@@ -82,10 +85,12 @@ class DeepInfo:
     import_s: float | None = None
     cuda_error: str | None = None
     reason: str | None = None
+    companions: dict = field(default_factory=dict)  # name -> {"version"} or {"error"} (import tried)
 
     def to_dict(self) -> dict:
         return {
             "ok": self.ok,
+            "companions": dict(self.companions),
             "is_available": self.is_available,
             "device_count": self.device_count,
             "arch_list": list(self.arch_list),
@@ -145,6 +150,7 @@ def parse_pyinfo(done: Completed) -> PyInfo:
         implementation=data.get("implementation"),
         distributions=data.get("distributions") or {},
         torch_version_py=data.get("torch_version_py"),
+        companion_versions={k: v for k, v in (data.get("companion_versions") or {}).items() if isinstance(v, str)},
     )
 
 
@@ -187,7 +193,57 @@ def parse_deep(done: Completed) -> DeepInfo:
         warnings=tuple(data.get("warnings") or ()),
         import_s=data.get("import_s"),
         cuda_error=data.get("cuda_error"),
+        companions={k: v for k, v in (data.get("companions") or {}).items() if isinstance(v, dict)},
     )
+
+
+COMPANIONS = ("torchvision", "torchaudio")
+
+
+def companion_table(matrix, os_name: str) -> dict:
+    """{torch release: {"torchvision", "torchaudio", "default_index", "pip_style"}} for one OS (pure).
+
+    What `verify`'s pairing check and doctor's companion findings judge against:
+    configs/torch_releases.json's rows (each cites its sources there)."""
+    return {
+        rel.torch: {
+            "torchvision": rel.torchvision,
+            "torchaudio": rel.torchaudio,
+            "default_index": rel.default_index.get(os_name),
+            "pip_style": rel.pip_style,
+        }
+        for rel in matrix.releases
+    }
+
+
+def companion_build(version: str | None, default_index: str | None) -> str | None:
+    """The build a companion (or torch) wheel was made for: its local suffix ('cu130', 'cpu'), else
+    what the release's default index carries on this OS (a plain `pip install` gets that), else None."""
+    return parse_local_suffix(version) or default_index or None
+
+
+def torch_build(torch: TorchInfo, default_index: str | None) -> str | None:
+    """The installed torch's build tag: its suffix, else from version.py's cuda/hip, else the default index."""
+    if torch.local:
+        return torch.local
+    if torch.hip:
+        return "rocm" + ".".join(torch.hip.split(".")[:2])
+    if torch.cuda:
+        return "cu" + torch.cuda.replace(".", "")
+    if torch.source == "torch/version.py":
+        return "cpu"
+    return default_index
+
+
+def companions_from_pyinfo(info: PyInfo) -> dict:
+    """{"torchvision": "0.28.0+cu130", ...} for each installed companion: version.py's version when
+    it was read (it carries the build suffix), else the distribution's metadata version."""
+    out = {}
+    for name in COMPANIONS:
+        version = info.companion_versions.get(name) or info.dist_version(name)
+        if version:
+            out[name] = version
+    return out
 
 
 # ---------------------------------------------------------------------------------------- probes
@@ -207,3 +263,41 @@ def probe_pyinfo(runner: Runner, python: str, timeout: float = PYINFO_TIMEOUT_S)
 def probe_deep(runner: Runner, python: str, timeout: float = DEEP_TIMEOUT_S) -> DeepInfo:
     """Run inenv/torchdeep.py (imports torch) with the target interpreter, with a timeout."""
     return parse_deep(_run_script(runner, python, "torchdeep", timeout))
+
+
+def reinstall_command(matrix, release_version: str, build: str | None, os_name: str, python: str, package: str) -> str | None:
+    """The exact pip line that reinstalls `package` at the release's version for `build` (the torch's
+    build), from plans/install.py's rule (index per era, local labels where the era needs them).
+    None when the release or the build is not in the matrix."""
+    from envcheck.plans.install import plan_pip_install, shell_join
+    from envcheck.resolve import Recommendation
+
+    rel = matrix.release(release_version)
+    variant = matrix.variant(build) if build else None
+    if rel is None or variant is None:
+        return None
+    argv = plan_pip_install(Recommendation(rel, variant, os_name, "", ()), python, only=[package])
+    return shell_join(argv[:4] + ["--force-reinstall", "--no-deps"] + argv[4:])
+
+
+def companion_facts(matrix, info: PyInfo, torch: TorchInfo, os_name: str) -> dict:
+    """What doctor's companion findings judge (metadata only, no import): per installed companion its
+    version (with the build suffix when version.py gives one), the version the matrix pairs with
+    this torch, both builds, and the reinstall command. {} when torch or no companion is installed."""
+    installed = companions_from_pyinfo(info) if info.ok else {}
+    if not torch.installed or not installed or not torch.version:
+        return {}
+    rel = matrix.release(torch.version)
+    default = rel.default_index.get(os_name) if rel else None
+    t_build = torch_build(torch, default)
+    out = {"torch": torch.version, "torch_build": t_build, "release": rel.torch if rel else None, "packages": {}}
+    for name, version in installed.items():
+        expected = (rel.torchvision if name == "torchvision" else rel.torchaudio) if rel else None
+        out["packages"][name] = {
+            "version": version,
+            "expected": expected,
+            "build": companion_build(version, default),
+            "fix": reinstall_command(matrix, rel.torch, t_build, os_name, info.executable or "python", name)
+            if rel and (expected or name == "torchvision") else None,
+        }
+    return out

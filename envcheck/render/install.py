@@ -5,6 +5,7 @@ wrapping would break a copy-paste.
 """
 from __future__ import annotations
 
+from envcheck.render import Block, Hanging, make_console, wrap_hanging
 from envcheck.results import Result
 
 ROUTES = {
@@ -28,17 +29,15 @@ def _route_lines(commands: dict, manager: str) -> list[str]:
 
 
 def render_install(result: Result, console=None) -> None:
-    from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
-    from rich.text import Text
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     rec = data["recommendation"]
     commands = rec["commands"]
 
-    body = Text()
+    body = Block()  # Text-like; bullets wrap under their text
     body.append("torch ", style="bold")
     body.append(rec["torch"], style="bold green")
     body.append("   torchvision ")
@@ -46,33 +45,43 @@ def render_install(result: Result, console=None) -> None:
     body.append("   torchaudio ")
     body.append(rec["torchaudio"] or "none (no release pairs with it)", style="green" if rec["torchaudio"] else "yellow")
     body.append("   variant ")
-    variant = rec["variant"] + (f" (CUDA {rec['cuda']})" if rec.get("cuda") else "")
+    variant = rec["variant"] + (f" (CUDA {rec['cuda']})" if rec.get("cuda") else f" (ROCm {rec['rocm']})" if rec.get("rocm")
+                                else " (Intel GPU)" if rec.get("kind") == "xpu" else "")
     body.append(variant, style="bold cyan")
-    body.append(f"\nfor Python {rec['python']} on {rec['os']}\n")
+    arch = f" {rec['arch']}" if rec.get("arch") else ""
+    body.append(f"\nfor Python {rec['python']} on {rec['os']}{arch}\n")
     body.append("\nWhy\n", style="bold")
     for reason in rec["reasons"]:
-        body.append(f"  • {reason}\n")
+        body.bullet(reason)
     notes = list(rec.get("notes") or []) + [f["message"] for f in data.get("stale") or []]
     if notes:
         body.append("\nNote\n", style="bold yellow")
         for note in notes:
-            body.append(f"  • {note}\n")
+            body.bullet(note)
     inputs = data.get("inputs") or {}
-    facts = []
-    for key in ("python", "os", "driver", "cuda", "gpu_cc"):
+    facts, missing = [], {}
+    for key in ("python", "os", "arch", "driver", "cuda", "gpu_cc", "gpu_arch", "rocm", "xpu"):
         item = inputs.get(key)
         if not item:
             continue
         value = item["value"]
+        if key in ("gpu_arch", "rocm", "xpu") and not value:
+            continue  # other vendors' inputs only when there is something to say
+        if value is True:
+            value = "yes"
         if isinstance(value, list):
             value = ", ".join(value) if value else None
-        shown = value if value not in (None, "") else f"- ({item.get('reason') or 'unknown'})"
-        facts.append(f"{key} {shown} [{item['source']}]" if value not in (None, "") else f"{key} {shown}")
+        if value in (None, ""):  # a reason shared by several inputs is said once: `driver, cuda - (...)`
+            missing.setdefault(item.get("reason") or "unknown", []).append(key)
+        else:
+            facts.append(f"{key} {value} [{item['source']}]")
+    facts += [f"{', '.join(keys)} - ({why})" for why, keys in missing.items()]
     if facts:
-        body.append("\nInputs  ", style="dim")
-        body.append("; ".join(facts), style="dim")
         body.append("\n")
-    body.append(f"matrix checked {data['matrix']['checked']}", style="dim")
+        body.add(Hanging("Inputs  ", "; ".join(facts), style="dim"))
+    matrix = data["matrix"]
+    wheels = f"; wheel facts read from the package index {matrix['wheels_read']}" if matrix.get("wheels_read") else ""
+    body.add(Hanging("", f"matrix checked {matrix['checked']}{wheels}", style="dim"))
     console.print(Panel(body, title="envcheck install", expand=False))
 
     manager = data.get("manager")
@@ -112,101 +121,6 @@ def render_install(result: Result, console=None) -> None:
 
 # --- install --execute (issue 5): live progress on stderr, then the summary -----------------------
 
-_MARKS = {"ok": ("✓", "green"), "fail": ("✗", "bold red"), "interrupted": ("■", "yellow"), "skip": ("–", "yellow")}
-
-
-class ExecuteView:
-    """Progress of `install --execute` on stderr: one line per step with its elapsed time.
-
-    On a terminal the running step shows a spinner, its elapsed time and the tool's latest output
-    line; elsewhere (CI logs, --json) plain lines. Tool output itself goes to the log file only.
-    Implements envcheck.commands.install_execute.Display.
-    """
-
-    def __init__(self, console=None) -> None:
-        from rich.console import Console
-
-        self.console = console or Console(stderr=True, highlight=False)
-        self._progress = None
-        self._task = None
-
-    # the live line (terminals only)
-    def _start_live(self, text: str) -> None:
-        if not self.console.is_terminal:
-            return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            TextColumn("[dim]{task.fields[line]}", markup=True), console=self.console, transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(text, line="")
-
-    def _stop_live(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-            self._task = None
-
-    def log_path(self, path: str) -> None:
-        self.console.print(f"envcheck: tool output goes to {path}", style="dim", soft_wrap=True, markup=False)
-
-    def step_start(self, index, total, step_id, title, commands) -> None:
-        self._stop_live()
-        self.console.print(f"[bold][{index}/{total}][/] {title} …", highlight=False)
-        if step_id != "verify":  # verify has its own live view (one line per check)
-            self._start_live(f"[{index}/{total}] {title}")
-
-    def tool_line(self, line: str) -> None:
-        if self._progress is not None and self._task is not None:
-            from rich.markup import escape
-
-            text = line.strip()
-            self._progress.update(self._task, line=escape(text[:70] + ("…" if len(text) > 70 else "")))
-
-    def detail(self, text: str) -> None:
-        if text.startswith("  |"):
-            return  # a failing tool's tail: failure_tail() shows it once
-        if text.startswith("running: "):
-            text = "$ " + text[len("running: "):]
-        elif text.startswith("warning: "):
-            from rich.text import Text
-
-            self.console.print(Text.assemble(("warning", "yellow"), ": " + text[len("warning: "):]), soft_wrap=True)
-            return
-        self.console.print("    " + text, style="dim", soft_wrap=True, markup=False, highlight=False)
-
-    def step_end(self, index, total, step_id, status, wall_s, tool_s, note="") -> None:
-        self._stop_live()
-        mark, style = _MARKS.get(status, _MARKS["fail"])
-        from rich.text import Text
-
-        line = Text()
-        line.append(f"  {mark} ", style=style)
-        line.append(f"[{index}/{total}] {step_id}", style="bold")
-        line.append(f"  {wall_s:.1f} s", style="cyan")
-        if tool_s:
-            line.append(f" (tools {tool_s:.1f} s)", style="dim")
-        if note:
-            line.append(f"  {note}", style="dim")
-        self.console.print(line, soft_wrap=True)
-
-    def failure_tail(self, lines) -> None:
-        self._stop_live()
-        self.console.print("  last lines of the log:", style="bold red")
-        for line in lines:
-            self.console.print(f"  | {line}", markup=False, highlight=False, soft_wrap=True)
-
-    def verify_listener(self):
-        from envcheck.render.verify import LiveView
-
-        return LiveView(stderr=True)
-
-    def close(self) -> None:
-        self._stop_live()
-
-
 def _seconds(value) -> str:
     return f"{value:.1f} s"
 
@@ -220,17 +134,17 @@ def timing_line(timing: dict) -> str:
 
 def render_execute_plan(result: Result, console=None) -> None:
     """--dry-run: every command, shell-quoted, one per line (nothing was run)."""
-    from rich.console import Console
+    from rich.text import Text
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     rec = data["recommendation"]
     plan = data["plan"]
     env = plan["env"]
     for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
-                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False, soft_wrap=True)
+                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False)
     if env.get("replaces"):
         console.print(f"(the existing env {env['replaces']} is moved aside first and deleted once all steps pass)",
                       highlight=False)
@@ -240,17 +154,18 @@ def render_execute_plan(result: Result, console=None) -> None:
     if plan.get("env_python") == "ENV_PYTHON":
         console.print("ENV_PYTHON: the new env's interpreter (conda chooses its directory)", style="dim")
     for i, step in enumerate(plan["steps"], 1):
-        console.print(f"\n# {i}. {step['title']}" + (f"  ({step['note']})" if step.get("note") else ""),
-                      style="bold", highlight=False, markup=False, soft_wrap=True)
+        title = f"{step['title']}" + (f"  ({step['note']})" if step.get("note") else "")
+        console.print()
+        for n, line in enumerate(wrap_hanging(f"# {i}. ", title, console.width)):  # wrapped, still a comment
+            line.stylize("bold")
+            console.print("#" + line.plain[1:] if n else line, style="bold", highlight=False, markup=False, crop=False)
         for cmd in step["commands"]:
             console.print(cmd, soft_wrap=True, highlight=False, markup=False)
 
 
 def render_execute(result: Result, console=None) -> None:
     """The closing summary of `install --execute` (stdout): where, what, the split, how to activate."""
-    from rich.console import Console
-
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     if data.get("dry_run"):
         render_execute_plan(result, console)

@@ -27,7 +27,7 @@ def junit_tree(data: dict) -> ET.ElementTree:
     total_time = sum(float(c.get("duration_s") or 0.0) for c in checks)
     # The same totals on <testsuites> and its one <testsuite>: readers differ in which they use.
     totals = {
-        "name": "envcheck verify",
+        "name": f"envcheck verify (level {data.get('level', 1)})",
         "tests": str(len(checks)),
         "failures": str(failures),
         "errors": "0",
@@ -43,8 +43,12 @@ def junit_tree(data: dict) -> ET.ElementTree:
         hostname=socket.gethostname(),
     )
     props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="level", value=_s(data.get("level", 1)))
     for key, value in (data.get("target") or {}).items():
-        if value is not None:
+        if isinstance(value, dict):
+            for sub, subvalue in value.items():
+                ET.SubElement(props, "property", name=f"target.{key}.{sub}", value=_s(subvalue))
+        elif value is not None:
             ET.SubElement(props, "property", name=f"target.{key}", value=_s(value))
     for check in checks:
         case = ET.SubElement(

@@ -19,14 +19,14 @@ def render_distributed(result, stderr: bool = False):
 
     The closing summary is verify's own (render.verify.render_summary), printed by the CLI.
     """
-    from rich.console import Console
-
+    from envcheck.render import make_console
     from envcheck.render.verify import check_line, render_summary
     from envcheck.results import CheckResult
 
-    con = Console(stderr=stderr, highlight=False)
+    con = make_console(stderr=stderr)
     for c in result.data.get("checks") or []:
-        con.print(check_line(CheckResult(c["id"], c["name"], c["status"], c["duration_s"], c["message"], c["fix"])))
+        con.print(check_line(CheckResult(c["id"], c["name"], c["status"], c["duration_s"], c["message"], c["fix"])),
+                  crop=False)
     d = result.data.get("distributed") or {}
     slow = d.get("slowest_rank")
     con.print(f"world: {d.get('world_size')} rank(s) over {d.get('backend') or 'unknown backend'}"
