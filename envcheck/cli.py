@@ -332,9 +332,11 @@ def verify(
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help="With --distributed: how long nodes wait for each other."),
     level: int = typer.Option(
-        1, "--level", metavar="1|2",
+        1, "--level", metavar="1|2|3",
         help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
-        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU. 3: also measured matmul TFLOPS, "
+        "memory and host<->device bandwidth beside the GPU's datasheet peak (with --distributed under torchrun: "
+        "all-reduce bus bandwidth).",
     ),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
@@ -348,7 +350,7 @@ def verify(
             return render_distributed(vd.run(
                 python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
                 node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
-                join_timeout=join_timeout, junit_xml=junit_xml), stderr=json_out)
+                join_timeout=join_timeout, junit_xml=junit_xml, level=level), stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary
 

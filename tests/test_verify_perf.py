@@ -174,62 +174,105 @@ def test_two_rank_torchrun_level3_measures_busbw(tmp_path):
 # ------------------------------------------------------------------------- host module (verify_perf)
 
 
-from envcheck.commands.verify_perf import checks_from, parse_perf_output, perf_argv, render_performance, run_perf  # noqa: E402
-from envcheck.runner import Completed  # noqa: E402
+from envcheck.commands.verify_perf import annotate_checks, judge_events, merge_perf_events, render_performance  # noqa: E402
+from envcheck.results import CheckResult  # noqa: E402
 
 
-def test_perf_argv_maps_devices():
-    assert perf_argv("/py", "auto")[2:] == ["--device", "auto"]
-    assert perf_argv("/py", "cuda", quick=True)[2:] == ["--device", "cuda", "--quick"]
-    assert perf_argv("/py", "mps")[2:] == ["--device", "cpu"] and perf_argv("/py", "cpu")[1].endswith("perf_check.py")
+def suite_events():
+    """SYNTHETIC end-event payloads of the three perf-* checks on one H100 (the suite's shape)."""
+    base = {"device": "cuda:0", "name": "NVIDIA H100 80GB HBM3", "capability": "9.0"}
+    return {
+        "perf-matmul:0": dict(base, metrics={"matmul_tf32": {"value": 100.0, "unit": "TFLOPS"},
+                                             "matmul_bf16": {"value": 700.0, "unit": "TFLOPS"},
+                                             "matmul_fp16": {"value": 710.0, "unit": "TFLOPS"}}, skipped={}),
+        "perf-memory-bandwidth:0": dict(base, metrics={"memory_bandwidth": {"value": 2900.0, "unit": "GB/s"}}, skipped={}),
+        "perf-host-device:0": dict(base, metrics={"host_to_device": {"value": 55.0, "unit": "GB/s"},
+                                                  "device_to_host": {"value": 50.0, "unit": "GB/s"}}, skipped={}),
+    }
 
 
-@pytest.mark.parametrize("done, words", [
-    (Completed(("py",), 0, 'noise\n{"ok": true, "metrics": {}}\n', ""), None),
-    (Completed(("py",), 1, '{"ok": false, "reason": "import torch failed: No module named torch"}\n', ""), "import torch failed"),
-    (Completed(("py",), -11, "", "Fatal Python error: Segmentation fault\n"), "Segmentation fault"),
-    (Completed(("py",), None, "", "", timed_out=True, duration_s=300.0), "timed out"),
-    (Completed(("py",), 0, "{not json\n", ""), "no result"),
-])
-def test_parse_perf_output(done, words):
-    perf, why = parse_perf_output(done)
-    if words is None:
-        assert perf == {"ok": True, "metrics": {}} and why is None
-    else:
-        assert perf is None and words in why
+def test_merge_perf_events_per_device():
+    merged = merge_perf_events(dict(suite_events(), junk="not a dict", **{"perf-matmul:cpu": {
+        "device": "cpu", "metrics": {"cpu_matmul_fp32": {"value": 9.0, "unit": "GFLOPS"}}, "skipped": {}}}))
+    assert set(merged) == {"cuda:0", "cpu"}
+    assert set(merged["cuda:0"]["metrics"]) == {"matmul_tf32", "matmul_bf16", "matmul_fp16", "memory_bandwidth",
+                                                "host_to_device", "device_to_host"}
 
 
-def test_checks_from_low_figure_is_ok_with_warning_never_fail():
-    j = judge(synthetic(matmul_tf32=100.0, matmul_bf16=300.0, matmul_fp16=320.0, memory_bandwidth=3000.0,
-                        host_to_device=55.0, device_to_host=50.0))
-    checks = {c.id: c for c in checks_from(j, 2.0)}
-    assert [c.status for c in checks.values()] == ["ok", "ok", "ok"]
-    assert "WARNING" in checks["perf-matmul"].message and "LOW" in checks["perf-matmul"].message
-    assert "WARNING" not in checks["perf-memory-bandwidth"].message
-    assert "(H100 SXM datasheet)" in checks["perf-host-device"].message
+def test_low_figure_is_ok_with_warning_never_fail():
+    perf = judge_events(suite_events())
+    (dev,) = perf["devices"]
+    assert dev["datasheet"]["row"] == "H100 SXM" and dev["device"] == "cuda:0"
+    assert perf["warnings"] == [w for w in perf["warnings"] if w.startswith("cuda:0: TF32 matmul:")] and len(perf["warnings"]) == 1
+    checks = [CheckResult("perf-matmul:0", "matmul", "ok", 1.0, "raw"),
+              CheckResult("perf-memory-bandwidth:0", "mem", "ok", 1.0, "raw"),
+              CheckResult("perf-host-device:0", "host", "ok", 1.0, "raw"),
+              CheckResult("autograd", "autograd", "ok", 0.1, "untouched")]
+    out = {c.id: c for c in annotate_checks(checks, perf)}
+    assert [c.status for c in out.values()] == ["ok"] * 4
+    m = out["perf-matmul:0"].message
+    assert m.startswith("cuda:0: TF32 matmul 100 TFLOPS = 20% of 494.5 LOW") and "WARNING: TF32 matmul:" in m
+    assert "power cap" in m and "(H100 SXM datasheet)" in m
+    assert "WARNING" not in out["perf-memory-bandwidth:0"].message and "87% of 3350" in out["perf-memory-bandwidth:0"].message
+    assert out["autograd"].message == "untouched"
 
 
-def test_run_perf_when_the_child_dies_fails_the_three_checks():
-    class Dead:
-        def run(self, argv, **kw):
-            return Completed(tuple(argv), -9, "", "Killed\n")
-
-    checks, data = run_perf("/py", "auto", Dead())
-    assert [c.status for c in checks] == ["fail"] * 3 and data["measured"] is None and "Killed" in data["reason"]
-    assert render_performance(data) == [f"performance: not measured ({data['reason']})"]
+def test_failed_or_skipped_perf_checks_keep_their_message():
+    perf = judge_events(suite_events())
+    c = CheckResult("perf-matmul:0", "matmul", "fail", 1.0, "matmul throughput on cuda:0 not measured: OOM", "free it")
+    assert annotate_checks([c], perf) == [c]
+    assert judge_events({}) is None and annotate_checks([c], None) == [c]
 
 
-def test_run_perf_replays_a_synthetic_gpu_result():
-    out = dict(synthetic(matmul_bf16=800.0, memory_bandwidth=1200.0, host_to_device=50.0, device_to_host=50.0),
-               ok=True, torch="2.11.0+cu130")
+def test_render_performance_lines():
+    lines = render_performance(judge_events(suite_events()))
+    assert lines[0] == "performance on NVIDIA H100 80GB HBM3 (cuda:0) vs the H100 SXM datasheet:"
+    assert "  BF16 matmul 700 TFLOPS = 71% of 989.5" in lines
+    assert lines[-1].startswith("  warning: TF32 matmul: 100.0 TFLOPS is 20% of the H100 SXM datasheet peak")
+    assert render_performance(None) == []
 
-    class Replay:
-        def run(self, argv, **kw):
-            return Completed(tuple(argv), 0, json.dumps(out) + "\n", "")
 
-    checks, data = run_perf("/py", "cuda", Replay())
-    assert data["datasheet"]["row"] == "H100 SXM" and data["torch"] == "2.11.0+cu130"
-    assert len(data["warnings"]) == 1 and data["warnings"][0].startswith("device memory bandwidth (copy):")
-    lines = render_performance(data)
-    assert lines[0] == "performance on NVIDIA H100 80GB HBM3 vs the H100 SXM datasheet:"
-    assert any(line.startswith("  warning: device memory bandwidth") for line in lines)
+# ------------------------------------------------------------------ the suite's level-3 rows (issue 9's design)
+
+
+def test_level_3_adds_perf_checks_per_device_and_declares_level_3():
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("suite_for_perf", script_path("verify_suite"))
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    assert 3 in suite.LEVELS
+    rows = {r[0]: r[-1] for r in suite.PER_DEVICE}
+    assert rows["perf-matmul"] == rows["perf-memory-bandwidth"] == rows["perf-host-device"] == 3
+
+    def plan(level, cuda=None, count=0):
+        ctx = suite.Ctx(suite.parse_args(["--level", str(level)]))
+        ctx.torch = types.SimpleNamespace(version=types.SimpleNamespace(cuda=cuda, hip=None),
+                                          cuda=types.SimpleNamespace(is_available=lambda: count > 0,
+                                                                     device_count=lambda: count))
+        return [c[0] for c in suite.build_plan(ctx)]
+
+    assert not [i for i in plan(2) if i.startswith("perf-")]
+    assert {"perf-matmul:cpu", "perf-memory-bandwidth:cpu", "perf-host-device:cpu"} <= set(plan(3))
+    gpu = plan(3, "13.0", 2)
+    assert {f"perf-{k}:{i}" for k in ("matmul", "memory-bandwidth", "host-device") for i in (0, 1)} <= set(gpu)
+
+
+def test_cli_verify_level_3_on_this_cpu(torch_python):
+    """Real: the suite in this venv's CPU torch at level 3: perf-matmul:cpu measures GFLOPS, the GPU perf
+    checks skip with the reason, data.performance carries the figures, exit 0."""
+    from typer.testing import CliRunner
+
+    from envcheck.cli import app
+
+    result = CliRunner().invoke(app, ["verify", "--json", "--level", "3", "--python", torch_python, "--device", "cpu"])
+    assert result.exit_code == 0, result.stdout[-2000:]
+    data = json.loads(result.stdout)["data"]
+    checks = {c["id"]: c for c in data["checks"]}
+    assert checks["perf-matmul:cpu"]["status"] == "ok" and "CPU FP32 matmul" in checks["perf-matmul:cpu"]["message"]
+    assert checks["perf-memory-bandwidth:cpu"]["status"] == "skip" and checks["perf-host-device:cpu"]["status"] == "skip"
+    (dev,) = data["performance"]["devices"]
+    fig = {f["metric"]: f for f in dev["figures"]}["cpu_matmul_fp32"]
+    assert dev["device"] == "cpu" and fig["measured"] > 0 and fig["unit"] == "GFLOPS"
+    assert data["level"] == 3 and data["performance"]["method"]["low_threshold"].startswith("a figure below 0.5")

@@ -230,7 +230,7 @@ def run(
                             hint="pass --device auto, cuda or cpu", code="invalid-option")
     from envcheck.inputs import validate_verify_options as validate_options
 
-    validate_options("auto" if device == "auto" else device, timeout, junit_xml)
+    validate_options("auto" if device == "auto" else device, timeout, junit_xml, level)
     opts = validate(nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node,
                     rdzv_id=rdzv_id, join_timeout=join_timeout)
     runner = runner or Runner()

@@ -1,32 +1,26 @@
 """`envcheck verify --level 3`: measured performance beside the datasheet peak.
 
-The host runs envcheck/inenv/perf_check.py with the TARGET interpreter (never importing torch itself),
-parses its one JSON object, and judges the figures against configs/gpu_peaks.json (envcheck/gpupeaks.py).
-It adds three checks and `data.performance`:
+verify_suite.py's level-3 checks, one of each per device, measure with the functions of
+envcheck/inenv/perf_check.py inside the TARGET interpreter and send the raw figures to the host in their
+end event ("perf"):
 
-    perf-matmul            dense matmul TFLOPS per dtype (TF32/BF16/FP16 on tensor-core GPUs), CPU FP32 GFLOPS
-    perf-memory-bandwidth  device copy kernel GB/s
-    perf-host-device       pinned host<->device copy GB/s, each direction
+    perf-matmul:N            dense matmul TFLOPS per dtype (TF32/BF16/FP16 on tensor-core GPUs); CPU FP32 GFLOPS
+    perf-memory-bandwidth:N  device copy kernel GB/s
+    perf-host-device:N       pinned host<->device copy GB/s, each direction
 
-A figure far below its peak (gpupeaks.LOW_FRACTION) is a WARNING in the check message and in
-`data.performance.warnings`, never a failure. The checks fail only when the measurement itself could
-not run (the child crashed, timed out, or printed no result). On a machine without a GPU the GPU
-checks are skipped with the reason, and the CPU matmul still runs (about a second).
+The host (this module) merges them per device, judges them against configs/gpu_peaks.json
+(envcheck/gpupeaks.py), rewrites the checks' messages with the fractions, and returns
+`data.performance`. A figure far below its peak (gpupeaks.LOW_FRACTION) is a WARNING in the check
+message and in `data.performance.warnings`, never a failure: a check fails only when its measurement
+could not run at all. Without a GPU the CPU matmul runs (about a second) and the GPU checks are skipped
+with the reason. The same measurements run standalone: `PYTHON envcheck/inenv/perf_check.py --device cuda`.
 """
 from __future__ import annotations
 
-import json
-import tempfile
-import time
 from typing import Sequence
 
 from envcheck.results import CheckResult
-from envcheck.runner import Completed, Runner
 
-PERF_TIMEOUT_S = 300.0
-CHECKS = (("perf-matmul", "Matmul throughput vs datasheet"),
-          ("perf-memory-bandwidth", "Device memory bandwidth vs datasheet"),
-          ("perf-host-device", "Host<->device bandwidth (pinned) vs PCIe"))
 _METRICS_OF = {"perf-matmul": ("matmul_tf32", "matmul_bf16", "matmul_fp16", "cpu_matmul_fp32"),
                "perf-memory-bandwidth": ("memory_bandwidth",),
                "perf-host-device": ("host_to_device", "device_to_host")}
@@ -39,32 +33,6 @@ METHOD = {
               "torch.cuda.synchronize() on GPUs, time.perf_counter() on CPU",
     "low_threshold": "a figure below 0.5 of the datasheet peak is a warning (envcheck/gpupeaks.py)",
 }
-
-
-def perf_argv(python: str, device: str, quick: bool = False) -> list[str]:
-    from envcheck.inenv import script_path
-
-    argv = [python, script_path("perf_check"), "--device", "cuda" if device == "cuda" else
-            ("cpu" if device in ("cpu", "mps") else "auto")]
-    return argv + (["--quick"] if quick else [])
-
-
-def parse_perf_output(done: Completed) -> tuple[dict | None, str | None]:
-    """The child's JSON object (its last JSON line) or (None, why)."""
-    if done.timed_out or done.error:
-        return None, done.describe_failure()
-    for line in reversed((done.stdout or "").splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                break
-            if obj.get("ok"):
-                return obj, None
-            return None, obj.get("reason") or "the measurement reported a failure"
-    tail = (done.stderr or "").strip().splitlines()[-1:] or [done.describe_failure() if not done.ok else "no output"]
-    return None, f"no result from the measurement ({tail[0][:300]})"
 
 
 def _fmt(fig: dict) -> str:
@@ -90,61 +58,86 @@ def _join(figs: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def checks_from(judged: dict, seconds: float) -> list[CheckResult]:
-    figs = {f["metric"]: f for f in judged["figures"]}
-    warnings = judged["warnings"]
-    where = f" ({judged['datasheet']['row']} datasheet)" if judged.get("datasheet") else ""
-    out = []
-    for check_id, name in CHECKS:
-        mine = [figs[m] for m in _METRICS_OF[check_id] if m in figs]
-        measured = [f for f in mine if f["measured"] is not None]
-        errors = [f for f in mine if f["status"] == "error"]
-        if not measured and errors:
-            out.append(CheckResult(check_id, name, "fail", seconds, _join(mine),
-                                   "rerun with `envcheck --debug verify --level 3`; a GPU out of memory means another "
-                                   "process holds it (`nvidia-smi`)"))
-        elif not measured:
-            out.append(CheckResult(check_id, name, "skip", 0.0, _join(mine) or "nothing to measure"))
-        else:
-            low = [w for w in warnings if any(w.startswith(f["name"] + ":") for f in mine)]
-            msg = _join(mine) + where
-            if low:
-                msg += ". WARNING: " + " ".join(low)
-            out.append(CheckResult(check_id, name, "ok", seconds, msg))
-    return out
-
-
-def run_perf(python: str, device: str, runner: Runner, *, timeout: float = PERF_TIMEOUT_S,
-             quick: bool = False) -> tuple[list[CheckResult], dict]:
-    """Measure in the target interpreter and judge -> (the three checks, data.performance)."""
-    from envcheck.gpupeaks import PeaksError, judge
-
-    start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="envcheck-perf-") as cwd:
-        done = runner.run(perf_argv(python, device, quick), timeout=timeout, cwd=cwd)
-    seconds = round(time.monotonic() - start, 3)
-    perf, why = parse_perf_output(done)
-    if perf is None:
-        checks = [CheckResult(cid, name, "fail", seconds, f"performance not measured: {why}",
-                              "rerun with `envcheck --debug verify --level 3`") for cid, name in CHECKS]
-        return checks, {"measured": None, "reason": why, "method": METHOD, "figures": [], "warnings": []}
-    try:
-        judged = judge(perf)
-    except PeaksError as exc:  # a broken table must not hide the measurements
-        judged = judge(perf, rows=())
-        judged["warnings"].append(f"datasheet table unusable: {exc}")
-    data = dict(judged, device=perf.get("device"), torch=perf.get("torch"), method=METHOD, raw=perf)
-    return checks_from(judged, seconds), data
-
-
 def render_performance(perf: dict | None) -> Sequence[str]:
-    """Lines for the human report: one per figure, then the warnings."""
+    """Lines for the human report: per device, one line per figure, then the warnings. Takes either one
+    judged device (run_perf) or the suite's {"devices": [...]} (judge_events)."""
     if not perf:
         return []
     if perf.get("reason"):
         return [f"performance: not measured ({perf['reason']})"]
-    lines = [f"performance on {perf.get('gpu') or perf.get('device') or 'this machine'}"
-             + (f" vs the {perf['datasheet']['row']} datasheet" if perf.get("datasheet") else "") + ":"]
-    lines += ["  " + _fmt(f) for f in perf.get("figures") or []]
-    lines += ["  warning: " + w for w in perf.get("warnings") or []]
+    lines = []
+    for d in perf.get("devices") or [perf]:
+        lines.append(f"performance on {d.get('gpu') or d.get('device') or 'this machine'}"
+                     + (f" ({d['device']})" if d.get("gpu") and d.get("device") else "")
+                     + (f" vs the {d['datasheet']['row']} datasheet" if d.get("datasheet") else "") + ":")
+        lines += ["  " + _fmt(f) for f in d.get("figures") or [] if f["status"] != "skipped"]
+        skipped = [f for f in d.get("figures") or [] if f["status"] == "skipped"]
+        if skipped:
+            lines.append("  " + _join(skipped))
+        lines += ["  warning: " + w for w in d.get("warnings") or []]
     return lines
+
+
+# ------------------------------------------------------------------ level 3 inside the verify suite
+# verify_suite.py's perf-* checks (level 3, one per device) send their raw figures in the end event
+# ("perf"); the host merges them per device, judges them against the datasheet and rewrites the checks'
+# messages with the fractions (status unchanged: a low figure is a warning, never a failure).
+
+def merge_perf_events(perf_by_check: dict) -> dict:
+    """{check id: perf record from the suite} -> {device: perf_check-shaped dict}."""
+    devices: dict = {}
+    for _, rec in sorted(perf_by_check.items()):
+        if not isinstance(rec, dict) or not rec.get("device"):
+            continue
+        d = devices.setdefault(rec["device"], {"device": rec["device"], "name": None, "capability": None,
+                                               "metrics": {}, "skipped": {}})
+        d["name"] = d["name"] or rec.get("name")
+        d["capability"] = d["capability"] or rec.get("capability")
+        d["metrics"].update(rec.get("metrics") or {})
+        d["skipped"].update(rec.get("skipped") or {})
+    return devices
+
+
+def judge_events(perf_by_check: dict, rows=None) -> dict | None:
+    """data.performance for a suite run: {"devices": [judged per device], "warnings": [...], "method"}."""
+    from envcheck.gpupeaks import PeaksError, judge
+
+    devices = merge_perf_events(perf_by_check)
+    if not devices:
+        return None
+    out, warnings = [], []
+    for dev, perf in devices.items():
+        try:
+            j = judge(perf, rows)
+        except PeaksError as exc:
+            j = judge(perf, rows=())
+            j["warnings"].append(f"datasheet table unusable: {exc}")
+        j["device"] = dev
+        out.append(j)
+        warnings += [f"{dev}: {w}" for w in j["warnings"]]
+    return {"devices": out, "warnings": warnings, "method": METHOD}
+
+
+def annotate_checks(checks: Sequence[CheckResult], performance: dict | None) -> list[CheckResult]:
+    """perf-* checks get the figures beside the datasheet ('BF16 matmul 712 TFLOPS = 72% of 989.5') and,
+    for a low figure, 'WARNING: ... Likely causes: ...'; other checks and statuses are unchanged."""
+    if not performance:
+        return list(checks)
+    by_device = {d["device"]: d for d in performance["devices"]}
+    out = []
+    for c in checks:
+        base, _, suffix = c.id.partition(":")
+        if base not in _METRICS_OF or c.status != "ok":
+            out.append(c)
+            continue
+        dev = "cpu" if suffix in ("", "cpu") else f"cuda:{suffix}"
+        j = by_device.get(dev)
+        if j is None:
+            out.append(c)
+            continue
+        mine = [f for f in j["figures"] if f["metric"] in _METRICS_OF[base] and f["status"] != "skipped"]
+        low = [w for w in j["warnings"] if any(w.startswith(f["name"] + ":") for f in mine)]
+        where = f" ({j['datasheet']['row']} datasheet)" if j.get("datasheet") else ""
+        msg = f"{dev}: " + _join(mine) + where + (". WARNING: " + " ".join(low) if low else "")
+        out.append(CheckResult(c.id, c.name, c.status, c.duration_s, msg, c.fix))
+    return out
