@@ -132,18 +132,20 @@ if doc:
 if os.path.exists(os.path.join(dest, "verify_level3_json.stdout")):
     v = load("verify_level3_json.stdout")
     perf = (v or {}).get("data", {}).get("performance") or {}
-    print("perf datasheet:", perf.get("datasheet"), "gpu:", perf.get("gpu"))
-    for f in perf.get("figures", []):
-        print(f"perf {f['metric']}: {f['measured']} {f['unit']} peak {f['peak']} fraction {f['fraction']} {f['status']}")
+    for d in perf.get("devices", []):
+        print("perf device:", d.get("device"), "gpu:", d.get("gpu"), "datasheet:", d.get("datasheet"))
+        for f in d.get("figures", []):
+            print(f"perf {d.get('device')} {f['metric']}: {f['measured']} {f['unit']} peak {f['peak']} "
+                  f"fraction {f['fraction']} {f['status']}")
     for w in perf.get("warnings", []):
         print("perf warning:", w)
     for c in (v or {}).get("data", {}).get("checks", []):
         if c["id"].startswith("perf-"):
             print("check", c["id"], c["status"], c["message"][:300])
-    dist = (v or {}).get("data", {}).get("distributed")
-    if dist:
-        print("busbw:", json.dumps(dist.get("busbw")))
-elif os.path.exists(os.path.join(dest, "perf_check_json.stdout")):
+if os.path.exists(os.path.join(dest, "verify_distributed_level3_json.stdout")):
+    dist = ((load("verify_distributed_level3_json.stdout") or {}).get("data") or {}).get("distributed") or {}
+    print("distributed world:", dist.get("world_size"), dist.get("backend"), "busbw:", json.dumps(dist.get("busbw")))
+if os.path.exists(os.path.join(dest, "perf_check_json.stdout")):
     raw = load("perf_check_json.stdout")
     if raw:
         sys.path.insert(0, ".")

@@ -276,3 +276,20 @@ def test_cli_verify_level_3_on_this_cpu(torch_python):
     fig = {f["metric"]: f for f in dev["figures"]}["cpu_matmul_fp32"]
     assert dev["device"] == "cpu" and fig["measured"] > 0 and fig["unit"] == "GFLOPS"
     assert data["level"] == 3 and data["performance"]["method"]["low_threshold"].startswith("a figure below 0.5")
+
+
+@pytest.mark.e2e
+def test_cli_distributed_level_3_reports_busbw(envcheck_bin, torch_python, clean_env):
+    """Real: `envcheck verify --distributed --nproc-per-node 2 --level 3` (one node, torchrun --standalone,
+    gloo on CPU) puts the all-reduce bus bandwidth in data.distributed.busbw and the world line."""
+    env = dict(clean_env, GLOO_SOCKET_IFNAME="lo")
+    env.pop("ENVCHECK_VERIFY_FAULT", None)
+    done = subprocess.run([envcheck_bin, "verify", "--distributed", "--json", "--device", "cpu", "--python", torch_python,
+                           "--nproc-per-node", "2", "--level", "3", "--timeout", "60"], capture_output=True, text=True,
+                          env=env, cwd=env["HOME"], timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    d = json.loads(done.stdout)["data"]["distributed"]
+    assert d["world_size"] == 2 and d["backend"] == "gloo"
+    b = d["busbw"]
+    assert b["op"] == "all_reduce" and b["factor"] == 1.0 and len(b["sizes"]) == 3 and b["peak_busbw_gbs"] > 0
+    assert "all-reduce bus bandwidth up to" in done.stderr
