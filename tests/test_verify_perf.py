@@ -293,3 +293,89 @@ def test_cli_distributed_level_3_reports_busbw(envcheck_bin, torch_python, clean
     b = d["busbw"]
     assert b["op"] == "all_reduce" and b["factor"] == 1.0 and len(b["sizes"]) == 3 and b["peak_busbw_gbs"] > 0
     assert "all-reduce bus bandwidth up to" in done.stderr
+
+
+def test_suite_perf_checks_send_their_figures_in_the_end_event():
+    """The suite's GPU path with a SYNTHETIC torch and measurement module (no GPU here): the end event
+    carries "perf" with the device, its name and the figures; a pre-Volta GPU skips perf-matmul."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("suite_for_perf_events", script_path("verify_suite"))
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    events = []
+    suite.emit = events.append
+    ctx = suite.Ctx(suite.parse_args(["--level", "3"]))
+    ctx.torch = types.SimpleNamespace(
+        device=lambda s: s,
+        cuda=types.SimpleNamespace(set_device=lambda i: None, get_device_name=lambda i: "NVIDIA H100 80GB HBM3",
+                                   get_device_capability=lambda i: (9, 0)))
+    fig = lambda v, u: {"value": v, "unit": u}  # noqa: E731
+    ctx.perf_module = types.SimpleNamespace(
+        cuda_dtypes=lambda torch, i: ([("tf32", "f32", True), ("bf16", "bf16", False)], {"fp16": "synthetic skip"}),
+        measure_matmul_cuda=lambda torch, dev, dtype, tf32: fig(400.0 if tf32 else 700.0, "TFLOPS"),
+        measure_device_copy=lambda torch, dev: fig(3000.0, "GB/s"),
+        measure_host_device=lambda torch, dev: (fig(55.0, "GB/s"), fig(52.0, "GB/s")))
+    for prefix, _, fn, _ in [r for r in suite.PER_DEVICE if r[0].startswith("perf-")]:
+        suite.run_check(ctx, prefix + ":0", prefix, suite._bind(fn, "cuda:0"), {})
+    ends = [e for e in events if e["event"] == "end"]
+    assert [e["status"] for e in ends] == ["ok", "ok", "ok"]
+    assert ends[0]["perf"]["name"] == "NVIDIA H100 80GB HBM3" and ends[0]["perf"]["skipped"] == {"matmul_fp16": "synthetic skip"}
+    assert ends[0]["message"] == "measured on cuda:0: TF32 400.0 TFLOPS, BF16 700.0 TFLOPS"
+    perf = judge_events({e["id"]: e["perf"] for e in ends})
+    assert perf["devices"][0]["datasheet"]["row"] == "H100 SXM" and perf["warnings"] == []
+    ctx.perf_module.cuda_dtypes = lambda torch, i: ([], {"fp16": "compute capability 6.0 has no tensor cores"})
+    suite.run_check(ctx, "perf-matmul:1", "m", suite._bind(suite.check_perf_matmul, "cuda:1"), {})
+    assert events[-1]["status"] == "skip" and "no tensor cores" in events[-1]["message"]
+
+
+def _fake_cuda_torch(ms_per_timing):
+    """SYNTHETIC torch for perf_check's CUDA arithmetic: every timed window lasts `ms_per_timing` ms."""
+    import types
+
+    class Event:
+        def __init__(self, enable_timing=False):
+            pass
+
+        def record(self):
+            pass
+
+        def synchronize(self):
+            pass
+
+        def elapsed_time(self, other):
+            return ms_per_timing
+
+    class T:
+        def copy_(self, other, non_blocking=False):
+            return self
+
+        def fill_(self, v):
+            return self
+
+        def pin_memory(self):
+            return self
+
+    flags = types.SimpleNamespace(allow_tf32=False)
+    return types.SimpleNamespace(
+        float32="f32", randn=lambda *a, **k: T(), empty=lambda *a, **k: T(), empty_like=lambda t: T(),
+        matmul=lambda a, b, out=None: out, backends=types.SimpleNamespace(cuda=types.SimpleNamespace(matmul=flags)),
+        cuda=types.SimpleNamespace(Event=Event, synchronize=lambda: None), flags=flags)
+
+
+def test_perf_check_arithmetic_on_synthetic_cuda_timings():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("perf_check_t", script_path("perf_check"))
+    pc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pc)
+    torch = _fake_cuda_torch(8.0)  # 8 ms per timed window
+    m = pc.measure_matmul_cuda(torch, "cuda:0", "f32", True, n=1024, warmup=1, repeats=3, iters=4)
+    assert m["seconds_per_op"] == pytest.approx(0.002)  # 8 ms / 4 calls
+    assert m["value"] == pytest.approx(2 * 1024 ** 3 / 0.002 / 1e12) and torch.flags.allow_tf32 is False  # restored
+    c = pc.measure_device_copy(torch, "cuda:0", nbytes=1 << 30, warmup=1, repeats=3, iters=10)
+    assert c["bytes_moved_per_op"] == 2 << 30 and c["value"] == pytest.approx((2 << 30) / 0.0008 / 1e9)
+    h2d, d2h = pc.measure_host_device(torch, "cuda:0", nbytes=256 << 20, warmup=1, repeats=3, iters=4)
+    assert h2d["pinned"] and h2d["value"] == pytest.approx((256 << 20) / 0.002 / 1e9) == d2h["value"]
+    assert pc._median([3.0, 1.0, 2.0]) == 2.0 and pc._median([4.0, 1.0, 2.0, 3.0]) == 2.5 and pc._median([]) is None

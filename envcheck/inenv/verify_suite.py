@@ -1231,6 +1231,8 @@ def check_perf_matmul(ctx, dev):
             metrics["matmul_" + label] = _perf_run(ctx, dev, label, lambda dtype=dtype, tf32=tf32: pc.measure_matmul_cuda(
                 torch, torch.device(dev), dtype, tf32))
     _perf_record(ctx, dev, metrics, skipped)
+    if not metrics:  # a GPU without tensor cores (before Volta): nothing this check measures
+        raise Skip("; ".join(sorted(set(skipped.values()))) or "no dtype to measure")
     done = ["%s %.1f %s" % (k.replace("matmul_", "").replace("cpu_", "CPU ").upper(), m["value"], m["unit"])
             for k, m in metrics.items() if m.get("value") is not None]
     errors = ["%s: %s" % (k, m["error"]) for k, m in metrics.items() if m.get("value") is None]
