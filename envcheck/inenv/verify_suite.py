@@ -1205,7 +1205,7 @@ def _perf_record(ctx, dev, metrics, skipped):
     return rec
 
 
-def _perf_run(ctx, dev, key, fn):
+def _perf_run(fn):
     """One measurement; an exception becomes the figure's error (the host decides what it means)."""
     try:
         return fn()
@@ -1218,7 +1218,7 @@ def check_perf_matmul(ctx, dev):
     pc = _perf_module(ctx)
     metrics, skipped = {}, {}
     if dev == "cpu":
-        metrics["cpu_matmul_fp32"] = _perf_run(ctx, dev, "cpu", lambda: pc.measure_matmul_cpu(torch))
+        metrics["cpu_matmul_fp32"] = _perf_run(lambda: pc.measure_matmul_cpu(torch))
         for k in ("matmul_tf32", "matmul_bf16", "matmul_fp16"):
             skipped[k] = "no CUDA device: GPU matmuls not measured"
     else:
@@ -1228,7 +1228,7 @@ def check_perf_matmul(ctx, dev):
         for k, reason in why.items():
             skipped["matmul_" + k] = reason
         for label, dtype, tf32 in dtypes:
-            metrics["matmul_" + label] = _perf_run(ctx, dev, label, lambda dtype=dtype, tf32=tf32: pc.measure_matmul_cuda(
+            metrics["matmul_" + label] = _perf_run(lambda dtype=dtype, tf32=tf32: pc.measure_matmul_cuda(
                 torch, torch.device(dev), dtype, tf32))
     _perf_record(ctx, dev, metrics, skipped)
     if not metrics:  # a GPU without tensor cores (before Volta): nothing this check measures
@@ -1248,7 +1248,7 @@ def check_perf_memory(ctx, dev):
         raise Skip("no CUDA device: device memory bandwidth is measured on GPUs")
     pc = _perf_module(ctx)
     torch.cuda.set_device(int(dev.split(":")[1]))
-    m = _perf_run(ctx, dev, "mem", lambda: pc.measure_device_copy(torch, torch.device(dev)))
+    m = _perf_run(lambda: pc.measure_device_copy(torch, torch.device(dev)))
     _perf_record(ctx, dev, {"memory_bandwidth": m}, {})
     if m.get("value") is None:
         raise Fail("device copy on %s not measured: %s" % (dev, m["error"]),
