@@ -343,7 +343,8 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
         },
         "managers": raw["managers"].to_dict(),
         "driver": nv.driver_dict(),
-        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None) for g in nv.gpus],
+        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None,
+                      health=g.health.to_dict() if g.health is not None else None) for g in nv.gpus],
         "accelerators": [a.to_dict() for a in accs],
         "accelerator_probes": {v: {k: val for k, val in f.to_dict().items() if k not in ("vendor", "accelerators")}
                                for v, f in vendors.items()},
