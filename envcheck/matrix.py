@@ -441,9 +441,9 @@ def gpu_coverage(
             return False, f"{variant.name}: no kernels for GPU {sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
         if how == "ptx":
             coverage = "ptx"
-            notes.append(f"GPU {sm_label(cc)}: {variant.name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)")
+            notes.append(Msg("GPU {gpu}: {name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)", gpu=sm_label(cc), name=variant.name))
     if presumed_from is not None:
-        notes.append(f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded; presumed as for torch {presumed_from.torch} ({labels} covered there)")
+        notes.append(Msg("{name} wheels of torch {torch}: kernel architectures not recorded; presumed as for torch {presumed} ({labels} covered there)", name=variant.name, torch=release.torch, presumed=presumed_from.torch, labels=labels))
         coverage = "presumed"
     return True, None, tuple(notes), coverage
 

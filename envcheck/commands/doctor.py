@@ -200,11 +200,11 @@ def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv
                      runner=None, environ: Mapping[str, str] | None = None) -> str | None:
     """What `envcheck install --python PATH` picks on this machine, with the exact pip command for the
     inspected interpreter, when that pick is a CUDA build (the fix of torch-cpu-build-on-gpu-host).
-    The same decision as `install` (commands/install.decide, fed the NVIDIA facts doctor already probed):
+    The same decision as `install` (decision.decide, fed the NVIDIA facts doctor already probed):
     one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs."""
     import shlex
 
-    from envcheck.commands.install import decide
+    from envcheck.decision import decide
     from envcheck.plans.install import plan_pip_install, shell_join
 
     m = re.match(r"^(\d+)\.(\d+)", python_version or "")
@@ -350,7 +350,8 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
         },
         "managers": raw["managers"].to_dict(),
         "driver": nv.driver_dict(),
-        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None) for g in nv.gpus],
+        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None,
+                      health=g.health.to_dict() if g.health is not None else None) for g in nv.gpus],
         "accelerators": [a.to_dict() for a in accs],
         "accelerator_probes": {v: {k: val for k, val in f.to_dict().items() if k not in ("vendor", "accelerators")}
                                for v, f in vendors.items()},
@@ -471,7 +472,7 @@ def run(
     driver_floor, matrix, matrix_note = _matrix_hooks()
     notes = [matrix_note] if matrix_note else []
     if nv.overrides:
-        notes.append(f"override in effect: {', '.join(nv.overrides)} (values marked source=override)")
+        notes.append(Msg("override in effect: {items} (values marked source=override)", items=', '.join(nv.overrides)))
 
     deep_info = raw["deep"]
     predictions: tuple[ArchPrediction, ...] = ()
@@ -485,14 +486,14 @@ def run(
                                        python_path=py.executable or interp.path, nv=nv)
                 predictions = predict_arch(matrix, torch, nv.gpus, fix)
         except Exception as exc:  # never let the prediction break doctor
-            notes.append(f"kernel-coverage prediction skipped: {exc.__class__.__name__}: {exc}")
+            notes.append(Msg("kernel-coverage prediction skipped: {name}: {exc}", name=exc.__class__.__name__, exc=exc))
     cuda_fix = None
     if matrix is not None and torch.installed and not torch.cuda and not torch.hip and nv.has_driver:
         try:
             cuda_fix = cuda_install_fix(matrix, python_version=py.version, python_path=py.executable or interp.path,
                                         nv=nv, runner=runner, environ=environ)
         except Exception as exc:  # never let the advice break doctor
-            notes.append(f"install pick for the CUDA-build fix skipped: {exc.__class__.__name__}: {exc}")
+            notes.append(Msg("install pick for the CUDA-build fix skipped: {name}: {exc}", name=exc.__class__.__name__, exc=exc))
     facts = DoctorFacts(
         cuda_install_fix=cuda_fix,
         nvidia=nv,
@@ -528,7 +529,7 @@ def run(
                 compute_capabilities=tuple(g.compute_capability for g in nv.gpus if g.compute_capability),
             )
         except Exception as exc:  # never let the matrix's notes break doctor
-            notes.append(f"matrix staleness check skipped: {exc.__class__.__name__}: {exc}")
+            notes.append(Msg("matrix staleness check skipped: {name}: {exc}", name=exc.__class__.__name__, exc=exc))
     findings.sort(key=lambda f: SEVERITY_ORDER.get(f.severity, 9))  # errors first, the matrix's notes too
     raw["timings"]["total"] = round(time.monotonic() - start, 3)
     data = build_data(interp, raw, findings, cuda_env, notes)

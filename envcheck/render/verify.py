@@ -153,6 +153,11 @@ def render_summary(result, stderr: bool = False) -> None:
              _("device {device}").format(device=t["device"]) if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
     con.print(_("target: ") + ", ".join(p for p in parts if p), style="dim", markup=False)
+    if data.get("performance"):  # level 3: measured figures beside the datasheet peak
+        from envcheck.perf import render_performance
+
+        for text in render_performance(data["performance"]):
+            con.print(Text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
     if data.get("junit_xml"):
         con.print(_("JUnit report: {path}").format(path=data["junit_xml"]), style="dim", markup=False)
     if s.get("failed"):
