@@ -383,3 +383,13 @@ def test_kernel_list_and_check_render_in_chinese(clean_env, tmp_path):
     assert "envcheck kernel remove old-env" in checked.stdout and _untranslated(checked.stdout) == []
     as_json = [_cli(["kernel", "check", "--json"], dict(env, LANG=lang)).stdout for lang in ("zh_CN.UTF-8", "C")]
     assert as_json[0] == as_json[1] and "no longer exists" in as_json[0]
+
+
+def test_quiet_verdict_in_chinese(clean_env, tmp_path, fake_bin, bare_python):
+    from doctor_standins import fake_cuda_torch, hermetic_env, install_nvidia_smi, unset_all
+
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", "1.13.1+cu117", "11.7")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site), LANG="zh_CN.UTF-8"))
+    out = _cli(["doctor", "--python", bare_python, "--quiet"], env)
+    assert out.exit_code == 1 and out.stdout == "✗ 发现问题：gpu-arch-not-in-torch-build\n"
