@@ -67,7 +67,8 @@ def choose_backend(requested: str, environ: Mapping[str, str] | None = None) -> 
         return BackendChoice(backend, path, f"--backend {backend.value} ({path})")
     for backend in AUTO_ORDER:
         if backend is Backend.VENV:
-            return BackendChoice(backend, "venv", Msg("auto: no micromamba, mamba, conda or uv found; using Python's venv"))
+            return BackendChoice(backend, "venv", Msg("auto: no micromamba, mamba, conda or uv found; using Python's "
+                                                      "venv"))
         path = _tool_path(backend, environ)
         if path:
             if backend.conda_family:
@@ -104,8 +105,10 @@ def conda_env_prefix(runner: Runner, executable: str, name: str) -> str | None:
     envs = parse_conda_env_list(done.stdout) if done.ok else None
     if envs is None:
         raise EnvcheckError(
-            Msg("cannot list the existing environments: {reason}", reason=done.describe_failure() if not done.ok else 'unexpected output'),
-            hint=Msg("check that `{tool} env list --json` works, or use --prefix PATH", tool=os.path.basename(executable)),
+            Msg("cannot list the existing environments: {reason}",
+                reason=done.describe_failure() if not done.ok else 'unexpected output'),
+            hint=Msg("check that `{tool} env list --json` works, or use --prefix PATH",
+                     tool=os.path.basename(executable)),
             exit_code=ExitCode.TOOL_FAILED,
             code="env-list-failed",
         )

@@ -378,9 +378,11 @@ def companion_findings(companions: dict, deep: dict | None = None) -> list[Findi
         reasons = []
         version, expected, build = pkg.get("version"), pkg.get("expected"), pkg.get("build")
         if version and expected and version.split("+")[0] != expected:
-            reasons.append(Msg("{name} {version} does not belong with torch {torch} (the release pairs it with {name} {expected})", name=name, version=version, torch=torch, expected=expected))
+            reasons.append(Msg("{name} {version} does not belong with torch {torch} (the release pairs it with {name} "
+                               "{expected})", name=name, version=version, torch=torch, expected=expected))
         elif build and torch_build and build != torch_build:
-            reasons.append(Msg("{name} {version} is a {build} build but torch {torch} is a {torch_build} build", name=name, version=version, build=_tag_word(build), torch=torch, torch_build=_tag_word(torch_build)))
+            reasons.append(Msg("{name} {version} is a {build} build but torch {torch} is a {torch_build} build",
+                               name=name, version=version, build=_tag_word(build), torch=torch, torch_build=_tag_word(torch_build)))
         if error:
             reasons.append(Msg("`import {name}` fails: {error}", name=name, error=error))
         if reasons:
@@ -636,14 +638,21 @@ def gpu_ecc_findings(facts: DoctorFacts) -> list[Finding]:
         if vol:
             out.append(Finding(
                 "gpu-ecc-errors", Severity.ERROR,
-                Msg("{gpu_label} reported {vol} uncorrectable ECC memory error(s) since the driver loaded (lifetime: {value}; source: {source}). Work on this GPU can fail with \"uncorrectable ECC error encountered\" or silently compute wrong values.", gpu_label=_gpu_label(g), vol=vol, value=agg if agg is not None else 'unknown', source=h.source),
-                Msg("Stop the jobs on it and reset the GPU (`sudo nvidia-smi -r -i {index}`, or reboot); if the count grows again, tell the cluster admin: the GPU needs a hardware check (RMA).", index=g.index),
+                Msg("{gpu_label} reported {vol} uncorrectable ECC memory error(s) since the driver loaded (lifetime: "
+                    "{value}; source: {source}). Work on this GPU can fail with \"uncorrectable ECC error "
+                    "encountered\" or silently compute wrong values.",
+                    gpu_label=_gpu_label(g), vol=vol, value=agg if agg is not None else 'unknown', source=h.source),
+                Msg("Stop the jobs on it and reset the GPU (`sudo nvidia-smi -r -i {index}`, or reboot); if the count "
+                    "grows again, tell the cluster admin: the GPU needs a hardware check (RMA).", index=g.index),
             ))
         elif agg:
             out.append(Finding(
                 "gpu-ecc-errors", Severity.WARNING,
-                Msg("{gpu_label} has {agg} uncorrectable ECC error(s) in its lifetime counter (none since the driver loaded; source: {source}). The driver retired or remapped the bad memory; the GPU works now.", gpu_label=_gpu_label(g), agg=agg, source=h.source),
-                Msg("Tell the admin so the count is tracked; a GPU whose count keeps growing should be replaced. Check `nvidia-smi -q -d ECC,ROW_REMAPPER,PAGE_RETIREMENT`."),
+                Msg("{gpu_label} has {agg} uncorrectable ECC error(s) in its lifetime counter (none since the driver "
+                    "loaded; source: {source}). The driver retired or remapped the bad memory; the GPU works now.",
+                    gpu_label=_gpu_label(g), agg=agg, source=h.source),
+                Msg("Tell the admin so the count is tracked; a GPU whose count keeps growing should be replaced. Check "
+                    "`nvidia-smi -q -d ECC,ROW_REMAPPER,PAGE_RETIREMENT`."),
             ))
     return out
 
@@ -656,16 +665,22 @@ def gpu_row_remap_findings(facts: DoctorFacts) -> list[Finding]:
         if h.row_remap_failure:
             out.append(Finding(
                 "gpu-row-remap-pending", Severity.ERROR,
-                Msg("{gpu_label} reports a row remapping FAILURE (source: {source}): its memory had an error that could not be repaired with a spare row, so the bad memory stays in use.", gpu_label=_gpu_label(g), source=h.source),
-                Msg("Take the GPU out of service and tell the admin: NVIDIA's guidance for a remapping failure is to replace (RMA) the GPU."),
+                Msg("{gpu_label} reports a row remapping FAILURE (source: {source}): its memory had an error that "
+                    "could not be repaired with a spare row, so the bad memory stays in use.",
+                    gpu_label=_gpu_label(g), source=h.source),
+                Msg("Take the GPU out of service and tell the admin: NVIDIA's guidance for a remapping failure is to "
+                    "replace (RMA) the GPU."),
             ))
         elif h.row_remap_pending or h.retired_pages_pending:
             what = ("row remapping" if h.row_remap_pending else "page retirement")
             rows = f" ({h.row_remap_uncorrectable} uncorrectable row(s) so far)" if h.row_remap_uncorrectable else ""
             out.append(Finding(
                 "gpu-row-remap-pending", Severity.WARNING,
-                Msg("{gpu_label} has a pending memory {what}{rows} (source: {source}): the repair only takes effect after the GPU is reset, and until then the faulty memory can still be used.", gpu_label=_gpu_label(g), what=what, rows=rows, source=h.source),
-                Msg("When the GPU is idle: `sudo nvidia-smi -r -i {index}` (or reboot the node); on a shared cluster ask the admin to drain and reset it.", index=g.index),
+                Msg("{gpu_label} has a pending memory {what}{rows} (source: {source}): the repair only takes effect "
+                    "after the GPU is reset, and until then the faulty memory can still be used.",
+                    gpu_label=_gpu_label(g), what=what, rows=rows, source=h.source),
+                Msg("When the GPU is idle: `sudo nvidia-smi -r -i {index}` (or reboot the node); on a shared cluster "
+                    "ask the admin to drain and reset it.", index=g.index),
             ))
     return out
 
@@ -688,8 +703,12 @@ def gpu_throttle_findings(facts: DoctorFacts) -> list[Finding]:
             continue
         out.append(Finding(
             "gpu-throttled", Severity.WARNING,
-            Msg("{gpu_label} is slowing its clocks: {items} (source: {source}). Everything still works, but compute runs well below the GPU's speed.", gpu_label=_gpu_label(g), items='; '.join((_THROTTLE_WORDS[r] for r in why)), source=h.source),
-            Msg("Check cooling (fans, airflow, `nvidia-smi -q -d TEMPERATURE`) and power (PSUs, cables, the server BMC's power table: an unrecognised GPU gets a power brake); on a managed cluster tell the admin. `nvidia-smi -q -d PERFORMANCE` shows the live reasons."),
+            Msg("{gpu_label} is slowing its clocks: {items} (source: {source}). Everything still works, but compute "
+                "runs well below the GPU's speed.",
+                gpu_label=_gpu_label(g), items='; '.join((_THROTTLE_WORDS[r] for r in why)), source=h.source),
+            Msg("Check cooling (fans, airflow, `nvidia-smi -q -d TEMPERATURE`) and power (PSUs, cables, the server "
+                "BMC's power table: an unrecognised GPU gets a power brake); on a managed cluster tell the admin. "
+                "`nvidia-smi -q -d PERFORMANCE` shows the live reasons."),
         ))
     return out
 
@@ -704,8 +723,11 @@ def gpu_pcie_findings(facts: DoctorFacts) -> list[Finding]:
             continue
         out.append(Finding(
             "gpu-pcie-link-degraded", Severity.WARNING,
-            Msg("{gpu_label}: {why} (source: {source}). Host<->device copies (data loading, offload, checkpoints) get a fraction of the bandwidth.", gpu_label=_gpu_label(g), why=why, source=h.source),
-            Msg("Reseat the GPU (and its riser) in a full x16 slot, check the BIOS PCIe settings (link speed set to Auto/max, bifurcation); on a server you do not own, tell the admin. `sudo lspci -vv -s {bus} | grep -E 'LnkCap|LnkSta'` shows what the link trained at.", bus=(g.pci_bus_id or 'BUS')[-12:]),
+            Msg("{gpu_label}: {why} (source: {source}). Host<->device copies (data loading, offload, checkpoints) get "
+                "a fraction of the bandwidth.", gpu_label=_gpu_label(g), why=why, source=h.source),
+            Msg("Reseat the GPU (and its riser) in a full x16 slot, check the BIOS PCIe settings (link speed set to "
+                "Auto/max, bifurcation); on a server you do not own, tell the admin. `sudo lspci -vv -s {bus} | grep "
+                "-E 'LnkCap|LnkSta'` shows what the link trained at.", bus=(g.pci_bus_id or 'BUS')[-12:]),
         ))
     return out
 
@@ -723,6 +745,10 @@ def gpu_persistence_findings(facts: DoctorFacts) -> list[Finding]:
         return []
     return [Finding(
         "gpu-persistence-off", Severity.INFO,
-        Msg("Persistence mode is off on {off} of {total} GPU(s) ({items}): each time no process uses them the driver unloads their state, so every job start re-initialises them (about 1-3 s per GPU) and clock/power settings return to defaults.", off=len(off), total=len(gpus), items=', '.join((str(g.index) for g in off))),
-        Msg("Run NVIDIA's persistence daemon: `sudo systemctl enable --now nvidia-persistenced` (or, legacy, `sudo nvidia-smi -pm 1`); on a managed cluster ask the admin."),
+        Msg("Persistence mode is off on {off} of {total} GPU(s) ({items}): each time no process uses them the driver "
+            "unloads their state, so every job start re-initialises them (about 1-3 s per GPU) and clock/power "
+            "settings return to defaults.",
+            off=len(off), total=len(gpus), items=', '.join((str(g.index) for g in off))),
+        Msg("Run NVIDIA's persistence daemon: `sudo systemctl enable --now nvidia-persistenced` (or, legacy, `sudo "
+            "nvidia-smi -pm 1`); on a managed cluster ask the admin."),
     )]

@@ -140,7 +140,8 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
                                 code="path-not-an-env")
         if state == "not-env":
             raise EnvcheckError(
-                Msg("{target} exists and is not an environment (no pyvenv.cfg or conda-meta): envcheck will not touch it", target=target),
+                Msg("{target} exists and is not an environment (no pyvenv.cfg or conda-meta): envcheck will not touch "
+                    "it", target=target),
                 hint=Msg("choose another --prefix/--name, or empty that directory yourself"),
                 code="path-not-an-env",
             )
@@ -165,8 +166,10 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
             base = find_interpreter(version[0], version[1], runner, environ)
         if base.path is None:
             raise EnvcheckError(
-                Msg("no working Python {python} interpreter found for a {backend} environment", python=python, backend=backend.value),
-                hint=Msg("install Python {python} (`uv python install {python}`, pyenv, or your OS packages), or use --backend conda / micromamba, which install Python themselves", python=python),
+                Msg("no working Python {python} interpreter found for a {backend} environment",
+                    python=python, backend=backend.value),
+                hint=Msg("install Python {python} (`uv python install {python}`, pyenv, or your OS packages), or use "
+                         "--backend conda / micromamba, which install Python themselves", python=python),
                 exit_code=ExitCode.TARGET_NOT_FOUND,
                 code="interpreter-not-found",
                 data={"tried": list(base.tried)},
@@ -280,7 +283,8 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
         if own:
             sink.emit(FailureTail(tuple(tail)))
         raise EnvcheckError(
-            Msg("creating the environment failed: {reason}", reason=failed.reason or failed.completed.describe_failure()),
+            Msg("creating the environment failed: {reason}",
+                reason=failed.reason or failed.completed.describe_failure()),
             hint=_failure_hint(plan, log_path, undone),
             exit_code=ExitCode.TOOL_FAILED,
             code="env-create-failed",

@@ -114,7 +114,8 @@ def parse_gpu_name(text: str) -> tuple[str, str]:
     close = difflib.get_close_matches(normalize(text), list(by_norm), n=3, cutoff=0.5)
     hint = (f"closest known: {', '.join(repr(by_norm[c]) for c in close)}; " if close else "") + \
         "or pass the compute capability with --gpu-cc X.Y"
-    raise EnvcheckError(Msg("unknown --gpu {text!r}: not in envcheck's GPU table", text=text), hint=hint, code="invalid-gpu")
+    raise EnvcheckError(Msg("unknown --gpu {text!r}: not in envcheck's GPU table",
+                            text=text), hint=hint, code="invalid-gpu")
 
 
 def parse_cuda(text: str, what: str = "--cuda") -> Version:
@@ -153,7 +154,8 @@ def parse_gpu_arch(text: str) -> str:
     if value is None:
         raise EnvcheckError(
             Msg("invalid --gpu-arch {text!r}: expected an AMD gfx target such as gfx90a", text=text),
-            hint=Msg("e.g. --gpu-arch gfx90a (MI200), gfx942 (MI300), gfx1100 (RX 7900); `rocminfo | grep gfx` shows yours"),
+            hint=Msg("e.g. --gpu-arch gfx90a (MI200), gfx942 (MI300), gfx1100 (RX 7900); `rocminfo | grep gfx` shows "
+                     "yours"),
             code="invalid-gpu-arch",
         )
     return value
@@ -294,7 +296,8 @@ def validate_verify_options(device: str, timeout: float, junit_xml: str | None, 
     if level not in VERIFY_LEVELS:
         raise EnvcheckError(
             Msg("--level must be one of {items}, not {level!r}", items=', '.join(map(str, VERIFY_LEVELS)), level=level),
-            hint=Msg("pass --level 1 (the default suite), 2 (deeper: larger kernels, memory, every device) or 3 (also measured performance against the datasheet)"),
+            hint=Msg("pass --level 1 (the default suite), 2 (deeper: larger kernels, memory, every device) or 3 (also "
+                     "measured performance against the datasheet)"),
             code="invalid-option",
         )
     if device not in VERIFY_DEVICES:
@@ -304,7 +307,8 @@ def validate_verify_options(device: str, timeout: float, junit_xml: str | None, 
             code="invalid-option",
         )
     if not (timeout > 0):
-        raise EnvcheckError(Msg("--timeout must be a positive number of seconds, not {timeout}", timeout=timeout), code="invalid-option")
+        raise EnvcheckError(Msg("--timeout must be a positive number of seconds, not {timeout}",
+                                timeout=timeout), code="invalid-option")
     if junit_xml:
         parent = os.path.dirname(os.path.abspath(junit_xml))
         try:  # like pytest's --junitxml, create the report's directory

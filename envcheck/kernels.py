@@ -78,7 +78,8 @@ def probe_target(runner: Runner, python: str) -> TargetInfo:
     info = parse_target_info(done.stdout) if done.ok else None
     if info is None:
         raise EnvcheckError(
-            Msg("the target interpreter {python} does not run: {reason}", python=python, reason=done.describe_failure() if not done.ok else 'no answer'),
+            Msg("the target interpreter {python} does not run: {reason}",
+                python=python, reason=done.describe_failure() if not done.ok else 'no answer'),
             hint=Msg("pass a working interpreter with --python PATH, or recreate the environment"),
             exit_code=ExitCode.TARGET_NOT_FOUND,
             code="interpreter-not-found",
@@ -248,7 +249,8 @@ def _ipykernel_consent(plan: KernelPlan, install_ipykernel: bool, confirm: Confi
         return
     raise EnvcheckError(
         Msg("ipykernel is not installed in the target interpreter {python}", python=plan.python),
-        hint=Msg("pass --install-ipykernel to install it with the target's pip, or run `{python} -m pip install ipykernel`", python=plan.python),
+        hint=Msg("pass --install-ipykernel to install it with the target's pip, or run `{python} -m pip install "
+                 "ipykernel`", python=plan.python),
         exit_code=ExitCode.USAGE,
         code="ipykernel-missing",
     )
@@ -345,10 +347,13 @@ def _read_back(plan: KernelPlan, environ: Mapping[str, str]) -> tuple[list[Findi
                                 Msg("{dest}/kernel.json is unusable: {error}", dest=dest, error=spec.error), Msg("rerun with --force")))
     elif not _same_interpreter(spec.argv[0], info.executable) and not _same_interpreter(spec.argv[0], python):
         findings.append(Finding("kernel-wrong-interpreter", Severity.ERROR,
-                                Msg("kernel {name} launches {interpreter}, not the target {executable}", name=name, interpreter=spec.argv[0], executable=info.executable),
-                                Msg("rerun `{python} -m ipykernel install ...` with the target interpreter", python=python)))
+                                Msg("kernel {name} launches {interpreter}, not the target {executable}",
+                                    name=name, interpreter=spec.argv[0], executable=info.executable),
+                                Msg("rerun `{python} -m ipykernel install ...` with the target interpreter",
+                                    python=python)))
     elif kernel_is_stale(spec.to_dict()):
-        findings.append(Finding(STALE_KERNEL, Severity.ERROR, Msg("kernel {name} launches {interpreter}, which does not exist", name=name, interpreter=spec.argv[0]),
+        findings.append(Finding(STALE_KERNEL, Severity.ERROR, Msg("kernel {name} launches {interpreter}, which does "
+                                                                  "not exist", name=name, interpreter=spec.argv[0]),
                                 Msg("pass a working interpreter with --python")))
     # "On the path" means: the Jupyter of this shell (active env, `jupyter` on PATH, user and system
     # dirs) finds it. The target's own prefix counts only when it is one of those.
@@ -363,10 +368,14 @@ def _read_back(plan: KernelPlan, environ: Mapping[str, str]) -> tuple[list[Findi
     shadowed_by = winner if winner and os.path.normpath(winner) != os.path.normpath(dest) else None
     if shadowed_by:
         findings.append(Finding("kernel-shadowed", Severity.ERROR,
-                                Msg("another kernel named {name} at {shadowed_by} comes first on the Jupyter path: Jupyter will launch that one", name=name, shadowed_by=shadowed_by),
-                                Msg("remove it (`envcheck kernel remove {name}` removes the first one) or pick another --name", name=name)))
+                                Msg("another kernel named {name} at {shadowed_by} comes first on the Jupyter path: "
+                                    "Jupyter will launch that one", name=name, shadowed_by=shadowed_by),
+                                Msg("remove it (`envcheck kernel remove {name}` removes the first one) or pick another "
+                                    "--name", name=name)))
     if not on_path:
         findings.append(Finding("kernel-not-on-jupyter-path", Severity.WARNING,
-                                Msg("{directory} is not on this shell's Jupyter path: only a Jupyter that runs from {prefix} (or has it in JUPYTER_PATH) will list this kernel", directory=os.path.dirname(dest), prefix=info.prefix),
+                                Msg("{directory} is not on this shell's Jupyter path: only a Jupyter that runs from "
+                                    "{prefix} (or has it in JUPYTER_PATH) will list this kernel",
+                                    directory=os.path.dirname(dest), prefix=info.prefix),
                                 Msg("use --user (the default) for a kernel every Jupyter of this user sees")))
     return findings, shadowed_by, on_path

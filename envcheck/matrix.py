@@ -441,9 +441,12 @@ def gpu_coverage(
             return False, f"{variant.name}: no kernels for GPU {sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
         if how == "ptx":
             coverage = "ptx"
-            notes.append(Msg("GPU {gpu}: {name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)", gpu=sm_label(cc), name=variant.name))
+            notes.append(Msg("GPU {gpu}: {name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow "
+                             "first start)", gpu=sm_label(cc), name=variant.name))
     if presumed_from is not None:
-        notes.append(Msg("{name} wheels of torch {torch}: kernel architectures not recorded; presumed as for torch {presumed} ({labels} covered there)", name=variant.name, torch=release.torch, presumed=presumed_from.torch, labels=labels))
+        notes.append(Msg("{name} wheels of torch {torch}: kernel architectures not recorded; presumed as for torch "
+                         "{presumed} ({labels} covered there)",
+                         name=variant.name, torch=release.torch, presumed=presumed_from.torch, labels=labels))
         coverage = "presumed"
     return True, None, tuple(notes), coverage
 
@@ -486,7 +489,8 @@ class _Checker:
         place = f"{self.filename}: {where}" if where else self.filename
         return EnvcheckError(
             Msg("invalid compatibility matrix: {place}: {what}", place=place, what=what),
-            hint=Msg("the configs/ data files ship with envcheck; reinstall envcheck or fix that row (schema: configs/README.md)"),
+            hint=Msg("the configs/ data files ship with envcheck; reinstall envcheck or fix that row (schema: "
+                     "configs/README.md)"),
             exit_code=ExitCode.PROBLEMS,
             code="matrix-invalid",
             data={"file": self.filename, "row": where, "problem": what},
@@ -1114,7 +1118,9 @@ def stale_notes(
         if tv is not None and Version(tv.base_version) > matrix.newest_torch:
             findings.append(Finding(
                 "matrix-older-than-torch", Severity.INFO,
-                Msg("torch {torch_version} is newer than envcheck's compatibility matrix knows (newest known {newest_known}, checked {checked})", torch_version=torch_version, newest_known=matrix.newest_known, checked=matrix.checked),
+                Msg("torch {torch_version} is newer than envcheck's compatibility matrix knows (newest known "
+                    "{newest_known}, checked {checked})",
+                    torch_version=torch_version, newest_known=matrix.newest_known, checked=matrix.checked),
                 update,
             ))
     if driver_cuda is not None:
@@ -1126,7 +1132,9 @@ def stale_notes(
         if dc is not None and newest is not None and (dc.major, dc.minor) > (newest.major, newest.minor):
             findings.append(Finding(
                 "matrix-older-than-driver", Severity.INFO,
-                Msg("the driver supports CUDA {driver_cuda}, newer than any CUDA build envcheck's matrix knows (newest {newest}, checked {checked}); newer drivers still run older builds", driver_cuda=driver_cuda, newest=newest, checked=matrix.checked),
+                Msg("the driver supports CUDA {driver_cuda}, newer than any CUDA build envcheck's matrix knows (newest "
+                    "{newest}, checked {checked}); newer drivers still run older builds",
+                    driver_cuda=driver_cuda, newest=newest, checked=matrix.checked),
                 update,
             ))
     known = matrix.known_sms()
@@ -1138,7 +1146,9 @@ def stale_notes(
             if parse_xy(cc) > newest_sm:
                 findings.append(Finding(
                     "gpu-arch-unknown-to-matrix", Severity.WARNING,
-                    Msg("GPU compute capability {cc} is newer than any architecture in envcheck's matrix (newest sm_{major}{minor}, checked {checked}): kernel coverage of the recommended wheels is unverified", cc=cc, major=newest_sm[0], minor=newest_sm[1], checked=matrix.checked),
+                    Msg("GPU compute capability {cc} is newer than any architecture in envcheck's matrix (newest "
+                        "sm_{major}{minor}, checked {checked}): kernel coverage of the recommended wheels is unverified",
+                        cc=cc, major=newest_sm[0], minor=newest_sm[1], checked=matrix.checked),
                     update + "; then run `envcheck verify` in the new environment",
                 ))
     return findings
@@ -1167,7 +1177,9 @@ def refresh_notes(matrix: Matrix) -> list[Finding]:
     if newer:
         found.append(Finding(
             "matrix-refresh-newer-release", Severity.INFO,
-            Msg("torch {items} is on the package index (envcheck matrix refresh, read {read}) but envcheck's matrix does not know its CUDA variants, driver floors or torchvision/torchaudio versions yet, so it is not recommended", items=', '.join(newer), read=ref.read),
+            Msg("torch {items} is on the package index (envcheck matrix refresh, read {read}) but envcheck's matrix "
+                "does not know its CUDA variants, driver floors or torchvision/torchaudio versions yet, so it is not "
+                "recommended", items=', '.join(newer), read=ref.read),
             Msg("upgrade envcheck (`pip install -U envcheck`) for a matrix that knows it"),
         ))
     return found

@@ -55,7 +55,8 @@ def env_name_problem(name: str) -> str | None:
     for ch in name:
         if ch in CONDA_DISALLOWED_CHARS:
             if ch in "/\\":
-                return Msg("it contains {char}: a name must not be a path (use --prefix PATH for a path)", char=_describe_char(ch))
+                return Msg("it contains {char}: a name must not be a path (use --prefix PATH for a path)",
+                           char=_describe_char(ch))
             return Msg("conda does not allow {char} in environment names", char=_describe_char(ch))
         if not ch.isprintable() or unicodedata.category(ch).startswith("Z"):
             return Msg("it contains {char}", char=_describe_char(ch))
@@ -95,7 +96,8 @@ def prefix_problem(path: str) -> str | None:
     # conda's PrefixData.validate_path(): "Environment paths cannot contain os.pathsep"; a ':' would
     # also split PATH when the env is activated.
     if os.pathsep in path:
-        return Msg("it contains {pathsep!r}, which conda rejects and which would break PATH on activation", pathsep=os.pathsep)
+        return Msg("it contains {pathsep!r}, which conda rejects and which would break PATH on activation",
+                   pathsep=os.pathsep)
     return None
 
 

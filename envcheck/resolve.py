@@ -56,7 +56,8 @@ def parse_arch(text: str, what: str = "--arch") -> str:
     """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown). The names: facts.normalize_arch."""
     value = normalize_arch(text)
     if value is None:
-        raise EnvcheckError(Msg("unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only", what=what, text=text),
+        raise EnvcheckError(Msg("unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
+                                what=what, text=text),
                             hint=Msg("use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)"), code="invalid-arch")
     return value
 
@@ -519,20 +520,25 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
             how = Msg("JIT from PTX") if best.coverage == "ptx" else Msg("native kernels")
-            reasons.append(Msg("GPU {gpus}: {name} wheels of torch {torch} run it ({how})", gpus=gpus, name=variant.name, torch=rel.torch, how=how))
+            reasons.append(Msg("GPU {gpus}: {name} wheels of torch {torch} run it ({how})",
+                               gpus=gpus, name=variant.name, torch=rel.torch, how=how))
         elif best.coverage == "presumed":
-            reasons.append(Msg("GPU {gpus}: presumed covered by {name} wheels of torch {torch} (kernel list of a neighbouring release)", gpus=gpus, name=variant.name, torch=rel.torch))
+            reasons.append(Msg("GPU {gpus}: presumed covered by {name} wheels of torch {torch} (kernel list of a "
+                               "neighbouring release)", gpus=gpus, name=variant.name, torch=rel.torch))
         elif best.coverage == "unknown":
-            reasons.append(Msg("GPU {gpus}: kernel coverage of {name} wheels of torch {torch} unknown to the matrix", gpus=gpus, name=variant.name, torch=rel.torch))
+            reasons.append(Msg("GPU {gpus}: kernel coverage of {name} wheels of torch {torch} unknown to the matrix",
+                               gpus=gpus, name=variant.name, torch=rel.torch))
         else:
             notes.append(Msg("GPU compute capability unknown: kernel coverage not checked (pass --gpu-cc X.Y)"))
         if len(chosen_cuda) > 1:
             ranked = _COVERAGE_RANK[best.coverage] == max(_COVERAGE_RANK[c.coverage] for c in chosen_cuda)
             top = all(_cuda_key(c.variant) <= _cuda_key(variant) for c in chosen_cuda)
             if top:
-                reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants ({items})", name=variant.name, torch=rel.torch, items=', '.join((c.variant.name for c in chosen_cuda))))
+                reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants ({items})",
+                                   name=variant.name, torch=rel.torch, items=', '.join((c.variant.name for c in chosen_cuda))))
             elif ranked:
-                reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants whose kernels the matrix confirms for this GPU", name=variant.name, torch=rel.torch))
+                reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants whose kernels "
+                                   "the matrix confirms for this GPU", name=variant.name, torch=rel.torch))
         if rel is not newest:
             notes.append(
                 f"torch {newest.torch} supports Python {request.python} too, but none of its CUDA builds runs here"
@@ -566,22 +572,29 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         reasons.append(Msg("Python {python} on {os}: torch {torch} is the newest release{spec_text} with a CPU build for it", python=request.python, os=OS_LABEL[os_name], torch=rel.torch, spec_text=Msg(" matching --torch {spec}", spec=str(request.spec_label)) if spec is not None else ''))
     reasons.extend(passed)
     if aarch64_linux:
-        reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch} (no aarch64 CUDA build is recorded in envcheck's matrix)", torch=rel.torch))
-        notes.append(Msg("Linux aarch64: a plain `pip install torch=={torch}` from the default index gets this aarch64 CPU wheel (wheels.json); envcheck has not checked the CPU index of download.pytorch.org for aarch64 wheels of this release", torch=rel.torch))
+        reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch} (no "
+                           "aarch64 CUDA build is recorded in envcheck's matrix)", torch=rel.torch))
+        notes.append(Msg("Linux aarch64: a plain `pip install torch=={torch}` from the default index gets this aarch64 "
+                         "CPU wheel (wheels.json); envcheck has not checked the CPU index of download.pytorch.org for "
+                         "aarch64 wheels of this release", torch=rel.torch))
     if os_name == "macos":
         reasons.append(Msg("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist"))
     elif request.cpu_only:
         reasons.append(Msg("--cpu: the CPU build"))
     elif request.has_amd and not request.has_nvidia:
-        reasons.append(Msg("AMD GPU {items}: no ROCm build of a torch release for Python {python} is recorded to carry kernels for it: the CPU build", items=', '.join(request.gpu_gfx), python=request.python))
+        reasons.append(Msg("AMD GPU {items}: no ROCm build of a torch release for Python {python} is recorded to carry "
+                           "kernels for it: the CPU build", items=', '.join(request.gpu_gfx), python=request.python))
         notes.append(_rocm_gap(request, matrix, eligible))
     elif request.has_xpu and not request.has_nvidia:
-        reasons.append(Msg("Intel GPU: no torch release for Python {python} on {os} has XPU wheels (torch 2.5 and later): the CPU build", python=request.python, os=OS_LABEL[os_name]))
+        reasons.append(Msg("Intel GPU: no torch release for Python {python} on {os} has XPU wheels (torch 2.5 and "
+                           "later): the CPU build", python=request.python, os=OS_LABEL[os_name]))
     elif not request.has_nvidia:
         reasons.append(Msg("no NVIDIA driver detected: the CPU build"))
         better = _better_choice(request, matrix, rel, need_driver=True)
     else:
-        reasons.append(Msg("no CUDA build of any torch release for Python {python} runs with driver {driver}{cuda_suffix}{gpu_suffix}: the CPU build", python=request.python, driver=request.driver_label or '?', cuda_suffix=_cuda_suffix(request), gpu_suffix=_gpu_suffix(request)))
+        reasons.append(Msg("no CUDA build of any torch release for Python {python} runs with driver "
+                           "{driver}{cuda_suffix}{gpu_suffix}: the CPU build",
+                           python=request.python, driver=request.driver_label or '?', cuda_suffix=_cuda_suffix(request), gpu_suffix=_gpu_suffix(request)))
         better = _better_choice(request, matrix, rel, need_driver=False)
     if better:
         notes.append(better)
@@ -648,9 +661,12 @@ def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candid
     if rocm:
         gfx = ", ".join(request.gpu_gfx)
         row = matrix.rocm_gfx_for(variant.name, rel.torch)
-        reasons.append(Msg("AMD GPU {gfx}: {name} wheels of torch {torch} carry kernels for it (built for {arches}; configs/rocm_arches.json)", gfx=gfx, name=variant.name, torch=rel.torch, arches=', '.join(row.arches) if row else '?'))
+        reasons.append(Msg("AMD GPU {gfx}: {name} wheels of torch {torch} carry kernels for it (built for {arches}; "
+                           "configs/rocm_arches.json)",
+                           gfx=gfx, name=variant.name, torch=rel.torch, arches=', '.join(row.arches) if row else '?'))
         if len(rocm) > 1:
-            reasons.append(Msg("{name} is the newest ROCm among torch {torch}'s variants that cover the GPU ({items})", name=variant.name, torch=rel.torch, items=', '.join((c.variant.name for c in rocm))))
+            reasons.append(Msg("{name} is the newest ROCm among torch {torch}'s variants that cover the GPU ({items})",
+                               name=variant.name, torch=rel.torch, items=', '.join((c.variant.name for c in rocm))))
         if request.has_nvidia:
             reasons.append(Msg("no CUDA build runs with this NVIDIA driver and GPU: the AMD GPU's ROCm build"))
         if rel is not newest:
@@ -659,12 +675,16 @@ def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candid
                          f"covers {gfx}" + (f" ({blocks})" if blocks else ""))
         notes.append(_rocm_runtime_note(variant, request))
     else:
-        reasons.append(Msg("Intel GPU: the XPU build of torch {torch} ({os}, https://download.pytorch.org/whl/xpu; PyTorch's Intel GPU support starts at 2.5)", torch=rel.torch, os=OS_LABEL[os_name]))
+        reasons.append(Msg("Intel GPU: the XPU build of torch {torch} ({os}, https://download.pytorch.org/whl/xpu; "
+                           "PyTorch's Intel GPU support starts at 2.5)", torch=rel.torch, os=OS_LABEL[os_name]))
         if request.has_nvidia or request.has_amd:
             reasons.append(Msg("no CUDA or ROCm build covers this machine's other GPUs: the Intel GPU's XPU build"))
-        notes.append(Msg("the xpu wheels need Intel's GPU driver (PyTorch's 'Getting Started on Intel GPU' lists the validated GPUs and OS versions); `envcheck verify` runs a computation on the XPU"))
+        notes.append(Msg("the xpu wheels need Intel's GPU driver (PyTorch's 'Getting Started on Intel GPU' lists the "
+                         "validated GPUs and OS versions); `envcheck verify` runs a computation on the XPU"))
         if os_name == "windows" and rel.version < Version("2.6"):
-            notes.append(Msg("torch {torch} on Windows: only torch itself is published on the xpu index (torchvision and torchaudio are built from source there, per 'Getting Started on Intel GPU' 2.5)", torch=rel.torch))
+            notes.append(Msg("torch {torch} on Windows: only torch itself is published on the xpu index (torchvision "
+                             "and torchaudio are built from source there, per 'Getting Started on Intel GPU' 2.5)",
+                             torch=rel.torch))
     notes.extend(_row_caveats(rel))
     rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
     return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
@@ -736,11 +756,13 @@ def _python_reason(request, rel: Release, newest: Release, skipped_newer: list[R
     if rel is newest:
         if skipped_newer and any(request.python not in r.pythons(request.os) for r in skipped_newer):
             return (Msg("{where}: torch {torch} is the newest release matching --torch {spec} with wheels for it", **p)
-                    if spec is not None else Msg("{where}: torch {torch} is the newest release with wheels for it", **p))
+                    if spec is not None else Msg("{where}: torch {torch} is the newest release with wheels for it",
+                                                 **p))
         return (Msg("{where}: torch {torch} is the newest release matching --torch {spec}", **p) if spec is not None
                 else Msg("{where}: torch {torch} is the newest release", **p))
     return (Msg("{where}: torch {torch} is the newest release matching --torch {spec} with a build that runs here", **p)
-            if spec is not None else Msg("{where}: torch {torch} is the newest release with a build that runs here", **p))
+            if spec is not None else Msg("{where}: torch {torch} is the newest release with a build that runs here",
+                                         **p))
 
 
 def _driver_reason(request: ResolveRequest, variant: Variant) -> str:
@@ -779,7 +801,8 @@ def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, nee
         return None
     _, floor, variant = best
     p = dict(floor=floor, torch=rel.torch, variant=variant.name, cuda=variant.cuda)
-    return (Msg("install an NVIDIA driver >= {floor} to get torch {torch} with {variant} (CUDA {cuda})", **p) if need_driver
+    return (Msg("install an NVIDIA driver >= {floor} to get torch {torch} with {variant} (CUDA {cuda})",
+                **p) if need_driver
             else Msg("upgrade the NVIDIA driver to >= {floor} to get torch {torch} with {variant} (CUDA {cuda})", **p))
 
 

@@ -50,7 +50,8 @@ def run(
     plan = plan_create(request, runner, environ)
     warnings: list[str] = []
     if mirror and not plan.backend.backend.conda_family:
-        warnings.append(Msg("--mirror is ignored by the {backend} backend (it installs no packages)", backend=plan.backend.backend.value))
+        warnings.append(Msg("--mirror is ignored by the {backend} backend (it installs no packages)",
+                            backend=plan.backend.backend.value))
     data = {"dry_run": dry_run, "plan": plan.to_dict(), "warnings": warnings}
     if dry_run:
         return Result("create", ExitCode.OK, data)

@@ -493,7 +493,8 @@ def run(
             cuda_fix = cuda_install_fix(matrix, python_version=py.version, python_path=py.executable or interp.path,
                                         nv=nv, runner=runner, environ=environ)
         except Exception as exc:  # never let the advice break doctor
-            notes.append(Msg("install pick for the CUDA-build fix skipped: {name}: {exc}", name=exc.__class__.__name__, exc=exc))
+            notes.append(Msg("install pick for the CUDA-build fix skipped: {name}: {exc}",
+                             name=exc.__class__.__name__, exc=exc))
     facts = DoctorFacts(
         cuda_install_fix=cuda_fix,
         nvidia=nv,

@@ -117,7 +117,8 @@ def run_list(*, size: bool = True, runner: Runner | None = None, environ: Mappin
 def _refuse(prefix: str, why: str) -> EnvcheckError:
     return EnvcheckError(
         Msg("refusing to remove {prefix}: {why}", prefix=prefix, why=why),
-        hint=Msg("envcheck removes only environments it created (`envcheck env list` shows them); remove this one with the tool that made it"),
+        hint=Msg("envcheck removes only environments it created (`envcheck env list` shows them); remove this one with "
+                 "the tool that made it"),
         exit_code=ExitCode.USAGE, code="env-not-created-by-envcheck", data={"prefix": prefix, "why": why},
     )
 
@@ -230,7 +231,8 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
             try:
                 tx.stash(d, "kernel")  # deleted at commit, put back on failure
             except OSError as exc:
-                raise EnvcheckError(Msg("cannot remove the kernel {path}: {reason}", path=d, reason=exc.strerror or exc),
+                raise EnvcheckError(Msg("cannot remove the kernel {path}: {reason}",
+                                        path=d, reason=exc.strerror or exc),
                                     hint=Msg("it may belong to another user or the system (check the permissions)"),
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
             out["kernels"].append(d)
@@ -240,7 +242,8 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
         if record.backend.conda_family:
             done = run_logged(timed, step, log_path, sink)
             if not done.ok:
-                raise EnvcheckError(Msg("{description} failed: {reason}", description=step.description, reason=done.describe_failure()),
+                raise EnvcheckError(Msg("{description} failed: {reason}",
+                                        description=step.description, reason=done.describe_failure()),
                                     hint=Msg("full log: {log_path}", log_path=log_path), exit_code=ExitCode.TOOL_FAILED,
                                     code="env-remove-failed", data={"log_tail": logs.step_tail(log_path),
                                                                     "command": step.display()})
@@ -255,7 +258,8 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
             except OSError as exc:
                 raise EnvcheckError(f"cannot delete {record.prefix}: {exc.strerror or exc}"
                                     + (f" ({exc.filename})" if exc.filename else ""),
-                                    hint=Msg("it may hold files of another user (check the permissions); what is left is back in place and `envcheck env remove` can be retried"),
+                                    hint=Msg("it may hold files of another user (check the permissions); what is left "
+                                             "is back in place and `envcheck env remove` can be retried"),
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
         out["env"] = record.prefix
         return "ok", record.prefix

@@ -77,7 +77,8 @@ def parse_only(values: Sequence[str]) -> tuple[str, ...] | None:
     unknown = [n for n in names if n not in PACKAGES]
     if unknown or not names:
         raise EnvcheckError(
-            Msg("invalid --only {value}: choose from torch, torchvision, torchaudio", value=', '.join(unknown) or repr(''.join(values))),
+            Msg("invalid --only {value}: choose from torch, torchvision, torchaudio",
+                value=', '.join(unknown) or repr(''.join(values))),
             hint=Msg("e.g. --only torch (torch alone), or --only torch,torchvision"),
             code="invalid-only",
         )
@@ -222,7 +223,8 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
                             code="invalid-input")
     target_os = parse_os(request.os_name)
     if target_os != host_os():
-        raise EnvcheckError(Msg("--execute installs on this machine ({host_os}), not --os {target_os}", host_os=host_os(), target_os=target_os),
+        raise EnvcheckError(Msg("--execute installs on this machine ({host_os}), not --os {target_os}",
+                                host_os=host_os(), target_os=target_os),
                             hint=Msg("drop --os, or drop --execute to print the commands for the other machine"),
                             code="invalid-input")
     only = parse_only(request.only)
@@ -266,9 +268,11 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         index_url=index_url, find_links=find_links, only=only,
     )
     if route == "conda" and (index_url or find_links):
-        warnings.append(Msg("--index-url/--find-links do not apply to the conda channel install of PyTorch (only to pip installs such as ipykernel's)"))
+        warnings.append(Msg("--index-url/--find-links do not apply to the conda channel install of PyTorch (only to "
+                            "pip installs such as ipykernel's)"))
     if backend.value == "uv" and not (index_url or find_links):
-        warnings.append(Msg("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: pass --index-url/--find-links for a mirror or local wheels"))
+        warnings.append(Msg("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: pass "
+                            "--index-url/--find-links for a mirror or local wheels"))
     packages = planned_packages(rec, only)
 
     steps = [PlannedStep("create", STEP_TITLES["create"], (cplan.step.argv,), cplan.backend.why)]
@@ -295,7 +299,8 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         ksteps = kernel_steps(env_py, kname, default_display_name(rec.python, kname), KernelScope.USER,
                               install_ipykernel=True, uv=uv, index_url=index_url,
                               find_links=(find_links,) if find_links else ())
-        steps.append(PlannedStep("kernel", Msg("register Jupyter kernel {name}", name=kname), tuple(k.argv for k in ksteps),
+        steps.append(PlannedStep("kernel", Msg("register Jupyter kernel {name}",
+                                               name=kname), tuple(k.argv for k in ksteps),
                                  N_("ipykernel is installed first if the env lacks it")))
 
     device = "cpu" if rec.variant.kind == "cpu" else "auto"

@@ -73,7 +73,8 @@ def run_add(
         errors = ()
         code = ExitCode.OK
         if plan.existing and not force:
-            err = EnvcheckError(Msg("a kernel named {name!r} already exists at {resource_dir}", name=name, resource_dir=plan.resource_dir),
+            err = EnvcheckError(Msg("a kernel named {name!r} already exists at {resource_dir}",
+                                    name=name, resource_dir=plan.resource_dir),
                                 hint=Msg("pass --force to replace it"), code="kernel-exists")
             errors, code = (err,), ExitCode.USAGE
         return Result("kernel add", code, data, errors)

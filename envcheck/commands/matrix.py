@@ -77,7 +77,8 @@ def run_refresh(
     )
 
     if not timeout or timeout <= 0:
-        raise EnvcheckError(Msg("--timeout {timeout}: must be a positive number of seconds", timeout=timeout), code="invalid-timeout")
+        raise EnvcheckError(Msg("--timeout {timeout}: must be a positive number of seconds",
+                                timeout=timeout), code="invalid-timeout")
     environ = os.environ if environ is None else environ
     matrix = matrix or load_matrix(cache=False)  # what ships: the cache only adds releases newer than it
     explicit = _index_choice(index_url, mirror, matrix)
@@ -163,7 +164,8 @@ def write_cache(path: Path, text: str) -> None:
         tmp = None
     except (OSError, ValueError, WheelsSchemaError) as exc:
         raise EnvcheckError(Msg("cannot write the matrix cache {path}: {exc}", path=path, exc=exc),
-                            hint=Msg("check that the cache directory is writable (ENVCHECK_CACHE_DIR or XDG_CACHE_HOME moves it); the last good cache is kept"),
+                            hint=Msg("check that the cache directory is writable (ENVCHECK_CACHE_DIR or XDG_CACHE_HOME "
+                                     "moves it); the last good cache is kept"),
                             exit_code=ExitCode.TOOL_FAILED, code="matrix-cache-write-failed") from None
     finally:
         if tmp is not None:

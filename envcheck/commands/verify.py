@@ -487,7 +487,8 @@ def run(
             write_junit(data, junit_xml)
         except OSError as exc:
             raise EnvcheckError(
-                Msg("could not write the JUnit report {junit_xml}: {reason}", junit_xml=junit_xml, reason=exc.strerror or exc),
+                Msg("could not write the JUnit report {junit_xml}: {reason}",
+                    junit_xml=junit_xml, reason=exc.strerror or exc),
                 hint=Msg("pass a writable path to --junit-xml"),
                 exit_code=ExitCode.TOOL_FAILED,
                 code="junit-write-failed",

@@ -64,16 +64,20 @@ def validate(*, nnodes: int | None, node_rank: int | None, rdzv_endpoint: str | 
     if nnodes < 1 or nproc < 1:
         raise EnvcheckError(Msg("--nnodes and --nproc-per-node must be at least 1"), code="invalid-option")
     if node_rank is not None and not (0 <= node_rank < nnodes):
-        raise EnvcheckError(Msg("--node-rank {node_rank} is outside 0..{last} (--nnodes {nnodes})", node_rank=node_rank, last=nnodes - 1, nnodes=nnodes),
+        raise EnvcheckError(Msg("--node-rank {node_rank} is outside 0..{last} (--nnodes {nnodes})",
+                                node_rank=node_rank, last=nnodes - 1, nnodes=nnodes),
                             hint=Msg("number nodes from 0, e.g. --node-rank $SLURM_NODEID"), code="invalid-option")
     if nnodes > 1 and not rdzv_endpoint:
-        raise EnvcheckError(Msg("--nnodes {nnodes} needs --rdzv-endpoint HOST:PORT (where the nodes meet)", nnodes=nnodes),
-                            hint=Msg("use the first node's host name and a free port, e.g. --rdzv-endpoint node001:29500"),
+        raise EnvcheckError(Msg("--nnodes {nnodes} needs --rdzv-endpoint HOST:PORT (where the nodes meet)",
+                                nnodes=nnodes),
+                            hint=Msg("use the first node's host name and a free port, e.g. --rdzv-endpoint "
+                                     "node001:29500"),
                             code="invalid-option")
     if rdzv_endpoint:
         parse_endpoint(rdzv_endpoint)
     if not _RDZV_ID.match(rdzv_id or ""):
-        raise EnvcheckError(Msg("--rdzv-id must be letters, digits and . _ -, not {rdzv_id!r}", rdzv_id=rdzv_id), code="invalid-option")
+        raise EnvcheckError(Msg("--rdzv-id must be letters, digits and . _ -, not {rdzv_id!r}",
+                                rdzv_id=rdzv_id), code="invalid-option")
     if not join_timeout >= 1:
         raise EnvcheckError(Msg("--join-timeout must be at least 1 second"), code="invalid-option")
     return {"nnodes": nnodes, "node_rank": node_rank, "rdzv_endpoint": rdzv_endpoint, "nproc_per_node": nproc,
@@ -281,7 +285,8 @@ def run(
         try:
             write_junit(data, junit_xml)
         except OSError as exc:
-            raise EnvcheckError(Msg("could not write the JUnit report {junit_xml}: {reason}", junit_xml=junit_xml, reason=exc.strerror or exc),
+            raise EnvcheckError(Msg("could not write the JUnit report {junit_xml}: {reason}",
+                                    junit_xml=junit_xml, reason=exc.strerror or exc),
                                 hint=Msg("pass a writable path to --junit-xml"), exit_code=ExitCode.TOOL_FAILED,
                                 code="junit-write-failed") from None
     return Result(command=COMMAND, exit_code=ExitCode.PROBLEMS if failed else ExitCode.OK, data=data)

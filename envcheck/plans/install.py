@@ -294,17 +294,22 @@ def plan_install(rec: Recommendation, *, name: str | None = None, mirror: Mirror
     if conda is None:
         if rec.release.conda.style is None and rec.release.version > Version("2.5.1"):
             notes.append(
-                Msg("conda: the pytorch channel has no torch {torch} (it stopped publishing after 2.5.1); in a conda env install with pip (the conda_pip command), or use conda-forge's own pytorch builds", torch=rec.torch)
+                Msg("conda: the pytorch channel has no torch {torch} (it stopped publishing after 2.5.1); in a conda "
+                    "env install with pip (the conda_pip command), or use conda-forge's own pytorch builds",
+                    torch=rec.torch)
             )
         elif rec.release.conda.style is None:
-            notes.append(Msg("conda: the matrix records no conda build of torch {torch}; in a conda env install with pip (the conda_pip command)", torch=rec.torch))
+            notes.append(Msg("conda: the matrix records no conda build of torch {torch}; in a conda env install with "
+                             "pip (the conda_pip command)", torch=rec.torch))
         else:
-            notes.append(Msg("conda: the pytorch channel has no {name} build of torch {torch}; use pip inside the conda env", name=rec.variant.name, torch=rec.torch))
+            notes.append(Msg("conda: the pytorch channel has no {name} build of torch {torch}; use pip inside the "
+                             "conda env", name=rec.variant.name, torch=rec.torch))
     elif mirror is not None and any(ch in ("nvidia", "conda-forge") and not mirror.conda_channels.get(ch) for ch in conda):
         notes.append(Msg("mirror {name} does not mirror every channel used: those still come from anaconda.org",
                          name=mirror.name))
     if rec.release.torchaudio is None:
-        notes.append(Msg("torchaudio: no release pairs with torch {torch} (its last release is older); none installed", torch=rec.torch))
+        notes.append(Msg("torchaudio: no release pairs with torch {torch} (its last release is older); none installed",
+                         torch=rec.torch))
     return InstallPlans(
         name=name,
         create={

@@ -262,7 +262,8 @@ def probe_amd(runner: Runner, environ: Mapping[str, str] | None = None, *, sys_r
             arch_source=arch_src,
         ))
     if not accs and pci:
-        reasons.append(Msg("PCI shows AMD display device(s) {items} but no KFD compute node: the amdgpu driver is not loaded, or /dev/kfd is not available here", items=', '.join(pci)))
+        reasons.append(Msg("PCI shows AMD display device(s) {items} but no KFD compute node: the amdgpu driver is not "
+                           "loaded, or /dev/kfd is not available here", items=', '.join(pci)))
     if accs and not rocm:
         reasons.append(Msg("ROCm not found ({path} unreadable)", path=os.path.join(rocm_path, '.info', 'version')))
     return VendorFacts(

@@ -802,7 +802,8 @@ def probe_nvidia(
             smi_parsed = False
             done, fields, refused = smi_query(runner, smi, timeout)
             if refused:
-                reasons.append(Msg("nvidia-smi refused --query-gpu field(s) {items} (a driver older than the field); queried the rest", items=', '.join(refused)))
+                reasons.append(Msg("nvidia-smi refused --query-gpu field(s) {items} (a driver older than the field); "
+                                   "queried the rest", items=', '.join(refused)))
             if is_mismatch_text(done.stdout + done.stderr):
                 mismatch = True
                 reasons.append(Msg("nvidia-smi: {reason}", reason=MISMATCH_REASON))

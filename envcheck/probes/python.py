@@ -181,7 +181,8 @@ def resolve_interpreter(
             return Interpreter(search.path, Source.FLAG, f"--python {spec}: {search.source}", version=search.version)
         return InterpreterNotFound(
             Msg("no Python {spec} interpreter found", spec=spec),
-            Msg("install Python {spec} (for example `uv python install {spec}` or a conda env with python={spec}), or pass --python /path/to/python", spec=spec),
+            Msg("install Python {spec} (for example `uv python install {spec}` or a conda env with python={spec}), or "
+                "pass --python /path/to/python", spec=spec),
             tuple(search.tried),
         )
     expanded = os.path.expanduser(spec)
@@ -190,7 +191,8 @@ def resolve_interpreter(
         if _executable(candidate):
             return Interpreter(os.path.abspath(candidate), Source.FLAG, f"--python {spec} (environment)")
         return InterpreterNotFound(
-            Msg("{spec} is a directory but holds no Python interpreter (looked for {candidate})", spec=spec, candidate=candidate),
+            Msg("{spec} is a directory but holds no Python interpreter (looked for {candidate})",
+                spec=spec, candidate=candidate),
             Msg("pass the environment's interpreter, e.g. --python ENV/bin/python"),
         )
     if os.sep in spec or (os.altsep and os.altsep in spec):

@@ -147,7 +147,8 @@ def _render_mirror_routes(console, data: dict, routes: list[str]) -> None:
         same = set(_route_lines(official, route))
         lines = [line for line in _route_lines(merged, route) if line not in same]
         if lines:
-            console.print("\n# " + tr(Msg("{route}, through the {mirror} mirror (--mirror {name})", route=ROUTES[route][0],
+            console.print("\n# " + tr(Msg("{route}, through the {mirror} mirror (--mirror {name})",
+                                          route=ROUTES[route][0],
                                             mirror=title, name=mirror["mirror"])), style="bold", highlight=False, markup=False)
             for line in lines:
                 console.print(line, soft_wrap=True, highlight=False, markup=False)
