@@ -143,6 +143,11 @@ def render_summary(result, stderr: bool = False) -> None:
              f"device {t['device']}" if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
     con.print("target: " + ", ".join(p for p in parts if p), style="dim")
+    if data.get("performance"):  # level 3: measured figures beside the datasheet peak
+        from envcheck.perf import render_performance
+
+        for text in render_performance(data["performance"]):
+            con.print(Text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
     if data.get("junit_xml"):
         con.print(f"JUnit report: {data['junit_xml']}", style="dim")
     if s.get("failed"):
