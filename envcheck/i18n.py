@@ -153,7 +153,10 @@ def tr(value):
     if _catalog() is None:
         return str(value)
     if isinstance(value, Msg):
-        params = {k: tr(v) if isinstance(v, str) else v for k, v in value.params.items()}
+        # A parameter is translated when it is a Msg, or a sentence (a probe's reason marked with N_);
+        # a single word is a value (a kernel called "info", an env called "new"), never looked up.
+        params = {k: tr(v) if isinstance(v, Msg) or (isinstance(v, str) and " " in v.strip()) else v
+                  for k, v in value.params.items()}
         template = _(value.msgid)
         try:
             return _tidy(template.format(**params))

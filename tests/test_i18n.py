@@ -151,6 +151,12 @@ def test_tr_translates_templates_and_their_parameters(zh):
     assert tr("") == "" and tr(None) is None and tr(3) == 3
 
 
+def test_a_one_word_value_is_never_looked_up(zh):
+    """A kernel called "info" stays "info" (the catalog has "info" as a severity word)."""
+    m = Msg("kernel {name} ({where}): {error}", name="info", where="/k/info", error="no kernel.json")
+    assert tr(m) == "内核 info（/k/info）：no kernel.json"
+
+
 def test_tr_is_english_and_plain_in_english():
     i18n.set_lang("en")
     m = Msg("torch is not installed in {python}.", python="x")
