@@ -327,9 +327,11 @@ PIP_IN_CONDA = ["conda", "run", "-n", "tn", "python", "-m", "pip", "install", "t
 @pytest.mark.e2e
 def test_conda_backend_whole_loop_with_a_standin(envcheck_bin, conda_env, tmp_path):
     """Stand-in `conda` on PATH (see STANDIN_CONDA): the exact argv sequence, then a real kernel and a
-    real verification run with the interpreter the stand-in env points at."""
+    real verification run with the interpreter the stand-in env points at. The stand-in's pip says it
+    installed torchvision but puts nothing there (the test venv has none): a package this run installed
+    that the env does not have is a failed check (issue 9), exit 1, the env and kernel kept."""
     res = run_cli(envcheck_bin, [*CONDA_ARGS, "--kernel", "tk", "--yes", "--json"], conda_env)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr
     assert recorded(conda_env) == [
         ["conda", "env", "list", "--json"],  # plan: is there a `tn` already?
         ["conda", "create", "-n", "tn", "python=3.11", "-y"],
@@ -342,10 +344,14 @@ def test_conda_backend_whole_loop_with_a_standin(envcheck_bin, conda_env, tmp_pa
     assert data["plan"]["route"] == "conda-pip"
     assert data["steps"][1]["commands"] == [" ".join([str(Path(conda_env["PATH"].split(":")[0]) / "conda"),
                                                       *PIP_IN_CONDA[1:]])]
-    assert [s["status"] for s in data["steps"]] == ["ok", "ok", "ok", "ok"]
+    assert [s["status"] for s in data["steps"]] == ["ok", "ok", "ok", "fail"]
     assert data["kernel"]["resource_dir"] == str(tmp_path / "jupyter" / "kernels" / "tk")
     assert (tmp_path / "jupyter" / "kernels" / "tk" / "kernel.json").is_file()
-    assert data["verify"]["summary"]["failed"] == 0 and data["verify"]["target"]["torch"].startswith("2.13.0")
+    assert data["verify"]["summary"]["failed"] == 1 and data["verify"]["target"]["torch"].startswith("2.13.0")
+    vision = {c["id"]: c for c in data["verify"]["checks"]}["torchvision-import"]
+    assert vision["status"] == "fail" and "torchvision was installed by this run, but" in vision["message"]
+    assert data["proof"]["verified"] == ["torch"] and data["proof"]["failed"] == {"torchvision": ["torchvision-import"]}
+    assert prefix.is_dir()  # kept
     t = data["timing"]
     assert abs(t["tools_s"] + t["envcheck_s"] - t["wall_s"]) < 0.01 and set(t["by_step"]) == {
         "create", "install", "kernel", "verify"}
@@ -367,6 +373,7 @@ def test_conda_force_then_failed_install_puts_the_old_env_back(envcheck_bin, con
     assert data["failed_step"] == "install" and data["undone"]["env_restored"] == str(old)
     assert "No matching distribution" in "\n".join(data["log_tail"])
     assert "--find-links" in data["fix"] and "--index-url" in data["fix"]
+    assert data["cause"] == "no-matching-distribution"  # from what pip said (workflow/hints.py)
     assert (old / "mine.txt").read_text() == "keep"
     assert ["conda", "env", "remove", "-n", "tn", "-y"] in recorded(conda_env)
     assert sorted(os.listdir(conda_env["FAKE_CONDA_ENVS"])) == ["tn"]  # no backup left behind

@@ -44,7 +44,7 @@ from envcheck.runner import Runner
 from envcheck.workflow import logs
 from envcheck.workflow.consent import require_consent
 from envcheck.workflow.events import NULL, CommandStarted, FailureTail, LogOpened, Sink, Warn
-from envcheck.workflow.hints import suggest_fix
+from envcheck.workflow.hints import diagnose_installer, suggest_fix, unreachable_index
 from envcheck.workflow.timing import TimedRunner, timing_split
 from envcheck.workflow.transaction import Transaction, Undone, interrupts_roll_back
 
@@ -87,7 +87,7 @@ def execute(
     steps = StepRunner([(s.id, s.title, s.commands()) for s in plan.steps], timed, sink)
     timed.on_line = steps.tool_line
     tx = Transaction(log_path)
-    out: dict = {"env": None, "kernel": None, "findings": [], "verify": {}, "proof": {}}
+    out: dict = {"env": None, "kernel": None, "findings": [], "verify": {}, "proof": {}, "warnings": []}
 
     def create(rec):
         created = out["env"] = execute_create(plan.create, timed, log_path, sink, tx=tx)
@@ -108,8 +108,19 @@ def execute(
             why = done.describe_failure()
             if plan.route == "pip" and done.argv:  # "python exited ..." -> "pip exited ...": it is pip's error
                 why = why.replace(os.path.basename(done.argv[0]), "pip", 1)
+            found = diagnose_installer(done.stdout or "\n".join(tail), done.duration_s,
+                                       "uv" if plan.route == "uv" else "pip")
             raise _Failed(f"{rec.title} failed: {why}", ExitCode.TOOL_FAILED, "install-failed",
-                          suggest_fix(tail, done), {"log_tail": tail, "command": step.display()})
+                          suggest_fix(tail, done), {"log_tail": tail, "command": step.display(),
+                                                    "cause": found.cause if found else None})
+        unreachable = unreachable_index(done.stdout or "")
+        if unreachable is not None:  # it worked, but not from where the plan pointed: say so
+            where, reason = unreachable
+            tool = "uv" if plan.route == "uv" else "pip"
+            out["warnings"].append(f"the install step could not reach {where} ({reason}); {tool} took the packages "
+                                   "from the other sources it knows (its configuration, --find-links): the "
+                                   "verification below shows whether those builds belong together")
+            sink.emit(Warn(out["warnings"][-1]))
         return "ok", ", ".join(plan.packages)
 
     def kernel(rec):
@@ -154,7 +165,7 @@ def execute(
     verify_failed = bool((verify_data.get("summary") or {}).get("failed"))
     exit_code = ExitCode.PROBLEMS if verify_failed or any(f.severity == Severity.ERROR for f in findings) else ExitCode.OK
     data = {
-        **_plan_data(plan, dry_run=False),
+        **_plan_data(plan, dry_run=False, warnings=out["warnings"]),
         "env": created.to_dict(),
         "installed": list(plan.packages),
         "proof": out["proof"],
@@ -258,14 +269,14 @@ def _names(check: dict, pkg: str) -> bool:
     return not named or any(c.split(" ", 1)[0] == pkg for c in named)
 
 
-def _plan_data(plan: ExecutePlan, *, dry_run: bool) -> dict:
+def _plan_data(plan: ExecutePlan, *, dry_run: bool, warnings: Sequence[str] = ()) -> dict:
     return {
         "execute": True,
         "dry_run": dry_run,
         "recommendation": plan.recommendation.to_dict(),
         "inputs": {k: v.to_dict() for k, v in plan.decision.inputs.items()},
         "plan": plan.to_dict(),
-        "warnings": list(plan.warnings),
+        "warnings": list(plan.warnings) + list(warnings),
     }
 
 

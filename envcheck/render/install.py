@@ -194,10 +194,13 @@ def render_execute(result: Result, console=None) -> None:
     s = verify.get("summary") or {}
     said = proof_line(data.get("proof") or {}) or ", ".join(data.get("installed") or ["torch"]) + " installed"
     if result.exit_code == 0:
-        console.print(f"\n[green]✓[/] {said} ({rec['torch']}, {rec['variant']})", highlight=False, markup=False)
+        console.print(f"\n✓ {said} ({rec['torch']}, {rec['variant']})", style="green", highlight=False, markup=False,
+                      soft_wrap=True)
     else:
-        console.print(f"\n[bold red]![/] {said}; [bold red]a check failed[/] (exit 1): the environment is kept "
-                      "(fix below)", highlight=False)
+        from rich.text import Text
+
+        console.print(Text.assemble("\n", ("!", "bold red"), f" {said}; ", ("a check failed", "bold red"),
+                                    " (exit 1): the environment is kept (fix below)"), highlight=False, soft_wrap=True)
     verb = "replaced" if env.get("replaced") else "created"
     console.print(f"  env:     {env['backend']} env {verb} at {env['prefix']} (Python {env['python_version']})",
                   highlight=False, soft_wrap=True)

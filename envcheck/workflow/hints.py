@@ -81,7 +81,7 @@ def _strip_prefix(line: str) -> str:
     return re.sub(r"^(ERROR|error|WARNING|warning|cause|hint):\s*", "", line.strip())
 
 
-def _unreachable(text: str) -> tuple[str, str] | None:
+def unreachable_index(text: str) -> tuple[str, str] | None:
     """(where, reason) when the output shows a connection that failed, else None."""
     hits = [ln for ln in text.splitlines() if any(n in ln for n in NETWORK_NEEDLES)]
     if not hits:
@@ -134,7 +134,7 @@ def diagnose_installer(text: str, elapsed_s: float | None = None, tool: str = "p
             "resolution-conflict", f"{tool}: the requirements conflict: " + "; ".join(causes[:4]),
             f"the pins cannot all hold; look for {where} or another package's requirement: drop or change "
             "that pin, or choose the --torch it allows")
-    unreachable = _unreachable(text)
+    unreachable = unreachable_index(text)
     if unreachable is not None:
         where, reason = unreachable
         after = f"; it gave up after {elapsed_s:.1f} s" if elapsed_s is not None else ""
