@@ -127,8 +127,15 @@ def _internal_error(command: str, exc: Exception) -> EnvcheckError:
                          exit_code=ExitCode.INTERNAL, code="internal-error", data={"traceback_path": path})
 
 
-def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable) -> NoReturn:
-    """Run a command body, render its Result, exit with its code. No traceback unless --debug."""
+def _quiet_option():
+    """--quiet / -q, the same on every command that has it (cli._finish is the one switch)."""
+    return typer.Option(False, "--quiet", "-q", help="Print only the verdict line (errors still go to stderr); "
+                        "no progress. --json wins.")
+
+
+def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable, quiet: bool = False) -> NoReturn:
+    """Run a command body, render its Result, exit with its code. No traceback unless --debug.
+    With `quiet` (and no --json) only the verdict line: render/verdict.py."""
     try:
         result = produce()
     except EnvcheckError as err:
@@ -146,6 +153,10 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
         from envcheck.render.json import envelope, render_json
 
         print(render_json(envelope(result)))
+    elif quiet:
+        from envcheck.render.verdict import render_quiet
+
+        render_quiet(result)
     else:
         render_human(result)
     sys.exit(int(result.exit_code))
@@ -162,6 +173,7 @@ def doctor(
     deep: bool = typer.Option(False, "--deep", help="Also import torch in the target (slower, with a timeout)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     anonymize: bool = typer.Option(False, "--anonymize", help="Mask user names, host name, UUIDs and paths."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Detect the machine (GPU, driver, CUDA, Python, torch, Jupyter) and name every problem with its fix."""
 
@@ -175,7 +187,7 @@ def doctor(
 
         view.render_doctor(result)
 
-    _finish("doctor", json_out, produce, render)
+    _finish("doctor", json_out, produce, render, quiet)
 
 
 # --- install (issue 3) ------------------------------------------------------------------------
@@ -241,6 +253,7 @@ def install(
     force: bool = typer.Option(False, "--force", help="--execute: replace an existing env/kernel (kept until all steps pass)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="--execute: do not ask; required when stdin is not a terminal."),
     dry_run: bool = typer.Option(False, "--dry-run", help="--execute: print every command that would run; change nothing."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Recommend the exact torch build for a Python, OS, driver and GPU, with ready-to-paste commands.
 
@@ -278,7 +291,8 @@ def install(
             no_kernel=no_kernel, force=force, index_url=index_url, find_links=find_links, only=tuple(only),
             arch=arch, allow_unverified=allow_unverified, gpu_arch=tuple(gpu_arch), xpu=xpu, gpu=tuple(gpu),
         )
-        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(), sink=StepView())
+        return cmd.run(request, dry_run=dry_run, yes=yes, confirm=_confirm_if_tty(),
+                       sink=_progress(quiet and not json_out, StepView))
 
     def render(result):
         from envcheck.render import install as view
@@ -288,7 +302,7 @@ def install(
         else:
             view.render_install(result)
 
-    _finish("install", json_out, produce, render)
+    _finish("install", json_out, produce, render, quiet)
 
 
 # --- verify (issue 4) -------------------------------------------------------------------------
@@ -332,10 +346,13 @@ def verify(
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help="With --distributed: how long nodes wait for each other."),
     level: int = typer.Option(
-        1, "--level", metavar="1|2",
+        1, "--level", metavar="1|2|3",
         help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
-        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU. 3: also measured matmul TFLOPS, "
+        "memory and host<->device bandwidth beside the GPU's datasheet peak (with --distributed under torchrun: "
+        "all-reduce bus bandwidth).",
     ),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
 
@@ -345,10 +362,11 @@ def verify(
         if vd.wanted(nnodes, node_rank, rdzv_endpoint, nproc_per_node):  # issue 11: multi-node under torchrun
             from envcheck.render.verify_distributed import render_distributed
 
-            return render_distributed(vd.run(
+            result = vd.run(
                 python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
                 node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
-                join_timeout=join_timeout, junit_xml=junit_xml), stderr=json_out)
+                join_timeout=join_timeout, junit_xml=junit_xml, level=level)
+            return result if quiet and not json_out else render_distributed(result, stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary
 
@@ -359,7 +377,7 @@ def verify(
             distributed=distributed,
             timeout=timeout,
             junit_xml=junit_xml,
-            listener=LiveView(stderr=json_out),
+            listener=None if quiet and not json_out else LiveView(stderr=json_out),
             level=level,
         )
         if json_out:
@@ -371,7 +389,7 @@ def verify(
 
         render_summary(result)
 
-    _finish("verify", json_out, produce, render)
+    _finish("verify", json_out, produce, render, quiet)
 
 
 # --- create, kernel (issue 5) -----------------------------------------------------------------
@@ -390,6 +408,15 @@ def _line_sink():
     return LineSink()
 
 
+def _progress(quiet: bool, factory: Callable = _line_sink):
+    """The progress sink on stderr, or none with --quiet."""
+    if quiet:
+        from envcheck.workflow.events import NULL
+
+        return NULL
+    return factory()
+
+
 @app.command(epilog=EXIT_CODES_HELP + " An existing env without --force, a hostile name, or no --yes when "
              "stdin is not a terminal: exit 2.")
 def create(
@@ -403,6 +430,7 @@ def create(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
     mirror: Optional[str] = typer.Option(None, "--mirror", help="conda channel mirror: a name from configs/mirrors.json or a channel URL."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Create an environment with a given Python (conda, mamba, micromamba, uv or venv), safely."""
 
@@ -410,14 +438,14 @@ def create(
         from envcheck.commands import create as cmd
 
         return cmd.run(python=python, name=name, prefix=prefix, backend=backend, force=force, dry_run=dry_run,
-                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), sink=_line_sink())
+                       yes=yes, mirror=mirror, confirm=_confirm_if_tty(), sink=_progress(quiet and not json_out))
 
     def render(result):
         from envcheck.render import env as view
 
         view.render_create(result)
 
-    _finish("create", json_out, produce, render)
+    _finish("create", json_out, produce, render, quiet)
 
 
 kernel_app = typer.Typer(
@@ -448,6 +476,7 @@ def kernel_add(
     yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to every question (implies --install-ipykernel)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Register a Jupyter kernel for a target interpreter and check it launches that interpreter."""
 
@@ -456,14 +485,15 @@ def kernel_add(
 
         return cmd.run_add(name=name, python=python, env=env, display_name=display_name, user=user,
                            sys_prefix=sys_prefix, prefix_dir=prefix_dir, install_ipykernel=install_ipykernel,
-                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(), sink=_line_sink())
+                           force=force, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(),
+                           sink=_progress(quiet and not json_out))
 
     def render(result):
         from envcheck.render import env as view
 
         view.render_kernel_add(result)
 
-    _finish("kernel add", json_out, produce, render)
+    _finish("kernel add", json_out, produce, render, quiet)
 
 
 @kernel_app.command("list", epilog=EXIT_CODES_HELP)
@@ -490,6 +520,7 @@ def kernel_list(
 def kernel_check(
     prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Check every kernel: exit 1 (stale-jupyter-kernel) for each one whose interpreter is gone."""
 
@@ -503,7 +534,7 @@ def kernel_check(
 
         view.render_kernel_check(result)
 
-    _finish("kernel check", json_out, produce, render)
+    _finish("kernel check", json_out, produce, render, quiet)
 
 
 @kernel_app.command("remove", epilog=EXIT_CODES_HELP + " No such kernel: exit 4.")
@@ -514,6 +545,7 @@ def kernel_remove(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted; change nothing."),
     prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Delete the kernelspec Jupyter uses for NAME (exit 4 when there is none)."""
 
@@ -528,7 +560,63 @@ def kernel_remove(
 
         view.render_kernel_remove(result)
 
-    _finish("kernel remove", json_out, produce, render)
+    _finish("kernel remove", json_out, produce, render, quiet)
+
+
+# --- env (issue 13): the environments envcheck created -------------------------------------------
+
+env_app = typer.Typer(
+    name="env",
+    help="The environments envcheck created (create, install --execute): list, remove.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(env_app, name="env")
+
+
+@env_app.command("list", epilog=EXIT_CODES_HELP)
+def env_list(
+    no_size: bool = typer.Option(False, "--no-size", help="Do not measure each env's size on disk (faster)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Envs envcheck created: name, backend, Python, torch, the kernels that launch it, size, path."""
+
+    def produce():
+        from envcheck.commands import env as cmd
+
+        return cmd.run_list(size=not no_size)
+
+    def render(result):
+        from envcheck.render.env_list import render_env_list
+
+        render_env_list(result)
+
+    _finish("env list", json_out, produce, render)
+
+
+@env_app.command("remove", epilog=EXIT_CODES_HELP + " Not created by envcheck, or no --yes when stdin is not a "
+                 "terminal: exit 2. No such env: exit 4.")
+def env_remove(
+    target: str = typer.Argument(..., metavar="NAME|PATH", help="An env from `envcheck env list`, by name or path."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; change nothing."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quiet: bool = _quiet_option(),
+) -> None:
+    """Remove an env envcheck created, and the Jupyter kernels that launch it (never another directory)."""
+
+    def produce():
+        from envcheck.commands import env as cmd
+
+        return cmd.run_remove(target, yes=yes, dry_run=dry_run, confirm=_confirm_if_tty(),
+                              sink=_progress(quiet and not json_out))
+
+    def render(result):
+        from envcheck.render.env_list import render_env_remove
+
+        render_env_remove(result)
+
+    _finish("env remove", json_out, produce, render, quiet)
 
 
 # --- matrix (issue 8) -------------------------------------------------------------------------
@@ -603,6 +691,7 @@ app.add_typer(fleet_app, name="fleet")
 def fleet_report(
     paths: List[str] = typer.Argument(..., metavar="PATH...", help="doctor --json files, or directories of them."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quiet: bool = _quiet_option(),
 ) -> None:
     """Which nodes differ: OS, kernel, driver, GPUs, Python, torch, NCCL and findings, majority vs outliers."""
 
@@ -616,7 +705,7 @@ def fleet_report(
 
         render_fleet(result)
 
-    _finish("fleet report", json_out, produce, render)
+    _finish("fleet report", json_out, produce, render, quiet)
 
 
 def main() -> None:

@@ -31,9 +31,10 @@ from envcheck.probes.python import (
     find_interpreter,
     interpreter_version,
 )
+from envcheck.registry import add_to_registry, drop_from_registry, registered, write_marker
 from envcheck.runner import Completed, Runner
 from envcheck.workflow import logs
-from envcheck.workflow.events import NULL, FailureTail, Note, Sink
+from envcheck.workflow.events import NULL, FailureTail, Note, Sink, Warn
 from envcheck.workflow.steps import run_logged
 from envcheck.workflow.transaction import Transaction, remove_path
 
@@ -242,10 +243,11 @@ def _register_undo(tx: Transaction, plan: CreatePlan, runner: Runner, log_path: 
 
 
 def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink: Sink = NULL,
-                   tx: Transaction | None = None) -> CreatedEnv:
+                   tx: Transaction | None = None, environ: Mapping[str, str] | None = None) -> CreatedEnv:
     """Run the plan. Without `tx`: commits on success, and on failure or Ctrl-C removes what this run
     created, restores a replaced env and raises EnvcheckError (exit 5 with `data.log_tail`, or 130).
-    With a caller's `tx`: registers the undo there and leaves commit/rollback to the caller."""
+    With a caller's `tx`: registers the undo there and leaves commit/rollback to the caller.
+    The new env is recorded as envcheck's (envcheck/registry.py) so `env list/remove` know it."""
     start = time.monotonic()
     own = tx is None
     tx = tx or Transaction(log_path)
@@ -297,6 +299,7 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
             code="interrupted",
             data={"log_path": log_path, **undone},
         ) from None
+    _record_created(tx, plan, prefix, sink, environ)
     if own:
         tx.commit()
     return CreatedEnv(
@@ -305,6 +308,24 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
         tool_duration_s=tool_s,
         activate=activate_command(plan.backend.backend, name=plan.name if plan.prefix is None else None, prefix=prefix),
     )
+
+
+def _record_created(tx: Transaction, plan: CreatePlan, prefix: str, sink: Sink,
+                    environ: Mapping[str, str] | None) -> None:
+    """The marker inside the new env (removed with it on rollback) and its entry in the index (dropped
+    on rollback unless the index already had that path: a --force replacement put back keeps its entry).
+    Failing to record never fails the create: the env works, only `env remove` will refuse it."""
+    try:
+        write_marker(prefix, name=plan.name, backend=plan.backend.backend, python=plan.python)
+        known = registered(prefix, environ)
+        add_to_registry(prefix, plan.name, plan.backend.backend, environ)
+    except OSError as exc:
+        sink.emit(Warn(f"could not record {prefix} as made by envcheck ({exc.strerror or exc}): "
+                       "`envcheck env list/remove` will not know it"))
+        return
+    if not known:
+        tx.on_rollback("env", f"drop {prefix} from envcheck's index",
+                       lambda: drop_from_registry(prefix, environ) or [])
 
 
 def _undone(report) -> dict:
@@ -331,4 +352,4 @@ def create_environment(request: CreateRequest, runner: Runner, log_path: str | N
                        tx: Transaction | None = None) -> CreatedEnv:
     """plan_create + execute_create: no prompts (the caller asks). Raises EnvcheckError."""
     plan = plan_create(request, runner, environ)
-    return execute_create(plan, runner, log_path, sink, tx=tx)
+    return execute_create(plan, runner, log_path, sink, tx=tx, environ=environ)

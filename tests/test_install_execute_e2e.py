@@ -106,6 +106,8 @@ def test_failed_install_removes_the_env_and_exits_5(envcheck_bin, tmp_path):
     assert data["failed_step"] == "install" and data["undone"]["env_removed"] == str(prefix)
     assert [s["status"] for s in data["steps"]] == ["ok", "fail", "pending", "pending"]
     assert any("No matching distribution found for torch==2.13.0" in line for line in data["log_tail"])
+    assert data["cause"] == "no-matching-distribution"  # read from what pip said (workflow/hints.py)
+    assert "no source offers any build of torch==2.13.0 for this Python and platform" in data["fix"]
     assert not prefix.exists() and not (tmp_path / "jupyter" / "kernels" / "tk").exists()
     assert "| ERROR: No matching distribution found" in res.stderr
 

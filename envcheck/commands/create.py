@@ -61,6 +61,6 @@ def run(
     log_path = logs.new_log_path("create", plan.name or os.path.basename(plan.prefix or "env"), environ)
     sink.emit(LogOpened(log_path))
     with interrupts_roll_back():
-        created = execute_create(plan, runner, log_path, sink)
+        created = execute_create(plan, runner, log_path, sink, environ=environ)
     data["env"] = created.to_dict()
     return Result("create", ExitCode.OK, data)

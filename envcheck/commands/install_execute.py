@@ -3,7 +3,7 @@
     create the env -> install torch (+ torchvision, torchaudio) as recommended -> register a Jupyter
     kernel -> run the verification suite inside the new env
 
-Built from the pieces the other commands use, never a copy of them: `install.decide()` (the same
+Built from the pieces the other commands use, never a copy of them: `decision.decide()` (the same
 recommendation and argv the install command prints), `envs.plan_create()/execute_create()` (names,
 refusing to clobber, undo), `kernels.register_kernel()` (ipykernel with the env's own pip, kernel.json
 read back) and `verify.run()` (the suite run by the env's interpreter). The machinery (log, events,
@@ -90,7 +90,7 @@ def execute(
     out: dict = {"env": None, "kernel": None, "findings": [], "verify": {}, "proof": {}, "warnings": []}
 
     def create(rec):
-        created = out["env"] = execute_create(plan.create, timed, log_path, sink, tx=tx)
+        created = out["env"] = execute_create(plan.create, timed, log_path, sink, tx=tx, environ=environ)
         if plan.env_python != created.python:  # conda -n: the interpreter's path is known only now
             quoted = shlex.quote(created.python)
             for r in steps.records:

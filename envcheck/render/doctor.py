@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich.cells import cell_len
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from envcheck.render import Hanging, make_console
 from envcheck.results import Result
 
 ICON = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
@@ -38,13 +40,53 @@ def _src(fact: dict | None) -> Text:
     return Text(str(src) if src else "", style="dim")
 
 
-def _table(title: str) -> Table:
-    t = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
-              padding=(0, 2, 0, 0), expand=False)
-    t.add_column("item", style="bold", no_wrap=True)
-    t.add_column("value", overflow="fold")
-    t.add_column("source", style="dim", overflow="fold")
-    return t
+class _Section:
+    """A titled three-column section (item, value, source) with `add_row` like a rich Table.
+
+    When every row fits the width on one line it is drawn as an aligned table. Otherwise (80 columns,
+    long paths) each row is `item  value  source` wrapped at spaces with a hanging indent under the value,
+    so no path is cut mid-word (a table would fold it inside its column)."""
+
+    def __init__(self, title: str) -> None:
+        self.title, self.rows = title, []
+
+    def add_row(self, *cells) -> None:
+        self.rows.append(tuple(c if isinstance(c, Text) else Text(str(c)) for c in cells))
+
+    def _table(self) -> Table:
+        t = Table(title=self.title, title_justify="left", title_style="bold", show_header=False, box=None,
+                  padding=(0, 2, 0, 0), expand=False)
+        t.add_column("item", style="bold", no_wrap=True)
+        t.add_column("value", no_wrap=True)
+        t.add_column("source", style="dim", no_wrap=True)
+        for row in self.rows:
+            t.add_row(*row)
+        return t
+
+    def __rich_console__(self, console, options):
+        widths = [max((max((cell_len(x) for x in r[i].plain.split("\n")), default=0) for r in self.rows), default=0)
+                  for i in range(3)]
+        if sum(widths) + 6 <= options.max_width:  # three columns, 2 cells of padding each
+            yield self._table()
+            return
+        yield Text(self.title, style="bold")
+        label_w, width = widths[0], options.max_width
+        sizes = [(cell_len(r[1].plain), cell_len(r[2].plain)) for r in self.rows]
+        value_w = max((v for v, src in sizes if label_w + v + src + 4 <= width), default=0)
+        for (label, value, source), (v, src) in zip(self.rows, sizes):
+            lead = Text(label.plain.ljust(label_w) + "  ", style="bold")
+            if v <= value_w and label_w + value_w + src + 4 <= width:  # aligned like the table
+                yield Text.assemble(lead, value, *((" " * (value_w - v + 2), (source.plain, "dim")) if src else ()))
+                continue
+            body = value.copy()
+            if source.plain:
+                body.append("  ")
+                body.append_text(Text(source.plain, style="dim"))
+            yield Hanging(lead, body, indent=label_w + 2)
+
+
+def _table(title: str) -> _Section:
+    return _Section(title)
 
 
 def _row(t: Table, label: str, fact: dict | None, fmt=None) -> None:
@@ -52,7 +94,7 @@ def _row(t: Table, label: str, fact: dict | None, fmt=None) -> None:
 
 
 def _out(console: Console, renderable) -> None:
-    console.print(renderable)
+    console.print(renderable, crop=False)  # a path longer than the line overflows whole, never cut
     console.print()
 
 
@@ -80,8 +122,37 @@ def _vendor_sections(console: Console, d: dict) -> None:
         _out(console, t)
 
 
+def health_line(h: dict) -> tuple[str, str]:
+    """One short line from data.gpus[].health: problems first, else 'ok' plus what was checked."""
+    ecc, remap, clocks, pcie = h.get("ecc") or {}, h.get("row_remap") or {}, h.get("clocks") or {}, h.get("pcie") or {}
+    bad, warn = [], []
+    if ecc.get("uncorrected_volatile"):
+        bad.append(f"{ecc['uncorrected_volatile']} uncorrectable ECC error(s) since driver load")
+    elif ecc.get("uncorrected_aggregate"):
+        warn.append(f"{ecc['uncorrected_aggregate']} uncorrectable ECC error(s) in lifetime")
+    if remap.get("failure"):
+        bad.append("row remapping FAILED")
+    elif remap.get("pending") or (h.get("retired_pages") or {}).get("pending"):
+        warn.append("memory repair pending a reset")
+    if clocks.get("throttled_by"):
+        warn.append("throttled: " + ", ".join(r.replace("_", " ") for r in clocks["throttled_by"]))
+    if h.get("pcie_link_degraded"):
+        warn.append("PCIe link degraded: " + h["pcie_link_degraded"])
+    link = None
+    if pcie.get("gen_current") is not None:
+        link = f"PCIe Gen{pcie['gen_current']}/{pcie.get('gen_max')} x{pcie.get('width_current')}/{pcie.get('width_max')}"
+    if bad or warn:
+        return "; ".join(bad + warn), "bold red" if bad else "yellow"
+    checked = [x for x in ("ECC ok" if ecc.get("uncorrected_volatile") is not None else None,
+                           "no pending memory repair" if remap.get("pending") is not None else None,
+                           "no throttling" if clocks.get("event_mask") is not None else None, link,
+                           None if h.get("persistence_mode") is None else
+                           f"persistence {'on' if h['persistence_mode'] else 'off'}") if x]
+    return ("ok: " + ", ".join(checked)) if checked else "not reported", "green" if checked else "dim"
+
+
 def render_doctor(result: Result, console: Console | None = None) -> None:
-    console = console or Console(highlight=False, soft_wrap=False)
+    console = console or make_console()
     d = result.data
     findings = d.get("findings", [])
     errors = [f for f in findings if f["severity"] == "error"]
@@ -126,7 +197,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     t = _table("NVIDIA")
     reason = "; ".join(drv.get("reasons") or []) or None
     _row(t, "Driver", {"value": drv.get("version"), "source": drv.get("source"), "reason": reason})
-    _row(t, "Newest CUDA (driver)", {"value": drv.get("cuda"), "source": drv.get("cuda_source"), "reason": reason})
+    same = drv.get("version") is None and reason  # one reason, said once: the row above gives it
+    _row(t, "Newest CUDA (driver)", {"value": drv.get("cuda"), "source": drv.get("cuda_source"),
+                                     "reason": "see Driver" if same else reason})
     if drv.get("overrides"):
         t.add_row("Overrides", Text(", ".join(drv["overrides"]), style="magenta"), Text("env", style="dim"))
     if drv.get("mismatch"):
@@ -144,6 +217,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
                                       "MIG enabled" if g.get("mig_mode") else None,
                                       f"virtualization: {virt}" if virt and virt != "none" else None) if x)
         t.add_row(f"GPU {g['index']}", Text(desc), Text(g.get("source") or "", style="dim"))
+        if g.get("health"):
+            text, style = health_line(g["health"])
+            t.add_row("  health", Text(text, style=style), Text(g["health"].get("source") or "", style="dim"))
         for mig in g.get("mig_devices") or []:
             t.add_row("  MIG", Text(mig), Text(g.get("source") or "", style="dim"))
     if not gpus:
@@ -257,17 +333,14 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
 
     # Findings and fixes, last
     if findings:
-        t = Table(title="Findings (fixes last)", title_justify="left", title_style="bold", show_header=False,
-                  box=None, padding=(0, 1, 1, 0))
-        t.add_column("icon", no_wrap=True)
-        t.add_column("finding", overflow="fold")
-        for f in findings:
+        console.print(Text("Findings (fixes last)", style="bold"))
+        for f in findings:  # message and fix wrap under themselves, never inside a path
             icon, st = ICON.get(f["severity"], ("-", ""))
-            body = [Text.assemble((f["code"], st), (f"  ({f['severity']})", "dim")), Text(f["message"])]
+            console.print(Text.assemble((icon, st), " ", (f["code"], st), (f"  ({f['severity']})", "dim")))
+            console.print(Hanging("  ", Text(f["message"])), crop=False)
             if f.get("fix"):
-                body.append(Text.assemble(("fix: ", "bold green"), (f["fix"], "")))
-            t.add_row(Text(icon, style=st), Group(*body))
-        console.print(t)
+                console.print(Hanging(Text.assemble("  ", ("fix: ", "bold green")), Text(f["fix"])), crop=False)
+            console.print()
     else:
         console.print(Text("No problems found.", style="green"))
     s = d.get("summary", {})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from envcheck.render import LiveLine
 from envcheck.results import Result
 from envcheck.workflow import events as ev
 
@@ -16,25 +17,34 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _console(console=None):
-    from rich.console import Console
+    from envcheck.render import make_console
 
-    return console or Console()
+    return console or make_console()
 
 
 def _findings(console, findings: list[dict]) -> None:
-    for f in findings:
+    from rich.text import Text
+
+    from envcheck.render import Hanging
+
+    for f in findings:  # wrapped at spaces, under the message / under the fix; paths stay whole
         style = _SEVERITY_STYLE.get(f["severity"], "")
-        console.print(f"[{style}]{f['severity']}[/] [dim]{f['code']}[/]: {f['message']}", highlight=False)
+        head = Text.assemble((f["severity"], style), " ", (f["code"], "dim"), ": ")
+        console.print(Hanging(head, f["message"], indent=2), crop=False)
         if f.get("fix"):
-            console.print(f"  fix: {f['fix']}", highlight=False, soft_wrap=True)
+            console.print(Hanging("  fix: ", f["fix"]), crop=False)
 
 
 def render_create(result: Result, console=None) -> None:
+    from rich.text import Text
+
+    from envcheck.render import Hanging
+
     console = _console(console)
     data = result.data
     plan = data["plan"]
     for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
     console.print(f"backend: [bold]{plan['backend']}[/]  ({plan['backend_why']})", highlight=False)
     if plan.get("base_interpreter"):
         console.print(f"base interpreter: {plan['base_interpreter']}", highlight=False)
@@ -89,10 +99,12 @@ def render_kernel_add(result: Result, console=None) -> None:
 
 def _kernel_table(console, kernels: list[dict]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("name", "display name", "interpreter", "status", "directory"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, no_wrap=True)
+    rows = []
     for k in kernels:
         if k["error"]:
             status = "[yellow]invalid[/]"
@@ -104,9 +116,19 @@ def _kernel_table(console, kernels: list[dict]) -> None:
             status = "[green]ok[/]"
         if k["shadowed_by"]:
             status += " [dim](shadowed)[/]"
-        table.add_row(k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
-                      status, k["resource_dir"])
-    console.print(table)
+        rows.append((k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
+                     status, k["resource_dir"]))
+        table.add_row(*rows[-1])
+    plain = [[Text.from_markup(c).plain for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in plain]) for i, h in enumerate(("name", "display name", "interpreter",
+                                                                                 "status", "directory"))]
+    if sum(widths) + 2 * (len(widths) - 1) <= console.width:  # every cell on one line: the table
+        console.print(table)
+        return
+    for name, display, interpreter, status, directory in rows:  # too wide for one line each: paths whole
+        console.print(Text.assemble((name, "bold"), f"  {display}  ", Text.from_markup(status)), crop=False)
+        console.print(f"  interpreter: {interpreter}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  directory:   {directory}", highlight=False, markup=False, soft_wrap=True)
 
 
 def render_kernel_list(result: Result, console=None) -> None:
@@ -152,19 +174,46 @@ def render_kernel_remove(result: Result, console=None) -> None:
 
 
 class LineSink(ev.Sink):
-    """`envcheck: ...` lines on stderr, flushed at once (create, kernel add)."""
+    """`envcheck: ...` lines on stderr, flushed at once (create, kernel add).
+
+    A tool that runs (pip/uv/conda/ipykernel) gets a start line and an end line with its time; between
+    them a terminal shows a spinner with the elapsed time; a pipe or log gets only the two lines.
+    """
 
     def __init__(self, stream=None) -> None:
         self.stream = stream
+        self._progress = None
 
     def _say(self, text: str) -> None:
+        self._stop()
         print(f"envcheck: {text}", file=self.stream or sys.stderr, flush=True)
+
+    def _stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _start(self, command: str) -> None:
+        stream = self.stream or sys.stderr
+        if not getattr(stream, "isatty", lambda: False)():
+            return
+        from envcheck.render import make_console
+
+        self._progress = LiveLine(make_console(file=stream), f"running {command}")
 
     def emit(self, event: ev.Event) -> None:
         if isinstance(event, ev.LogOpened):
             self._say(f"log: {event.path}")
         elif isinstance(event, ev.CommandStarted):
             self._say(f"running: {event.command}")
+            self._start(event.command)
+        elif isinstance(event, ev.CommandEnded):
+            how = "done" if event.returncode == 0 else (
+                "stopped" if event.returncode is None else f"failed (exit status {event.returncode})")
+            self._say(f"{how} in {event.duration_s:.1f} s")
+        elif isinstance(event, ev.ToolLine):  # the tool's output goes to the log file; a terminal shows the latest
+            if self._progress is not None:
+                self._progress.line(event.line)
         elif isinstance(event, ev.Note):
             self._say(event.text)
         elif isinstance(event, ev.Warn):
@@ -176,7 +225,9 @@ class LineSink(ev.Sink):
             self._say(f"[{event.index}/{event.total}] {event.title}")
         elif isinstance(event, ev.StepEnded):
             self._say(f"[{event.index}/{event.total}] {event.step_id}: {event.status} in {event.wall_s:.1f} s")
-        # ToolLine: the tool's output goes to the log file only
+
+    def close(self) -> None:
+        self._stop()
 
 
 _MARKS = {"ok": ("✓", "green"), "fail": ("✗", "bold red"), "interrupted": ("■", "yellow"), "skip": ("–", "yellow")}
@@ -194,11 +245,10 @@ class StepView(ev.Sink):
     WARN_EVERY_S = 10.0
 
     def __init__(self, console=None) -> None:
-        from rich.console import Console
+        from envcheck.render import make_console
 
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = console or make_console(stderr=True)
         self._progress = None
-        self._task = None
         self._step = None
         self._warned_at: float | None = None
         self._held = 0
@@ -215,20 +265,12 @@ class StepView(ev.Sink):
     def _start_live(self, text: str) -> None:
         if not self.console.is_terminal:
             return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-            TextColumn("[dim]{task.fields[line]}", markup=True), console=self.console, transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(text, line="")
+        self._progress = LiveLine(self.console, text)
 
     def _stop_live(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-            self._task = None
 
     def emit(self, event: ev.Event) -> None:
         from rich.text import Text
@@ -244,11 +286,8 @@ class StepView(ev.Sink):
         elif isinstance(event, ev.ToolLine):
             if event.warning and self._progress is None and self._step not in (None, "verify"):
                 self._tool_warning(event)
-            if self._progress is not None and self._task is not None:
-                from rich.markup import escape
-
-                text = event.line.strip()
-                self._progress.update(self._task, line=escape(text[:70] + ("…" if len(text) > 70 else "")))
+            if self._progress is not None:
+                self._progress.line(event.line)
         elif isinstance(event, ev.CommandStarted):
             self.console.print("    $ " + event.command, style="dim", soft_wrap=True, markup=False, highlight=False)
         elif isinstance(event, ev.Note):

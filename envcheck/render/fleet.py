@@ -19,10 +19,11 @@ def outlier_text(outliers: list, limit: int = MAX_NAMES) -> str:
 def render_fleet(result) -> None:
     import sys
 
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console(highlight=False)
+    from envcheck.render import make_console
+
+    con = make_console()
     data = result.data
     s = data.get("summary") or {}
     table = Table(title=f"fleet: {s.get('nodes', 0)} node(s)", title_justify="left", show_lines=False)

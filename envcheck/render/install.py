@@ -5,6 +5,7 @@ wrapping would break a copy-paste.
 """
 from __future__ import annotations
 
+from envcheck.render import Block, Hanging, make_console, wrap_hanging
 from envcheck.results import Result
 
 ROUTES = {
@@ -28,17 +29,15 @@ def _route_lines(commands: dict, manager: str) -> list[str]:
 
 
 def render_install(result: Result, console=None) -> None:
-    from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
-    from rich.text import Text
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     rec = data["recommendation"]
     commands = rec["commands"]
 
-    body = Text()
+    body = Block()  # Text-like; bullets wrap under their text
     body.append("torch ", style="bold")
     body.append(rec["torch"], style="bold green")
     body.append("   torchvision ")
@@ -53,14 +52,14 @@ def render_install(result: Result, console=None) -> None:
     body.append(f"\nfor Python {rec['python']} on {rec['os']}{arch}\n")
     body.append("\nWhy\n", style="bold")
     for reason in rec["reasons"]:
-        body.append(f"  • {reason}\n")
+        body.bullet(reason)
     notes = list(rec.get("notes") or []) + [f["message"] for f in data.get("stale") or []]
     if notes:
         body.append("\nNote\n", style="bold yellow")
         for note in notes:
-            body.append(f"  • {note}\n")
+            body.bullet(note)
     inputs = data.get("inputs") or {}
-    facts = []
+    facts, missing = [], {}
     for key in ("python", "os", "arch", "driver", "cuda", "gpu_cc", "gpu_arch", "rocm", "xpu"):
         item = inputs.get(key)
         if not item:
@@ -72,15 +71,17 @@ def render_install(result: Result, console=None) -> None:
             value = "yes"
         if isinstance(value, list):
             value = ", ".join(value) if value else None
-        shown = value if value not in (None, "") else f"- ({item.get('reason') or 'unknown'})"
-        facts.append(f"{key} {shown} [{item['source']}]" if value not in (None, "") else f"{key} {shown}")
+        if value in (None, ""):  # a reason shared by several inputs is said once: `driver, cuda - (...)`
+            missing.setdefault(item.get("reason") or "unknown", []).append(key)
+        else:
+            facts.append(f"{key} {value} [{item['source']}]")
+    facts += [f"{', '.join(keys)} - ({why})" for why, keys in missing.items()]
     if facts:
-        body.append("\nInputs  ", style="dim")
-        body.append("; ".join(facts), style="dim")
         body.append("\n")
+        body.add(Hanging("Inputs  ", "; ".join(facts), style="dim"))
     matrix = data["matrix"]
     wheels = f"; wheel facts read from the package index {matrix['wheels_read']}" if matrix.get("wheels_read") else ""
-    body.append(f"matrix checked {matrix['checked']}{wheels}", style="dim")
+    body.add(Hanging("", f"matrix checked {matrix['checked']}{wheels}", style="dim"))
     console.print(Panel(body, title="envcheck install", expand=False))
 
     manager = data.get("manager")
@@ -153,17 +154,17 @@ def proof_line(proof: dict) -> str:
 
 def render_execute_plan(result: Result, console=None) -> None:
     """--dry-run: every command, shell-quoted, one per line (nothing was run)."""
-    from rich.console import Console
+    from rich.text import Text
 
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     rec = data["recommendation"]
     plan = data["plan"]
     env = plan["env"]
     for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
-                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False, soft_wrap=True)
+                  f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False)
     if env.get("replaces"):
         console.print(f"(the existing env {env['replaces']} is moved aside first and deleted once all steps pass)",
                       highlight=False)
@@ -173,17 +174,18 @@ def render_execute_plan(result: Result, console=None) -> None:
     if plan.get("env_python") == "ENV_PYTHON":
         console.print("ENV_PYTHON: the new env's interpreter (conda chooses its directory)", style="dim")
     for i, step in enumerate(plan["steps"], 1):
-        console.print(f"\n# {i}. {step['title']}" + (f"  ({step['note']})" if step.get("note") else ""),
-                      style="bold", highlight=False, markup=False, soft_wrap=True)
+        title = f"{step['title']}" + (f"  ({step['note']})" if step.get("note") else "")
+        console.print()
+        for n, line in enumerate(wrap_hanging(f"# {i}. ", title, console.width)):  # wrapped, still a comment
+            line.stylize("bold")
+            console.print("#" + line.plain[1:] if n else line, style="bold", highlight=False, markup=False, crop=False)
         for cmd in step["commands"]:
             console.print(cmd, soft_wrap=True, highlight=False, markup=False)
 
 
 def render_execute(result: Result, console=None) -> None:
     """The closing summary of `install --execute` (stdout): where, what, the split, how to activate."""
-    from rich.console import Console
-
-    console = console or Console()
+    console = console or make_console()
     data = result.data
     if data.get("dry_run"):
         render_execute_plan(result, console)

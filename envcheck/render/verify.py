@@ -17,33 +17,50 @@ ID_WIDTH = 22
 
 
 def _console(stderr: bool):
-    from rich.console import Console
+    from envcheck.render import make_console
 
-    return Console(stderr=stderr, highlight=False)
+    return make_console(stderr=stderr)
+
+
+MESSAGE_AT = 41  # the message column: mark (8) + id (22) + duration (8) + 3 spaces
+NARROW_MESSAGE_AT = 9  # under the check id, when the message column would be too narrow
+
+
+class _CheckLine:
+    """`  ✓ ok    tensor-creation   0.03 s  message` (and `fix: ...` under a failure). The message wraps at
+    spaces under itself; when that column would be narrower than 40 (80 columns) a message that does not
+    fit goes on the next line, under the check id, with the width of the line. Paths are never split."""
+
+    def __init__(self, check: CheckResult) -> None:
+        self.check = check
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        from envcheck.render import wrap_hanging
+
+        check, width = self.check, options.max_width
+        mark, word, style = MARKS.get(check.status, MARKS["fail"])
+        head = Text.assemble((f"  {mark} {word}".ljust(8), style), " ",
+                             (check.id.ljust(ID_WIDTH), "bold" if check.status == "fail" else ""), " ",
+                             (f"{check.duration_s:.2f} s".rjust(8), "dim"), " ")
+        message = Text(check.message, style="red" if check.status == "fail" else ("dim" if check.status == "skip" else ""))
+        at = MESSAGE_AT if width - MESSAGE_AT >= 40 else NARROW_MESSAGE_AT
+        if at == MESSAGE_AT or head.cell_len + message.cell_len <= width:
+            lines = wrap_hanging(head, message, width)
+        else:
+            head.rstrip()
+            lines = [head] + wrap_hanging(" " * at, message, width)
+        if check.status == "fail" and check.fix:
+            lines += wrap_hanging(Text(" " * at + "fix: ", style="cyan"), Text(check.fix, style="cyan"), width)
+        for line in lines:
+            line.no_wrap, line.overflow = True, "ignore"
+            yield line
 
 
 def check_line(check: CheckResult):
-    """`  ✓ ok    tensor-creation   0.03 s  message` (and `fix: ...` under a failure) as a rich grid
-    whose message column wraps under itself, not under the mark (pure)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    mark, word, style = MARKS.get(check.status, MARKS["fail"])
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=8, no_wrap=True)
-    grid.add_column(width=ID_WIDTH, no_wrap=True, overflow="ellipsis")
-    grid.add_column(width=8, no_wrap=True, justify="right")
-    grid.add_column(overflow="fold")
-    message_style = "red" if check.status == "fail" else ("dim" if check.status == "skip" else "")
-    grid.add_row(
-        Text(f"  {mark} {word}", style=style),
-        Text(check.id, style="bold" if check.status == "fail" else ""),
-        Text(f"{check.duration_s:.2f} s", style="dim"),
-        Text(check.message, style=message_style),
-    )
-    if check.status == "fail" and check.fix:
-        grid.add_row("", "", "", Text(f"fix: {check.fix}", style="cyan"))
-    return grid
+    """The renderable of one finished check (see _CheckLine) (pure)."""
+    return _CheckLine(check)
 
 
 class LiveView:  # implements commands.verify.Listener
@@ -61,12 +78,16 @@ class LiveView:  # implements commands.verify.Listener
         return self._con
 
     def begin(self, interpreter) -> None:
-        self._header = f"envcheck verify: {interpreter.path} ({interpreter.why})"
+        self._header = f"envcheck verify: {interpreter.path} ({interpreter.why})"  # wraps at spaces only
         self._printed_header = False
 
     def _ensure_header(self) -> None:
         if not getattr(self, "_printed_header", True):
-            self.console.print(self._header, style="bold")
+            from rich.text import Text
+
+            from envcheck.render import Hanging
+
+            self.console.print(Hanging("", Text(self._header, style="bold"), indent=2), crop=False)
             self._printed_header = True
 
     def target(self, info: dict) -> None:
@@ -74,18 +95,19 @@ class LiveView:  # implements commands.verify.Listener
 
     def start(self, check_id: str, name: str) -> None:
         self._ensure_header()
-        text = f"[bold]{name}[/] [dim]({check_id})[/] …"
+        text = f"{name} ({check_id}) …"  # a spinner, the check's elapsed time first, then its name
         if self._status is None:
             if not self.console.is_terminal:
                 return
-            self._status = self.console.status(text, spinner="dots")
-            self._status.start()
+            from envcheck.render import LiveLine
+
+            self._status = LiveLine(self.console, text)
         else:
-            self._status.update(text)
+            self._status.restart(text)
 
     def end(self, check: CheckResult) -> None:
         self._ensure_header()
-        self.console.print(check_line(check))
+        self.console.print(check_line(check), crop=False)
 
     def restart(self, reason: str) -> None:
         self.console.print(f"  ↻ {reason}", style="magenta")
@@ -121,6 +143,11 @@ def render_summary(result, stderr: bool = False) -> None:
              f"device {t['device']}" if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
     con.print("target: " + ", ".join(p for p in parts if p), style="dim")
+    if data.get("performance"):  # level 3: measured figures beside the datasheet peak
+        from envcheck.perf import render_performance
+
+        for text in render_performance(data["performance"]):
+            con.print(Text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
     if data.get("junit_xml"):
         con.print(f"JUnit report: {data['junit_xml']}", style="dim")
     if s.get("failed"):

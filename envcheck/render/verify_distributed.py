@@ -2,24 +2,36 @@
 from __future__ import annotations
 
 
+def busbw_text(b) -> str:
+    """', all-reduce bus bandwidth up to 187.2 GB/s (nccl-tests busbw, 4 sizes)' from data.distributed.busbw."""
+    if not isinstance(b, dict):
+        return ""
+    if b.get("error"):
+        return f", all-reduce bandwidth not measured ({b['error']})"
+    if b.get("peak_busbw_gbs") is None:
+        return ""
+    return (f", all-reduce bus bandwidth up to {b['peak_busbw_gbs']:g} GB/s (nccl-tests busbw, "
+            f"{len(b.get('sizes') or [])} sizes up to {max(r['bytes'] for r in b['sizes']) >> 20} MiB)")
+
+
 def render_distributed(result, stderr: bool = False):
     """Print the launch line, each rank's line and the world in one line; return the result unchanged.
 
     The closing summary is verify's own (render.verify.render_summary), printed by the CLI.
     """
-    from rich.console import Console
-
+    from envcheck.render import make_console
     from envcheck.render.verify import check_line, render_summary
     from envcheck.results import CheckResult
 
-    con = Console(stderr=stderr, highlight=False)
+    con = make_console(stderr=stderr)
     for c in result.data.get("checks") or []:
-        con.print(check_line(CheckResult(c["id"], c["name"], c["status"], c["duration_s"], c["message"], c["fix"])))
+        con.print(check_line(CheckResult(c["id"], c["name"], c["status"], c["duration_s"], c["message"], c["fix"])),
+                  crop=False)
     d = result.data.get("distributed") or {}
     slow = d.get("slowest_rank")
     con.print(f"world: {d.get('world_size')} rank(s) over {d.get('backend') or 'unknown backend'}"
               + (f", slowest rank {slow}" if slow is not None else "")
-              + (f", bus bandwidth {d['busbw']}" if d.get("busbw") is not None else ""), style="dim")
+              + busbw_text(d.get("busbw")), style="dim")
     if stderr:  # with --json the summary goes to stderr too; without it the CLI's render prints it
         render_summary(result, stderr=True)
     return result

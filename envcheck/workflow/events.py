@@ -42,6 +42,15 @@ class CommandStarted:
 
 
 @dataclass(frozen=True)
+class CommandEnded:
+    """The tool of the last CommandStarted finished (returncode None: it did not exit by itself)."""
+
+    command: str
+    returncode: int | None
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class ToolLine:
     """One line of a running tool's output (it also goes to the log). `warning`: a line a person should
     see as it comes even where the output is piped (pip retrying an index: workflow/hints.is_retry_warning);
@@ -69,7 +78,7 @@ class FailureTail:
     lines: tuple[str, ...]
 
 
-Event = Union[LogOpened, StepStarted, StepEnded, CommandStarted, ToolLine, Note, Warn, FailureTail]
+Event = Union[LogOpened, StepStarted, StepEnded, CommandStarted, CommandEnded, ToolLine, Note, Warn, FailureTail]
 
 
 class Sink:

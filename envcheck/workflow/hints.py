@@ -34,12 +34,12 @@ NO_MATCH_NEEDLES = ("No matching distribution found for", "Could not find a vers
                     "has no wheels with a matching", "there is no version of")
 # Why a connection failed, most specific first: (needle, the reason in words).
 NETWORK_REASONS = (
-    ("Name or service not known", "its host name did not resolve (DNS)"),
-    ("Temporary failure in name resolution", "its host name did not resolve (DNS)"),
-    ("nodename nor servname provided", "its host name did not resolve (DNS)"),
-    ("failed to lookup address", "its host name did not resolve (DNS)"),
-    ("dns error", "its host name did not resolve (DNS)"),
-    ("getaddrinfo failed", "its host name did not resolve (DNS)"),
+    ("Name or service not known", "its host name did not resolve in DNS"),
+    ("Temporary failure in name resolution", "its host name did not resolve in DNS"),
+    ("nodename nor servname provided", "its host name did not resolve in DNS"),
+    ("failed to lookup address", "its host name did not resolve in DNS"),
+    ("dns error", "its host name did not resolve in DNS"),
+    ("getaddrinfo failed", "its host name did not resolve in DNS"),
     ("Connection refused", "the connection was refused"),
     ("Network is unreachable", "the network is unreachable"),
     ("No route to host", "there is no route to the host"),

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from envcheck.plans.env import Step
 from envcheck.runner import Completed, Runner
 from envcheck.workflow import logs
-from envcheck.workflow.events import NULL, CommandStarted, Sink, StepEnded, StepStarted, ToolLine
+from envcheck.workflow.events import NULL, CommandEnded, CommandStarted, Sink, StepEnded, StepStarted, ToolLine
 from envcheck.workflow.hints import is_retry_warning
 from envcheck.workflow.timing import TimedRunner
 
@@ -22,9 +22,15 @@ def run_logged(runner: Runner, step: Step, log_path: str | None, sink: Sink = NU
     """Run one step's argv, streaming its merged output into the log (header line `$ cmd` first)."""
     logs.append(log_path, f"$ {step.display()}")
     sink.emit(CommandStarted(step.display()))
-    done = runner.stream(
-        step.argv, timeout=step.timeout_s, env=dict(step.env) or None, log_path=log_path, merge_stderr=True
-    )
+    started = time.monotonic()
+    try:
+        done = runner.stream(
+            step.argv, timeout=step.timeout_s, env=dict(step.env) or None, log_path=log_path, merge_stderr=True
+        )
+    except BaseException:  # interrupted: the progress display still ends before the error is printed
+        sink.emit(CommandEnded(step.display(), None, time.monotonic() - started))
+        raise
+    sink.emit(CommandEnded(step.display(), done.returncode, done.duration_s or time.monotonic() - started))
     logs.append(log_path, f"# exit status {done.returncode} after {done.duration_s:.1f} s"
                 + (f" ({done.describe_failure()})" if not done.ok else ""))
     return done
