@@ -205,3 +205,19 @@ def test_real_pip_retry_warning_reaches_piped_output_before_the_step_ends(tmp_pa
     text = con.export_text()
     shown = text.index("s: WARNING: Retrying (Retry(total=0")
     assert "Connection refused" in text and shown < text.index("✗ [1/1] install")
+
+
+def test_quiet_verdict_names_what_was_verified():
+    from envcheck.render.verdict import _install as verdict  # the install command's verdict line
+    from envcheck.results import Result
+
+    data = {"execute": True, "recommendation": {"torch": "2.13.0", "variant": "cpu"}, "env": {"prefix": "/e"},
+            "proof": prove_installed(("torch", "torchvision"), copy.deepcopy(CUDA_VISION), NOT_PLANNED),
+            "next": ["torchvision-import: import torchvision failed - fix: reinstall"]}
+    assert verdict(Result("install", 1, data)) == (
+        "! torch 2.13.0 (cpu) installed in /e: torch verified; torchvision FAILED (torchvision-import, "
+        "companion-pairing); torchaudio not installed (no torchaudio release pairs with torch 2.13.0); a check "
+        "failed (exit 1): torchvision-import: import torchvision failed - fix: reinstall")
+    data["proof"] = prove_installed(("torch", "torchvision"), copy.deepcopy(HEALTHY), {"torchaudio": "--only"})
+    assert verdict(Result("install", 0, data)) == (
+        "✓ torch 2.13.0 (cpu) in /e: torch and torchvision verified; torchaudio not installed (--only)")
