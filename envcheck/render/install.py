@@ -185,6 +185,26 @@ def timing_line(timing: dict) -> str:
             + f" + envcheck {_seconds(timing['envcheck_s'])} ({timing['envcheck_fraction'] * 100:.1f}%)")
 
 
+def _and(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else _("{items} and {last}").format(items=", ".join(names[:-1]), last=names[-1])
+
+
+def proof_line(proof: dict) -> str:
+    """`torch and torchvision verified; torchaudio not installed (--only)` (pure): "verified" names
+    exactly the packages whose checks passed (install_execute.prove_installed)."""
+    parts = []
+    if proof.get("verified"):
+        parts.append(_("{packages} verified").format(packages=_and(proof["verified"])))
+    for pkg, ids in (proof.get("failed") or {}).items():
+        parts.append(_("{package} FAILED ({checks})").format(package=pkg, checks=", ".join(ids)))
+    for pkg, why in (proof.get("unproven") or {}).items():
+        parts.append(_("{package} installed, not proven ({why})").format(package=pkg, why=tr(why)))
+    for pkg, why in (proof.get("not_installed") or {}).items():
+        parts.append(_("{package} not installed ({why})").format(package=pkg, why=tr(why)))
+    return _("; ").join(parts)
+
+
 def render_execute_plan(result: Result, console=None) -> None:
     """--dry-run: every command, shell-quoted, one per line (nothing was run)."""
     from rich.text import Text
@@ -228,16 +248,16 @@ def render_execute(result: Result, console=None) -> None:
     env = data["env"]
     verify = data.get("verify") or {}
     s = verify.get("summary") or {}
-    what = ", ".join(data.get("installed") or ["torch"])
+    said = proof_line(data.get("proof") or {}) or _("{packages} installed").format(
+        packages=", ".join(data.get("installed") or ["torch"]))
     from rich.text import Text
 
     if result.exit_code == 0:
-        console.print(Text.assemble("\n", ("✓", "green"), " ", (what, "bold"), " ", _(
-            "installed and verified ({torch}, {variant})").format(torch=rec["torch"], variant=rec["variant"])),
-            highlight=False)
+        console.print(f"\n✓ {said} ({rec['torch']}, {rec['variant']})", style="green", highlight=False, markup=False,
+                      soft_wrap=True)
     else:
-        console.print(Text.assemble("\n", ("!", "bold red"), " ", (what, "bold"), " ", _(
-            "installed, but a check failed (exit 1); the environment is kept"), style=""), highlight=False)
+        console.print(Text.assemble("\n", ("!", "bold red"), f" {said}; ", (_("a check failed"), "bold red"),
+                                    _(" (exit 1): the environment is kept (fix below)")), highlight=False, soft_wrap=True)
     line = (_("{backend} env replaced at {prefix} (Python {python})") if env.get("replaced")
             else _("{backend} env created at {prefix} (Python {python})")).format(
         backend=env["backend"], prefix=env["prefix"], python=env["python_version"])

@@ -29,11 +29,19 @@ def _install(r: Result) -> str:
     if d.get("dry_run"):
         steps = len((d.get("plan") or {}).get("steps") or [])
         return _("dry run: {what}: {steps} step(s) would run; nothing was changed").format(what=what, steps=steps)
+    from envcheck.render.install import proof_line
+
     prefix = (d.get("env") or {}).get("prefix")
+    said = proof_line(d.get("proof") or {})  # "verified" names only the packages whose checks passed
     if r.exit_code == 0:
+        if said:
+            return "✓ " + _("{what} in {prefix}: {said}").format(what=what, prefix=prefix, said=said)
         return "✓ " + _("{what} installed and verified in {prefix}").format(what=what, prefix=prefix)
     first = tr((d.get("next") or [_("see the full report without --quiet")])[0])
-    return "! " + _("{what} installed in {prefix}, but a check failed (exit 1): {first}").format(
+    if said:
+        return "! " + _("{what} installed in {prefix}: {said}; a check failed (exit 1): {first}").format(
+            what=what, prefix=prefix, said=said, first=first)
+    return "! " + _("{what} installed in {prefix}; a check failed (exit 1): {first}").format(
         what=what, prefix=prefix, first=first)
 
 
