@@ -96,7 +96,8 @@ def execute(
             quoted = shlex.quote(created.python)
             for r in steps.records:
                 r.commands = [c.replace(plan.env_python, quoted) for c in r.commands]
-        return "ok", f"{created.backend.value} env at {created.prefix} (Python {created.python_version})"
+        return "ok", Msg("{backend} env at {prefix} (Python {python})", backend=created.backend.value,
+                         prefix=created.prefix, python=created.python_version)
 
     def install(rec):
         python = out["env"].python
@@ -147,7 +148,8 @@ def execute(
         out["proof"] = prove_installed(plan.packages, vres.data, _not_planned(plan), steps.record("install").commands)
         s = vres.data.get("summary") or {}
         return ("fail" if s.get("failed") else "ok",
-                f"{s.get('ok', 0)} passed, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped")
+                Msg("{ok} passed, {failed} failed, {skipped} skipped", ok=s.get("ok", 0), failed=s.get("failed", 0),
+                    skipped=s.get("skipped", 0)))
 
     tasks = [("create", create), ("install", install)] + ([("kernel", kernel)] if plan.kernel else []) + [
         ("verify", verify)]

@@ -275,7 +275,7 @@ class StepView(ev.Sink):
         if self._warned_at is not None and event.elapsed_s - self._warned_at < self.WARN_EVERY_S:
             self._held += 1
             return
-        more = f" (+{self._held} more like it in the log)" if self._held else ""
+        more = " " + _("(+{count} more like it in the log)").format(count=self._held) if self._held else ""
         self.console.print(f"    … {event.elapsed_s:.1f} s: {event.line.strip()}{more}", style="yellow",
                            soft_wrap=True, markup=False, highlight=False)
         self._warned_at, self._held = event.elapsed_s, 0
@@ -322,7 +322,8 @@ class StepView(ev.Sink):
         elif isinstance(event, ev.StepEnded):
             self._stop_live()
             if self._held:
-                self.console.print(f"    ({self._held} more such lines in the log)", style="dim", highlight=False)
+                self.console.print("    " + _("({count} more such lines in the log)").format(count=self._held), style="dim",
+                                   highlight=False)
             self._step, self._held = None, 0
             mark, style = _MARKS.get(event.status, _MARKS["fail"])
             line = Text()
