@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.facts import Interpreter
 from envcheck.results import CheckResult, Result
-from envcheck.runner import Completed, Runner
+from envcheck.runner import MAX_TIMEOUT_S, Completed, Runner
 
 COMMAND = "verify"
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -350,6 +350,7 @@ def run(
     from envcheck.probes.python import resolve_interpreter
 
     validate_options(device, timeout, junit_xml)
+    timeout = min(timeout, MAX_TIMEOUT_S)  # --timeout 99999999999 / inf: a day, not an OverflowError in the child
     runner = runner or Runner()
     listener = listener or Listener()
     environ = os.environ if environ is None else environ

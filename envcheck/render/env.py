@@ -4,6 +4,7 @@ Commands a user may copy are printed on their own lines, outside panels and neve
 """
 from __future__ import annotations
 
+from envcheck.render.safe import markup_safe, safe_text, visible
 from envcheck.results import Result
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -18,9 +19,9 @@ def _console(console=None):
 def _findings(console, findings: list[dict]) -> None:
     for f in findings:
         style = _SEVERITY_STYLE.get(f["severity"], "")
-        console.print(f"[{style}]{f['severity']}[/] [dim]{f['code']}[/]: {f['message']}", highlight=False)
+        console.print(f"[{style}]{f['severity']}[/] [dim]{f['code']}[/]: {markup_safe(f['message'])}", highlight=False)
         if f.get("fix"):
-            console.print(f"  fix: {f['fix']}", highlight=False, soft_wrap=True)
+            console.print(f"  fix: {visible(f['fix'])}", highlight=False, soft_wrap=True, markup=False)
 
 
 def render_create(result: Result, console=None) -> None:
@@ -98,8 +99,9 @@ def _kernel_table(console, kernels: list[dict]) -> None:
             status = "[green]ok[/]"
         if k["shadowed_by"]:
             status += " [dim](shadowed)[/]"
-        table.add_row(k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
-                      status, k["resource_dir"])
+        table.add_row(safe_text(k["name"]), safe_text(k["display_name"]),  # issue 14: text, never markup
+                      safe_text(k["interpreter"] or (k["argv"][0] if k["argv"] else "")), status,
+                      safe_text(k["resource_dir"]))
     console.print(table)
 
 
@@ -112,7 +114,7 @@ def render_kernel_list(result: Result, console=None) -> None:
         _kernel_table(console, kernels)
         console.print("searched, first wins:", highlight=False)
     for d in result.data["search"]["kernel_dirs"]:
-        console.print(f"  {d}", highlight=False, soft_wrap=True)
+        console.print(f"  {visible(d)}", highlight=False, soft_wrap=True, markup=False)
 
 
 def render_kernel_check(result: Result, console=None) -> None:

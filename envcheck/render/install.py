@@ -5,6 +5,7 @@ wrapping would break a copy-paste.
 """
 from __future__ import annotations
 
+from envcheck.render.safe import markup_safe, safe_text, visible
 from envcheck.results import Result
 
 ROUTES = {
@@ -80,7 +81,7 @@ def render_install(result: Result, console=None) -> None:
     for route in routes:
         console.print(f"\n# {ROUTES[route][0]}", style="bold", highlight=False)
         for line in _route_lines(commands, route):
-            console.print(line, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(line), soft_wrap=True, highlight=False, markup=False)
 
     if data.get("compatible") is not None:
         table = Table(title="Every compatible build (--all)", show_lines=False)
@@ -102,7 +103,7 @@ def render_install(result: Result, console=None) -> None:
                 table.add_row(r["torch"], r["variant"] or "(release)", r["reason"])
         if outside:  # one row, not dozens: releases the --torch spec excludes
             span = outside[0] if len(outside) == 1 else f"{outside[-1]} .. {outside[0]}"
-            table.add_row(span, f"({len(outside)} releases)", f"do not match --torch {data.get('torch_spec')}")
+            table.add_row(span, f"({len(outside)} releases)", safe_text(f"do not match --torch {data.get('torch_spec')}"))
         console.print()
         console.print(table)
     elif data.get("rejected"):
@@ -141,7 +142,7 @@ class ExecuteView:
             TextColumn("[dim]{task.fields[line]}", markup=True), console=self.console, transient=True,
         )
         self._progress.start()
-        self._task = self._progress.add_task(text, line="")
+        self._task = self._progress.add_task(text, line="")  # text: markup, its parts escaped by the caller
 
     def _stop_live(self) -> None:
         if self._progress is not None:
@@ -150,20 +151,18 @@ class ExecuteView:
             self._task = None
 
     def log_path(self, path: str) -> None:
-        self.console.print(f"envcheck: tool output goes to {path}", style="dim", soft_wrap=True, markup=False)
+        self.console.print(visible(f"envcheck: tool output goes to {path}"), style="dim", soft_wrap=True, markup=False)
 
     def step_start(self, index, total, step_id, title, commands) -> None:
         self._stop_live()
-        self.console.print(f"[bold][{index}/{total}][/] {title} …", highlight=False)
+        self.console.print(f"[bold]\\[{index}/{total}][/] {markup_safe(title)} …", highlight=False)
         if step_id != "verify":  # verify has its own live view (one line per check)
-            self._start_live(f"[{index}/{total}] {title}")
+            self._start_live(f"\\[{index}/{total}] {markup_safe(title)}")
 
     def tool_line(self, line: str) -> None:
         if self._progress is not None and self._task is not None:
-            from rich.markup import escape
-
-            text = line.strip()
-            self._progress.update(self._task, line=escape(text[:70] + ("…" if len(text) > 70 else "")))
+            text = visible(line.strip())
+            self._progress.update(self._task, line=markup_safe(text[:70] + ("…" if len(text) > 70 else "")))
 
     def detail(self, text: str) -> None:
         if text.startswith("  |"):
@@ -173,9 +172,9 @@ class ExecuteView:
         elif text.startswith("warning: "):
             from rich.text import Text
 
-            self.console.print(Text.assemble(("warning", "yellow"), ": " + text[len("warning: "):]), soft_wrap=True)
+            self.console.print(Text.assemble(("warning", "yellow"), ": " + visible(text[len("warning: "):])), soft_wrap=True)
             return
-        self.console.print("    " + text, style="dim", soft_wrap=True, markup=False, highlight=False)
+        self.console.print("    " + visible(text), style="dim", soft_wrap=True, markup=False, highlight=False)
 
     def step_end(self, index, total, step_id, status, wall_s, tool_s, note="") -> None:
         self._stop_live()
@@ -189,14 +188,14 @@ class ExecuteView:
         if tool_s:
             line.append(f" (tools {tool_s:.1f} s)", style="dim")
         if note:
-            line.append(f"  {note}", style="dim")
+            line.append(f"  {visible(note)}", style="dim")
         self.console.print(line, soft_wrap=True)
 
     def failure_tail(self, lines) -> None:
         self._stop_live()
         self.console.print("  last lines of the log:", style="bold red")
         for line in lines:
-            self.console.print(f"  | {line}", markup=False, highlight=False, soft_wrap=True)
+            self.console.print(f"  | {visible(line)}", markup=False, highlight=False, soft_wrap=True)
 
     def verify_listener(self):
         from envcheck.render.verify import LiveView
@@ -228,22 +227,22 @@ def render_execute_plan(result: Result, console=None) -> None:
     plan = data["plan"]
     env = plan["env"]
     for warning in data.get("warnings") or []:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(f"[yellow]warning[/]: {markup_safe(warning)}", highlight=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
                   f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False, soft_wrap=True)
     if env.get("replaces"):
-        console.print(f"(the existing env {env['replaces']} is moved aside first and deleted once all steps pass)",
-                      highlight=False)
+        console.print(f"(the existing env {markup_safe(env['replaces'])} is moved aside first and deleted once all "
+                      "steps pass)", highlight=False)
     kernel = plan.get("kernel")
     if kernel and kernel.get("replaces"):
-        console.print(f"(the kernel at {kernel['replaces']} is replaced)", highlight=False)
+        console.print(f"(the kernel at {markup_safe(kernel['replaces'])} is replaced)", highlight=False)
     if plan.get("env_python") == "ENV_PYTHON":
         console.print("ENV_PYTHON: the new env's interpreter (conda chooses its directory)", style="dim")
     for i, step in enumerate(plan["steps"], 1):
-        console.print(f"\n# {i}. {step['title']}" + (f"  ({step['note']})" if step.get("note") else ""),
+        console.print(visible(f"# {i}. {step['title']}" + (f"  ({step['note']})" if step.get("note") else "")),
                       style="bold", highlight=False, markup=False, soft_wrap=True)
         for cmd in step["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
 
 
 def render_execute(result: Result, console=None) -> None:
@@ -267,17 +266,17 @@ def render_execute(result: Result, console=None) -> None:
         console.print(f"\n[bold red]![/] [bold]{what}[/] installed, but [bold red]a check failed[/] (exit 1); "
                       "the environment is kept", highlight=False)
     verb = "replaced" if env.get("replaced") else "created"
-    console.print(f"  env:     {env['backend']} env {verb} at {env['prefix']} (Python {env['python_version']})",
+    console.print(f"  env:     {env['backend']} env {verb} at {markup_safe(env['prefix'])} (Python {env['python_version']})",
                   highlight=False, soft_wrap=True)
     kernel = data.get("kernel")
     if kernel:
-        console.print(f"  kernel:  {kernel['name']} \"{kernel['display_name']}\" -> {kernel['resource_dir']}",
+        console.print(visible(f"  kernel:  {kernel['name']} \"{kernel['display_name']}\" -> {kernel['resource_dir']}"),
                       highlight=False, soft_wrap=True, markup=False)
     console.print(f"  verify:  {s.get('ok', 0)} passed, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped",
                   highlight=False)
     console.print(f"  time:    {timing_line(data['timing'])}", highlight=False, soft_wrap=True)
-    console.print(f"  log:     {data['log_path']}", highlight=False, soft_wrap=True, markup=False)
+    console.print(visible(f"  log:     {data['log_path']}"), highlight=False, soft_wrap=True, markup=False)
     for item in data.get("next") or []:
-        console.print(f"  [bold red]fix[/] {item}", highlight=False, soft_wrap=True)
+        console.print(f"  [bold red]fix[/] {markup_safe(item)}", highlight=False, soft_wrap=True)
     console.print("activate with:", highlight=False)
-    console.print(data["activate"], soft_wrap=True, highlight=False, markup=False)
+    console.print(visible(data["activate"]), soft_wrap=True, highlight=False, markup=False)

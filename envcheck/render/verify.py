@@ -6,6 +6,7 @@ this process loads rich.
 """
 from __future__ import annotations
 
+from envcheck.render.safe import markup_safe, safe_text
 from envcheck.results import CheckResult
 
 MARKS = {
@@ -37,12 +38,12 @@ def check_line(check: CheckResult):
     message_style = "red" if check.status == "fail" else ("dim" if check.status == "skip" else "")
     grid.add_row(
         Text(f"  {mark} {word}", style=style),
-        Text(check.id, style="bold" if check.status == "fail" else ""),
+        safe_text(check.id, style="bold" if check.status == "fail" else ""),
         Text(f"{check.duration_s:.2f} s", style="dim"),
-        Text(check.message, style=message_style),
+        safe_text(check.message, style=message_style),
     )
     if check.status == "fail" and check.fix:
-        grid.add_row("", "", "", Text(f"fix: {check.fix}", style="cyan"))
+        grid.add_row("", "", "", safe_text(f"fix: {check.fix}", style="cyan"))
     return grid
 
 
@@ -66,7 +67,7 @@ class LiveView:  # implements commands.verify.Listener
 
     def _ensure_header(self) -> None:
         if not getattr(self, "_printed_header", True):
-            self.console.print(self._header, style="bold")
+            self.console.print(safe_text(self._header, style="bold"))
             self._printed_header = True
 
     def target(self, info: dict) -> None:
@@ -74,7 +75,7 @@ class LiveView:  # implements commands.verify.Listener
 
     def start(self, check_id: str, name: str) -> None:
         self._ensure_header()
-        text = f"[bold]{name}[/] [dim]({check_id})[/] …"
+        text = f"[bold]{markup_safe(name)}[/] [dim]({markup_safe(check_id)})[/] …"
         if self._status is None:
             if not self.console.is_terminal:
                 return
@@ -88,7 +89,7 @@ class LiveView:  # implements commands.verify.Listener
         self.console.print(check_line(check))
 
     def restart(self, reason: str) -> None:
-        self.console.print(f"  ↻ {reason}", style="magenta")
+        self.console.print(safe_text(f"  ↻ {reason}", style="magenta"))
 
     def close(self) -> None:
         if self._status is not None:
@@ -118,9 +119,9 @@ def render_summary(result, stderr: bool = False) -> None:
              f"torch {t['torch']}" if t.get("torch") else "torch not importable",
              f"{t['build']} build" if t.get("build") else None,
              f"device {t['device']}" if t.get("device") else None]
-    con.print("target: " + ", ".join(p for p in parts if p), style="dim")
+    con.print(safe_text("target: " + ", ".join(p for p in parts if p), style="dim"))
     if data.get("junit_xml"):
-        con.print(f"JUnit report: {data['junit_xml']}", style="dim")
+        con.print(safe_text(f"JUnit report: {data['junit_xml']}", style="dim"))
     if s.get("failed"):
         con.print("verification FAILED (exit 1)", style="bold red")
     else:
