@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
+from envcheck.redact import redact
+
 DEFAULT_TIMEOUT_S = 10.0
 # The longest any single tool call may run: one day. Larger values (inf, 1e11 from a flag or an
 # environment variable) are clamped to it: threading and poll() reject timeouts past ~2**31 ms.
@@ -268,7 +270,7 @@ class Runner:
 
         out_thread = threading.Thread(target=_reader, daemon=True)
         out_thread.start()
-        log = open(log_path, "a", encoding="utf-8", errors="replace") if log_path else None
+        log = _open_log(log_path) if log_path else None
         try:
             gone_at = None
             while True:
@@ -286,7 +288,7 @@ class Runner:
                 line = _decode(raw)
                 out_lines.append(line)
                 if log:
-                    log.write(line)
+                    log.write(redact(line))  # tool output can echo an index URL with its credentials
                     log.flush()
                 if on_line:
                     on_line(line.rstrip("\n"))
@@ -314,6 +316,12 @@ class Runner:
             time.monotonic() - start,
             timed_out=timed_out.is_set(),
         )
+
+
+def _open_log(path: str):
+    """Append to a tool log; a log this call creates is private (0600): it may hold paths and URLs."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    return open(fd, "a", encoding="utf-8", errors="replace")
 
 
 def _close_quietly(pipe) -> None:

@@ -157,3 +157,13 @@ def test_infinite_timeout_runs_normally():
     assert done.ok and done.stdout == "hi\n"
     done = Runner().stream([sys.executable, "-c", "print('hi')"], timeout=float("inf"), idle_timeout=1e12)
     assert done.ok and done.stdout == "hi\n"
+
+
+def test_stream_log_masks_url_secrets_and_is_private(tmp_path):
+    log = tmp_path / "tool.log"
+    code = "print('Looking in indexes: https://me:s3cr3t@mirror.example/simple?token=tk9')"
+    done = Runner().stream([sys.executable, "-c", code], timeout=30, log_path=str(log))
+    assert done.ok and "s3cr3t" in done.stdout  # the caller gets the raw output; the log file does not
+    text = log.read_text()
+    assert "s3cr3t" not in text and "tk9" not in text and "https://me:****@mirror.example" in text
+    assert (log.stat().st_mode & 0o777) == 0o600

@@ -320,3 +320,16 @@ def test_closed_pipe_is_silent(json_out):
     proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err
     assert err == ""
+
+
+def test_verify_with_markup_and_escapes_in_the_interpreter_path(tmp_path, bare_python):
+    """`[/]` and `[v2]` in the path crashed verify's header after the run (MarkupError); ESC went raw."""
+    odd = tmp_path / "a[" / "]b [v2]" / "x\x1b[31m"
+    odd.mkdir(parents=True)
+    (odd / "python").symlink_to(bare_python)
+    result = CliRunner().invoke(app, ["verify", "--python", str(odd / "python"), "--device", "cpu"],
+                                env={"COLUMNS": "200", "ENVCHECK_DISABLE_NVML": "1"})
+    assert result.exit_code == 1, result.output  # torch is not importable there: a failed check, no crash
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert "\x1b" not in result.output
+    assert "a[/]b [v2]/x\\x1b[31m/python" in " ".join(result.output.split())
