@@ -468,7 +468,12 @@ def _ask_yes_no(question: str) -> bool:
 
 
 def _progress(line: str) -> None:
-    print(f"envcheck: {line}", file=sys.stderr, flush=True)
+    from envcheck.render.safe import visible
+
+    try:
+        print(f"envcheck: {visible(line)}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed or full: progress is not worth failing the run for
+        pass
 
 
 @app.command(epilog=EXIT_CODES_HELP + " An existing env without --force, a hostile name, or no --yes when "

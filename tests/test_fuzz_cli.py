@@ -39,6 +39,7 @@ HOSTILE = [
     "99999999999", "0x10", "1_000", "..", "../../etc", "/", "/dev/zero", "/dev/null", "/dev/full", "/proc/self/mem",
     "~", "$(touch pwned)", "`id`", "a;b", "--json", "-", "--", "ü", "日本", "x" * 300, "NAME", "base", "root",
     "https://u:secret@h.example/simple", "https://h.example/t/tok/c", "C:\\Windows", "\\\\server\\share",
+    "caf\udce9",  # a non-UTF-8 byte as argv/os.environ carry it (surrogateescape)
 ]
 VERSIONS = ["3.11", "3.7", "3.99", "2.7", "3.13t", "3", "3.11.4", "11.3"]
 DRIVERS = ["580.65.06", "535.104.05", "470.57.02", "9999.99", "1.2.3.4.5", "580."]

@@ -25,6 +25,7 @@ from envcheck.render.safe import markup_safe, plain_lines, safe_text, visible
     ("a\rb\nc\td", "a\\rb\\nc\\td"),
     ("csi\x9b31m del\x7f nul\x00", "csi\\x9b31m del\\x7f nul\\x00"),  # C1 CSI, DEL, NUL
     ("abc\u202edcba", "abc\\u202edcba"),  # a bidi override cannot reorder the line
+    ("/data/caf\udce9/env", "/data/caf\\udce9/env"),  # a non-UTF-8 file name (surrogateescape)
     ("/opt/[v2]/bin/python [/] [bold]x", "/opt/[v2]/bin/python [/] [bold]x"),  # untouched: it is text
     ("é 日本 ✓", "é 日本 ✓"),
     ("https://u:secret@h/simple?token=t", "https://u:****@h/simple?token=****"),
@@ -136,6 +137,9 @@ def test_deep_kernel_json_through_kernel_list(tmp_path):
     (["install"], {"ENVCHECK_OVERRIDE_DRIVER": "５８０"}),
     (["install"], {"ENVCHECK_OVERRIDE_CUDA": "9" * 5000}),
     (["doctor"], {"ENVCHECK_OVERRIDE_DRIVER": "5" * 5000}),
+    (["doctor", "--python", "1" * 5000 + ".0"], {}),  # found by the fuzz (seed 7)
+    (["verify", "--python", "３.11"], {}),
+    (["create", "--python", "3." + "1" * 5000, "--name", "x", "--dry-run"], {}),
 ])
 def test_hostile_numbers_exit_2(args, env):
     result = CliRunner().invoke(app, [*args, "--json"], env={"ENVCHECK_DISABLE_NVML": "1", "COLUMNS": "120", **env})
@@ -333,3 +337,23 @@ def test_verify_with_markup_and_escapes_in_the_interpreter_path(tmp_path, bare_p
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert "\x1b" not in result.output
     assert "a[/]b [v2]/x\\x1b[31m/python" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero"])
+def test_doctor_with_condarc_and_pip_config_at_a_fifo_or_dev_zero(tmp_path, target):
+    """The audit: CONDARC/PIP_CONFIG_FILE at a FIFO hung doctor; at /dev/zero it grew to 24 GB."""
+    path = str(tmp_path / "fifo") if target == "fifo" else target
+    if target == "fifo":
+        os.mkfifo(path)
+    home = tmp_path / "home"
+    home.mkdir()
+    sysfs, procfs = tmp_path / "sys", tmp_path / "proc"
+    sysfs.mkdir()
+    procfs.mkdir()
+    env = {"HOME": str(home), "CONDARC": path, "PIP_CONFIG_FILE": path, "ENVCHECK_DISABLE_NVML": "1",
+           "ENVCHECK_SYSFS_ROOT": str(sysfs), "ENVCHECK_PROCFS_ROOT": str(procfs), "JUPYTER_DATA_DIR": str(tmp_path / "j"),
+           "PATH": os.path.dirname(sys.executable), "VIRTUAL_ENV": "", "CONDA_PREFIX": "", "COLUMNS": "120"}
+    result = CliRunner().invoke(app, ["doctor", "--json", "--python", sys.executable], env=env)
+    assert result.exit_code in (0, 1), result.output
+    notes = json.loads(result.stdout)["data"]["managers"]["notes"]
+    assert len(notes) == 2 and all(path in n and "not a regular file" in n for n in notes)

@@ -182,12 +182,12 @@ def condarc_paths(environ: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _read_config(path: str, notes: list | None) -> str | None:
+def _read_config(path: str, notes: list | None, what: str) -> str | None:
     """A config file's text, bounded (MAX_CONFIG_BYTES, regular files only); a refusal becomes a note.
     A file that does not exist is the normal case and is not noted."""
     text, reason = read_bounded(path, MAX_CONFIG_BYTES)
     if text is None and notes is not None and os.path.lexists(path):
-        notes.append(redact(reason or f"cannot read {path}"))
+        notes.append(redact(f"{what}: {reason or f'cannot read {path}'}"))
     return text
 
 
@@ -197,7 +197,7 @@ def read_conda_config(environ: Mapping[str, str], notes: list | None = None):
     settings: dict[str, ConfigValue] = {}
     files = []
     for path in condarc_paths(environ):
-        text = _read_config(path, notes)
+        text = _read_config(path, notes, "conda config")
         if text is None:
             continue
         files.append(path)
@@ -241,7 +241,7 @@ def read_pip_config(environ: Mapping[str, str], target_prefix: str | None, notes
     for _kind, path in pip_config_paths(environ, target_prefix):
         if path == os.devnull:
             continue
-        text = _read_config(path, notes)
+        text = _read_config(path, notes, "pip config")
         if text is None:
             continue
         files.append(path)

@@ -30,7 +30,7 @@ def _escape_char(ch: str) -> str:
         return _NAMED[ch]
     if code < 0x20 or 0x7F <= code <= 0x9F:  # C0, DEL, C1 (0x9B is a one-byte CSI)
         return f"\\x{code:02x}"
-    if code in _BIDI:
+    if code in _BIDI or 0xD800 <= code <= 0xDFFF:  # bidi controls; lone surrogates (non-UTF-8 file names)
         return f"\\u{code:04x}"
     return ch
 
@@ -41,7 +41,8 @@ def visible(value: Any) -> str:
     if value is None:
         return ""
     text = redact(value if isinstance(value, str) else str(value))
-    if text.isprintable() and not any(ord(c) in _BIDI for c in text):  # the usual case: nothing to do
+    if text.isprintable() and not any(ord(c) in _BIDI for c in text):  # the usual case (surrogates are
+        # not printable, so they take the slow path)
         return text
     return "".join(map(_escape_char, text))
 
