@@ -23,10 +23,13 @@ MASK = "****"
 
 # scheme://userinfo@ : the userinfo runs to the LAST '@' before the authority ends ('/', '?', '#',
 # whitespace), so a password holding a raw '@' is still masked whole.
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/\s?#@]*(?:@[^/\s?#@]*)*)@(?=[^/\s?#@])")
+# Every repetition is bounded (a scheme of at most 32 characters, userinfo and host of at most 512) so
+# hostile text such as 'a.a.a.a...://' stays linear instead of quadratic.
+_SCHEME = r"\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://"
+_USERINFO = re.compile(r"(?P<scheme>" + _SCHEME + r")(?P<userinfo>[^/\s?#]{0,512})@(?=[^/\s?#@])")
 
 # conda's token segment, only inside a URL (a local path such as /home/t/x is left alone).
-_CONDA_TOKEN = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s]+)/t/(?P<token>[^/\s?#]+)")
+_CONDA_TOKEN = re.compile(r"(?P<head>" + _SCHEME + r"[^/\s]{1,512})/t/(?P<token>[^/\s?#]+)")
 
 # query/fragment/matrix parameters whose name says "secret"
 _SECRET_NAME = (
