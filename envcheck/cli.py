@@ -105,7 +105,7 @@ def _main(
 def _emit_error(command: str, err: EnvcheckError, json_out: bool) -> None:
     """`error: ...` / `hint: ...` on stderr; with --json also the error envelope on stdout.
     Untrusted text in the message is shown with controls visible and URL secrets masked."""
-    from envcheck.render.safe import visible
+    from envcheck.render.safe import visible_lines as visible
 
     if json_out:
         from envcheck.render.json import error_envelope, render_json
@@ -448,10 +448,10 @@ def _ask_yes_no(question: str) -> bool:
 
     Ctrl-C raises KeyboardInterrupt (exit 130, the run's undo applies); end of input (Ctrl-D, a closed
     stdin) is exit 2 with a hint, not an internal error (issue 14). Empty means no."""
-    from envcheck.render.safe import visible
+    from envcheck.render.safe import visible_lines
 
     while True:
-        sys.stderr.write(f"{visible(question)} [y/N]: ")
+        sys.stderr.write(f"{visible_lines(question)} [y/N]: ")
         sys.stderr.flush()
         line = sys.stdin.readline()
         if not line:

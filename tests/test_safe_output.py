@@ -160,10 +160,11 @@ def test_prompt_end_of_input_is_exit_2(monkeypatch):
 
 def test_prompt_answers(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", _Stdin("maybe\nY\n"))
-    assert cli._ask_yes_no("Delete \x1b[2J it?") is True
+    assert cli._ask_yes_no("Install into /x?\n  1. create \x1b[2J env\nProceed?") is True
     captured = capsys.readouterr()
     assert captured.out == ""  # the question goes to stderr: --json keeps one object on stdout
     assert "\\x1b[2J" in captured.err and "please answer y or n" in captured.err
+    assert "\n  1. create" in captured.err  # envcheck's own multi-line question keeps its lines
     monkeypatch.setattr(sys, "stdin", _Stdin("\n"))
     assert cli._ask_yes_no("Delete it?") is False
 

@@ -6,6 +6,7 @@ cannot ring, a CR cannot overwrite what was printed, a bidi override cannot reor
 URL secrets masked (envcheck.redact).
 
 - `visible(value)`     -> str:  the text with controls escaped and secrets masked (pure);
+- `visible_lines(value)` -> str: the same, line by line (newlines kept);
 - `safe_text(value)`   -> rich Text (never parsed as markup), optionally styled;
 - `markup_safe(value)` -> str for interpolation INSIDE a markup string (`f"[bold]{markup_safe(p)}[/]"`);
 - `plain_lines(data)`  -> the plain-text fallback when a report cannot be rendered.
@@ -47,11 +48,16 @@ def visible(value: Any) -> str:
     return "".join(map(_escape_char, text))
 
 
-def safe_text(value: Any, style: str = "") -> "Text":  # noqa: F821 (rich imported lazily)
-    """A rich Text of `visible(value)`: rendered literally, never as markup."""
+def visible_lines(value: Any) -> str:
+    """Like `visible`, but newlines stay newlines (a multi-line question or message of envcheck's own)."""
+    return "\n".join(visible(line) for line in ("" if value is None else str(value)).split("\n"))
+
+
+def safe_text(value: Any, style: str = "", multiline: bool = False) -> "Text":  # noqa: F821 (rich imported lazily)
+    """A rich Text of `visible(value)` (`visible_lines` with multiline): rendered literally, never as markup."""
     from rich.text import Text
 
-    return Text(visible(value), style=style)
+    return Text(visible_lines(value) if multiline else visible(value), style=style)
 
 
 def markup_safe(value: Any) -> str:

@@ -40,10 +40,10 @@ def check_line(check: CheckResult):
         Text(f"  {mark} {word}", style=style),
         safe_text(check.id, style="bold" if check.status == "fail" else ""),
         Text(f"{check.duration_s:.2f} s", style="dim"),
-        safe_text(check.message, style=message_style),
+        safe_text(check.message, style=message_style, multiline=True),
     )
     if check.status == "fail" and check.fix:
-        grid.add_row("", "", "", safe_text(f"fix: {check.fix}", style="cyan"))
+        grid.add_row("", "", "", safe_text(f"fix: {check.fix}", style="cyan", multiline=True))
     return grid
 
 
