@@ -5,7 +5,7 @@ non-ASCII digits, 5,000-digit numbers, inf/nan, empty strings, odd paths) plus r
 variables, run in-process with typer's CliRunner. Every case must end without a traceback, with a
 documented exit code, without "internal error", and with --json, with exactly one JSON object on stdout.
 
-Hermetic: HOME, XDG_*, JUPYTER_*, IPYTHONDIR, ENVCHECK_ENVS_DIR/LOG_DIR point into tmp_path; NVML is off;
+Hermetic: the working directory, HOME, XDG_*, JUPYTER_*, IPYTHONDIR, ENVCHECK_ENVS_DIR/LOG_DIR are in tmp; NVML is off;
 sysfs/procfs roots are empty tmp dirs; PATH holds only a bin dir with this interpreter's python (no conda,
 no nvidia-smi). Commands that would change the machine (create, kernel add/remove, install --execute) always
 get --dry-run, and `verify` never targets an interpreter with torch, so no case installs or imports torch.
@@ -215,7 +215,10 @@ def _run_cases(world, n: int, seed: int) -> tuple[list[str], dict[int, int]]:
     return problems, codes
 
 
-def test_fuzz_cli_grammar_and_environment(world):
+def test_fuzz_cli_grammar_and_environment(world, monkeypatch):
+    cwd = world["root"] / "cwd" / "a" / "b"  # relative paths ('~', 'nan', '../../etc') land in tmp
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
     problems, codes = _run_cases(world, N, SEED)
     summary = ", ".join(f"exit {k}: {v}" for k, v in sorted(codes.items()))
     assert not problems, f"{len(problems)} of {N} cases failed ({summary}):\n" + "\n".join(problems[:40])
