@@ -306,10 +306,10 @@ def discover_index_url(explicit: str | None, environ: Mapping[str, str], runner=
 
 
 def mask_url(url: str) -> str:
-    """An index URL fit to print: credentials masked (the one masking rule, envcheck.probes.managers)."""
-    from envcheck.probes.managers import mask_url_credentials
+    """An index URL fit to print: credentials masked (the one masking rule, envcheck.redact)."""
+    from envcheck.redact import redact
 
-    return mask_url_credentials(url)
+    return redact(url)
 
 
 # --- the generated file ------------------------------------------------------------------------

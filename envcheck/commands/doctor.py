@@ -18,6 +18,7 @@ from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagn
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
 from envcheck.inputs import target_interpreter
+from envcheck.redact import redact
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
@@ -279,8 +280,9 @@ def collect(
             "vendors": {v: f.result() for v, f in f_vendors.items()},
         }
     # pip's site config lives in the target's sys.prefix, known only now
-    pip_settings, pip_files = managers.read_pip_config(environ, pyinfo.prefix if pyinfo.ok else None)
     mg = out["managers"]
+    pip_notes: list[str] = []
+    pip_settings, pip_files = managers.read_pip_config(environ, pyinfo.prefix if pyinfo.ok else None, pip_notes)
     pip_version = pyinfo.dist_version("pip") if pyinfo.ok else None
     def _pip(m: managers.ManagerInfo) -> managers.ManagerInfo:
         # pip's version is the one in the inspected interpreter (read from its dist-info, no pip start-up)
@@ -294,7 +296,8 @@ def collect(
 
     tools = tuple(_pip(m) if m.name == "pip" else m for m in mg.managers)
     out["managers"] = managers.ManagersFacts(tools, mg.conda_channels, mg.conda_settings, mg.condarc_files,
-                                             pip_settings, pip_files, mg.uv_settings)
+                                             pip_settings, pip_files, mg.uv_settings,
+                                             tuple(dict.fromkeys(mg.notes + tuple(pip_notes))))
     out["timings"] = timings
     return out
 
@@ -413,7 +416,7 @@ def make_anonymizer(environ: Mapping[str, str]) -> Callable[[str], str]:
         if host and len(host) >= 3:  # a 2-letter host name would mask parts of ordinary words
             text = re.sub(r"(?<![\w.-])" + re.escape(host) + r"(?![\w-])", "<host>", text)
         text = _UUID.sub(lambda m: (m.group(1) or m.group(2)) + "-<redacted>", text)
-        return text
+        return redact(text)  # URL secrets too: user:password@, conda /t/<token>/, ?token=...
 
     return anon
 
