@@ -457,9 +457,11 @@ def verify(
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
                                      help="With --distributed: how long nodes wait for each other."),
     level: int = typer.Option(
-        1, "--level", metavar="1|2",
+        1, "--level", metavar="1|2|3",
         help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
-        "convolution against the CPU, and a 256 MiB memory round trip per GPU.",
+        "convolution against the CPU, and a 256 MiB memory round trip per GPU. 3: also measured matmul TFLOPS, "
+        "memory and host<->device bandwidth beside the GPU's datasheet peak (with --distributed under torchrun: "
+        "all-reduce bus bandwidth).",
     ),
     quiet: bool = _quiet_option(),
 ) -> None:
@@ -474,7 +476,7 @@ def verify(
             result = vd.run(
                 python=python, device=device.value, distributed=distributed, timeout=timeout, nnodes=nnodes,
                 node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node, rdzv_id=rdzv_id,
-                join_timeout=join_timeout, junit_xml=junit_xml)
+                join_timeout=join_timeout, junit_xml=junit_xml, level=level)
             return result if quiet and not json_out else render_distributed(result, stderr=json_out)
         from envcheck.commands import verify as cmd
         from envcheck.render.verify import LiveView, render_summary

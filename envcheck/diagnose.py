@@ -287,6 +287,14 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out.extend(hsa_override_findings(facts))
 
     out += companion_findings(facts.companions, facts.deep)
+
+    # --- GPU health (issue 11) ------------------------------------------------------------------
+    out.extend(gpu_ecc_findings(facts))
+    out.extend(gpu_row_remap_findings(facts))
+    out.extend(gpu_throttle_findings(facts))
+    out.extend(gpu_pcie_findings(facts))
+    out.extend(gpu_persistence_findings(facts))
+
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 9))
 
 
@@ -563,4 +571,139 @@ def hsa_override_findings(facts: DoctorFacts) -> list[Finding]:
         "Keep the override only if you accept the risk, set to a target with the same instruction set (e.g. "
         "10.3.0 for other RDNA2 gfx103x parts); `unset "
         "HSA_OVERRIDE_GFX_VERSION` to check without it.",
+    )]
+
+
+# ------------------------------------------------------------------------------- GPU health (issue 11)
+# Inputs: GpuInfo.health (facts.GpuHealth) from NVML, the nvidia-smi --query-gpu CSV or `nvidia-smi -q`.
+# Memory error handling: https://docs.nvidia.com/deploy/a100-gpu-mem-error-mgmt/index.html (row remapping,
+# "a GPU reset is required" for pending remaps; a remapping failure means the GPU should be replaced) and
+# https://docs.nvidia.com/deploy/dynamic-page-retirement/index.html (pages retire at the next reset/reload).
+
+
+def _health_gpus(facts: DoctorFacts):
+    return [(g, g.health) for g in facts.nvidia.gpus if g.health is not None]
+
+
+def _gpu_label(g) -> str:
+    return f"GPU {g.index} ({g.name or 'unknown'}{', ' + g.pci_bus_id if g.pci_bus_id else ''})"
+
+
+def gpu_ecc_findings(facts: DoctorFacts) -> list[Finding]:
+    """gpu-ecc-errors: uncorrectable ECC errors. Since the driver loaded (volatile): error, jobs on that GPU
+    can crash ("uncorrectable ECC error encountered") or compute wrong values until it is reset. Only in
+    the lifetime counter (aggregate): warning, a history the admin should watch."""
+    out = []
+    for g, h in _health_gpus(facts):
+        vol, agg = h.ecc_uncorrected_volatile, h.ecc_uncorrected_aggregate
+        if vol:
+            out.append(Finding(
+                "gpu-ecc-errors", Severity.ERROR,
+                f"{_gpu_label(g)} reported {vol} uncorrectable ECC memory error(s) since the driver loaded "
+                f"(lifetime: {agg if agg is not None else 'unknown'}; source: {h.source}). Work on this GPU can fail with "
+                "\"uncorrectable ECC error encountered\" or silently compute wrong values.",
+                f"Stop the jobs on it and reset the GPU (`sudo nvidia-smi -r -i {g.index}`, or reboot); if the count grows "
+                "again, tell the cluster admin: the GPU needs a hardware check (RMA).",
+            ))
+        elif agg:
+            out.append(Finding(
+                "gpu-ecc-errors", Severity.WARNING,
+                f"{_gpu_label(g)} has {agg} uncorrectable ECC error(s) in its lifetime counter (none since the driver "
+                f"loaded; source: {h.source}). The driver retired or remapped the bad memory; the GPU works now.",
+                "Tell the admin so the count is tracked; a GPU whose count keeps growing should be replaced. "
+                "Check `nvidia-smi -q -d ECC,ROW_REMAPPER,PAGE_RETIREMENT`.",
+            ))
+    return out
+
+
+def gpu_row_remap_findings(facts: DoctorFacts) -> list[Finding]:
+    """gpu-row-remap-pending: a memory repair (row remap on Ampere+, page retirement before) waits for a GPU
+    reset: warning. A remapping failure (no spare rows left): error, the GPU should be replaced."""
+    out = []
+    for g, h in _health_gpus(facts):
+        if h.row_remap_failure:
+            out.append(Finding(
+                "gpu-row-remap-pending", Severity.ERROR,
+                f"{_gpu_label(g)} reports a row remapping FAILURE (source: {h.source}): its memory had an error that "
+                "could not be repaired with a spare row, so the bad memory stays in use.",
+                "Take the GPU out of service and tell the admin: NVIDIA's guidance for a remapping failure is to "
+                "replace (RMA) the GPU.",
+            ))
+        elif h.row_remap_pending or h.retired_pages_pending:
+            what = ("row remapping" if h.row_remap_pending else "page retirement")
+            rows = f" ({h.row_remap_uncorrectable} uncorrectable row(s) so far)" if h.row_remap_uncorrectable else ""
+            out.append(Finding(
+                "gpu-row-remap-pending", Severity.WARNING,
+                f"{_gpu_label(g)} has a pending memory {what}{rows} (source: {h.source}): the repair only takes effect "
+                "after the GPU is reset, and until then the faulty memory can still be used.",
+                f"When the GPU is idle: `sudo nvidia-smi -r -i {g.index}` (or reboot the node); on a shared cluster ask "
+                "the admin to drain and reset it.",
+            ))
+    return out
+
+
+_THROTTLE_WORDS = {
+    "hw_slowdown": "hardware slowdown (clocks cut by half or more)",
+    "hw_thermal_slowdown": "hardware thermal slowdown (too hot)",
+    "hw_power_brake_slowdown": "hardware power brake (asserted by the power supply or the server's management controller)",
+    "sw_thermal_slowdown": "software thermal slowdown (above the max operating temperature)",
+}
+
+
+def gpu_throttle_findings(facts: DoctorFacts) -> list[Finding]:
+    """gpu-throttled: an active clock event reason among thermal, power brake, hardware slowdown (NVML
+    nvmlClocksEventReasons; idle, application clocks and the software power cap are normal): warning."""
+    out = []
+    for g, h in _health_gpus(facts):
+        why = h.throttle_reasons()
+        if not why:
+            continue
+        out.append(Finding(
+            "gpu-throttled", Severity.WARNING,
+            f"{_gpu_label(g)} is slowing its clocks: {'; '.join(_THROTTLE_WORDS[r] for r in why)} (source: {h.source}). "
+            "Everything still works, but compute runs well below the GPU's speed.",
+            "Check cooling (fans, airflow, `nvidia-smi -q -d TEMPERATURE`) and power (PSUs, cables, the server BMC's "
+            "power table: an unrecognised GPU gets a power brake); on a managed cluster tell the admin. "
+            "`nvidia-smi -q -d PERFORMANCE` shows the live reasons.",
+        ))
+    return out
+
+
+def gpu_pcie_findings(facts: DoctorFacts) -> list[Finding]:
+    """gpu-pcie-link-degraded: the link runs below what the GPU and slot can do (see
+    GpuHealth.link_degraded; an idle downshift is never flagged): warning."""
+    out = []
+    for g, h in _health_gpus(facts):
+        why = h.link_degraded()
+        if not why:
+            continue
+        out.append(Finding(
+            "gpu-pcie-link-degraded", Severity.WARNING,
+            f"{_gpu_label(g)}: {why} (source: {h.source}). Host<->device copies (data loading, offload, "
+            "checkpoints) get a fraction of the bandwidth.",
+            "Reseat the GPU (and its riser) in a full x16 slot, check the BIOS PCIe settings (link speed set to "
+            "Auto/max, bifurcation); on a server you do not own, tell the admin. `sudo lspci -vv -s "
+            f"{(g.pci_bus_id or 'BUS')[-12:]} | grep -E 'LnkCap|LnkSta'` shows what the link trained at.",
+        ))
+    return out
+
+
+def gpu_persistence_findings(facts: DoctorFacts) -> list[Finding]:
+    """gpu-persistence-off: Linux multi-GPU host with persistence mode off: info. Without it the driver tears
+    the GPUs down when the last client exits, so every CUDA start re-initialises them (1-3 s per GPU for
+    ECC scrubbing) and non-persistent settings revert (NVIDIA Driver Persistence, Overview:
+    https://docs.nvidia.com/deploy/driver-persistence/overview.html)."""
+    if facts.os_family != "linux":
+        return []
+    gpus = facts.nvidia.gpus
+    off = [g for g in gpus if g.health is not None and g.health.persistence_mode is False]
+    if len(gpus) < 2 or not off:
+        return []
+    return [Finding(
+        "gpu-persistence-off", Severity.INFO,
+        f"Persistence mode is off on {len(off)} of {len(gpus)} GPU(s) ({', '.join(str(g.index) for g in off)}): "
+        "each time no process uses them the driver unloads their state, so every job start re-initialises "
+        "them (about 1-3 s per GPU) and clock/power settings return to defaults.",
+        "Run NVIDIA's persistence daemon: `sudo systemctl enable --now nvidia-persistenced` (or, legacy, "
+        "`sudo nvidia-smi -pm 1`); on a managed cluster ask the admin.",
     )]

@@ -60,6 +60,7 @@ class GpuInfo:
     mig_mode: bool | None = None  # MIG enabled on this GPU (NVML nvmlDeviceGetMigMode / nvidia-smi -q)
     mig_devices: tuple[str, ...] = ()  # MIG instances: "MIG 1g.10gb (MIG-...)"
     virtualization: str | None = None  # "none" | "pass-through" | "vgpu" | "host-vgpu" | "host-vsga"
+    health: "GpuHealth | None" = field(default=None, compare=False)  # issue 11: ECC, remapping, clocks, PCIe
 
     def to_dict(self) -> dict:
         return {
@@ -69,6 +70,111 @@ class GpuInfo:
             "memory_total_mib": self.memory_total_mib,
             "compute_capability": self.compute_capability,
             "pci_bus_id": self.pci_bus_id,
+        }
+
+
+# NVML clock event reason bits (nvmlClocksEventReason*, same values as the older nvmlClocksThrottleReason*):
+# https://docs.nvidia.com/deploy/nvml-api/group__nvmlClocksEventReasons.html
+CLOCK_EVENT_BITS: dict[str, int] = {
+    "gpu_idle": 0x1,
+    "applications_clocks_setting": 0x2,
+    "sw_power_cap": 0x4,
+    "hw_slowdown": 0x8,
+    "sync_boost": 0x10,
+    "sw_thermal_slowdown": 0x20,
+    "hw_thermal_slowdown": 0x40,
+    "hw_power_brake_slowdown": 0x80,
+    "display_clock_setting": 0x100,
+}
+# The reasons that mean "slowed down by a fault or a limit": thermal, power brake, hardware slowdown.
+# Idle, application/display clocks, sync boost and the software power cap (a GPU at its power limit
+# under full load) are normal operation and never make a finding.
+THROTTLE_BITS = ("hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown")
+
+
+@dataclass(frozen=True)
+class GpuHealth:
+    """One NVIDIA GPU's health counters (doctor's `data.gpus[].health`). None: not reported (the GPU
+    lacks the feature, or the driver refused the query); `reasons` says which reads failed.
+
+    `source` is where the values came from: "nvml", "nvidia-smi" (the --query-gpu CSV) or
+    "nvidia-smi -q" (the human report, for drivers that refuse the CSV fields)."""
+
+    source: str | None = None
+    ecc_enabled: bool | None = None
+    ecc_uncorrected_volatile: int | None = None  # since the driver loaded
+    ecc_uncorrected_aggregate: int | None = None  # lifetime (kept in the InfoROM)
+    retired_pages_pending: bool | None = None  # pre-Ampere dynamic page retirement waiting for a reset
+    row_remap_pending: bool | None = None  # Ampere+ row remapping waiting for a reset
+    row_remap_failure: bool | None = None
+    row_remap_uncorrectable: int | None = None
+    clock_event_mask: int | None = None  # NVML bitmask, see CLOCK_EVENT_BITS
+    pcie_gen_current: int | None = None
+    pcie_gen_max: int | None = None  # the max of this GPU in this system (the slot may cap it)
+    pcie_gen_device_max: int | None = None  # the GPU's own max
+    pcie_width_current: int | None = None
+    pcie_width_max: int | None = None
+    persistence_mode: bool | None = None
+    utilization_gpu: int | None = None  # percent
+    reasons: tuple[str, ...] = ()
+
+    def clock_events(self) -> tuple[str, ...]:
+        if self.clock_event_mask is None:
+            return ()
+        return tuple(n for n, bit in CLOCK_EVENT_BITS.items() if self.clock_event_mask & bit)
+
+    def throttle_reasons(self) -> tuple[str, ...]:
+        return tuple(n for n in self.clock_events() if n in THROTTLE_BITS)
+
+    @property
+    def busy(self) -> bool | None:
+        """Work is running now (GPU utilization > 0 %); None: not reported. The idle clock reason is not
+        used: an idle H100 reports it "Not Active" (tests/fixtures/h100-driver580/nvidia-smi-q.txt)."""
+        return None if self.utilization_gpu is None else self.utilization_gpu > 0
+
+    def link_degraded(self) -> str | None:
+        """Why the PCIe link runs below what it can, or None. Links drop speed (and may drop width) when
+        the GPU is not in use ("These may be reduced when the GPU is not in use", nvidia-smi
+        --help-query-gpu on pcie.link.gen.current/width.current), so a link is judged degraded only
+        (1) when the slot caps it: max generation in this system < the GPU's own max; or (2) when it runs
+        below max while in its active state: the GPU is busy, or the generation already is at its max
+        (the idle downshift lowers the speed first) yet the width is narrower."""
+        gc, gm, gd = self.pcie_gen_current, self.pcie_gen_max, self.pcie_gen_device_max
+        wc, wm = self.pcie_width_current, self.pcie_width_max
+        if gm is not None and gd is not None and gm < gd:
+            return f"the slot or platform caps the link at PCIe Gen {gm}; the GPU supports Gen {gd}"
+        slow_gen = gc is not None and gm is not None and gc < gm
+        narrow = wc is not None and wm is not None and wc < wm
+        active = bool(self.busy) or (gc is not None and gm is not None and gc >= gm)
+        if not active or not (slow_gen or narrow):
+            return None
+        parts = []
+        if slow_gen:
+            parts.append(f"Gen {gc} of {gm}")
+        if narrow:
+            parts.append(f"x{wc} of x{wm} lanes")
+        state = "while the GPU is busy" if self.busy else "at full link speed"
+        return f"the link runs at {' and '.join(parts)} {state}"
+
+    def to_dict(self) -> dict:
+        mask = self.clock_event_mask
+        return {
+            "source": self.source,
+            "ecc": {"enabled": self.ecc_enabled, "uncorrected_volatile": self.ecc_uncorrected_volatile,
+                    "uncorrected_aggregate": self.ecc_uncorrected_aggregate},
+            "retired_pages": {"pending": self.retired_pages_pending},
+            "row_remap": {"pending": self.row_remap_pending, "failure": self.row_remap_failure,
+                          "uncorrectable_rows": self.row_remap_uncorrectable},
+            "clocks": {"event_mask": f"0x{mask:016x}" if mask is not None else None,
+                       "active": list(self.clock_events()), "throttled_by": list(self.throttle_reasons())},
+            "pcie": {"gen_current": self.pcie_gen_current, "gen_max": self.pcie_gen_max,
+                     "gen_device_max": self.pcie_gen_device_max, "width_current": self.pcie_width_current,
+                     "width_max": self.pcie_width_max},
+            "persistence_mode": self.persistence_mode,
+            "utilization_gpu_percent": self.utilization_gpu,
+            "busy": self.busy,
+            "pcie_link_degraded": self.link_degraded(),
+            "reasons": list(self.reasons),
         }
 
 

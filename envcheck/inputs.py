@@ -289,7 +289,7 @@ def normalize_find_links(value: str | None) -> str | None:
 # --- verify's options ----------------------------------------------------------------------------
 
 VERIFY_DEVICES = ("auto", "cpu", "cuda", "mps")
-VERIFY_LEVELS = (1, 2)  # 1: the default suite (seconds); 2: + companions on every device, larger kernels, memory
+VERIFY_LEVELS = (1, 2, 3)  # 1: the default suite (seconds); 2: + companions on every device, larger kernels, memory; 3: + measured performance vs the datasheet
 
 
 def validate_verify_options(device: str, timeout: float, junit_xml: str | None, level: int = 1) -> None:
@@ -298,7 +298,8 @@ def validate_verify_options(device: str, timeout: float, junit_xml: str | None, 
     if level not in VERIFY_LEVELS:
         raise EnvcheckError(
             f"--level must be one of {', '.join(map(str, VERIFY_LEVELS))}, not {level!r}",
-            hint="pass --level 1 (the default suite) or --level 2 (deeper: larger kernels, memory, every device)",
+            hint="pass --level 1 (the default suite), 2 (deeper: larger kernels, memory, every device) or 3 "
+                 "(also measured performance against the datasheet)",
             code="invalid-option",
         )
     if device not in VERIFY_DEVICES:

@@ -6,7 +6,10 @@
 #
 # Runs `python3 -m envcheck doctor --deep --json`, `install --json` (with the detected driver and
 # GPU, and for `--python 3.7`), `kernel list --json` and `python3 -m envcheck verify --json --require-cuda`
-# (plus --distributed when `nvidia-smi -L` lists >= 2 GPUs) with PYTHONPATH=. ; each command's stdout,
+# (plus --distributed when `nvidia-smi -L` lists >= 2 GPUs), then `verify --json --require-cuda --level 3`
+# (measured matmul / memory / PCIe figures beside the datasheet peak; when this checkout's verify has no
+# --level yet, envcheck/inenv/perf_check.py is run directly with the target interpreter instead)
+# with PYTHONPATH=. ; each command's stdout,
 # stderr, exit code and wall time are saved. A missing `verify` command is recorded, not fatal.
 # The script's own exit code is 0 when doctor produced valid JSON, else 1.
 set -u
@@ -97,6 +100,63 @@ if "${ENVCHECK[@]}" verify --help >/dev/null 2>&1; then
 else
   echo "verify: not available in this checkout (skipped)" | tee "$DEST/verify_json.skipped"
 fi
+
+# Level 3: measured performance (issue 11). The interpreter that runs the measurement is the doctor target.
+TPY="${TARGET_ARGS[1]:-python3}"
+if "${ENVCHECK[@]}" verify --help 2>/dev/null | grep -q -- '--level'; then
+  run verify_level3_json "${ENVCHECK[@]}" verify --json --require-cuda --level 3 "${TARGET_ARGS[@]}"
+  if [ "${GPUS:-0}" -ge 2 ]; then
+    run verify_distributed_level3_json "${ENVCHECK[@]}" verify --json --require-cuda --distributed \
+      --nproc-per-node "$GPUS" --level 3 "${TARGET_ARGS[@]}"
+  fi
+else
+  echo "verify --level: not in this checkout; running perf_check.py directly" | tee "$DEST/verify_level3.note"
+  run perf_check_json "$TPY" envcheck/inenv/perf_check.py --device cuda
+fi
+
+# GPU health (doctor --json, data.gpus[].health) and the measured fractions of peak, for the closing note.
+"$PY" - "$DEST" <<'PYEOF' | tee "$DEST/health_and_perf.txt"
+import json, os, sys
+dest = sys.argv[1]
+def load(name):
+    try:
+        return json.load(open(os.path.join(dest, name)))
+    except Exception as exc:
+        print(f"{name}: unreadable ({exc.__class__.__name__})")
+        return None
+doc = load("doctor_json.stdout")
+if doc:
+    for g in doc["data"].get("gpus", []):
+        print("health gpu", g.get("index"), json.dumps(g.get("health")))
+    print("health findings:", [f["code"] for f in doc["data"].get("findings", []) if f["code"].startswith("gpu-")])
+if os.path.exists(os.path.join(dest, "verify_level3_json.stdout")):
+    v = load("verify_level3_json.stdout")
+    perf = (v or {}).get("data", {}).get("performance") or {}
+    for d in perf.get("devices", []):
+        print("perf device:", d.get("device"), "gpu:", d.get("gpu"), "datasheet:", d.get("datasheet"))
+        for f in d.get("figures", []):
+            print(f"perf {d.get('device')} {f['metric']}: {f['measured']} {f['unit']} peak {f['peak']} "
+                  f"fraction {f['fraction']} {f['status']}")
+    for w in perf.get("warnings", []):
+        print("perf warning:", w)
+    for c in (v or {}).get("data", {}).get("checks", []):
+        if c["id"].startswith("perf-"):
+            print("check", c["id"], c["status"], c["message"][:300])
+if os.path.exists(os.path.join(dest, "verify_distributed_level3_json.stdout")):
+    dist = ((load("verify_distributed_level3_json.stdout") or {}).get("data") or {}).get("distributed") or {}
+    print("distributed world:", dist.get("world_size"), dist.get("backend"), "busbw:", json.dumps(dist.get("busbw")))
+if os.path.exists(os.path.join(dest, "perf_check_json.stdout")):
+    raw = load("perf_check_json.stdout")
+    if raw:
+        sys.path.insert(0, ".")
+        from envcheck.gpupeaks import judge
+        j = judge(raw)
+        print("perf datasheet:", j.get("datasheet"), "gpu:", j.get("gpu"))
+        for f in j["figures"]:
+            print(f"perf {f['metric']}: {f['measured']} {f['unit']} peak {f['peak']} fraction {f['fraction']} {f['status']}")
+        for w in j["warnings"]:
+            print("perf warning:", w)
+PYEOF
 
 if "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$DEST/doctor_deep_json.stdout" 2>/dev/null; then
   "$PY" - "$DEST/doctor_deep_json.stdout" <<'PYEOF'

@@ -376,7 +376,8 @@ def test_nvidia_in_accelerators_and_gpus_unchanged(clean_env, tmp_path, fake_bin
     env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin))
     data = json.loads(invoke(env, "--json", "--python", bare_python).stdout)["data"]
     (g,) = data["gpus"]
-    assert set(g) == {"index", "name", "uuid", "memory_total_mib", "compute_capability", "pci_bus_id", "source"}
+    assert set(g) == {"index", "name", "uuid", "memory_total_mib", "compute_capability", "pci_bus_id", "source",
+                      "health"}  # issue 11 added `health`; the other keys stay
     assert data["nvidia"]["gpu_details"] == [{"index": 0, "compute_capability_source": "nvidia-smi", "mig_mode": None,
                                               "mig_devices": [], "virtualization": None}]
     (a,) = data["accelerators"]

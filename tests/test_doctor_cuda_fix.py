@@ -1,5 +1,5 @@
 """doctor's "install a CUDA build" fix names what `envcheck install` picks for that machine (issue 8 item 6):
-the same decision (commands/install.decide, fed the NVIDIA facts doctor probed), the exact pip command for
+the same decision (decision.decide, fed the NVIDIA facts doctor probed), the exact pip command for
 the inspected interpreter. The NVIDIA facts are those of the real H100 capture
 (tests/fixtures/h100-driver580/: driver 580.159.04, CUDA 13.0, compute capability 9.0), built by hand."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import platform
 
 from envcheck.commands.doctor import cuda_install_fix
-from envcheck.commands.install import decide
+from envcheck.decision import decide
 from envcheck.diagnose import DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, NvidiaFacts, Source
 from envcheck.matrix import load_matrix

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from envcheck.commands.install import decide
+from envcheck.decision import decide
 from envcheck.errors import EnvcheckError
 from envcheck.inputs import driver_cut_short, driver_short_note, parse_gpu_name
 

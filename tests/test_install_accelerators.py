@@ -315,7 +315,7 @@ def test_one_arch_normalization(raw, arch):
 
 
 def test_doctor_and_install_report_the_same_arch(host):
-    from envcheck.commands.install import decide
+    from envcheck.decision import decide
     from envcheck.probes.system import probe_system
 
     decided = decide(python="3.12", machine="arm64", environ=host, cpu=True)
@@ -327,7 +327,7 @@ def test_doctor_and_install_report_the_same_arch(host):
 def test_no_second_arch_reader():
     """platform.machine() is read in facts.host_arch (and the Apple probe's own machine field) only."""
     root = Path(__file__).resolve().parent.parent / "envcheck"
-    for rel in ("commands/install.py", "probes/system.py", "resolve.py"):
+    for rel in ("commands/install.py", "decision.py", "probes/system.py", "resolve.py"):
         tree = ast.parse((root / rel).read_text(encoding="utf-8"))
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "machine"]
         assert not calls, rel

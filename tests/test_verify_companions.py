@@ -190,15 +190,15 @@ def test_suite_argv_passes_level_import_limit_and_table():
     assert "--level" not in cmd.suite_argv("py", device="auto", require_cuda=False, distributed=False, timeout=3.0)
 
 
-@pytest.mark.parametrize("level", [0, 3, -1])
+@pytest.mark.parametrize("level", [0, 4, -1])
 def test_unknown_level_is_exit_2(level):
     with pytest.raises(EnvcheckError) as err:
         cmd.validate_options("auto", 10.0, None, level)
     assert err.value.exit_code == 2 and "--level" in err.value.message
 
 
-def test_cli_level_3_is_a_usage_error_with_envelope():
-    result = CliRunner().invoke(app, ["verify", "--level", "3", "--json"], env=ENV)
+def test_cli_level_4_is_a_usage_error_with_envelope():  # issue 11 made level 3 real
+    result = CliRunner().invoke(app, ["verify", "--level", "4", "--json"], env=ENV)
     assert result.exit_code == 2
     envelope = json.loads(result.stdout)
     assert envelope["status"] == "error" and "--level" in envelope["errors"][0]["message"]

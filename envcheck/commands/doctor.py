@@ -194,11 +194,11 @@ def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv
                      runner=None, environ: Mapping[str, str] | None = None) -> str | None:
     """What `envcheck install --python PATH` picks on this machine, with the exact pip command for the
     inspected interpreter, when that pick is a CUDA build (the fix of torch-cpu-build-on-gpu-host).
-    The same decision as `install` (commands/install.decide, fed the NVIDIA facts doctor already probed):
+    The same decision as `install` (decision.decide, fed the NVIDIA facts doctor already probed):
     one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs."""
     import shlex
 
-    from envcheck.commands.install import decide
+    from envcheck.decision import decide
     from envcheck.plans.install import plan_pip_install, shell_join
 
     m = re.match(r"^(\d+)\.(\d+)", python_version or "")
@@ -346,7 +346,8 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
         },
         "managers": raw["managers"].to_dict(),
         "driver": nv.driver_dict(),
-        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None) for g in nv.gpus],
+        "gpus": [dict(g.to_dict(), source=nv.gpus_source.value if nv.gpus_source else None,
+                      health=g.health.to_dict() if g.health is not None else None) for g in nv.gpus],
         "accelerators": [a.to_dict() for a in accs],
         "accelerator_probes": {v: {k: val for k, val in f.to_dict().items() if k not in ("vendor", "accelerators")}
                                for v, f in vendors.items()},

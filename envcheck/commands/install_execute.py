@@ -3,7 +3,7 @@
     create the env -> install torch (+ torchvision, torchaudio) as recommended -> register a Jupyter
     kernel -> run the verification suite inside the new env
 
-Built from the pieces the other commands use, never a copy of them: `install.decide()` (the same
+Built from the pieces the other commands use, never a copy of them: `decision.decide()` (the same
 recommendation and argv the install command prints), `envs.plan_create()/execute_create()` (names,
 refusing to clobber, undo), `kernels.register_kernel()` (ipykernel with the env's own pip, kernel.json
 read back) and `verify.run()` (the suite run by the env's interpreter). The machinery (log, events,

@@ -1,5 +1,5 @@
 """`envcheck install --execute`, part 1: the plan. Everything is decided and validated here, before
-anything changes: the recommendation (`install.decide()`), the env (`envs.plan_create()`), the install
+anything changes: the recommendation (`decision.decide()`), the env (`envs.plan_create()`), the install
 argv (from plans/install.py), the kernel steps (`kernels.kernel_steps()`, the argv that later runs) and
 the verify command. Raises EnvcheckError (2, 3, 4, 5); changes nothing.
 """
@@ -205,7 +205,7 @@ def _dropped_conda_pin(arg: str, only: Sequence[str] | None) -> bool:
 
 def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, str] | None = None) -> ExecutePlan:
     """Decide and validate everything; changes nothing. Raises EnvcheckError (2, 3, 4, 5)."""
-    from envcheck.commands import install as install_cmd
+    from envcheck import decision as install_cmd
     from envcheck.envs import CreateRequest, plan_create
     from envcheck.facts import Source
     from envcheck.kernels import default_display_name, kernel_destination, kernel_steps

@@ -273,6 +273,7 @@ class _Session:
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
         self.checks: dict[str, CheckResult] = {}
+        self.perf: dict[str, dict] = {}  # level 3: check id -> the raw figures its end event carried
         self.plan: list[tuple[str, str]] = []  # (id, name) in suite order
         self.target: dict = {}
         self.running: tuple[str, str, float] | None = None  # (id, name, monotonic start)
@@ -316,6 +317,8 @@ class _Session:
                 str(event.get("message") or ""),
                 event.get("fix") or None,
             )
+            if isinstance(event.get("perf"), dict):
+                self.perf[check_id] = event["perf"]
             self.record(result)
         elif kind == "done":
             self.done = True
@@ -431,6 +434,12 @@ def run(
         listener.close()
 
     checks = session.ordered()
+    performance = None
+    if level >= 3:  # the perf-* checks' figures beside the datasheet (envcheck/commands/verify_perf.py)
+        from envcheck.commands.verify_perf import annotate_checks, judge_events
+
+        performance = judge_events(session.perf)
+        checks = annotate_checks(checks, performance)
     if not checks:  # it started but reported nothing: never a silent "0 checks, exit 0"
         raise EnvcheckError(
             f"the verification suite started with {interp.path} but reported no checks",
@@ -470,6 +479,8 @@ def run(
         "children": children,
         "junit_xml": os.path.abspath(junit_xml) if junit_xml else None,
     }
+    if level >= 3:
+        data["performance"] = performance
     if junit_xml:
         from envcheck.render.junit import write_junit
 

@@ -163,8 +163,11 @@ def aggregate(files: Mapping[int, dict], *, expected_world: int, launcher_error:
 
 
 def aggregate_busbw(files: Mapping[int, dict]):
-    """Hook for `verify --level 3`: ranks put `busbw` in their record (dist_check.measure_busbw)."""
-    values = [r.get("busbw") for r in files.values() if r.get("busbw") is not None]
+    """`verify --level 3`: every rank holds the same all-reduce figures (dist_check.measure_busbw averages
+    the time over ranks), so rank 0's record is reported, else the first rank that has one."""
+    if (files.get(0) or {}).get("busbw") is not None:
+        return files[0]["busbw"]
+    values = [r.get("busbw") for _, r in sorted(files.items()) if r.get("busbw") is not None]
     return values[0] if values else None
 
 
@@ -227,7 +230,7 @@ def run(
                             hint="pass --device auto, cuda or cpu", code="invalid-option")
     from envcheck.inputs import validate_verify_options as validate_options
 
-    validate_options("auto" if device == "auto" else device, timeout, junit_xml)
+    validate_options("auto" if device == "auto" else device, timeout, junit_xml, level)
     opts = validate(nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, nproc_per_node=nproc_per_node,
                     rdzv_id=rdzv_id, join_timeout=join_timeout)
     runner = runner or Runner()

@@ -73,10 +73,62 @@ def _fault_rank(name):
     return None
 
 
+# Message sizes (bytes) for the level-3 all-reduce sweep: NCCL on GPUs up to 256 MiB, gloo on CPU kept small
+# so a CPU run stays quick.
+BUSBW_SIZES_GPU = (1 << 20, 8 << 20, 64 << 20, 256 << 20)
+BUSBW_SIZES_CPU = (64 << 10, 1 << 20, 4 << 20)
+
+
+def busbw_factor(world_size):
+    """nccl-tests' all-reduce bus bandwidth factor 2(n-1)/n (doc/PERFORMANCE.md of NVIDIA/nccl-tests:
+    "busBw = algBw * 2*(n-1)/n"): the per-link traffic of a ring all-reduce, so figures compare with
+    the hardware's link bandwidth whatever the rank count."""
+    return 2.0 * (world_size - 1) / world_size if world_size > 0 else 0.0
+
+
 def measure_busbw(dist, torch, device, world_size, sizes):
-    """Hook for `verify --level 3` (all-reduce bus bandwidth, nccl-tests definition). Not yet built:
-    returns None so the host reports busbw as null."""
-    return None
+    """All-reduce (sum, float32) bus bandwidth over message sizes, the nccl-tests way: algbw = bytes / time,
+    busbw = algbw * 2(n-1)/n. Per size: warm-up iterations (not timed), then `iters` back-to-back
+    all_reduce calls between barriers, timed with CUDA events on GPUs (perf_counter on CPU); the time is
+    the mean over ranks of each rank's per-call time (nccl-tests' default average). GB/s = 1e9 B/s."""
+    cuda = getattr(device, "type", str(device)) == "cuda"
+    if sizes is None:
+        sizes = BUSBW_SIZES_GPU if cuda else BUSBW_SIZES_CPU
+    warmup, iters = (5, 20) if cuda else (2, 5)
+    rows = []
+    for nbytes in sizes:
+        n = max(1, nbytes // 4)
+        t = torch.ones(n, dtype=torch.float32, device=device)
+        for _ in range(warmup):
+            dist.all_reduce(t)
+        if cuda:
+            torch.cuda.synchronize()
+        dist.barrier()
+        if cuda:
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(iters):
+                dist.all_reduce(t)
+            end.record()
+            end.synchronize()
+            sec = start.elapsed_time(end) / 1000.0 / iters
+        else:
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                dist.all_reduce(t)
+            sec = (time.perf_counter() - t0) / iters
+        avg = torch.tensor([sec], dtype=torch.float64, device=device)
+        dist.all_reduce(avg)
+        sec = float(avg.item()) / world_size
+        algbw = n * 4 / sec / 1e9
+        rows.append({"bytes": n * 4, "time_us": round(sec * 1e6, 2), "algbw_gbs": round(algbw, 3),
+                     "busbw_gbs": round(algbw * busbw_factor(world_size), 3)})
+        del t
+    peak = max(r["busbw_gbs"] for r in rows) if rows else None
+    return {"op": "all_reduce", "dtype": "float32", "world_size": world_size, "factor": busbw_factor(world_size),
+            "warmup": warmup, "iters": iters, "sizes": rows, "peak_busbw_gbs": peak,
+            "definition": "busbw = algbw * 2(n-1)/n, algbw = bytes / time (nccl-tests doc/PERFORMANCE.md)"}
 
 
 def check(args, record):
@@ -132,7 +184,10 @@ def check(args, record):
         if float(b.item()) != 1000.0 + world:
             raise RuntimeError("broadcast from rank 0 gave %s, expected %s" % (float(b.item()), 1000.0 + world))
         if args.level >= 3:
-            record["busbw"] = measure_busbw(dist, torch, device, world, None)
+            try:
+                record["busbw"] = measure_busbw(dist, torch, device, world, None)
+            except Exception as exc:  # a measurement problem is reported, it does not fail the rank
+                record["busbw"] = {"error": "%s: %s" % (exc.__class__.__name__, str(exc).strip()[:300])}
         record["seconds"] = round(time.time() - t0, 4)
         record["status"] = "ok"
         mine = dict((k, record.get(k)) for k in ("rank", "node_rank", "local_rank", "hostname", "device", "status",

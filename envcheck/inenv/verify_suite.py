@@ -10,7 +10,8 @@ such as NCCL_DEBUG output, is redirected to stderr so it cannot corrupt the stre
     {"event": "plan", "checks": [{"id": ..., "name": ...}, ...]}   (again after torch imports)
     {"event": "target", "torch": "2.13.0+cpu", "build": "CPU", "device": "cpu", ...}
     {"event": "start", "id": ..., "name": ...}
-    {"event": "end", "id": ..., "status": "ok|fail|skip", "duration_s": ..., "message": ..., "fix": ...}
+    {"event": "end", "id": ..., "status": "ok|fail|skip", "duration_s": ..., "message": ..., "fix": ...,
+     ["perf": {"device", "name", "capability", "metrics", "skipped"}]}   (level 3 perf-* checks only)
     {"event": "done"}
 
 Options: --skip ID,ID (already recorded by the host: a fresh child resumes after a crash),
@@ -19,9 +20,10 @@ check: faulthandler dumps the Python stack to stderr and exits when a check exce
 holding the GIL is still caught), --driver-gpus N and --expected-cuda-devices N (what the NVIDIA
 driver reports, from the host's NVML / nvidia-smi probe, and how many of those CUDA_VISIBLE_DEVICES
 leaves visible), or --driver-info FILE holding both as JSON, which the host may write while this
-process is still importing torch. --level 1|2 (1: the default suite; 2 adds companion checks on every
-device, larger matmul/convolution against the CPU and a sizeable memory round trip; every check
-declares the lowest level it runs at), --import-timeout SECONDS (the limit of `import torch`, in the
+process is still importing torch. --level 1|2|3 (1: the default suite; 2 adds companion checks on every
+device, larger matmul/convolution against the CPU and a sizeable memory round trip; 3 adds the perf-*
+measurements per device, whose raw figures ride in the end event as "perf" for the host to compare with
+the datasheet; every check declares the lowest level it runs at), --import-timeout SECONDS (the limit of `import torch`, in the
 torch-import check and when a fresh child resumes after a crash: never counted in a check's budget),
 --expect FILE|JSON (the host's matrix row for the installed torch: companion versions, default index,
 pip style; this suite never imports envcheck).
@@ -197,6 +199,8 @@ class Ctx(object):
         self.expect = {}  # the matrix row for the imported torch (select_release), after torch-import
         self.companions = {}  # name -> companion_state (None: not installed)
         self.companion_modules = {}  # name -> imported module (None: the import failed)
+        self.event_extra = None  # level 3: raw figures a check sends to the host in its end event ("perf")
+        self.perf_module = None
 
     def driver_counts(self):
         """(GPUs the driver reports, GPUs CUDA should see): from --driver-gpus/--expected-cuda-devices,
@@ -723,7 +727,7 @@ def dist_worker(opts):
 # --------------------------------------------------------------------------- levels and limits
 
 
-LEVELS = (1, 2)  # a later level 3 (performance against the datasheet) adds its checks with level=3
+LEVELS = (1, 2, 3)  # 3: measured performance, compared by the host with the datasheet (perf-* checks)
 DEFAULT_IMPORT_TIMEOUT_S = 300.0
 
 
@@ -1170,6 +1174,105 @@ def check_cuda_visible_devices(ctx):
     return "CUDA_VISIBLE_DEVICES=%s leaves 1 of the %d GPUs visible to a child, as expected" % (narrowed, count)
 
 
+
+
+# --------------------------------------------------------------------------- level 3: measured performance
+# The figures are measured by perf_check.py (next to this file, loaded by path: this suite is run by file
+# path and never imports envcheck) and sent to the host in the end event ("perf"); the host compares them
+# with the datasheet peaks of configs/gpu_peaks.json (envcheck/gpupeaks.py) and adds the fractions.
+
+
+def _perf_module(ctx):
+    mod = getattr(ctx, "perf_module", None)
+    if mod is None:
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "perf_check.py")
+        spec = importlib.util.spec_from_file_location("envcheck_perf_check", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        ctx.perf_module = mod
+    return mod
+
+
+def _perf_record(ctx, dev, metrics, skipped):
+    torch = ctx.torch
+    rec = {"device": dev, "name": None, "capability": None, "metrics": metrics, "skipped": skipped}
+    if dev != "cpu":
+        index = int(dev.split(":")[1])
+        rec["name"] = torch.cuda.get_device_name(index)
+        rec["capability"] = "%d.%d" % torch.cuda.get_device_capability(index)
+    ctx.event_extra = {"perf": rec}
+    return rec
+
+
+def _perf_run(fn):
+    """One measurement; an exception becomes the figure's error (the host decides what it means)."""
+    try:
+        return fn()
+    except Exception as exc:
+        return {"value": None, "error": _short(exc)}
+
+
+def check_perf_matmul(ctx, dev):
+    torch = ctx.need_torch()
+    pc = _perf_module(ctx)
+    metrics, skipped = {}, {}
+    if dev == "cpu":
+        metrics["cpu_matmul_fp32"] = _perf_run(lambda: pc.measure_matmul_cpu(torch))
+        for k in ("matmul_tf32", "matmul_bf16", "matmul_fp16"):
+            skipped[k] = "no CUDA device: GPU matmuls not measured"
+    else:
+        index = int(dev.split(":")[1])
+        torch.cuda.set_device(index)
+        dtypes, why = pc.cuda_dtypes(torch, index)
+        for k, reason in why.items():
+            skipped["matmul_" + k] = reason
+        for label, dtype, tf32 in dtypes:
+            metrics["matmul_" + label] = _perf_run(lambda dtype=dtype, tf32=tf32: pc.measure_matmul_cuda(
+                torch, torch.device(dev), dtype, tf32))
+    _perf_record(ctx, dev, metrics, skipped)
+    if not metrics:  # a GPU without tensor cores (before Volta): nothing this check measures
+        raise Skip("; ".join(sorted(set(skipped.values()))) or "no dtype to measure")
+    done = ["%s %.1f %s" % (k.replace("matmul_", "").replace("cpu_", "CPU ").upper(), m["value"], m["unit"])
+            for k, m in metrics.items() if m.get("value") is not None]
+    errors = ["%s: %s" % (k, m["error"]) for k, m in metrics.items() if m.get("value") is None]
+    if not done:
+        raise Fail("matmul throughput on %s not measured: %s" % (dev, "; ".join(errors) or "no dtype to measure"),
+                   "free the GPU (`nvidia-smi` lists the processes using it) and rerun")
+    return "measured on %s: %s%s" % (dev, ", ".join(done), ("; " + "; ".join(errors)) if errors else "")
+
+
+def check_perf_memory(ctx, dev):
+    torch = ctx.need_torch()
+    if dev == "cpu":
+        raise Skip("no CUDA device: device memory bandwidth is measured on GPUs")
+    pc = _perf_module(ctx)
+    torch.cuda.set_device(int(dev.split(":")[1]))
+    m = _perf_run(lambda: pc.measure_device_copy(torch, torch.device(dev)))
+    _perf_record(ctx, dev, {"memory_bandwidth": m}, {})
+    if m.get("value") is None:
+        raise Fail("device copy on %s not measured: %s" % (dev, m["error"]),
+                   "free the GPU (`nvidia-smi` lists the processes using it) and rerun")
+    return "copy kernel on %s: %.1f GB/s (read + written)" % (dev, m["value"])
+
+
+def check_perf_host(ctx, dev):
+    torch = ctx.need_torch()
+    if dev == "cpu":
+        raise Skip("no CUDA device: host<->device bandwidth is measured on GPUs")
+    pc = _perf_module(ctx)
+    torch.cuda.set_device(int(dev.split(":")[1]))
+    try:
+        h2d, d2h = pc.measure_host_device(torch, torch.device(dev))
+    except Exception as exc:
+        h2d = d2h = {"value": None, "error": _short(exc)}
+    _perf_record(ctx, dev, {"host_to_device": h2d, "device_to_host": d2h}, {})
+    if h2d.get("value") is None:
+        raise Fail("pinned copies on %s not measured: %s" % (dev, h2d["error"]),
+                   "free the GPU and host memory and rerun")
+    return "pinned copies on %s: host-to-device %.1f GB/s, device-to-host %.1f GB/s" % (dev, h2d["value"], d2h["value"])
+
+
 # --------------------------------------------------------------------------- plan and driver
 
 
@@ -1189,6 +1292,9 @@ PER_DEVICE = (
     ("matmul-large", "1024x1024 matmul vs reference", check_matmul_large, 2),
     ("conv-large", "conv2d 8x32x64x64 vs reference", check_conv_large, 2),
     ("memory-round-trip", "memory round trip", check_memory_round_trip, 2),
+    ("perf-matmul", "matmul throughput vs datasheet", check_perf_matmul, 3),
+    ("perf-memory-bandwidth", "memory bandwidth (copy) vs datasheet", check_perf_memory, 3),
+    ("perf-host-device", "host<->device bandwidth (pinned) vs PCIe", check_perf_host, 3),
 )
 TAIL = (
     ("companion-pairing", "torchvision/torchaudio pair with torch", check_companion_pairing, 1),
@@ -1261,6 +1367,7 @@ def run_check(ctx, check_id, name, fn, faults, limit=None):
     faulthandler.dump_traceback_later(limit or ctx.opts.timeout, exit=True)
     start = time.perf_counter()
     status, message, fix = "ok", "", None
+    ctx.event_extra = None
     try:
         if check_id in faults:
             _inject_fault(faults[check_id], ctx.opts.timeout)
@@ -1276,8 +1383,12 @@ def run_check(ctx, check_id, name, fn, faults, limit=None):
         fix = _fix_for_runtime_error(str(exc), ctx)
     finally:
         faulthandler.cancel_dump_traceback_later()
-    emit({"event": "end", "id": check_id, "status": status, "duration_s": round(time.perf_counter() - start, 4),
-          "message": message, "fix": fix})
+    end = {"event": "end", "id": check_id, "status": status, "duration_s": round(time.perf_counter() - start, 4),
+           "message": message, "fix": fix}
+    if ctx.event_extra:
+        end.update(ctx.event_extra)
+        ctx.event_extra = None
+    emit(end)
 
 
 def _ids(text):
@@ -1294,7 +1405,8 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per check")
     p.add_argument("--import-timeout", type=float, default=None,
                    help="seconds for `import torch` (default: max(300, --timeout))")
-    p.add_argument("--level", type=int, default=1, choices=LEVELS, help="1: the default suite; 2: deeper checks")
+    p.add_argument("--level", type=int, default=1, choices=LEVELS,
+                   help="1: the default suite; 2: deeper checks; 3: + measured performance (perf-* checks)")
     p.add_argument("--expect", default=None, help="JSON (or a file holding it) with the matrix's companion "
                    "versions for the installed torch")
     p.add_argument("--driver-gpus", type=int, default=None, help="GPUs the NVIDIA driver reports")

@@ -9,6 +9,11 @@ Shell equivalents, in the order tried:
   nvidia-smi --version            (the "CUDA Version" line: the newest CUDA the driver supports)
   nvidia-smi -q                   (only when the driver refused a --query-gpu field: MIG and vGPU state)
 
+GPU health (issue 11; `GpuHealth`, doctor's `data.gpus[].health`): from NVML when NVML gave the GPUs,
+else `nvidia-smi --query-gpu=index,pci.bus_id,<HEALTH_FIELDS> --format=csv,noheader,nounits`, else the
+matching sections of `nvidia-smi -q` (ECC Errors, Retired Pages, Remapped Rows, Clocks Event Reasons,
+GPU Link Info, Persistence Mode, Utilization).
+
 Drivers before the 510 branch refuse `compute_cap` ('Field "compute_cap" is not a valid field to
 query.', exit 2): the refused field is dropped and the query retried with the rest; the compute
 capability then comes from NVML or from configs/nvidia_gpus.json (envcheck/gputable.py), and each
@@ -23,7 +28,7 @@ import re
 import shutil
 from typing import Callable, Mapping
 
-from envcheck.facts import GpuInfo, NvidiaFacts, Source
+from envcheck.facts import CLOCK_EVENT_BITS, GpuHealth, GpuInfo, NvidiaFacts, Source
 from envcheck.probes import pci_display_devices, read_text
 from envcheck.runner import Runner
 
@@ -247,6 +252,303 @@ def parse_smi_csv(text: str, fields: str = SMI_QUERY_FIELDS) -> tuple[tuple[GpuI
 
 
 # ----------------------------------------------------------------------------------------------
+# GPU health (issue 11): pure parsers first, then NVML.
+#
+# The --query-gpu field names are those of `nvidia-smi --help-query-gpu` (driver 580; the list is
+# reproduced in utkuozdemir/nvidia_gpu_exporter internal/nvmlnative, checked against an H100 with driver
+# 590). Older drivers call the clock reasons `clocks_throttle_reasons.*` and lack remapped_rows.* and
+# pcie.link.gen.gpumax: a refused field is dropped (or swapped for its old name) and the query retried.
+HEALTH_FIELDS = (
+    "index,pci.bus_id,ecc.mode.current,ecc.errors.uncorrected.volatile.total,"
+    "ecc.errors.uncorrected.aggregate.total,retired_pages.pending,remapped_rows.pending,remapped_rows.failure,"
+    "clocks_event_reasons.active,pcie.link.gen.current,pcie.link.gen.max,pcie.link.gen.gpumax,"
+    "pcie.link.width.current,pcie.link.width.max,persistence_mode,utilization.gpu"
+)
+HEALTH_FIELD_OLD_NAMES = {"clocks_event_reasons.active": "clocks_throttle_reasons.active"}
+MAX_HEALTH_RETRIES = 8
+
+
+def _flag(text: str | None) -> bool | None:
+    """'Enabled'/'Yes'/'Active' -> True, 'Disabled'/'No'/'Not Active' -> False, '[N/A]' etc. -> None."""
+    v = (_clean(text or "") or "").lower()
+    if v in ("enabled", "yes", "active", "1", "true"):
+        return True
+    if v in ("disabled", "no", "not active", "0", "false"):
+        return False
+    return None
+
+
+def _count(text: str | None) -> int | None:
+    v = _clean(text or "")
+    if v is None:
+        return None
+    m = re.match(r"^(\d+)", v)
+    return int(m.group(1)) if m else None
+
+
+def _mask(text: str | None) -> int | None:
+    v = _clean(text or "")
+    if v is None:
+        return None
+    try:
+        return int(v, 16) if v.lower().startswith("0x") else int(v)
+    except ValueError:
+        return None
+
+
+def parse_smi_health_csv(text: str, fields: str = HEALTH_FIELDS) -> dict[int, GpuHealth]:
+    """`nvidia-smi --query-gpu=FIELDS --format=csv,noheader,nounits` -> {GPU index: GpuHealth}.
+
+    `fields` is what was queried (refused fields already dropped); `clocks_throttle_reasons.active`
+    counts as `clocks_event_reasons.active`. Lines whose column count differs are skipped."""
+    names = [f.strip() for f in fields.split(",")]
+    out: dict[int, GpuHealth] = {}
+    for line in (text or "").splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) != len(names):
+            continue
+        row = dict(zip(names, parts))
+        if not row.get("index", "").isdigit():
+            continue
+        clocks = row.get("clocks_event_reasons.active", row.get("clocks_throttle_reasons.active"))
+        out[int(row["index"])] = GpuHealth(
+            source=Source.NVIDIA_SMI.value,
+            ecc_enabled=_flag(row.get("ecc.mode.current")),
+            ecc_uncorrected_volatile=_count(row.get("ecc.errors.uncorrected.volatile.total")),
+            ecc_uncorrected_aggregate=_count(row.get("ecc.errors.uncorrected.aggregate.total")),
+            retired_pages_pending=_flag(row.get("retired_pages.pending")),
+            row_remap_pending=_flag(row.get("remapped_rows.pending")),
+            row_remap_failure=_flag(row.get("remapped_rows.failure")),
+            clock_event_mask=_mask(clocks),
+            pcie_gen_current=_count(row.get("pcie.link.gen.current")),
+            pcie_gen_max=_count(row.get("pcie.link.gen.max")),
+            pcie_gen_device_max=_count(row.get("pcie.link.gen.gpumax")),
+            pcie_width_current=_count(row.get("pcie.link.width.current")),
+            pcie_width_max=_count(row.get("pcie.link.width.max")),
+            persistence_mode=_flag(row.get("persistence_mode")),
+            utilization_gpu=_count(row.get("utilization.gpu")),
+        )
+    return out
+
+
+# `nvidia-smi -q` labels of the clock reasons -> CLOCK_EVENT_BITS names
+_Q_CLOCK_LABELS = {
+    "idle": "gpu_idle", "applications clocks setting": "applications_clocks_setting",
+    "sw power cap": "sw_power_cap", "hw slowdown": "hw_slowdown", "sync boost": "sync_boost",
+    "sw thermal slowdown": "sw_thermal_slowdown", "hw thermal slowdown": "hw_thermal_slowdown",
+    "hw power brake slowdown": "hw_power_brake_slowdown", "display clock setting": "display_clock_setting",
+}
+_Q_HEALTH_SECTIONS = ("persistence mode", "ecc mode", "ecc errors", "retired pages", "remapped rows",
+                      "clocks event reasons", "clocks throttle reasons", "gpu link info", "utilization")
+
+
+def parse_smi_q_health(text: str) -> list[tuple[str | None, GpuHealth]]:
+    """The health sections of `nvidia-smi -q` -> [(PCI bus id or None, GpuHealth)], one per GPU.
+
+    Sections are found by indentation (a stack of headings), so a pasted excerpt without the
+    "GPU 0000:..." header (e.g. only the "Clocks Throttle Reasons" block) is one GPU with bus id None.
+    Both the current (driver 5xx: SRAM/DRAM Uncorrectable) and the old (Double Bit ... Total) ECC
+    layouts are read; N/A values stay None."""
+    gpus: list[tuple[str | None, dict]] = []
+    cur: dict | None = None
+    stack: list[tuple[int, str]] = []
+
+    def new(bus: str | None) -> dict:
+        d: dict = {"vol": [], "agg": [], "mask": None, "seen_clock": False}
+        gpus.append((bus, d))
+        return d
+
+    for raw in (text or "").splitlines():
+        if not raw.strip():
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        line = raw.strip()
+        m = re.match(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])$", line)
+        if m:
+            cur, stack = new(m.group(1)), []
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if not sep or not value:  # a heading ("ECC Errors", "GPU Link Info") opens a section
+            stack.append((indent, key.lower()))
+            continue
+        path = [k for _, k in stack]
+        lk = key.lower()
+        top = path[0] if path else lk
+        if cur is None:
+            if top not in _Q_HEALTH_SECTIONS and not (set(path) & set(_Q_HEALTH_SECTIONS)):
+                continue
+            cur = new(None)
+        if lk == "persistence mode" and not path:
+            cur["persistence"] = _flag(value)
+        elif "ecc mode" in path and lk == "current":
+            cur["ecc_enabled"] = _flag(value)
+        elif "ecc errors" in path and ("volatile" in path or "aggregate" in path):
+            bucket = cur["vol"] if "volatile" in path else cur["agg"]
+            # driver >= 5xx: "DRAM Uncorrectable", "SRAM Uncorrectable Parity/SEC-DED"; older: "Double Bit" > "Total"
+            if ("uncorrectable" in lk and "sources" not in " ".join(path)) or ("double bit" in path and lk == "total"):
+                bucket.append(_count(value))
+        elif "retired pages" in path and lk.startswith("pending"):
+            cur["retired_pending"] = _flag(value)
+        elif "remapped rows" in path and "histogram" not in " ".join(path):
+            if lk == "pending":
+                cur["remap_pending"] = _flag(value)
+            elif lk.startswith("remapping failure"):
+                cur["remap_failure"] = _flag(value)
+            elif lk == "uncorrectable error":
+                cur["remap_unc"] = _count(value)
+        elif ("clocks event reasons" in path or "clocks throttle reasons" in path) and lk in _Q_CLOCK_LABELS:
+            active = _flag(value)
+            cur["seen_clock"] = True
+            if active is not None:
+                cur["mask"] = (cur["mask"] or 0) | (CLOCK_EVENT_BITS[_Q_CLOCK_LABELS[lk]] if active else 0)
+        elif "gpu link info" in path and "pcie generation" in path:
+            if lk in ("max", "current", "device max"):
+                cur[{"max": "gen_max", "current": "gen_cur", "device max": "gen_dev"}[lk]] = _count(value)
+        elif "gpu link info" in path and "link width" in path and lk in ("max", "current"):
+            cur["w_max" if lk == "max" else "w_cur"] = _count(value.rstrip("xX"))
+        elif path and path[-1] == "utilization" and lk == "gpu":
+            cur["util"] = _count(value)
+
+    def total(values: list) -> int | None:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    return [(bus, GpuHealth(
+        source="nvidia-smi -q",
+        ecc_enabled=d.get("ecc_enabled"),
+        ecc_uncorrected_volatile=total(d["vol"]),
+        ecc_uncorrected_aggregate=total(d["agg"]),
+        retired_pages_pending=d.get("retired_pending"),
+        row_remap_pending=d.get("remap_pending"),
+        row_remap_failure=d.get("remap_failure"),
+        row_remap_uncorrectable=d.get("remap_unc"),
+        clock_event_mask=d["mask"] if d["seen_clock"] else None,
+        pcie_gen_current=d.get("gen_cur"),
+        pcie_gen_max=d.get("gen_max"),
+        pcie_gen_device_max=d.get("gen_dev"),
+        pcie_width_current=d.get("w_cur"),
+        pcie_width_max=d.get("w_max"),
+        persistence_mode=d.get("persistence"),
+        utilization_gpu=d.get("util"),
+    )) for bus, d in gpus]
+
+
+def nvml_health(pynvml, handle) -> GpuHealth:
+    """One GPU's health from NVML, every call isolated: a GPU without ECC (GeForce) or row remapping
+    (pre-Ampere) raises NVML_ERROR_NOT_SUPPORTED for that call only, which leaves that value None.
+
+    Calls: nvmlDeviceGetEccMode, nvmlDeviceGetTotalEccErrors(UNCORRECTED, VOLATILE/AGGREGATE),
+    nvmlDeviceGetRetiredPagesPendingStatus, nvmlDeviceGetRemappedRows, nvmlDeviceGetCurrentClocksEventReasons
+    (older bindings: ...ThrottleReasons), nvmlDeviceGetCurr/Max/GpuMaxPcieLinkGeneration,
+    nvmlDeviceGetCurr/MaxPcieLinkWidth, nvmlDeviceGetPersistenceMode, nvmlDeviceGetUtilizationRates."""
+    failed: list[str] = []
+
+    def call(name: str, *args):
+        fn = getattr(pynvml, name, None)
+        if fn is None:
+            failed.append(f"{name}: not in these NVML bindings")
+            return None
+        try:
+            return fn(handle, *args)
+        except Exception as exc:
+            text = str(exc) or exc.__class__.__name__
+            if "not supported" not in text.lower():  # NotSupported is normal: the GPU lacks the feature
+                failed.append(f"{name}: {text}")
+            return None
+
+    def const(name: str, default: int) -> int:
+        return getattr(pynvml, name, default)
+
+    enabled = const("NVML_FEATURE_ENABLED", 1)
+    ecc = call("nvmlDeviceGetEccMode")
+    unc = const("NVML_MEMORY_ERROR_TYPE_UNCORRECTED", 1)
+    vol = call("nvmlDeviceGetTotalEccErrors", unc, const("NVML_VOLATILE_ECC", 0))
+    agg = call("nvmlDeviceGetTotalEccErrors", unc, const("NVML_AGGREGATE_ECC", 1))
+    retired = call("nvmlDeviceGetRetiredPagesPendingStatus")
+    rows = call("nvmlDeviceGetRemappedRows")  # (correctable, uncorrectable, pending, failure)
+    reasons_fn = ("nvmlDeviceGetCurrentClocksEventReasons" if hasattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons")
+                  else "nvmlDeviceGetCurrentClocksThrottleReasons")
+    mask = call(reasons_fn)
+    util = call("nvmlDeviceGetUtilizationRates")
+    persistence = call("nvmlDeviceGetPersistenceMode")
+
+    def as_int(v):
+        try:
+            return int(v) if v is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def row(i):
+        try:
+            return rows[i]
+        except (TypeError, IndexError):
+            return None
+
+    try:
+        ecc_current = int(ecc[0]) == enabled if ecc is not None else None
+    except (TypeError, ValueError, IndexError):
+        ecc_current = None
+    return GpuHealth(
+        source=Source.NVML.value,
+        ecc_enabled=ecc_current,
+        ecc_uncorrected_volatile=as_int(vol),
+        ecc_uncorrected_aggregate=as_int(agg),
+        retired_pages_pending=(as_int(retired) == enabled) if retired is not None else None,
+        row_remap_pending=bool(row(2)) if row(2) is not None else None,
+        row_remap_failure=bool(row(3)) if row(3) is not None else None,
+        row_remap_uncorrectable=as_int(row(1)),
+        clock_event_mask=as_int(mask),
+        pcie_gen_current=as_int(call("nvmlDeviceGetCurrPcieLinkGeneration")),
+        pcie_gen_max=as_int(call("nvmlDeviceGetMaxPcieLinkGeneration")),
+        pcie_gen_device_max=as_int(call("nvmlDeviceGetGpuMaxPcieLinkGeneration")),
+        pcie_width_current=as_int(call("nvmlDeviceGetCurrPcieLinkWidth")),
+        pcie_width_max=as_int(call("nvmlDeviceGetMaxPcieLinkWidth")),
+        persistence_mode=(as_int(persistence) == enabled) if persistence is not None else None,
+        utilization_gpu=as_int(getattr(util, "gpu", None)) if util is not None else None,
+        reasons=tuple(failed),
+    )
+
+
+def smi_health(runner: Runner, smi: str, timeout: float) -> tuple[dict[int, GpuHealth], list[tuple[str | None, GpuHealth]], str | None]:
+    """The --query-gpu health CSV (refused fields dropped or renamed, then retried), and `nvidia-smi -q`
+    when the CSV gave nothing. -> (by index, by bus id from -q, reason or None)."""
+    fields = HEALTH_FIELDS.split(",")
+    done = None
+    for _ in range(MAX_HEALTH_RETRIES):
+        done = runner.run([smi, f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits"], timeout=timeout)
+        bad = None if done.ok else parse_refused_field(done.stdout + "\n" + done.stderr)
+        if bad is None or bad not in fields or bad in ("index", "pci.bus_id"):
+            break
+        old = HEALTH_FIELD_OLD_NAMES.get(bad)
+        fields = [old if f == bad else f for f in fields] if old else [f for f in fields if f != bad]
+    by_index = parse_smi_health_csv(done.stdout, ",".join(fields)) if done is not None and done.ok else {}
+    if by_index:
+        return by_index, [], None
+    q = runner.run([smi, "-q"], timeout=timeout)
+    by_bus = parse_smi_q_health(q.stdout) if q.ok else []
+    if by_bus:
+        return {}, by_bus, None
+    return {}, [], "GPU health not reported by nvidia-smi (" + (done.describe_failure() if done is not None and not done.ok
+                                                                 else "no health values parsed") + ")"
+
+
+def attach_health(gpus: tuple[GpuInfo, ...], by_index: dict[int, GpuHealth],
+                  by_bus: list[tuple[str | None, GpuHealth]]) -> tuple[GpuInfo, ...]:
+    """GPUs with their health: by index from the CSV, else by PCI bus id from `nvidia-smi -q`."""
+    from dataclasses import replace
+
+    bus_map = {(b or "").lower(): h for b, h in by_bus if b}
+    out = []
+    for g in gpus:
+        h = by_index.get(g.index) or bus_map.get((g.pci_bus_id or "").lower())
+        out.append(replace(g, health=h) if h is not None else g)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
 # NVML
 
 
@@ -369,6 +671,7 @@ def probe_nvml(loader: Callable[[], object] | None = None) -> tuple[str | None, 
                     mig_devices=mig_devices,
                     virtualization=NVML_VIRTUALIZATION.get(
                         _nvml_call(None, getattr(pynvml, "nvmlDeviceGetVirtualizationMode", lambda h: None), handle)),
+                    health=nvml_health(pynvml, handle),
                 )
             )
         return driver, cuda, tuple(gpus), None, False
@@ -512,13 +815,27 @@ def probe_nvidia(
                 if not driver and smi_driver:
                     driver, source = smi_driver, Source.NVIDIA_SMI
             # An old driver (it refused a field): `nvidia-smi -q` says which GPUs are MIG or vGPU.
+            q_health = None
             if refused and smi_parsed and gpus_source == Source.NVIDIA_SMI:
+                q_health = []
                 q = runner.run([smi, "-q"], timeout=timeout)
                 if q.ok:
                     parsed_q = parse_smi_q(q.stdout)
                     gpus = merge_smi_q(gpus, parsed_q)
                     if not cuda and parsed_q["cuda"]:
                         cuda, cuda_source = parsed_q["cuda"], Source.NVIDIA_SMI
+                    q_health = parse_smi_q_health(q.stdout)
+            # Health (issue 11) for GPUs nvidia-smi listed: an old driver (it refused an identity field)
+            # knows few health fields either, so its `-q` report (already read) is used; else the health CSV.
+            if smi_parsed and gpus_source == Source.NVIDIA_SMI:
+                if q_health is not None:
+                    by_index, by_bus = {}, q_health
+                    why = None if q_health else "GPU health not reported (this driver refused query fields and `nvidia-smi -q` gave none)"
+                else:
+                    by_index, by_bus, why = smi_health(runner, smi, timeout)
+                gpus = attach_health(gpus, by_index, by_bus)
+                if why:
+                    reasons.append(why)
             # The CUDA line: only when the query worked (a hung or broken nvidia-smi is not retried).
             if not cuda and smi_parsed:
                 ver = runner.run([smi, "--version"], timeout=timeout)

@@ -123,6 +123,35 @@ def _vendor_sections(console: Console, d: dict) -> None:
         _out(console, t)
 
 
+def health_line(h: dict) -> tuple[str, str]:
+    """One short line from data.gpus[].health: problems first, else 'ok' plus what was checked."""
+    ecc, remap, clocks, pcie = h.get("ecc") or {}, h.get("row_remap") or {}, h.get("clocks") or {}, h.get("pcie") or {}
+    bad, warn = [], []
+    if ecc.get("uncorrected_volatile"):
+        bad.append(f"{ecc['uncorrected_volatile']} uncorrectable ECC error(s) since driver load")
+    elif ecc.get("uncorrected_aggregate"):
+        warn.append(f"{ecc['uncorrected_aggregate']} uncorrectable ECC error(s) in lifetime")
+    if remap.get("failure"):
+        bad.append("row remapping FAILED")
+    elif remap.get("pending") or (h.get("retired_pages") or {}).get("pending"):
+        warn.append("memory repair pending a reset")
+    if clocks.get("throttled_by"):
+        warn.append("throttled: " + ", ".join(r.replace("_", " ") for r in clocks["throttled_by"]))
+    if h.get("pcie_link_degraded"):
+        warn.append("PCIe link degraded: " + h["pcie_link_degraded"])
+    link = None
+    if pcie.get("gen_current") is not None:
+        link = f"PCIe Gen{pcie['gen_current']}/{pcie.get('gen_max')} x{pcie.get('width_current')}/{pcie.get('width_max')}"
+    if bad or warn:
+        return "; ".join(bad + warn), "bold red" if bad else "yellow"
+    checked = [x for x in ("ECC ok" if ecc.get("uncorrected_volatile") is not None else None,
+                           "no pending memory repair" if remap.get("pending") is not None else None,
+                           "no throttling" if clocks.get("event_mask") is not None else None, link,
+                           None if h.get("persistence_mode") is None else
+                           f"persistence {'on' if h['persistence_mode'] else 'off'}") if x]
+    return ("ok: " + ", ".join(checked)) if checked else "not reported", "green" if checked else "dim"
+
+
 def render_doctor(result: Result, console: Console | None = None) -> None:
     console = console or make_console()
     d = result.data
@@ -189,6 +218,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
                                       "MIG enabled" if g.get("mig_mode") else None,
                                       f"virtualization: {virt}" if virt and virt != "none" else None) if x)
         t.add_row(f"GPU {g['index']}", safe_text(desc), safe_text(g.get("source") or "", style="dim"))
+        if g.get("health"):
+            text, style = health_line(g["health"])
+            t.add_row("  health", safe_text(text, style=style), safe_text(g["health"].get("source") or "", style="dim"))
         for mig in g.get("mig_devices") or []:
             t.add_row("  MIG", safe_text(mig), safe_text(g.get("source") or "", style="dim"))
     if not gpus:

@@ -2,6 +2,18 @@
 from __future__ import annotations
 
 
+def busbw_text(b) -> str:
+    """', all-reduce bus bandwidth up to 187.2 GB/s (nccl-tests busbw, 4 sizes)' from data.distributed.busbw."""
+    if not isinstance(b, dict):
+        return ""
+    if b.get("error"):
+        return f", all-reduce bandwidth not measured ({b['error']})"
+    if b.get("peak_busbw_gbs") is None:
+        return ""
+    return (f", all-reduce bus bandwidth up to {b['peak_busbw_gbs']:g} GB/s (nccl-tests busbw, "
+            f"{len(b.get('sizes') or [])} sizes up to {max(r['bytes'] for r in b['sizes']) >> 20} MiB)")
+
+
 def render_distributed(result, stderr: bool = False):
     """Print the launch line, each rank's line and the world in one line; return the result unchanged.
 
@@ -19,7 +31,7 @@ def render_distributed(result, stderr: bool = False):
     slow = d.get("slowest_rank")
     con.print(f"world: {d.get('world_size')} rank(s) over {d.get('backend') or 'unknown backend'}"
               + (f", slowest rank {slow}" if slow is not None else "")
-              + (f", bus bandwidth {d['busbw']}" if d.get("busbw") is not None else ""), style="dim")
+              + busbw_text(d.get("busbw")), style="dim")
     if stderr:  # with --json the summary goes to stderr too; without it the CLI's render prints it
         render_summary(result, stderr=True)
     return result
