@@ -171,10 +171,10 @@ def test_two_rank_torchrun_level3_measures_busbw(tmp_path):
     assert b["peak_busbw_gbs"] == max(s["busbw_gbs"] for s in b["sizes"])
 
 
-# ------------------------------------------------------------------------- host module (verify_perf)
+# ------------------------------------------------------------------------- host module (envcheck/perf.py)
 
 
-from envcheck.commands.verify_perf import annotate_checks, judge_events, merge_perf_events, render_performance  # noqa: E402
+from envcheck.perf import annotate_checks, judge_events, merge_perf_events, render_performance  # noqa: E402
 from envcheck.results import CheckResult  # noqa: E402
 
 

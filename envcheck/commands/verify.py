@@ -435,8 +435,8 @@ def run(
 
     checks = session.ordered()
     performance = None
-    if level >= 3:  # the perf-* checks' figures beside the datasheet (envcheck/commands/verify_perf.py)
-        from envcheck.commands.verify_perf import annotate_checks, judge_events
+    if level >= 3:  # the perf-* checks' figures beside the datasheet (envcheck/perf.py)
+        from envcheck.perf import annotate_checks, judge_events
 
         performance = judge_events(session.perf)
         checks = annotate_checks(checks, performance)

@@ -129,48 +129,65 @@ _VIRT = {"none": "none", "pass-through": "pass-through", "passthrough": "pass-th
          "host vgpu": "host-vgpu", "host vsga": "host-vsga"}
 
 
-def parse_smi_q(text: str) -> dict:
-    """`nvidia-smi -q` -> {"driver", "cuda", "gpus": [{bus_id, name, uuid, memory_total_mib, mig_mode,
-    virtualization}]}. Sections are found by indentation; unknown or missing lines give None."""
-    out: dict = {"driver": None, "cuda": None, "gpus": []}
-    gpu: dict | None = None
-    parent = None
+_SMI_Q_GPU = re.compile(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])$")
+
+
+def walk_smi_q(text: str):
+    """The one reader of `nvidia-smi -q`'s layout (pure): yields ("gpu", bus_id) at each "GPU 0000:..."
+    header and ("field", indent, path, key, value) for each "Key : value" line, where `path` is the
+    lower-cased headings above it (a heading is a line without a value; sections nest by indentation)."""
+    stack: list[tuple[int, str]] = []
     for raw in (text or "").splitlines():
         if not raw.strip():
             continue
         indent = len(raw) - len(raw.lstrip(" "))
         line = raw.strip()
-        m = re.match(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])$", line)
-        if indent == 0 and m:
-            gpu = {"bus_id": m.group(1), "name": None, "uuid": None, "memory_total_mib": None,
-                   "mig_mode": None, "virtualization": None}
-            out["gpus"].append(gpu)
-            parent = None
+        m = _SMI_Q_GPU.match(line)
+        if m:
+            stack = []
+            yield ("gpu", m.group(1))
             continue
         key, sep, value = line.partition(":")
         key, value = key.strip(), value.strip()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if not sep or not value:  # a heading ("ECC Errors", "GPU Link Info") opens a section
+            stack.append((indent, key.lower()))
+            continue
+        yield ("field", indent, [k for _, k in stack], key, value)
+
+
+def parse_smi_q(text: str) -> dict:
+    """`nvidia-smi -q` -> {"driver", "cuda", "gpus": [{bus_id, name, uuid, memory_total_mib, mig_mode,
+    virtualization}]}. Unknown or missing lines give None."""
+    out: dict = {"driver": None, "cuda": None, "gpus": []}
+    gpu: dict | None = None
+    for item in walk_smi_q(text):
+        if item[0] == "gpu":
+            gpu = {"bus_id": item[1], "name": None, "uuid": None, "memory_total_mib": None,
+                   "mig_mode": None, "virtualization": None}
+            out["gpus"].append(gpu)
+            continue
+        _, indent, path, key, value = item
         if indent == 0:
-            if key == "Driver Version" and value:
+            if key == "Driver Version":
                 out["driver"] = value
             elif key == "CUDA Version" and re.fullmatch(r"\d+\.\d+", value):
                 out["cuda"] = value
             continue
         if gpu is None:
             continue
-        if not sep or (not value and indent <= 4):
-            parent = key
-            continue
-        if indent <= 4:
-            parent = None
+        parent = path[-1] if path else None
+        if parent is None:
             if key == "Product Name":
                 gpu["name"] = _clean(value)
             elif key == "GPU UUID":
                 gpu["uuid"] = _clean(value)
-        elif (parent or "").lower() == "mig mode" and key == "Current":
+        elif parent == "mig mode" and key == "Current":
             gpu["mig_mode"] = {"enabled": True, "disabled": False}.get(value.lower())
-        elif (parent or "").lower() == "gpu virtualization mode" and key.lower() == "virtualization mode":
+        elif parent == "gpu virtualization mode" and key.lower() == "virtualization mode":
             gpu["virtualization"] = _VIRT.get(value.lower(), value.lower() or None)
-        elif parent == "FB Memory Usage" and key == "Total":
+        elif parent == "fb memory usage" and key == "Total":
             gpu["memory_total_mib"] = _int_or_none(value.split()[0]) if value else None
     return out
 
@@ -351,30 +368,17 @@ def parse_smi_q_health(text: str) -> list[tuple[str | None, GpuHealth]]:
     layouts are read; N/A values stay None."""
     gpus: list[tuple[str | None, dict]] = []
     cur: dict | None = None
-    stack: list[tuple[int, str]] = []
 
     def new(bus: str | None) -> dict:
         d: dict = {"vol": [], "agg": [], "mask": None, "seen_clock": False}
         gpus.append((bus, d))
         return d
 
-    for raw in (text or "").splitlines():
-        if not raw.strip():
+    for item in walk_smi_q(text):
+        if item[0] == "gpu":
+            cur = new(item[1])
             continue
-        indent = len(raw) - len(raw.lstrip(" "))
-        line = raw.strip()
-        m = re.match(r"^GPU ([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])$", line)
-        if m:
-            cur, stack = new(m.group(1)), []
-            continue
-        key, sep, value = line.partition(":")
-        key, value = key.strip(), value.strip()
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        if not sep or not value:  # a heading ("ECC Errors", "GPU Link Info") opens a section
-            stack.append((indent, key.lower()))
-            continue
-        path = [k for _, k in stack]
+        _, _indent, path, key, value = item
         lk = key.lower()
         top = path[0] if path else lk
         if cur is None:

@@ -145,7 +145,7 @@ def render_summary(result, stderr: bool = False) -> None:
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
     con.print(safe_text("target: " + ", ".join(p for p in parts if p), style="dim"))
     if data.get("performance"):  # level 3: measured figures beside the datasheet peak
-        from envcheck.commands.verify_perf import render_performance
+        from envcheck.perf import render_performance
 
         for text in render_performance(data["performance"]):
             con.print(safe_text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
