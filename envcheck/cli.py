@@ -197,8 +197,7 @@ def _internal_error(command: str, exc: Exception) -> EnvcheckError:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
         path = logs.new_log_path("internal-error", command.replace(" ", "-"))
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
+        logs.write_private(path, f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
         where = f"traceback saved to {path}"
     except OSError as err:
         path, where = None, f"the traceback could not be saved ({err.strerror or err})"
@@ -215,13 +214,26 @@ def _quiet_option():
 
 def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable, quiet: bool = False) -> NoReturn:
     """Run a command body, render its Result, exit with its code. No traceback unless --debug.
-    With `quiet` (and no --json) only the verdict line: render/verdict.py."""
+    With `quiet` (and no --json) only the verdict line: render/verdict.py.
+
+    While the body runs SIGINT, SIGTERM and SIGHUP all become KeyboardInterrupt (the workflow's undo
+    runs, exit 130), and whatever way it ends, no tool envcheck started outlives it (issue 14)."""
+    from envcheck.runner import kill_children
+    from envcheck.workflow.transaction import deferred_signals, interrupts_roll_back, reset_deferred_signals
+
+    reset_deferred_signals()
     try:
-        result = produce()
+        with interrupts_roll_back():
+            result = produce()
     except EnvcheckError as err:
+        kill_children()
+        if deferred_signals() and err.exit_code != ExitCode.INTERRUPTED:  # a signal held during the undo
+            err.exit_code = ExitCode.INTERRUPTED
+            err.hint = "; ".join(x for x in (err.hint, "interrupted while undoing: the undo was completed first") if x)
         _emit_error(command, err, json_out)
         sys.exit(int(err.exit_code))
     except KeyboardInterrupt:
+        kill_children()
         _emit_error(command, EnvcheckError("interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), json_out)
         sys.exit(int(ExitCode.INTERRUPTED))
     except OSError as exc:  # a read-only HOME, a log dir that is a file, a full disk: name the path
@@ -233,6 +245,7 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
         _emit_error(command, err, json_out)
         sys.exit(int(err.exit_code))
     except Exception as exc:  # a bug in envcheck: say so in one line, keep the traceback for --debug
+        kill_children()
         if _state["debug"]:
             raise
         _emit_error(command, _internal_error(command, exc), json_out)

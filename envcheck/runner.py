@@ -103,6 +103,31 @@ def _descendants(pid: int) -> list[int]:
         return []
 
 
+_LIVE: set = set()  # the children running now (any thread): killed when envcheck goes away
+_LIVE_LOCK = threading.Lock()
+
+
+def _track(proc: subprocess.Popen) -> None:
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+
+
+def _untrack(proc: subprocess.Popen) -> None:
+    with _LIVE_LOCK:
+        _LIVE.discard(proc)
+
+
+def kill_children() -> int:
+    """Kill every tool envcheck started that is still running (its process group and descendants that
+    left it): child tools die with envcheck, on any way out (Ctrl-C, SIGTERM, SIGHUP, an error).
+    Returns how many were running."""
+    with _LIVE_LOCK:
+        procs = [p for p in _LIVE if p.poll() is None]
+    for proc in procs:
+        _kill_group(proc)
+    return len(procs)
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL the child's process group and every descendant that left it (setsid, setpgid)."""
     strays = _descendants(proc.pid)  # before the kill: orphans are re-parented and lost to us
@@ -157,6 +182,13 @@ class Runner:
             )
         except OSError as exc:
             return Completed(argv, None, duration_s=time.monotonic() - start, error=_start_error(exc))
+        _track(proc)
+        try:
+            return self._communicate(proc, argv, input_text, timeout, start)
+        finally:
+            _untrack(proc)
+
+    def _communicate(self, proc, argv, input_text, timeout, start) -> Completed:
         try:
             out, err = proc.communicate(
                 input=input_text.encode() if input_text is not None else None, timeout=timeout
@@ -219,7 +251,13 @@ class Runner:
             )
         except OSError as exc:
             return Completed(argv, None, duration_s=time.monotonic() - start, error=_start_error(exc))
+        _track(proc)
+        try:
+            return self._stream(proc, argv, timeout, idle_timeout, on_line, log_path, merge_stderr, start)
+        finally:
+            _untrack(proc)
 
+    def _stream(self, proc, argv, timeout, idle_timeout, on_line, log_path, merge_stderr, start) -> Completed:
         err_chunks: list[bytes] = []
         err_thread = None
         if not merge_stderr:

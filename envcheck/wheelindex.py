@@ -238,7 +238,7 @@ def fetch_project(index_url: str, name: str, timeout: float) -> dict:
         raise IndexError_(f"{shown}: the index answered {ctype or 'no content type'}, not the JSON simple API (PEP 691)")
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise IndexError_(f"{shown}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise IndexError_(f"{shown}: not a PEP 691 project page (no 'files' list)")

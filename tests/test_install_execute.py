@@ -357,7 +357,8 @@ def test_conda_force_then_failed_install_puts_the_old_env_back(envcheck_bin, con
     `conda env remove`, the env --force replaced is back with its files, no kernel is left."""
     old = Path(conda_env["FAKE_CONDA_ENVS"]) / "tn"
     (old / "conda-meta").mkdir(parents=True)
-    (old / "mine.txt").write_text("keep")
+    (old / "etc").mkdir()  # inside the layout: a top-level file would make --force refuse (issue 14)
+    (old / "etc" / "mine.txt").write_text("keep")
     res = run_cli(envcheck_bin, [*CONDA_ARGS, "--force", "--yes", "--json"], {**conda_env, "FAKE_CONDA_RUN_FAIL": "1"})
     assert res.returncode == 5, res.stderr
     doc = json.loads(res.stdout)
@@ -366,7 +367,7 @@ def test_conda_force_then_failed_install_puts_the_old_env_back(envcheck_bin, con
     assert data["failed_step"] == "install" and data["undone"]["env_restored"] == str(old)
     assert "No matching distribution" in "\n".join(data["log_tail"])
     assert "--index-url/--find-links" in data["fix"]
-    assert (old / "mine.txt").read_text() == "keep"
+    assert (old / "etc" / "mine.txt").read_text() == "keep"
     assert ["conda", "env", "remove", "-n", "tn", "-y"] in recorded(conda_env)
     assert sorted(os.listdir(conda_env["FAKE_CONDA_ENVS"])) == ["tn"]  # no backup left behind
     assert not (tmp_path / "jupyter" / "kernels").exists()

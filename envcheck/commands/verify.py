@@ -69,7 +69,7 @@ def parse_event(line: str) -> dict | None:
         return None
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile target: `[[[[...` thousands deep
         return None
     return obj if isinstance(obj, dict) and isinstance(obj.get("event"), str) else None
 

@@ -69,10 +69,9 @@ def render_create(result: Result, console=None) -> None:
     console.print(f"  log:    {visible(env['log_path'])}", highlight=False, soft_wrap=True, markup=False)
     console.print("activate with:", highlight=False)
     console.print(visible(env["activate"]), soft_wrap=True, highlight=False, markup=False)
-    name = env["name"] or "NAME"
-    console.print("register it as a Jupyter kernel with:", highlight=False)
-    console.print(visible(f"envcheck kernel add --python {env['python']} --name {name.lower()}"), soft_wrap=True,
-                  highlight=False, markup=False)
+    if data.get("kernel_command"):
+        console.print("register it as a Jupyter kernel with:", highlight=False)
+        console.print(visible(data["kernel_command"]), soft_wrap=True, highlight=False, markup=False)
 
 
 def render_kernel_add(result: Result, console=None) -> None:
