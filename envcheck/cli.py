@@ -218,22 +218,23 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
 
     While the body runs SIGINT, SIGTERM and SIGHUP all become KeyboardInterrupt (the workflow's undo
     runs, exit 130), and whatever way it ends, no tool envcheck started outlives it (issue 14)."""
-    from envcheck.runner import kill_children
+    from envcheck.runner import allow_children, kill_children
     from envcheck.workflow.transaction import deferred_signals, interrupts_roll_back, reset_deferred_signals
 
     reset_deferred_signals()
+    allow_children()
     try:
         with interrupts_roll_back():
             result = produce()
     except EnvcheckError as err:
-        kill_children()
+        kill_children(stop_new=False)
         if deferred_signals() and err.exit_code != ExitCode.INTERRUPTED:  # a signal held during the undo
             err.exit_code = ExitCode.INTERRUPTED
             err.hint = "; ".join(x for x in (err.hint, "interrupted while undoing: the undo was completed first") if x)
         _emit_error(command, err, json_out)
         sys.exit(int(err.exit_code))
     except KeyboardInterrupt:
-        kill_children()
+        kill_children(stop_new=False)
         _emit_error(command, EnvcheckError("interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), json_out)
         sys.exit(int(ExitCode.INTERRUPTED))
     except OSError as exc:  # a read-only HOME, a log dir that is a file, a full disk: name the path
@@ -245,7 +246,7 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
         _emit_error(command, err, json_out)
         sys.exit(int(err.exit_code))
     except Exception as exc:  # a bug in envcheck: say so in one line, keep the traceback for --debug
-        kill_children()
+        kill_children(stop_new=False)
         if _state["debug"]:
             raise
         _emit_error(command, _internal_error(command, exc), json_out)

@@ -117,15 +117,30 @@ def _untrack(proc: subprocess.Popen) -> None:
         _LIVE.discard(proc)
 
 
-def kill_children() -> int:
+_STOPPING = threading.Event()  # set by kill_children(): a tool a worker thread starts afterwards is refused
+
+
+def kill_children(stop_new: bool = True) -> int:
     """Kill every tool envcheck started that is still running (its process group and descendants that
-    left it): child tools die with envcheck, on any way out (Ctrl-C, SIGTERM, SIGHUP, an error).
+    left it): child tools die with envcheck, on any way out (Ctrl-C, SIGTERM, SIGHUP, an error). With
+    `stop_new`, a tool that another thread was about to start is not started (until `allow_children`).
     Returns how many were running."""
+    if stop_new:
+        _STOPPING.set()
     with _LIVE_LOCK:
         procs = [p for p in _LIVE if p.poll() is None]
     for proc in procs:
         _kill_group(proc)
     return len(procs)
+
+
+def allow_children() -> None:
+    """Start tools again (a command starts; see kill_children)."""
+    _STOPPING.clear()
+
+
+def _stopping(argv, start: float):
+    return Completed(argv, None, duration_s=time.monotonic() - start, error="not started: envcheck is stopping")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -170,6 +185,8 @@ class Runner:
         argv = tuple(str(a) for a in argv)
         timeout = clamp_timeout(timeout)
         start = time.monotonic()
+        if _STOPPING.is_set():
+            return _stopping(argv, start)
         try:
             proc = subprocess.Popen(
                 argv,
@@ -183,6 +200,8 @@ class Runner:
         except OSError as exc:
             return Completed(argv, None, duration_s=time.monotonic() - start, error=_start_error(exc))
         _track(proc)
+        if _STOPPING.is_set():  # kill_children() ran while this one was starting
+            _kill_group(proc)
         try:
             return self._communicate(proc, argv, input_text, timeout, start)
         finally:
@@ -239,6 +258,8 @@ class Runner:
         timeout = clamp_timeout(timeout)
         idle_timeout = clamp_timeout(idle_timeout) if idle_timeout is not None else None
         start = time.monotonic()
+        if _STOPPING.is_set():
+            return _stopping(argv, start)
         try:
             proc = subprocess.Popen(
                 argv,
@@ -252,6 +273,8 @@ class Runner:
         except OSError as exc:
             return Completed(argv, None, duration_s=time.monotonic() - start, error=_start_error(exc))
         _track(proc)
+        if _STOPPING.is_set():
+            _kill_group(proc)
         try:
             return self._stream(proc, argv, timeout, idle_timeout, on_line, log_path, merge_stderr, start)
         finally:

@@ -421,3 +421,23 @@ def test_deeply_nested_json_from_the_target_is_a_reason_not_a_recursion_error():
     assert not info.ok and info.reason
     assert parse_event(deep) is None
     assert parse_target_info(deep) is None
+
+
+@pytest.mark.e2e
+def test_sigterm_during_doctor_kills_the_hanging_probe_and_exits_130(envcheck_bin, tmp_path, fake_bin):
+    """Child tools die with envcheck outside the workflow too (doctor's probes run in threads)."""
+    hanging = write_exe(fake_bin, "hanging-python", f"""\
+        #!/bin/sh
+        case "$1" in *pyinfo.py) echo $$ > "$STANDIN_PIDFILE"; exec sleep 60 ;; esac
+        exec {sys.executable} "$@"
+        """)
+    env = _env(tmp_path, fake_bin)
+    proc = subprocess.Popen([envcheck_bin, "doctor", "--python", str(hanging), "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(tmp_path / "standin.pid", proc)
+    standin = int((tmp_path / "standin.pid").read_text())
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=10)  # not the 20 s inspection timeout
+    assert proc.returncode == 130, err
+    assert json.loads(out)["errors"][0]["code"] == "interrupted"
+    assert not _alive(standin)

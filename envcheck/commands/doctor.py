@@ -256,29 +256,35 @@ def collect(
     timings: dict[str, float] = {}
     prefix_guess = os.path.dirname(os.path.dirname(interp.path))
     with ThreadPoolExecutor(max_workers=8 + len(accelerators.VENDOR_PROBES)) as pool:  # every probe starts at once
-        f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
-                           max(timeout, torchinfo.PYINFO_TIMEOUT_S))
-        f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
-                              deep_timeout(environ)) if deep else None)
-        f_nv = pool.submit(_timed, timings, "nvidia", nvidia.probe_nvidia, runner, environ)
-        f_sys = pool.submit(_timed, timings, "system", system.probe_system, environ)
-        f_tk = pool.submit(_timed, timings, "toolkit", toolkit.probe_toolkit, runner, environ, timeout)
-        f_mg = pool.submit(_timed, timings, "managers", managers.probe_managers, runner, environ, timeout=timeout)
-        f_jk = pool.submit(_timed, timings, "jupyter", _kernels, environ, prefix_guess)
-        # the registered vendor probes (AMD, Intel, Apple...), each in its own thread
-        f_vendors = {v: pool.submit(_timed, timings, v, accelerators.run_vendor_probe, v, runner, environ)
-                     for v in accelerators.enabled_vendors(environ)}
-        pyinfo = f_py.result()
-        out = {
-            "pyinfo": pyinfo,
-            "deep": f_deep.result() if f_deep else None,
-            "nvidia": f_nv.result(),
-            "system": f_sys.result(),
-            "toolkit": f_tk.result(),
-            "managers": f_mg.result(),
-            "kernels": f_jk.result(),
-            "vendors": {v: f.result() for v, f in f_vendors.items()},
-        }
+        try:
+            f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
+                               max(timeout, torchinfo.PYINFO_TIMEOUT_S))
+            f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
+                                  deep_timeout(environ)) if deep else None)
+            f_nv = pool.submit(_timed, timings, "nvidia", nvidia.probe_nvidia, runner, environ)
+            f_sys = pool.submit(_timed, timings, "system", system.probe_system, environ)
+            f_tk = pool.submit(_timed, timings, "toolkit", toolkit.probe_toolkit, runner, environ, timeout)
+            f_mg = pool.submit(_timed, timings, "managers", managers.probe_managers, runner, environ, timeout=timeout)
+            f_jk = pool.submit(_timed, timings, "jupyter", _kernels, environ, prefix_guess)
+            # the registered vendor probes (AMD, Intel, Apple...), each in its own thread
+            f_vendors = {v: pool.submit(_timed, timings, v, accelerators.run_vendor_probe, v, runner, environ)
+                         for v in accelerators.enabled_vendors(environ)}
+            pyinfo = f_py.result()
+            out = {
+                "pyinfo": pyinfo,
+                "deep": f_deep.result() if f_deep else None,
+                "nvidia": f_nv.result(),
+                "system": f_sys.result(),
+                "toolkit": f_tk.result(),
+                "managers": f_mg.result(),
+                "kernels": f_jk.result(),
+                "vendors": {v: f.result() for v, f in f_vendors.items()},
+            }
+        except BaseException as exc:  # Ctrl-C / SIGTERM / SIGHUP: the probes' tools die now, not at their timeouts
+            from envcheck.runner import kill_children
+
+            kill_children(stop_new=isinstance(exc, KeyboardInterrupt))  # and no probe starts another one
+            raise
     # pip's site config lives in the target's sys.prefix, known only now
     mg = out["managers"]
     pip_notes: list[str] = []
