@@ -136,8 +136,9 @@ def test_uv_argv_and_extra_index_strategy():
 def test_overrides_for_execute():
     """install --execute (issue 5) points pip at a local wheel directory or another index."""
     rec = _rec(python="3.10", torch="2.5", cpu=True)
-    assert plan_pip_install(rec, "py", find_links="/wheels", only=("torch",)) == [
-        "py", "-m", "pip", "install", "torch==2.5.1", "--find-links", "/wheels"]
+    assert plan_pip_install(rec, "py", find_links="/wheels", only=("torch",)) == [  # adds, never replaces (issue 9)
+        "py", "-m", "pip", "install", "torch==2.5.1", "--index-url", "https://download.pytorch.org/whl/cpu",
+        "--find-links", "/wheels"]
     assert plan_pip_install(rec, "py", index_url="https://idx.example.invalid/simple")[-2:] == [
         "--index-url", "https://idx.example.invalid/simple"]
     assert requirements(rec) == ["torch==2.5.1", "torchvision==0.20.1", "torchaudio==2.5.1"]

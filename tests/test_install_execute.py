@@ -69,7 +69,7 @@ ARGV = [
      ("pip", (PY, "-m", "pip", "install", "torch==2.13.0", "torchvision==0.28.0", "--index-url", CPU_INDEX))),
     ("venv-only-torch-local-wheels", ("2.13.0",), dict(backend="venv", executable=PY311, only=("torch",),
                                                        find_links="/wheels"),
-     ("pip", (PY, "-m", "pip", "install", "torch==2.13.0", "--find-links", "/wheels"))),
+     ("pip", (PY, "-m", "pip", "install", "torch==2.13.0", "--index-url", CPU_INDEX, "--find-links", "/wheels"))),
     ("venv-mirror-index", ("2.13.0",), dict(backend="venv", executable=PY311, index_url="file:///m/simple"),
      ("pip", (PY, "-m", "pip", "install", "torch==2.13.0", "torchvision==0.28.0", "--index-url", "file:///m/simple"))),
     ("uv", ("2.13.0",), dict(backend="uv", executable="/bin/uv"),
@@ -99,7 +99,7 @@ def test_plan_install_argv(rec_args, kwargs, expected):
 
 
 @pytest.mark.parametrize("tail, completed, needle", [
-    (["ERROR: No matching distribution found for torch==2.13.0"], None, "--index-url/--find-links"),
+    (["ERROR: No matching distribution found for torch==2.13.0"], None, "--find-links"),
     (["PackagesNotFoundError: The following packages are not available"], None, "channel has no such package"),
     (["OSError: [Errno 28] No space left on device"], None, "free disk space"),
     (["CondaHTTPError: HTTP 000 CONNECTION FAILED"], None, "--mirror"),
@@ -160,12 +160,13 @@ def test_dry_run_prints_every_argv_and_creates_nothing(tmp_path):
     assert data["dry_run"] is True and data["plan"]["route"] == "pip"
     assert [s["argv"] for s in data["plan"]["steps"]] == [
         [[PY311, "-m", "venv", str(prefix)]],
-        [[py, "-m", "pip", "install", "torch==2.13.0", "--find-links", str(tmp_path)]],
+        [[py, "-m", "pip", "install", "torch==2.13.0", "--index-url", CPU_INDEX, "--find-links", str(tmp_path)]],
         [[py, "-m", "pip", "install", "--find-links", str(tmp_path), "ipykernel"],
          [py, "-m", "ipykernel", "install", "--name", "tk", "--display-name", "Python 3.11 (tk)", "--user"]],
         [["envcheck", "verify", "--python", py, "--device", "cpu"]],
     ]
-    assert data["plan"]["steps"][1]["commands"] == [f"{py} -m pip install torch==2.13.0 --find-links {tmp_path}"]
+    assert data["plan"]["steps"][1]["commands"] == [
+        f"{py} -m pip install torch==2.13.0 --index-url {CPU_INDEX} --find-links {tmp_path}"]
     assert data["plan"]["kernel"]["resource_dir"] == str(tmp_path / "jupyter" / "kernels" / "tk")
     assert not prefix.exists() and not (tmp_path / "logs").exists() and not (tmp_path / "jupyter").exists()
 
@@ -326,9 +327,11 @@ PIP_IN_CONDA = ["conda", "run", "-n", "tn", "python", "-m", "pip", "install", "t
 @pytest.mark.e2e
 def test_conda_backend_whole_loop_with_a_standin(envcheck_bin, conda_env, tmp_path):
     """Stand-in `conda` on PATH (see STANDIN_CONDA): the exact argv sequence, then a real kernel and a
-    real verification run with the interpreter the stand-in env points at."""
+    real verification run with the interpreter the stand-in env points at. The stand-in's pip says it
+    installed torchvision but puts nothing there (the test venv has none): a package this run installed
+    that the env does not have is a failed check (issue 9), exit 1, the env and kernel kept."""
     res = run_cli(envcheck_bin, [*CONDA_ARGS, "--kernel", "tk", "--yes", "--json"], conda_env)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr
     assert recorded(conda_env) == [
         ["conda", "env", "list", "--json"],  # plan: is there a `tn` already?
         ["conda", "create", "-n", "tn", "python=3.11", "-y"],
@@ -341,10 +344,14 @@ def test_conda_backend_whole_loop_with_a_standin(envcheck_bin, conda_env, tmp_pa
     assert data["plan"]["route"] == "conda-pip"
     assert data["steps"][1]["commands"] == [" ".join([str(Path(conda_env["PATH"].split(":")[0]) / "conda"),
                                                       *PIP_IN_CONDA[1:]])]
-    assert [s["status"] for s in data["steps"]] == ["ok", "ok", "ok", "ok"]
+    assert [s["status"] for s in data["steps"]] == ["ok", "ok", "ok", "fail"]
     assert data["kernel"]["resource_dir"] == str(tmp_path / "jupyter" / "kernels" / "tk")
     assert (tmp_path / "jupyter" / "kernels" / "tk" / "kernel.json").is_file()
-    assert data["verify"]["summary"]["failed"] == 0 and data["verify"]["target"]["torch"].startswith("2.13.0")
+    assert data["verify"]["summary"]["failed"] == 1 and data["verify"]["target"]["torch"].startswith("2.13.0")
+    vision = {c["id"]: c for c in data["verify"]["checks"]}["torchvision-import"]
+    assert vision["status"] == "fail" and "torchvision was installed by this run, but" in vision["message"]
+    assert data["proof"]["verified"] == ["torch"] and data["proof"]["failed"] == {"torchvision": ["torchvision-import"]}
+    assert prefix.is_dir()  # kept
     t = data["timing"]
     assert abs(t["tools_s"] + t["envcheck_s"] - t["wall_s"]) < 0.01 and set(t["by_step"]) == {
         "create", "install", "kernel", "verify"}
@@ -366,7 +373,8 @@ def test_conda_force_then_failed_install_puts_the_old_env_back(envcheck_bin, con
     data = doc["data"]
     assert data["failed_step"] == "install" and data["undone"]["env_restored"] == str(old)
     assert "No matching distribution" in "\n".join(data["log_tail"])
-    assert "--index-url/--find-links" in data["fix"]
+    assert "--find-links" in data["fix"] and "--index-url" in data["fix"]
+    assert data["cause"] == "no-matching-distribution"  # from what pip said (workflow/hints.py)
     assert (old / "etc" / "mine.txt").read_text() == "keep"
     assert ["conda", "env", "remove", "-n", "tn", "-y"] in recorded(conda_env)
     assert sorted(os.listdir(conda_env["FAKE_CONDA_ENVS"])) == ["tn"]  # no backup left behind
@@ -481,6 +489,8 @@ def test_summary_names_where_what_the_split_and_how_to_activate():
                                    "+ envcheck 1.2 s (3.0%)")
     data = {
         "execute": True, "dry_run": False, "installed": ["torch"],
+        "proof": {"verified": [], "failed": {"torch": ["autograd"]}, "unproven": {},
+                  "not_installed": {"torchvision": "--only"}},
         "recommendation": {"torch": "2.13.0", "variant": "cpu"},
         "env": {"backend": "venv", "prefix": "/e", "python_version": "3.11.2", "replaced": None},
         "kernel": {"name": "tk", "display_name": "Python 3.11 (tk)", "resource_dir": "/j/kernels/tk"},
@@ -491,7 +501,8 @@ def test_summary_names_where_what_the_split_and_how_to_activate():
     con = _console()
     render_execute(Result("install", 1, data), con)
     text = con.export_text()
-    assert "torch installed, but a check failed (exit 1); the environment is kept" in text
+    assert ("torch FAILED (autograd); torchvision not installed (--only); a check failed (exit 1): the "
+            "environment is kept") in text and "verified" not in text
     assert "env:     venv env created at /e (Python 3.11.2)" in text
     assert 'kernel:  tk "Python 3.11 (tk)" -> /j/kernels/tk' in text
     assert "verify:  5 passed, 1 failed, 4 skipped" in text and "time:    40.0 s = tools 38.8 s" in text

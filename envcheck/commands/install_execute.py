@@ -43,8 +43,8 @@ from envcheck.results import Finding, Result, Severity
 from envcheck.runner import Runner
 from envcheck.workflow import logs
 from envcheck.workflow.consent import require_consent
-from envcheck.workflow.events import NULL, CommandStarted, FailureTail, LogOpened, Sink, ToolLine, Warn
-from envcheck.workflow.hints import suggest_fix
+from envcheck.workflow.events import NULL, CommandStarted, FailureTail, LogOpened, Sink, Warn
+from envcheck.workflow.hints import diagnose_installer, suggest_fix, unreachable_index
 from envcheck.workflow.timing import TimedRunner, timing_split
 from envcheck.workflow.transaction import Transaction, Undone, interrupts_roll_back
 
@@ -84,10 +84,10 @@ def execute(
     environ = os.environ if environ is None else environ
     started = time.monotonic() if started is None else started
     timed = runner if isinstance(runner, TimedRunner) else TimedRunner(runner)
-    timed.on_line = lambda line: sink.emit(ToolLine(line))
     steps = StepRunner([(s.id, s.title, s.commands()) for s in plan.steps], timed, sink)
+    timed.on_line = steps.tool_line
     tx = Transaction(log_path)
-    out: dict = {"env": None, "kernel": None, "findings": [], "verify": {}}
+    out: dict = {"env": None, "kernel": None, "findings": [], "verify": {}, "proof": {}, "warnings": []}
 
     def create(rec):
         created = out["env"] = execute_create(plan.create, timed, log_path, sink, tx=tx, environ=environ)
@@ -108,8 +108,19 @@ def execute(
             why = done.describe_failure()
             if plan.route == "pip" and done.argv:  # "python exited ..." -> "pip exited ...": it is pip's error
                 why = why.replace(os.path.basename(done.argv[0]), "pip", 1)
+            found = diagnose_installer(done.stdout or "\n".join(tail), done.duration_s,
+                                       "uv" if plan.route == "uv" else "pip")
             raise _Failed(f"{rec.title} failed: {why}", ExitCode.TOOL_FAILED, "install-failed",
-                          suggest_fix(tail, done), {"log_tail": tail, "command": step.display()})
+                          suggest_fix(tail, done), {"log_tail": tail, "command": step.display(),
+                                                    "cause": found.cause if found else None})
+        unreachable = unreachable_index(done.stdout or "")
+        if unreachable is not None:  # it worked, but not from where the plan pointed: say so
+            where, reason = unreachable
+            tool = "uv" if plan.route == "uv" else "pip"
+            out["warnings"].append(f"the install step could not reach {where} ({reason}); {tool} took the packages "
+                                   "from the other sources it knows (its configuration, --find-links): the "
+                                   "verification below shows whether those builds belong together")
+            sink.emit(Warn(out["warnings"][-1]))
         return "ok", ", ".join(plan.packages)
 
     def kernel(rec):
@@ -131,8 +142,9 @@ def execute(
                               require_cuda=plan.verify_require_cuda, runner=timed,
                               listener=sink.verify_listener(), environ=environ)
         out["verify"] = vres.data
+        out["proof"] = prove_installed(plan.packages, vres.data, _not_planned(plan), steps.record("install").commands)
         s = vres.data.get("summary") or {}
-        return ("ok" if vres.exit_code == ExitCode.OK else "fail",
+        return ("fail" if s.get("failed") else "ok",
                 f"{s.get('ok', 0)} passed, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped")
 
     tasks = [("create", create), ("install", install)] + ([("kernel", kernel)] if plan.kernel else []) + [
@@ -153,9 +165,10 @@ def execute(
     verify_failed = bool((verify_data.get("summary") or {}).get("failed"))
     exit_code = ExitCode.PROBLEMS if verify_failed or any(f.severity == Severity.ERROR for f in findings) else ExitCode.OK
     data = {
-        **_plan_data(plan, dry_run=False),
+        **_plan_data(plan, dry_run=False, warnings=out["warnings"]),
         "env": created.to_dict(),
         "installed": list(plan.packages),
+        "proof": out["proof"],
         "kernel": registered.to_dict() if registered else None,
         "kernel_findings": [f.to_dict() for f in findings],
         "verify": verify_data,
@@ -168,14 +181,102 @@ def execute(
     return Result(COMMAND, exit_code, data)
 
 
-def _plan_data(plan: ExecutePlan, *, dry_run: bool) -> dict:
+COMPANION_CHECKS = {  # the verify suite's checks that exercise each companion (inenv/verify_suite.py)
+    "torchvision": ("torchvision-import", "torchvision-ops"),
+    "torchaudio": ("torchaudio-import", "torchaudio-ops"),
+}
+PAIRING_CHECK = "companion-pairing"
+
+
+def _not_planned(plan: ExecutePlan) -> dict[str, str]:
+    """Why a package of the release is not in this install: --only, or no release pairs with the torch."""
+    rec, only = plan.recommendation, parse_only(plan.request.only)
+    out = {}
+    for pkg in COMPANION_CHECKS:
+        if pkg in plan.packages:
+            continue
+        if not getattr(rec, pkg):
+            out[pkg] = f"no {pkg} release pairs with torch {rec.torch}"
+        elif only is not None and pkg not in only:
+            out[pkg] = "--only"
+    return out
+
+
+def prove_installed(packages: Sequence[str], verify_data: dict, not_planned: Mapping[str, str],
+                    install_commands: Sequence[str] = ()) -> dict:
+    """Which installed packages the verification proved (pure; updates `verify_data`'s checks in place).
+
+    A package is "verified" only when every check that exercises it passed: torch by all checks but the
+    companions' (torch-import must be ok), torchvision/torchaudio by their import and ops checks, and
+    not named by a failed companion-pairing. A package this run installed that the suite reports as not
+    installed is a FAILED check (`<pkg>-import`), never a skip: the install said it put it there.
+    Returns {"verified": [...], "failed": {pkg: [check ids]}, "unproven": {pkg: why},
+    "not_installed": {pkg: why}}."""
+    checks = verify_data.get("checks") or []
+    by_id = {c.get("id"): c for c in checks}
+    torch_ok = (by_id.get("torch-import") or {}).get("status") == "ok"
+    present = (verify_data.get("target") or {}).get("companions") or {}
+    summary = verify_data.setdefault("summary", {})
+    python = (verify_data.get("target") or {}).get("python") or "the env's interpreter"
+    for pkg, (import_id, ops_id) in COMPANION_CHECKS.items():
+        check = by_id.get(import_id)
+        if pkg not in packages or not torch_ok or pkg in present or not check or check.get("status") != "skip":
+            continue
+        rerun = f"rerun the install step: {install_commands[0]}" if install_commands else "rerun the install"
+        check.update(status="fail", message=f"{pkg} was installed by this run, but {python} does not find it",
+                     fix=rerun)
+        summary["failed"] = summary.get("failed", 0) + 1
+        summary["skipped"] = max(summary.get("skipped", 0) - 1, 0)
+        ops = by_id.get(ops_id)
+        if ops and ops.get("status") == "skip":
+            ops["message"] = f"not run: {pkg} was not found (see {import_id})"
+
+    companion_ids = {i for ids in COMPANION_CHECKS.values() for i in ids} | {PAIRING_CHECK}
+    pairing = by_id.get(PAIRING_CHECK) or {}
+    verified, failed, unproven = [], {}, {}
+    for pkg in packages:
+        if pkg == "torch":
+            ids = [c["id"] for c in checks if c.get("id") not in companion_ids]
+            bad = [i for i in ids if by_id[i].get("status") == "fail"]
+            if bad:
+                failed[pkg] = bad
+            elif torch_ok:
+                verified.append(pkg)
+            else:
+                unproven[pkg] = "torch-import did not run"
+            continue
+        ids = COMPANION_CHECKS.get(pkg, ())
+        bad = [i for i in ids if (by_id.get(i) or {}).get("status") == "fail"]
+        if pairing.get("status") == "fail" and _names(pairing, pkg):
+            bad.append(PAIRING_CHECK)
+        if bad:
+            failed[pkg] = bad
+        elif ids and all((by_id.get(i) or {}).get("status") == "ok" for i in ids):
+            verified.append(pkg)
+        else:
+            why = next(((by_id.get(i) or {}).get("message") for i in ids
+                        if (by_id.get(i) or {}).get("status") != "ok"), None)
+            unproven[pkg] = why or "no check exercised it"
+    return {"verified": verified, "failed": failed, "unproven": unproven, "not_installed": dict(not_planned)}
+
+
+def _names(check: dict, pkg: str) -> bool:
+    """Does a failed companion-pairing concern `pkg`? Its message is one clause per problem, each
+    starting with the package's name (inenv/verify_suite.py check_companion_pairing); when no clause
+    names a package, the failure counts against every companion."""
+    clauses = [c.strip() for c in (check.get("message") or "").split(";")]
+    named = [c for c in clauses if c.split(" ", 1)[0] in COMPANION_CHECKS]
+    return not named or any(c.split(" ", 1)[0] == pkg for c in named)
+
+
+def _plan_data(plan: ExecutePlan, *, dry_run: bool, warnings: Sequence[str] = ()) -> dict:
     return {
         "execute": True,
         "dry_run": dry_run,
         "recommendation": plan.recommendation.to_dict(),
         "inputs": {k: v.to_dict() for k, v in plan.decision.inputs.items()},
         "plan": plan.to_dict(),
-        "warnings": list(plan.warnings),
+        "warnings": list(plan.warnings) + list(warnings),
     }
 
 

@@ -86,14 +86,21 @@ def pip_index_args(
     index_url: str | None = None,
     find_links: str | None = None,
 ) -> IndexArgs:
-    """Index options for the era, rewritten to a mirror, or replaced by explicit overrides."""
-    if index_url is not None or find_links is not None:
-        args: list[str] = []
-        if index_url is not None:
-            args += ["--index-url", index_url]
-        if find_links is not None:
-            args += ["--find-links", find_links]
-        return IndexArgs(tuple(args))
+    """Index options for the era (rewritten to a mirror), then the user's own.
+
+    `index_url` REPLACES the era's index options (the mirror's too): it is the option that says
+    "look there instead". `find_links` only ADDS a place to look (pip's and uv's `--find-links`):
+    the recommended index stays, so a wheel directory holding torch alone cannot make pip take
+    torchvision from the default index, whose build may not match (issue 9: a CUDA torchvision
+    next to a CPU torch that way)."""
+    extra = ("--find-links", find_links) if find_links is not None else ()
+    if index_url is not None:
+        return IndexArgs(("--index-url", index_url) + extra)
+    era = _era_index_args(rec, mirror)
+    return IndexArgs(era.args + extra, era.notes)
+
+
+def _era_index_args(rec: Recommendation, mirror: Mirror | None) -> IndexArgs:
     notes: list[str] = []
     style = rec.release.pip_style
     wheels = PYTORCH_WHL

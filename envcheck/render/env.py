@@ -241,14 +241,30 @@ class StepView(ev.Sink):
     """Progress of `install --execute` on stderr: one line per step with its elapsed time.
 
     On a terminal the running step shows a spinner, its elapsed time and the tool's latest output
-    line; elsewhere (CI logs, --json) plain lines. Tool output itself goes to the log file only.
+    line; elsewhere (CI logs, --json) plain lines. Tool output itself goes to the log file only, except
+    the lines flagged `warning` (pip retrying an unreachable index): where no spinner shows them they are
+    printed as they come with the step's elapsed time, at most one per WARN_EVERY_S of it.
     """
+
+    WARN_EVERY_S = 10.0
 
     def __init__(self, console=None) -> None:
         from envcheck.render import make_console
 
         self.console = console or make_console(stderr=True)
         self._progress = None
+        self._step = None
+        self._warned_at: float | None = None
+        self._held = 0
+
+    def _tool_warning(self, event: ev.ToolLine) -> None:
+        if self._warned_at is not None and event.elapsed_s - self._warned_at < self.WARN_EVERY_S:
+            self._held += 1
+            return
+        more = f" (+{self._held} more like it in the log)" if self._held else ""
+        self.console.print(f"    … {event.elapsed_s:.1f} s: {visible(event.line.strip())}{more}", style="yellow",
+                           soft_wrap=True, markup=False, highlight=False)
+        self._warned_at, self._held = event.elapsed_s, 0
 
     def _start_live(self, text: str) -> None:
         if not self.console.is_terminal:
@@ -269,9 +285,12 @@ class StepView(ev.Sink):
         elif isinstance(event, ev.StepStarted):
             self._stop_live()
             self.console.print(f"[bold]\\[{event.index}/{event.total}][/] {markup_safe(event.title)} …", highlight=False)
+            self._step, self._warned_at, self._held = event.step_id, None, 0
             if event.step_id != "verify":  # verify has its own live view (one line per check)
                 self._start_live(f"[{event.index}/{event.total}] {event.title}")
         elif isinstance(event, ev.ToolLine):
+            if event.warning and self._progress is None and self._step not in (None, "verify"):
+                self._tool_warning(event)
             if self._progress is not None:
                 self._progress.line(event.line)
         elif isinstance(event, ev.CommandStarted):
@@ -288,6 +307,9 @@ class StepView(ev.Sink):
                 self.console.print(f"  | {visible(line)}", markup=False, highlight=False, soft_wrap=True)
         elif isinstance(event, ev.StepEnded):
             self._stop_live()
+            if self._held:
+                self.console.print(f"    ({self._held} more such lines in the log)", style="dim", highlight=False)
+            self._step, self._held = None, 0
             mark, style = _MARKS.get(event.status, _MARKS["fail"])
             line = Text()
             line.append(f"  {mark} ", style=style)

@@ -133,6 +133,26 @@ def timing_line(timing: dict) -> str:
             + f" + envcheck {_seconds(timing['envcheck_s'])} ({timing['envcheck_fraction'] * 100:.1f}%)")
 
 
+def _and(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def proof_line(proof: dict) -> str:
+    """`torch and torchvision verified; torchaudio not installed (--only)` (pure): "verified" names
+    exactly the packages whose checks passed (install_execute.prove_installed)."""
+    parts = []
+    if proof.get("verified"):
+        parts.append(f"{_and(proof['verified'])} verified")
+    for pkg, ids in (proof.get("failed") or {}).items():
+        parts.append(f"{pkg} FAILED ({', '.join(ids)})")
+    for pkg, why in (proof.get("unproven") or {}).items():
+        parts.append(f"{pkg} installed, not proven ({why})")
+    for pkg, why in (proof.get("not_installed") or {}).items():
+        parts.append(f"{pkg} not installed ({why})")
+    return "; ".join(parts)
+
+
 def render_execute_plan(result: Result, console=None) -> None:
     """--dry-run: every command, shell-quoted, one per line (nothing was run)."""
     from rich.text import Text
@@ -175,13 +195,15 @@ def render_execute(result: Result, console=None) -> None:
     env = data["env"]
     verify = data.get("verify") or {}
     s = verify.get("summary") or {}
-    what = ", ".join(data.get("installed") or ["torch"])
+    said = visible(proof_line(data.get("proof") or {}) or ", ".join(data.get("installed") or ["torch"]) + " installed")
     if result.exit_code == 0:
-        console.print(f"\n[green]✓[/] [bold]{what}[/] installed and verified ({rec['torch']}, {rec['variant']})",
-                      highlight=False)
+        console.print(f"\n✓ {said} ({rec['torch']}, {rec['variant']})", style="green", highlight=False, markup=False,
+                      soft_wrap=True)
     else:
-        console.print(f"\n[bold red]![/] [bold]{what}[/] installed, but [bold red]a check failed[/] (exit 1); "
-                      "the environment is kept", highlight=False)
+        from rich.text import Text
+
+        console.print(Text.assemble("\n", ("!", "bold red"), f" {said}; ", ("a check failed", "bold red"),
+                                    " (exit 1): the environment is kept (fix below)"), highlight=False, soft_wrap=True)
     verb = "replaced" if env.get("replaced") else "created"
     console.print(f"  env:     {markup_safe(env['backend'])} env {verb} at {markup_safe(env['prefix'])} "
                   f"(Python {markup_safe(env['python_version'])})",

@@ -27,11 +27,14 @@ def _install(r: Result) -> str:
     if d.get("dry_run"):
         steps = len((d.get("plan") or {}).get("steps") or [])
         return f"dry run: {what}: {steps} step(s) would run; nothing was changed"
+    from envcheck.render.install import proof_line
+
     prefix = (d.get("env") or {}).get("prefix")
+    said = proof_line(d.get("proof") or {})  # "verified" names only the packages whose checks passed
     if r.exit_code == 0:
-        return f"✓ {what} installed and verified in {prefix}"
+        return f"✓ {what} in {prefix}: {said}" if said else f"✓ {what} installed and verified in {prefix}"
     first = (d.get("next") or ["see the full report without --quiet"])[0]
-    return f"! {what} installed in {prefix}, but a check failed (exit 1): {first}"
+    return f"! {what} installed in {prefix}" + (f": {said}" if said else "") + f"; a check failed (exit 1): {first}"
 
 
 def _verify(r: Result) -> str:

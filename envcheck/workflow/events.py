@@ -52,9 +52,13 @@ class CommandEnded:
 
 @dataclass(frozen=True)
 class ToolLine:
-    """One line of a running tool's output (it also goes to the log)."""
+    """One line of a running tool's output (it also goes to the log). `warning`: a line a person should
+    see as it comes even where the output is piped (pip retrying an index: workflow/hints.is_retry_warning);
+    `elapsed_s`: seconds since the step started."""
 
     line: str
+    warning: bool = False
+    elapsed_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from typing import Callable, Sequence
 from envcheck.plans.env import Step
 from envcheck.runner import Completed, Runner
 from envcheck.workflow import logs
-from envcheck.workflow.events import NULL, CommandEnded, CommandStarted, Sink, StepEnded, StepStarted
+from envcheck.workflow.events import NULL, CommandEnded, CommandStarted, Sink, StepEnded, StepStarted, ToolLine
+from envcheck.workflow.hints import is_retry_warning
 from envcheck.workflow.timing import TimedRunner
 
 
@@ -80,6 +81,12 @@ class StepRunner:
                                  min(rec.tool_s, rec.wall_s), note))
         if self.current is rec:
             self.current = None
+
+    def tool_line(self, line: str) -> None:
+        """A running tool's output line -> a ToolLine event (flagged when a person should see it live)."""
+        rec = self.current
+        elapsed = time.monotonic() - rec.start if rec is not None else 0.0
+        self.sink.emit(ToolLine(line, warning=is_retry_warning(line), elapsed_s=elapsed))
 
     def execute(self, tasks: Sequence[tuple[str, Task]]) -> None:
         """Run the tasks in order. An exception leaves `current` at the step that raised (ended by
