@@ -139,7 +139,9 @@ def test_signal_during_create_force_puts_the_env_back_and_kills_the_tool(envchec
 
 
 @pytest.mark.e2e
-def test_signal_during_kernel_add_force_restores_the_kernel_beside_the_kernels_dir(envcheck_bin, tmp_path, fake_bin):
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_signal_during_kernel_add_force_restores_the_kernel_beside_the_kernels_dir(envcheck_bin, tmp_path, fake_bin,
+                                                                                   signame):
     """A stand-in target python whose `-m ipykernel install` sleeps; SIGTERM puts the user's kernel back,
     and the backup never lived under /tmp."""
     target = fake_bin / "target-python"
@@ -166,7 +168,7 @@ def test_signal_during_kernel_add_force_restores_the_kernel_beside_the_kernels_d
     standin = int((tmp_path / "standin.pid").read_text())
     backups = [p for p in (tmp_path / "jupyter").iterdir() if p.name.startswith(".envcheck-backup-")]
     assert len(backups) == 1 and (backups[0] / "k" / "logo-64x64.png").is_file()  # beside kernels/, same FS
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(getattr(signal, signame))
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert old.stat().st_ino == inode and (old / "logo-64x64.png").read_text() == "user's logo"
@@ -441,3 +443,19 @@ def test_sigterm_during_doctor_kills_the_hanging_probe_and_exits_130(envcheck_bi
     assert proc.returncode == 130, err
     assert json.loads(out)["errors"][0]["code"] == "interrupted"
     assert not _alive(standin)
+
+
+@needs_py311
+@pytest.mark.parametrize("json_out", [False, True])
+def test_index_url_credentials_never_reach_any_output_or_the_plan(tmp_path, json_out):
+    env = {"HOME": str(tmp_path / "home"), "ENVCHECK_ENVS_DIR": str(tmp_path / "envs"),
+           "ENVCHECK_LOG_DIR": str(tmp_path / "logs"), "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"),
+           "PATH": "/usr/bin:/bin", "ENVCHECK_DISABLE_NVML": "1", "COLUMNS": "80"}
+    args = ["install", "--execute", "--dry-run", "--torch", "2.13.0", "--cpu", "--backend", "venv", "--name", "t",
+            "--python", "3.11", "--index-url", "https://alice:s3cret@mirror.example/simple?token=tok9",
+            "--find-links", "https://bob:hunter2@files.example/wheels"] + (["--json"] if json_out else [])
+    res = CliRunner().invoke(app, args, env=env)
+    assert res.exit_code == 0, res.output
+    for secret in ("s3cret", "tok9", "hunter2"):
+        assert secret not in res.output
+    assert "alice:****@" in res.output
