@@ -111,8 +111,12 @@ class Transaction:
         import tempfile
 
         identity = _identity(path)
-        holder = os.path.dirname(os.path.dirname(os.path.abspath(os.path.normpath(path))))
-        root = tempfile.mkdtemp(prefix=f".envcheck-backup-{os.getpid()}-", dir=holder)  # 0700
+        kernels_dir = os.path.dirname(os.path.abspath(os.path.normpath(path)))
+        try:
+            root = tempfile.mkdtemp(prefix=f".envcheck-backup-{os.getpid()}-", dir=os.path.dirname(kernels_dir))
+        except OSError:  # the data dir is not writable (a system kernels/ we may edit): inside kernels/, where
+            # Jupyter still never lists it (kernels/X/kernel.json is a kernel; kernels/X/NAME/kernel.json is not)
+            root = tempfile.mkdtemp(prefix=f".envcheck-backup-{os.getpid()}-", dir=kernels_dir)
         backup = os.path.join(root, os.path.basename(os.path.normpath(path)))
         try:
             os.rename(path, backup)
