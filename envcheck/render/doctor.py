@@ -13,6 +13,7 @@ from rich.text import Text
 from envcheck.i18n import N_, tr
 from envcheck.i18n import translate as _
 from envcheck.render import Hanging, make_console
+from envcheck.render.safe import safe_text, visible
 from envcheck.results import Result
 
 ICON = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
@@ -33,14 +34,14 @@ def _value(fact: dict | None, fmt=None) -> Text:
     value = fact.get("value")
     if value is None or value == "":
         reason = fact.get("reason")
-        return Text(_("not detected ({reason})").format(reason=tr(reason)) if reason else _("not detected"),
+        return safe_text(_("not detected ({reason})").format(reason=tr(reason)) if reason else _("not detected"),
                     style="yellow")
-    return Text(str(fmt(value) if fmt else value))
+    return safe_text(str(fmt(value) if fmt else value))
 
 
 def _src(fact: dict | None) -> Text:
     src = (fact or {}).get("source")
-    return Text(str(src) if src else "", style="dim")
+    return safe_text(str(src) if src else "", style="dim")
 
 
 class _Section:
@@ -54,7 +55,7 @@ class _Section:
         self.title, self.rows = title, []
 
     def add_row(self, *cells) -> None:
-        self.rows.append(tuple(c if isinstance(c, Text) else Text(str(c)) for c in cells))
+        self.rows.append(tuple(c if isinstance(c, Text) else safe_text(c) for c in cells))
 
     def _table(self) -> Table:
         t = Table(title=self.title, title_justify="left", title_style="bold", show_header=False, box=None,
@@ -113,16 +114,16 @@ def _vendor_sections(console: Console, d: dict) -> None:
         t = _table(VENDOR_TITLES.get(vendor, vendor.upper()))
         info = probes.get(vendor) or {}
         if info.get("runtime"):
-            t.add_row(_("Runtime"), Text(info["runtime"]), Text(info.get("runtime_source") or "", style="dim"))
+            t.add_row(_("Runtime"), safe_text(info["runtime"]), safe_text(info.get("runtime_source") or "", style="dim"))
         for a in accs:
             if a["vendor"] != vendor:
                 continue
             mem = f"{a['memory_total_mib'] / 1024:.0f} GiB" if a.get("memory_total_mib") else None
             desc = " · ".join(x for x in (a.get("name") or _("unknown device"), a.get("arch"), mem,
                                           *(a.get("notes") or [])) if x)
-            t.add_row(f"GPU {a['index']}", Text(desc), Text(a.get("source") or "", style="dim"))
+            t.add_row(f"GPU {a['index']}", safe_text(desc), safe_text(a.get("source") or "", style="dim"))
         for why in info.get("reasons") or []:
-            t.add_row(_("note"), Text(tr(why), style="yellow"), Text(""))
+            t.add_row(_("note"), safe_text(tr(why), style="yellow"), safe_text(""))
         _out(console, t)
 
 
@@ -162,7 +163,7 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     errors = [f for f in findings if f["severity"] == "error"]
     style = "bold red" if errors else ("bold yellow" if any(f["severity"] == "warning" for f in findings) else "bold green")
     mark = "✗" if errors else "✓"
-    console.print(Panel(Text(f"{mark} {tr(d.get('verdict', ''))}", style=style), title="envcheck doctor",
+    console.print(Panel(safe_text(f"{mark} {tr(d.get('verdict', ''))}", style=style), title="envcheck doctor",
                         title_align="left", expand=False))
 
     # System
@@ -175,24 +176,24 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     _row(t, "CPU", s.get("cpu_model"))
     cores = s.get("cpu_cores_logical", {}).get("value")
     phys = s.get("cpu_cores_physical", {}).get("value")
-    t.add_row(_("Cores"), Text(_("{logical} logical, {physical} physical").format(logical=cores, physical=phys) if phys
+    t.add_row(_("Cores"), safe_text(_("{logical} logical, {physical} physical").format(logical=cores, physical=phys) if phys
                                else _("{logical} logical").format(logical=cores)), _src(s.get("cpu_cores_logical")))
     _row(t, _("RAM"), s.get("ram_total_bytes"), _size)
     _row(t, _("Free disk"), s.get("disk_free_bytes"),
          lambda v: _("{size} in {path}").format(size=_size(v), path=s.get("disk_path")))
     _row(t, "/dev/shm", s.get("dev_shm_bytes"), _size)
     wsl = s.get("wsl", {})
-    t.add_row("WSL", Text(wsl.get("value") or _("no")), _src(wsl))
+    t.add_row("WSL", safe_text(wsl.get("value") or _("no")), _src(wsl))
     cont = s.get("container", {})
-    t.add_row(_("Container"), Text(cont.get("value") or _("none detected")),
-              Text("; ".join(s.get("container_hints") or []), style="dim"))
+    t.add_row(_("Container"), safe_text(cont.get("value") or _("none detected")),
+              safe_text("; ".join(s.get("container_hints") or []), style="dim"))
     _out(console, t)
 
     # Python
     p = d.get("python", {})
     t = _table(_("Python (inspected interpreter)"))
     tgt = d.get("target", {})
-    t.add_row(_("Interpreter"), Text(str(p.get("executable", {}).get("value"))), Text(tgt.get("why", ""), style="dim"))
+    t.add_row(_("Interpreter"), safe_text(str(p.get("executable", {}).get("value"))), safe_text(tgt.get("why", ""), style="dim"))
     _row(t, _("Version"), p.get("version"))
     _row(t, _("Environment"), p.get("kind"))
     _row(t, _("Prefix"), p.get("prefix"))
@@ -207,9 +208,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     _row(t, _("Newest CUDA (driver)"), {"value": drv.get("cuda"), "source": drv.get("cuda_source"),
                                         "reason": _("see Driver") if same else reason})
     if drv.get("overrides"):
-        t.add_row(_("Overrides"), Text(", ".join(drv["overrides"]), style="magenta"), Text("env", style="dim"))
+        t.add_row(_("Overrides"), safe_text(", ".join(drv["overrides"]), style="magenta"), safe_text("env", style="dim"))
     if drv.get("mismatch"):
-        t.add_row(_("Mismatch"), Text(_("driver/library version mismatch"), style="bold red"), Text(""))
+        t.add_row(_("Mismatch"), safe_text(_("driver/library version mismatch"), style="bold red"), safe_text(""))
     gpus = d.get("gpus", [])
     details = {x.get("index"): x for x in (d.get("nvidia", {}).get("gpu_details") or [])}
     for g in gpus:
@@ -223,16 +224,16 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
                                       _("MIG enabled") if g.get("mig_mode") else None,
                                       _("virtualization: {kind}").format(kind=virt) if virt and virt != "none" else None)
                           if x)
-        t.add_row(f"GPU {g['index']}", Text(desc), Text(g.get("source") or "", style="dim"))
+        t.add_row(f"GPU {g['index']}", safe_text(desc), safe_text(g.get("source") or "", style="dim"))
         if g.get("health"):
             text, style = health_line(g["health"])
-            t.add_row("  health", Text(text, style=style), Text(g["health"].get("source") or "", style="dim"))
+            t.add_row("  health", safe_text(text, style=style), safe_text(g["health"].get("source") or "", style="dim"))
         for mig in g.get("mig_devices") or []:
-            t.add_row("  MIG", Text(mig), Text(g.get("source") or "", style="dim"))
+            t.add_row("  MIG", safe_text(mig), safe_text(g.get("source") or "", style="dim"))
     if not gpus:
         pci = d.get("nvidia", {}).get("pci_devices") or []
-        t.add_row("GPU", Text(_("none detected by the driver; PCI shows NVIDIA device(s) {devices}").format(
-            devices=", ".join(pci)) if pci else _("none detected"), style="yellow"), Text("sysfs" if pci else "", style="dim"))
+        t.add_row(_("GPUs"), safe_text(_("none detected by the driver; PCI shows NVIDIA device(s) {devices}").format(
+            devices=", ".join(pci)) if pci else _("none detected"), style="yellow"), safe_text("sysfs" if pci else "", style="dim"))
     _out(console, t)
 
     _vendor_sections(console, d)
@@ -247,40 +248,40 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     t.add_row(_value(cv.get("driver_max")), _value(cv.get("torch_build")), _value(cv.get("toolkit")))
     t.add_row(_src(cv.get("driver_max")), _src(cv.get("torch_build")), _src(cv.get("toolkit")))
     console.print(t)
-    _out(console, Hanging("", Text(tr(cv.get("explanation", "")), style="dim")))
+    _out(console, Hanging("", safe_text(tr(cv.get("explanation", "")), style="dim")))
 
     # PyTorch
     info = d.get("torch", {})
     t = _table("PyTorch")
     if info.get("installed"):
-        t.add_row("torch", Text(_("{version}  ({build} build)").format(version=info.get("version"), build=info.get("build"))),
-                  Text(info.get("source") or "", style="dim"))
-        t.add_row(_("Location"), Text(str(info.get("location"))), Text(""))
+        t.add_row("torch", safe_text(_("{version}  ({build} build)").format(version=info.get("version"), build=info.get("build"))),
+                  safe_text(info.get("source") or "", style="dim"))
+        t.add_row(_("Location"), safe_text(str(info.get("location"))), safe_text(""))
     else:
-        t.add_row("torch", Text(_("not installed ({reason})").format(reason=tr(info.get("reason"))), style="yellow"),
-                  Text(""))
+        t.add_row("torch", safe_text(_("not installed ({reason})").format(reason=tr(info.get("reason"))), style="yellow"),
+                  safe_text(""))
     for name, ver in (info.get("packages") or {}).items():
         if ver:
-            t.add_row(name, Text(ver), Text("dist-info", style="dim"))
+            t.add_row(name, safe_text(ver), safe_text("dist-info", style="dim"))
     wheels = info.get("nvidia_wheels") or {}
     if wheels:
-        t.add_row("nvidia-* wheels", Text(", ".join(f"{k} {v}" for k, v in wheels.items())), Text("dist-info", style="dim"))
+        t.add_row("nvidia-* wheels", safe_text(", ".join(f"{k} {v}" for k, v in wheels.items())), safe_text("dist-info", style="dim"))
     deep = info.get("deep")
     if deep:
         if deep.get("ok"):
-            t.add_row("cuda.is_available()", Text(str(deep.get("is_available")),
-                                                  style="green" if deep.get("is_available") else "yellow"), Text("import torch", style="dim"))
-            t.add_row(_("Device count"), Text(str(deep.get("device_count"))), Text("import torch", style="dim"))
-            t.add_row(_("Arch list"), Text(", ".join(deep.get("arch_list") or []) or _("none (CPU build)")),
-                      Text("import torch", style="dim"))
-            t.add_row("cuDNN", Text(str(deep.get("cudnn") or _("none"))), Text("import torch", style="dim"))
+            t.add_row("cuda.is_available()", safe_text(str(deep.get("is_available")),
+                                                  style="green" if deep.get("is_available") else "yellow"), safe_text("import torch", style="dim"))
+            t.add_row(_("Device count"), safe_text(str(deep.get("device_count"))), safe_text("import torch", style="dim"))
+            t.add_row(_("Arch list"), safe_text(", ".join(deep.get("arch_list") or []) or _("none (CPU build)")),
+                      safe_text("import torch", style="dim"))
+            t.add_row("cuDNN", safe_text(str(deep.get("cudnn") or _("none"))), safe_text("import torch", style="dim"))
             for dev in deep.get("devices") or []:
-                t.add_row(f"cuda:{dev.get('index')}", Text(_("{name} (compute capability {cc})").format(
-                    name=dev.get("name"), cc=dev.get("capability"))), Text(""))
+                t.add_row(f"cuda:{dev.get('index')}", safe_text(_("{name} (compute capability {cc})").format(
+                    name=dev.get("name"), cc=dev.get("capability"))), safe_text(""))
             for w in deep.get("warnings") or []:
-                t.add_row(_("torch warning"), Text(w, style="yellow"), Text(""))
+                t.add_row(_("torch warning"), safe_text(w, style="yellow"), safe_text(""))
         else:
-            t.add_row("--deep", Text(_("failed ({reason})").format(reason=tr(deep.get("reason"))), style="yellow"), Text(""))
+            t.add_row("--deep", safe_text(_("failed ({reason})").format(reason=tr(deep.get("reason"))), style="yellow"), safe_text(""))
     _out(console, t)
 
     # Toolkit
@@ -296,18 +297,20 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     t = _table(_("Package managers"))
     for name, info in (m.get("tools") or {}).items():
         if info.get("path"):
-            t.add_row(name, Text(f"{info.get('version') or '?'}  {info['path']}"), Text(info.get("source") or "", style="dim"))
+            t.add_row(safe_text(name), safe_text(f"{info.get('version') or '?'}  {info['path']}"), safe_text(info.get("source") or "", style="dim"))
         else:
-            t.add_row(name, Text(tr(info.get("reason")) or _("not found"), style="dim"), Text(""))
+            t.add_row(name, safe_text(tr(info.get("reason")) or _("not found"), style="dim"), safe_text(""))
     conda = m.get("conda", {})
     if conda.get("channels"):
-        t.add_row("conda channels", Text(", ".join(conda["channels"])), Text(", ".join(conda.get("condarc_files") or []), style="dim"))
+        t.add_row("conda channels", safe_text(", ".join(conda["channels"])), safe_text(", ".join(conda.get("condarc_files") or []), style="dim"))
     for sset in conda.get("settings") or []:
-        t.add_row(f"conda {sset['key']}", Text(str(sset["value"])), Text(sset["source"], style="dim"))
+        t.add_row(f"conda {sset['key']}", safe_text(str(sset["value"])), safe_text(sset["source"], style="dim"))
     for sset in (m.get("pip", {}).get("settings") or []):
-        t.add_row(f"pip {sset['key']}", Text(str(sset["value"])), Text(sset["source"], style="dim"))
+        t.add_row(f"pip {sset['key']}", safe_text(str(sset["value"])), safe_text(sset["source"], style="dim"))
     for sset in (m.get("uv", {}).get("settings") or []):
-        t.add_row(sset["key"], Text(str(sset["value"])), Text("env", style="dim"))
+        t.add_row(sset["key"], safe_text(str(sset["value"])), safe_text("env", style="dim"))
+    for note in m.get("notes") or []:  # a config file refused: not a regular file, too large, unreadable
+        t.add_row("config", safe_text(note, style="yellow"), safe_text(""))
     _out(console, t)
 
     # Jupyter
@@ -317,11 +320,11 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
         interp = k.get("interpreter")
         state = ("" if not interp else _(" (exists)") if k.get("interpreter_exists") else _(" (MISSING)"))
         extra = _("; shadowed by {other}").format(other=k["shadowed_by"]) if k.get("shadowed_by") else ""
-        t.add_row(k.get("name", "?"), Text(f"{k.get('display_name') or ''} -> {interp or ' '.join(k.get('argv') or [])}{state}{extra}",
-                                           style="red" if k.get("stale") else ""), Text(k.get("resource_dir", ""), style="dim"))
+        t.add_row(k.get("name", "?"), safe_text(f"{k.get('display_name') or ''} -> {interp or ' '.join(k.get('argv') or [])}{state}{extra}",
+                                           style="red" if k.get("stale") else ""), safe_text(k.get("resource_dir", ""), style="dim"))
     if not j.get("kernels"):
-        t.add_row(_("kernels"), Text(_("none found ({reason})").format(reason=tr(j["reason"])) if j.get("reason")
-                                     else _("none found"), style="dim"), Text(""))
+        t.add_row(_("kernels"), safe_text(_("none found ({reason})").format(reason=tr(j["reason"])) if j.get("reason")
+                                     else _("none found"), style="dim"), safe_text(""))
     _out(console, t)
 
     # CUDA_VISIBLE_DEVICES
@@ -332,19 +335,19 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     if res.get("is_set"):
         what = _("visible: {visible}").format(visible=res.get("visible")) + (_("; stops at {entry!r}: {why}").format(
             entry=res.get("stopped_at"), why=tr(res.get("stop_reason"))) if res.get("stop_reason") else "")
-        t.add_row("CUDA_VISIBLE_DEVICES", Text(f"{vis.get('value')!r} -> {what}"), Text("env", style="dim"))
+        t.add_row("CUDA_VISIBLE_DEVICES", safe_text(f"{vis.get('value')!r} -> {what}"), safe_text("env", style="dim"))
     else:
-        t.add_row("CUDA_VISIBLE_DEVICES", Text(_("not set (all GPUs visible)"), style="dim"), Text(""))
+        t.add_row("CUDA_VISIBLE_DEVICES", safe_text(_("not set (all GPUs visible)"), style="dim"), safe_text(""))
     order = ce.get("CUDA_DEVICE_ORDER", {})
-    t.add_row("CUDA_DEVICE_ORDER", Text(f"{order.get('value') or _('not set')} -> {order.get('effective')}"),
-              Text("env" if order.get("value") else "default", style="dim"))
+    t.add_row("CUDA_DEVICE_ORDER", safe_text(f"{order.get('value') or _('not set')} -> {order.get('effective')}"),
+              safe_text("env" if order.get("value") else "default", style="dim"))
     for nm in ce.get("near_misses") or []:
-        t.add_row(nm["name"], Text(_("{value!r} (ignored by CUDA: did you mean {meant}?)").format(
-            value=nm["value"], meant=nm["meant"]), style="yellow"), Text("env", style="dim"))
+        t.add_row(nm["name"], safe_text(_("{value!r} (ignored by CUDA: did you mean {meant}?)").format(
+            value=nm["value"], meant=nm["meant"]), style="yellow"), safe_text("env", style="dim"))
     _out(console, t)
 
     for note in d.get("notes") or []:
-        console.print(Text(_("note: {note}").format(note=tr(note)), style="dim"))
+        console.print(safe_text(_("note: {note}").format(note=tr(note)), style="dim"))
 
     # Findings and fixes, last
     if findings:
@@ -352,15 +355,16 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
         for f in findings:  # message and fix wrap under themselves, never inside a path
             icon, st = ICON.get(f["severity"], ("-", ""))
             severity = tr(SEVERITY.get(f["severity"], f["severity"]))
-            console.print(Text.assemble((icon, st), " ", (f["code"], st), (f"  ({severity})", "dim")))
-            console.print(Hanging("  ", Text(tr(f["message"]))), crop=False)
+            console.print(Text.assemble((icon, st), " ", (visible(f["code"]), st), (f"  ({severity})", "dim")))
+            console.print(Hanging("  ", safe_text(tr(f["message"]), multiline=True)), crop=False)
             if f.get("fix"):
-                console.print(Hanging(Text.assemble("  ", (_("fix: "), "bold green")), Text(tr(f["fix"]))), crop=False)
+                console.print(Hanging(Text.assemble("  ", (_("fix: "), "bold green")), safe_text(tr(f["fix"]), multiline=True)),
+                              crop=False)
             console.print()
     else:
-        console.print(Text(_("No problems found."), style="green"))
+        console.print(safe_text(_("No problems found."), style="green"))
     s = d.get("summary", {})
-    console.print(Text(_("{errors} error(s), {warnings} warning(s), {infos} note(s)").format(
+    console.print(safe_text(_("{errors} error(s), {warnings} warning(s), {infos} note(s)").format(
         errors=s.get("errors", 0), warnings=s.get("warnings", 0), infos=s.get("infos", 0))
         + f"  ·  {tr(d.get('verdict', ''))}", style=style))
 

@@ -12,6 +12,7 @@ import sys
 from envcheck.i18n import N_, tr
 from envcheck.i18n import translate as _
 from envcheck.render import LiveLine
+from envcheck.render.safe import markup_safe, safe_text, visible
 from envcheck.results import Result
 from envcheck.workflow import events as ev
 
@@ -32,10 +33,10 @@ def _findings(console, findings: list[dict]) -> None:
 
     for f in findings:  # wrapped at spaces, under the message / under the fix; paths stay whole
         style = _SEVERITY_STYLE.get(f["severity"], "")
-        head = Text.assemble((tr(SEVERITY.get(f["severity"], f["severity"])), style), " ", (f["code"], "dim"), ": ")
-        console.print(Hanging(head, tr(f["message"]), indent=2), crop=False)
+        head = Text.assemble((tr(SEVERITY.get(f["severity"], f["severity"])), style), " ", (visible(f["code"]), "dim"), ": ")
+        console.print(Hanging(head, safe_text(tr(f["message"]), multiline=True), indent=2), crop=False)
         if f.get("fix"):
-            console.print(Hanging("  " + _("fix: "), tr(f["fix"])), crop=False)
+            console.print(Hanging("  " + _("fix: "), safe_text(tr(f["fix"]), multiline=True)), crop=False)
 
 
 def render_create(result: Result, console=None) -> None:
@@ -47,33 +48,35 @@ def render_create(result: Result, console=None) -> None:
     data = result.data
     plan = data["plan"]
     for warning in data.get("warnings") or []:
-        console.print(Hanging(Text.assemble((_("warning"), "yellow"), ": "), tr(warning), indent=2), crop=False)
-    console.print(Text.assemble(_("backend: "), (plan["backend"], "bold"), f"  ({tr(plan['backend_why'])})"), highlight=False)
+        console.print(Hanging(Text.assemble((_("warning"), "yellow"), ": "), safe_text(tr(warning), multiline=True), indent=2),
+                      crop=False)
+    console.print(Text.assemble(_("backend: "), (visible(plan["backend"]), "bold"), f"  ({visible(tr(plan['backend_why']))})"),
+                  highlight=False)
     if plan.get("base_interpreter"):
-        console.print(_("base interpreter: {path}").format(path=plan["base_interpreter"]), highlight=False, markup=False)
+        console.print(_("base interpreter: {path}").format(path=visible(plan["base_interpreter"])), highlight=False,
+                      markup=False)
     if data.get("dry_run"):
         console.print(Text.assemble((_("dry run"), "bold"), _(": nothing was changed. Would run:")), highlight=False)
         for cmd in plan["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
         if plan.get("replaces"):
             console.print(_("(after moving the existing env {path} aside; it is deleted once the new one works)").format(
-                path=plan["replaces"]), highlight=False, markup=False)
+                path=visible(plan["replaces"])), highlight=False, markup=False)
         return
     env = data["env"]
     done = (_("replaced {backend} env {name} (Python {python}) in {seconds:.1f} s") if env.get("replaced")
             else _("created {backend} env {name} (Python {python}) in {seconds:.1f} s"))
-    console.print(Text.assemble(("✓", "green"), " ", done.format(backend=env["backend"], name=env["name"] or env["prefix"],
-                                                                  python=env["python_version"], seconds=env["duration_s"])),
-                  highlight=False)
-    console.print(f"  {_label(_('prefix:'))}{env['prefix']}", highlight=False, soft_wrap=True, markup=False)
-    console.print(f"  {_label('python:')}{env['python']}", highlight=False, soft_wrap=True, markup=False)
-    console.print(f"  {_label(_('log:'))}{env['log_path']}", highlight=False, soft_wrap=True, markup=False)
+    console.print(Text.assemble(("✓", "green"), " ", visible(done.format(
+        backend=env["backend"], name=env["name"] or env["prefix"], python=env["python_version"], seconds=env["duration_s"]))),
+        highlight=False)
+    console.print(f"  {_label(_('prefix:'))}{visible(env['prefix'])}", highlight=False, soft_wrap=True, markup=False)
+    console.print(f"  {_label('python:')}{visible(env['python'])}", highlight=False, soft_wrap=True, markup=False)
+    console.print(f"  {_label(_('log:'))}{visible(env['log_path'])}", highlight=False, soft_wrap=True, markup=False)
     console.print(_("activate with:"), highlight=False)
-    console.print(env["activate"], soft_wrap=True, highlight=False, markup=False)
-    name = env["name"] or "NAME"
-    console.print(_("register it as a Jupyter kernel with:"), highlight=False)
-    console.print(f"envcheck kernel add --python {env['python']} --name {name.lower()}", soft_wrap=True,
-                  highlight=False, markup=False)
+    console.print(visible(env["activate"]), soft_wrap=True, highlight=False, markup=False)
+    if data.get("kernel_command"):
+        console.print(_("register it as a Jupyter kernel with:"), highlight=False)
+        console.print(visible(data["kernel_command"]), soft_wrap=True, highlight=False, markup=False)
 
 
 def _label(text: str, width: int = 8) -> str:
@@ -90,22 +93,24 @@ def render_kernel_add(result: Result, console=None) -> None:
     data = result.data
     if data.get("dry_run"):
         state = _("exists (would be replaced with --force)") if data["exists"] else _("new")
-        console.print(Text.assemble((_("dry run"), "bold"), _(": nothing was changed. Kernel directory {path} ({state}).")
-                                    .format(path=data["resource_dir"], state=state)), highlight=False)
+        console.print(Text.assemble((_("dry run"), "bold"), visible(_(": nothing was changed. Kernel directory {path} "
+                                                                     "({state}).").format(path=data["resource_dir"],
+                                                                                           state=state))), highlight=False)
         console.print(_("Would run:"), highlight=False)
         for cmd in data["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
         return
     k = data["kernel"]
     mark = ("✓", "green") if result.exit_code == 0 else ("✗", "red")
     done = (_("replaced kernel {name} ({display!r}) -> Python {python}") if k["replaced"]
             else _("registered kernel {name} ({display!r}) -> Python {python}"))
-    console.print(Text.assemble(mark, " ", done.format(name=k["name"], display=k["display_name"], python=k["python_version"])),
-                  highlight=False)
+    console.print(Text.assemble(mark, " ", visible(done.format(name=k["name"], display=k["display_name"],
+                                                               python=k["python_version"]))), highlight=False)
     if k["installed_ipykernel"]:
         console.print("  " + _("installed ipykernel into the target first"), highlight=False)
-    console.print(f"  {_label(_('kernelspec:'), 12)}{k['resource_dir']}", highlight=False, soft_wrap=True, markup=False)
-    console.print(f"  {_label(_('launches:'), 12)}{k['argv'][0] if k['argv'] else '?'}", highlight=False, soft_wrap=True,
+    console.print(f"  {_label(_('kernelspec:'), 12)}{visible(k['resource_dir'])}", highlight=False, soft_wrap=True,
+                  markup=False)
+    console.print(f"  {_label(_('launches:'), 12)}{visible(k['argv'][0] if k['argv'] else '?')}", highlight=False, soft_wrap=True,
                   markup=False)
     _findings(console, data.get("findings") or [])
 
@@ -130,20 +135,20 @@ def _kernel_table(console, kernels: list[dict]) -> None:
             status = "[green]" + _("ok") + "[/]"
         if k["shadowed_by"]:
             status += " [dim]" + _("(shadowed)") + "[/]"
-        rows.append((k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
-                     status, k["resource_dir"]))
+        rows.append((safe_text(k["name"]), safe_text(k["display_name"] or ""),  # issue 14: text, never markup
+                     safe_text(k["interpreter"] or (k["argv"][0] if k["argv"] else "")),
+                     Text.from_markup(status), safe_text(k["resource_dir"])))
         table.add_row(*rows[-1])
     from rich.cells import cell_len
 
-    plain = [[Text.from_markup(c).plain for c in row] for row in rows]
-    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in plain]) for i, h in enumerate(headers)]
+    widths = [max([cell_len(h)] + [r[i].cell_len for r in rows]) for i, h in enumerate(headers)]
     if sum(widths) + 2 * (len(widths) - 1) <= console.width:  # every cell on one line: the table
         console.print(table)
         return
     for name, display, interpreter, status, directory in rows:  # too wide for one line each: paths whole
-        console.print(Text.assemble((name, "bold"), f"  {display}  ", Text.from_markup(status)), crop=False)
-        console.print(f"  {_label(_('interpreter:'), 13)}{interpreter}", highlight=False, markup=False, soft_wrap=True)
-        console.print(f"  {_label(_('directory:'), 13)}{directory}", highlight=False, markup=False, soft_wrap=True)
+        console.print(Text.assemble((name.plain, "bold"), f"  {display.plain}  ", status), crop=False)
+        console.print(f"  {_label(_('interpreter:'), 13)}{interpreter.plain}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  {_label(_('directory:'), 13)}{directory.plain}", highlight=False, markup=False, soft_wrap=True)
 
 
 def render_kernel_list(result: Result, console=None) -> None:
@@ -155,7 +160,7 @@ def render_kernel_list(result: Result, console=None) -> None:
         _kernel_table(console, kernels)
         console.print(_("searched, first wins:"), highlight=False)
     for d in result.data["search"]["kernel_dirs"]:
-        console.print(f"  {d}", highlight=False, soft_wrap=True)
+        console.print(f"  {visible(d)}", highlight=False, soft_wrap=True, markup=False)
 
 
 def render_kernel_check(result: Result, console=None) -> None:
@@ -177,13 +182,14 @@ def render_kernel_remove(result: Result, console=None) -> None:
     if data.get("dry_run"):
         console.print("[bold]" + _("dry run") + "[/]" + _(": would delete:"), highlight=False)
         for d in data["would_remove"]:
-            console.print(f"  {d}", highlight=False, soft_wrap=True, markup=False)
+            console.print(f"  {visible(d)}", highlight=False, soft_wrap=True, markup=False)
         return
     for d in data["removed"]:
-        console.print("[green]✓[/] " + _("removed {path}").format(path=d), highlight=False, soft_wrap=True)
+        console.print("[green]✓[/] " + markup_safe(_("removed {path}").format(path=d)), highlight=False, soft_wrap=True)
     for d in data.get("remaining") or []:
-        console.print("  " + _("note: another kernel named {name} remains at {path} (now Jupyter uses it; --all removes "
-                               "every copy)").format(name=data["name"], path=d), highlight=False, soft_wrap=True, markup=False)
+        console.print(visible("  " + _("note: another kernel named {name} remains at {path} (now Jupyter uses it; --all "
+                                       "removes every copy)").format(name=data["name"], path=d)), highlight=False,
+                      soft_wrap=True, markup=False)
 
 
 # --- progress events ------------------------------------------------------------------------------
@@ -202,7 +208,10 @@ class LineSink(ev.Sink):
 
     def _say(self, text: str) -> None:
         self._stop()
-        print(f"envcheck: {text}", file=self.stream or sys.stderr, flush=True)
+        try:
+            print(f"envcheck: {visible(text)}", file=self.stream or sys.stderr, flush=True)
+        except (OSError, ValueError):  # stderr closed or full: progress is not worth failing the run for
+            pass
 
     def _stop(self) -> None:
         if self._progress is not None:
@@ -276,7 +285,7 @@ class StepView(ev.Sink):
             self._held += 1
             return
         more = " " + _("(+{count} more like it in the log)").format(count=self._held) if self._held else ""
-        self.console.print(f"    … {event.elapsed_s:.1f} s: {event.line.strip()}{more}", style="yellow",
+        self.console.print(f"    … {event.elapsed_s:.1f} s: {visible(event.line.strip())}{more}", style="yellow",
                            soft_wrap=True, markup=False, highlight=False)
         self._warned_at, self._held = event.elapsed_s, 0
 
@@ -294,11 +303,11 @@ class StepView(ev.Sink):
         from rich.text import Text
 
         if isinstance(event, ev.LogOpened):
-            self.console.print(_("envcheck: tool output goes to {path}").format(path=event.path), style="dim",
+            self.console.print(visible(_("envcheck: tool output goes to {path}").format(path=event.path)), style="dim",
                                soft_wrap=True, markup=False)
         elif isinstance(event, ev.StepStarted):
             self._stop_live()
-            title = tr(event.title)
+            title = visible(tr(event.title))
             self.console.print(Text.assemble((f"[{event.index}/{event.total}]", "bold"), f" {title} …"), highlight=False)
             self._step, self._warned_at, self._held = event.step_id, None, 0
             if event.step_id != "verify":  # verify has its own live view (one line per check)
@@ -309,16 +318,17 @@ class StepView(ev.Sink):
             if self._progress is not None:
                 self._progress.line(event.line)
         elif isinstance(event, ev.CommandStarted):
-            self.console.print("    $ " + event.command, style="dim", soft_wrap=True, markup=False, highlight=False)
+            self.console.print("    $ " + visible(event.command), style="dim", soft_wrap=True, markup=False,
+                               highlight=False)
         elif isinstance(event, ev.Note):
-            self.console.print("    " + tr(event.text), style="dim", soft_wrap=True, markup=False, highlight=False)
+            self.console.print("    " + visible(tr(event.text)), style="dim", soft_wrap=True, markup=False, highlight=False)
         elif isinstance(event, ev.Warn):
-            self.console.print(Text.assemble((_("warning"), "yellow"), ": " + tr(event.text)), soft_wrap=True)
+            self.console.print(Text.assemble((_("warning"), "yellow"), ": " + visible(tr(event.text))), soft_wrap=True)
         elif isinstance(event, ev.FailureTail):
             self._stop_live()
             self.console.print("  " + _("last lines of the log:"), style="bold red")
             for line in event.lines:
-                self.console.print(f"  | {line}", markup=False, highlight=False, soft_wrap=True)
+                self.console.print(f"  | {visible(line)}", markup=False, highlight=False, soft_wrap=True)
         elif isinstance(event, ev.StepEnded):
             self._stop_live()
             if self._held:
@@ -328,12 +338,12 @@ class StepView(ev.Sink):
             mark, style = _MARKS.get(event.status, _MARKS["fail"])
             line = Text()
             line.append(f"  {mark} ", style=style)
-            line.append(f"[{event.index}/{event.total}] {event.step_id}", style="bold")
+            line.append(f"[{event.index}/{event.total}] {visible(event.step_id)}", style="bold")
             line.append(f"  {event.wall_s:.1f} s", style="cyan")
             if event.tool_s:
                 line.append(" " + _("(tools {seconds:.1f} s)").format(seconds=event.tool_s), style="dim")
             if event.note:
-                line.append(f"  {tr(event.note)}", style="dim")
+                line.append(f"  {visible(tr(event.note))}", style="dim")
             self.console.print(line, soft_wrap=True)
 
     def verify_listener(self):

@@ -9,6 +9,7 @@ from envcheck.errors import Msg
 from envcheck.i18n import N_, is_zh, tr
 from envcheck.i18n import translate as _
 from envcheck.render import Block, Hanging, make_console, wrap_hanging
+from envcheck.render.safe import markup_safe, safe_text, visible
 from envcheck.results import Result
 
 ROUTES = {
@@ -98,7 +99,7 @@ def render_install(result: Result, console=None) -> None:
     for route in routes:
         console.print(f"\n# {ROUTES[route][0]}", style="bold", highlight=False)
         for line in _route_lines(commands, route):
-            console.print(line, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(line), soft_wrap=True, highlight=False, markup=False)
     if is_zh():
         _render_mirror_routes(console, data, routes)
 
@@ -107,7 +108,8 @@ def render_install(result: Result, console=None) -> None:
         for col in ("torch", _("variant"), "torchvision", "torchaudio", _("note")):
             table.add_column(col)
         for c in data["compatible"]:
-            table.add_row(c["torch"], c["variant"], c["torchvision"], c["torchaudio"] or "-", "; ".join(tr(n) for n in c["notes"]))
+            table.add_row(c["torch"], c["variant"], c["torchvision"], c["torchaudio"] or "-",
+                          safe_text("; ".join(tr(n) for n in c["notes"])))
         console.print()
         console.print(table)
 
@@ -119,11 +121,11 @@ def render_install(result: Result, console=None) -> None:
         outside = [r["torch"] for r in data["rejected"] if r["code"] == "torch-spec"]
         for r in data["rejected"]:
             if r["code"] != "torch-spec":
-                table.add_row(r["torch"], r["variant"] or _("(release)"), tr(r["reason"]))
+                table.add_row(r["torch"], r["variant"] or _("(release)"), safe_text(tr(r["reason"])))
         if outside:  # one row, not dozens: releases the --torch spec excludes
             span = outside[0] if len(outside) == 1 else f"{outside[-1]} .. {outside[0]}"
             table.add_row(span, _("({count} releases)").format(count=len(outside)),
-                          _("do not match --torch {spec}").format(spec=data.get("torch_spec")))
+                          safe_text(_("do not match --torch {spec}").format(spec=data.get("torch_spec"))))
         console.print()
         console.print(table)
     elif data.get("rejected"):
@@ -215,26 +217,28 @@ def render_execute_plan(result: Result, console=None) -> None:
     plan = data["plan"]
     env = plan["env"]
     for warning in data.get("warnings") or []:
-        console.print(Hanging(Text.assemble((_("warning"), "yellow"), ": "), tr(warning), indent=2), crop=False)
-    console.print(Text.assemble((_("dry run"), "bold"), _(": nothing was changed. torch {torch} ({variant}) for Python "
-                                                         "{python}, backend {backend}. Would run:").format(
-        torch=rec["torch"], variant=rec["variant"], python=rec["python"], backend=env["backend"])), highlight=False)
+        console.print(Hanging(Text.assemble((_("warning"), "yellow"), ": "), safe_text(tr(warning), multiline=True), indent=2),
+                      crop=False)
+    console.print(Text.assemble((_("dry run"), "bold"), visible(_(": nothing was changed. torch {torch} ({variant}) for "
+                                                                 "Python {python}, backend {backend}. Would run:").format(
+        torch=rec["torch"], variant=rec["variant"], python=rec["python"], backend=env["backend"]))), highlight=False)
     if env.get("replaces"):
-        console.print(_("(the existing env {path} is moved aside first and deleted once all steps pass)").format(
-            path=env["replaces"]), highlight=False, markup=False)
+        console.print(visible(_("(the existing env {path} is moved aside first and deleted once all steps pass)").format(
+            path=env["replaces"])), highlight=False, markup=False)
     kernel = plan.get("kernel")
     if kernel and kernel.get("replaces"):
-        console.print(_("(the kernel at {path} is replaced)").format(path=kernel["replaces"]), highlight=False, markup=False)
+        console.print(visible(_("(the kernel at {path} is replaced)").format(path=kernel["replaces"])), highlight=False,
+                      markup=False)
     if plan.get("env_python") == "ENV_PYTHON":
         console.print(_("ENV_PYTHON: the new env's interpreter (conda chooses its directory)"), style="dim")
     for i, step in enumerate(plan["steps"], 1):
-        title = f"{tr(step['title'])}" + (f"  ({tr(step['note'])})" if step.get("note") else "")
+        title = visible(f"{tr(step['title'])}" + (f"  ({tr(step['note'])})" if step.get("note") else ""))
         console.print()
         for n, line in enumerate(wrap_hanging(f"# {i}. ", title, console.width)):  # wrapped, still a comment
             line.stylize("bold")
             console.print("#" + line.plain[1:] if n else line, style="bold", highlight=False, markup=False, crop=False)
         for cmd in step["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
 
 
 def render_execute(result: Result, console=None) -> None:
@@ -248,8 +252,8 @@ def render_execute(result: Result, console=None) -> None:
     env = data["env"]
     verify = data.get("verify") or {}
     s = verify.get("summary") or {}
-    said = proof_line(data.get("proof") or {}) or _("{packages} installed").format(
-        packages=", ".join(data.get("installed") or ["torch"]))
+    said = visible(proof_line(data.get("proof") or {}) or _("{packages} installed").format(
+        packages=", ".join(data.get("installed") or ["torch"])))
     from rich.text import Text
 
     if result.exit_code == 0:
@@ -261,16 +265,16 @@ def render_execute(result: Result, console=None) -> None:
     line = (_("{backend} env replaced at {prefix} (Python {python})") if env.get("replaced")
             else _("{backend} env created at {prefix} (Python {python})")).format(
         backend=env["backend"], prefix=env["prefix"], python=env["python_version"])
-    console.print(f"  {_label(_('env:'))}{line}", highlight=False, soft_wrap=True, markup=False)
+    console.print(visible(f"  {_label(_('env:'))}{line}"), highlight=False, soft_wrap=True, markup=False)
     kernel = data.get("kernel")
     if kernel:
-        console.print(f"  {_label(_('kernel:'))}{kernel['name']} \"{kernel['display_name']}\" -> {kernel['resource_dir']}",
-                      highlight=False, soft_wrap=True, markup=False)
+        console.print(visible(f"  {_label(_('kernel:'))}{kernel['name']} \"{kernel['display_name']}\" -> "
+                              f"{kernel['resource_dir']}"), highlight=False, soft_wrap=True, markup=False)
     console.print(f"  {_label(_('verify:'))}" + _("{ok} passed, {failed} failed, {skipped} skipped").format(
         ok=s.get("ok", 0), failed=s.get("failed", 0), skipped=s.get("skipped", 0)), highlight=False, markup=False)
     console.print(f"  {_label(_('time:'))}{timing_line(data['timing'])}", highlight=False, soft_wrap=True, markup=False)
-    console.print(f"  {_label(_('log:'))}{data['log_path']}", highlight=False, soft_wrap=True, markup=False)
+    console.print(visible(f"  {_label(_('log:'))}{data['log_path']}"), highlight=False, soft_wrap=True, markup=False)
     for item in data.get("next") or []:
-        console.print(Text.assemble("  ", (_("fix"), "bold red"), " ", tr(item)), highlight=False, soft_wrap=True)
+        console.print(Text.assemble("  ", (_("fix"), "bold red"), " ", visible(tr(item))), highlight=False, soft_wrap=True)
     console.print(_("activate with:"), highlight=False)
-    console.print(data["activate"], soft_wrap=True, highlight=False, markup=False)
+    console.print(visible(data["activate"]), soft_wrap=True, highlight=False, markup=False)
