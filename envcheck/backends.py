@@ -85,7 +85,7 @@ def parse_conda_env_list(text: str) -> list[str] | None:
     """`conda env list --json` text -> env prefixes, or None when it is not that JSON (pure)."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     envs = data.get("envs") if isinstance(data, dict) else None
     if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):

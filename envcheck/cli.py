@@ -32,8 +32,11 @@ class _Group(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
+        _tolerant_streams()
         try:
             rv = super().main(argv, prog_name, complete_var, False, **extra)
+        except OSError as exc:  # writing help/usage to a closed pipe or a full disk
+            _exit_for_output_error(exc, int(ExitCode.USAGE))
         except Exception as exc:  # click's exception family, without importing click's internals
             kind = type(exc).__name__
             if kind == "Abort":  # Ctrl-C or end of input at a prompt
@@ -41,7 +44,11 @@ class _Group(TyperGroup):
                     "interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), "--json" in argv)
                 sys.exit(int(ExitCode.INTERRUPTED))
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
-                raise
+                if _state["debug"] or "--debug" in argv:
+                    raise
+                err = _internal_error(self._command_path(argv), exc)  # never a traceback (issue 14)
+                _emit_error(self._command_path(argv), err, "--json" in argv)
+                sys.exit(int(err.exit_code))
             if kind == "NoArgsIsHelpError":  # `envcheck` or `envcheck kernel` alone: show the help
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -97,14 +104,87 @@ def _main(
 
 
 def _emit_error(command: str, err: EnvcheckError, json_out: bool) -> None:
-    """`error: ...` / `hint: ...` on stderr; with --json also the error envelope on stdout."""
+    """`error: ...` / `hint: ...` on stderr; with --json also the error envelope on stdout.
+    Untrusted text in the message is shown with controls visible and URL secrets masked."""
+    from envcheck.render.safe import visible_lines as visible
+
     if json_out:
         from envcheck.render.json import error_envelope, render_json
 
-        print(render_json(error_envelope(command, err)))
-    print(f"error: {err.message}", file=sys.stderr)
-    if err.hint:
-        print(f"hint: {err.hint}", file=sys.stderr)
+        try:
+            print(render_json(error_envelope(command, err)), flush=True)
+        except OSError as exc:
+            _exit_for_output_error(exc, int(err.exit_code))
+    try:
+        print(f"error: {visible(err.message)}", file=sys.stderr)
+        if err.hint:
+            print(f"hint: {visible(err.hint)}", file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or full: the exit code still says it
+        pass
+
+
+def _tolerant_streams() -> None:
+    """Never a UnicodeEncodeError on output (PYTHONIOENCODING=ascii, a C locale, a file name that is
+    not UTF-8): unencodable characters become '?' instead of a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if getattr(stream, "errors", None) == "strict":
+                stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail again (Python's documented
+    SIGPIPE recipe: https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _exit_for_output_error(exc: OSError, code: int) -> NoReturn:
+    """stdout went away while writing: a closed pipe (`| head -1`) exits quietly with the code the run
+    had; a full disk or another write error says so on stderr and exits 5."""
+    import errno
+
+    _silence_stdout()
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+        sys.exit(code)
+    try:
+        print(f"error: cannot write the output: {exc.strerror or exc}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    sys.exit(int(ExitCode.TOOL_FAILED))
+
+
+# errno -> exit code for a filesystem error on a named path (a read-only HOME, a log dir that is a file)
+_PATH_ERRNO_EXIT = {
+    "EACCES": ExitCode.USAGE, "EPERM": ExitCode.USAGE, "EROFS": ExitCode.USAGE, "ENOTDIR": ExitCode.USAGE,
+    "EISDIR": ExitCode.USAGE, "EEXIST": ExitCode.USAGE, "ENAMETOOLONG": ExitCode.USAGE, "ELOOP": ExitCode.USAGE,
+    "ENOENT": ExitCode.USAGE, "ENOSPC": ExitCode.TOOL_FAILED, "EDQUOT": ExitCode.TOOL_FAILED,
+    "EIO": ExitCode.TOOL_FAILED,
+}
+
+
+def _path_error(exc: OSError) -> EnvcheckError | None:
+    """An OSError on a named path as a one-line error naming it; None for anything else."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if exc.filename is None or name not in _PATH_ERRNO_EXIT:
+        return None
+    where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+    return EnvcheckError(
+        f"{exc.strerror or name}: {where}",
+        hint="check that path: its permissions, that its parent directories are directories, free space",
+        exit_code=_PATH_ERRNO_EXIT[name],
+        code="filesystem-error",
+    )
 
 
 def _internal_error(command: str, exc: Exception) -> EnvcheckError:
@@ -117,8 +197,7 @@ def _internal_error(command: str, exc: Exception) -> EnvcheckError:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
         path = logs.new_log_path("internal-error", command.replace(" ", "-"))
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
+        logs.write_private(path, f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
         where = f"traceback saved to {path}"
     except OSError as err:
         path, where = None, f"the traceback could not be saved ({err.strerror or err})"
@@ -135,31 +214,77 @@ def _quiet_option():
 
 def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable, quiet: bool = False) -> NoReturn:
     """Run a command body, render its Result, exit with its code. No traceback unless --debug.
-    With `quiet` (and no --json) only the verdict line: render/verdict.py."""
+    With `quiet` (and no --json) only the verdict line: render/verdict.py.
+
+    While the body runs SIGINT, SIGTERM and SIGHUP all become KeyboardInterrupt (the workflow's undo
+    runs, exit 130), and whatever way it ends, no tool envcheck started outlives it (issue 14)."""
+    from envcheck.runner import allow_children, kill_children
+    from envcheck.workflow.transaction import deferred_signals, interrupts_roll_back, reset_deferred_signals
+
+    reset_deferred_signals()
+    allow_children()
     try:
-        result = produce()
+        with interrupts_roll_back():
+            result = produce()
     except EnvcheckError as err:
+        kill_children(stop_new=False)
+        if deferred_signals() and err.exit_code != ExitCode.INTERRUPTED:  # a signal held during the undo
+            err.exit_code = ExitCode.INTERRUPTED
+            err.hint = "; ".join(x for x in (err.hint, "interrupted while undoing: the undo was completed first") if x)
         _emit_error(command, err, json_out)
         sys.exit(int(err.exit_code))
     except KeyboardInterrupt:
+        kill_children(stop_new=False)
         _emit_error(command, EnvcheckError("interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), json_out)
         sys.exit(int(ExitCode.INTERRUPTED))
+    except OSError as exc:  # a read-only HOME, a log dir that is a file, a full disk: name the path
+        err = _path_error(exc)
+        if err is None:
+            if _state["debug"]:
+                raise
+            err = _internal_error(command, exc)
+        _emit_error(command, err, json_out)
+        sys.exit(int(err.exit_code))
     except Exception as exc:  # a bug in envcheck: say so in one line, keep the traceback for --debug
+        kill_children(stop_new=False)
         if _state["debug"]:
             raise
         _emit_error(command, _internal_error(command, exc), json_out)
         sys.exit(int(ExitCode.INTERNAL))
-    if json_out:
-        from envcheck.render.json import envelope, render_json
+    code = int(result.exit_code)
+    try:
+        if json_out:
+            from envcheck.render.json import envelope, render_json
 
-        print(render_json(envelope(result)))
-    elif quiet:
-        from envcheck.render.verdict import render_quiet
+            print(render_json(envelope(result)))
+        elif quiet:
+            from envcheck.render.verdict import render_quiet
 
-        render_quiet(result)
-    else:
+            render_quiet(result)
+        else:
+            _render_or_plain(result, render_human)
+        sys.stdout.flush()
+    except OSError as exc:
+        _exit_for_output_error(exc, code)
+    sys.exit(code)
+
+
+def _render_or_plain(result, render_human: Callable) -> None:
+    """The rich report; if it cannot be rendered (a bug, a hostile string that slipped through), the
+    same data as plain `key: value` lines, never a traceback (issue 14)."""
+    try:
         render_human(result)
-    sys.exit(int(result.exit_code))
+    except OSError:
+        raise
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        from envcheck.render.safe import plain_lines
+
+        print(f"warning: the report could not be formatted ({exc.__class__.__name__}); plain text follows",
+              file=sys.stderr)
+        for line in plain_lines(result.data):
+            print(line)
 
 
 # --- doctor (issue 2) -------------------------------------------------------------------------
@@ -399,7 +524,31 @@ def _confirm_if_tty() -> Optional[Callable[[str], bool]]:
     """A yes/no question on stderr when stdin is a terminal; None otherwise (then --yes is required)."""
     if not sys.stdin or not sys.stdin.isatty():
         return None
-    return lambda question: typer.confirm(question, default=False, err=True)
+    return _ask_yes_no
+
+
+def _ask_yes_no(question: str) -> bool:
+    """`QUESTION [y/N]: ` on stderr (nothing on stdout: --json stays one object), the answer from stdin.
+
+    Ctrl-C raises KeyboardInterrupt (exit 130, the run's undo applies); end of input (Ctrl-D, a closed
+    stdin) is exit 2 with a hint, not an internal error (issue 14). Empty means no."""
+    from envcheck.render.safe import visible_lines
+
+    while True:
+        sys.stderr.write(f"{visible_lines(question)} [y/N]: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\n")
+            raise EnvcheckError("no answer: end of input at the confirmation prompt",
+                                hint="answer y or n, or pass --yes to answer yes without asking",
+                                exit_code=ExitCode.USAGE, code="no-answer")
+        value = line.strip().lower()
+        if value in ("y", "yes"):
+            return True
+        if value in ("", "n", "no"):
+            return False
+        sys.stderr.write("please answer y or n\n")
 
 
 def _line_sink():

@@ -162,7 +162,8 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     # --- python / torch -------------------------------------------------------------------------
     if not facts.python_ok:
         out.append(Finding(
-            "python-inspect-failed", Severity.WARNING,
+            # an error: nothing about this interpreter was checked, so doctor must not say "ready" (issue 14)
+            "python-inspect-failed", Severity.ERROR,
             f"Could not inspect {py}: {facts.python_reason or 'unknown reason'}.",
             "Run that interpreter by hand (`PYTHON -c 'import sys; print(sys.version)'`) or pick another "
             "with --python.",

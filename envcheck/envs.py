@@ -31,7 +31,14 @@ from envcheck.probes.python import (
     find_interpreter,
     interpreter_version,
 )
-from envcheck.registry import add_to_registry, drop_from_registry, registered, write_marker
+from envcheck.registry import (
+    add_to_registry,
+    drop_from_registry,
+    foreign_entries,
+    foreign_entries_error,
+    registered,
+    write_marker,
+)
 from envcheck.runner import Completed, Runner
 from envcheck.workflow import logs
 from envcheck.workflow.events import NULL, FailureTail, Note, Sink, Warn
@@ -147,6 +154,10 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
         if state == "env":
             existing = target
         was_empty = state == "empty-dir"
+    if existing and request.force and os.path.isdir(existing):
+        extra = foreign_entries(existing)  # a venv made inside a project: never delete the project (issue 14)
+        if extra:
+            raise foreign_entries_error(existing, "replace", extra)
     if existing and not request.force:
         raise EnvcheckError(
             f"an environment already exists at {existing}",
@@ -178,6 +189,20 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
             step = plan_venv_create(base.path, target)
             choice = BackendChoice(backend, base.path, choice.why)
     return CreatePlan(choice, python, request.name, target, step, base, existing, was_empty, envs_dir, channels)
+
+
+def env_lock_paths(name: str | None, prefix: str | None, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The lock files a run that creates, replaces or removes this env holds (envcheck/workflow/locks.py):
+    one beside the prefix, and one per NAME beside envs_dir/NAME, so two runs for the same name wait on
+    each other whatever the backend (a conda -n env's prefix is known only after conda made it)."""
+    from envcheck.workflow.locks import lock_path_for
+
+    paths = []
+    if prefix:
+        paths.append(lock_path_for(validate_prefix(prefix)))
+    if name:
+        paths.append(lock_path_for(env_dir_for_name(name, default_envs_dir(environ))))
+    return paths
 
 
 # --- execute ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from packaging.version import Version
 
 from envcheck.errors import EnvcheckError, ExitCode
 from envcheck.names import validate_display_name, validate_env_name, validate_kernel_name, validate_prefix
+from envcheck.numeric import ascii_number_text
 
 __all__ = [
     "OS_ALIASES", "PythonRequest", "host_os", "parse_os", "parse_driver", "parse_cuda", "parse_cc", "parse_gpu_arch",
@@ -60,7 +61,8 @@ def parse_os(text: str | None) -> str:
 
 
 def parse_driver(text: str, what: str = "--driver") -> Version:
-    if not _DRIVER.match(text.strip()):
+    text = ascii_number_text(text, what, "535.104.05")  # ASCII digits, bounded length (issue 14)
+    if not _DRIVER.match(text):
         raise EnvcheckError(
             f"invalid {what} {text!r}: not an NVIDIA driver version",
             hint="driver versions look like 535.104.05 (Linux) or 537.13 (Windows)",
@@ -118,7 +120,7 @@ def parse_gpu_name(text: str) -> tuple[str, str]:
 
 
 def parse_cuda(text: str, what: str = "--cuda") -> Version:
-    m = _CUDA.match(text.strip())
+    m = _CUDA.match(ascii_number_text(text, what, "12.4"))
     if not m:
         raise EnvcheckError(
             f"invalid {what} {text!r}: expected X.Y",
@@ -130,7 +132,7 @@ def parse_cuda(text: str, what: str = "--cuda") -> Version:
 
 def parse_cc(text: str) -> str:
     """'8.6', 'sm_86', '86' -> '8.6'; '10.0', 'sm_100' -> '10.0'."""
-    t = text.strip()
+    t = ascii_number_text(text, "--gpu-cc", "8.6")
     if _XY.match(t):
         major, minor = t.split(".")
         if len(minor) == 1:
@@ -162,6 +164,8 @@ def parse_gpu_arch(text: str) -> str:
 def parse_python_request(text: str) -> str | None:
     """'3.7' -> '3.7'; a version that is not X.Y -> exit 2; anything else (a path) -> None."""
     t = text.strip()
+    if t[:1].isdigit():  # a version, not a path: ASCII and short, or exit 2
+        t = ascii_number_text(t, "--python", "3.11")
     if _XY.match(t):
         major, minor = t.split(".")
         return f"{int(major)}.{int(minor)}"

@@ -55,7 +55,7 @@ def parse_target_info(text: str) -> TargetInfo | None:
     for line in reversed(text.strip().splitlines()):
         try:
             data = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # a hostile target: `[[[[...` thousands deep
             continue
         if isinstance(data, dict) and isinstance(data.get("executable"), str):
             return TargetInfo(
@@ -180,6 +180,13 @@ def default_display_name(version: str, name: str) -> str:
     return f"Python {'.'.join(version.split('.')[:2])} ({name})"
 
 
+def existing_kernel(dest: str) -> str | None:
+    """`dest` when ANYTHING is at kernels/NAME (a kernel, a directory without kernel.json or with it
+    renamed, a file, a dangling link): `ipykernel install` replaces the whole directory, so all of it
+    counts as existing and needs --force (issue 14). None when nothing is there."""
+    return dest if os.path.lexists(dest) else None
+
+
 def plan_kernel(
     python: str,
     name: str,
@@ -209,7 +216,7 @@ def plan_kernel(
     steps = kernel_steps(python, name, display_name, scope, prefix_dir, install_ipykernel=not info.ipykernel, uv=uv,
                          index_url=index_url, find_links=find_links)
     dest = kernel_destination(name, scope, target_prefix=info.prefix, prefix_dir=prefix_dir, environ=environ)
-    existing = dest if os.path.isfile(os.path.join(dest, "kernel.json")) else None
+    existing = existing_kernel(dest)
     return KernelPlan(python, name, display_name, scope, dest, steps, existing, info)
 
 
@@ -293,7 +300,9 @@ def register_kernel(
         old = read_kernelspec(name, dest, environ)
         raise EnvcheckError(
             f"a kernel named {name!r} already exists at {dest}"
-            + (f" (it launches {old.interpreter})" if old.interpreter else ""),
+            + (f" (it launches {old.interpreter})" if old.interpreter else
+               "" if os.path.isfile(os.path.join(dest, "kernel.json")) else
+               " (it holds no kernel.json: envcheck will not replace it without --force)"),
             hint="pass --force to replace it, or choose another --name",
             code="kernel-exists",
         )

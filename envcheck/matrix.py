@@ -944,7 +944,7 @@ def default_config_dir() -> Path:
 
     package = Path(envcheck.__file__).resolve().parent
     shipped = package / "_configs"
-    if (shipped / FILES[0]).is_file():
+    if shipped.is_dir():  # installed: report ITS files, even when one is missing or damaged (issue 14)
         return shipped
     return package.parent / "configs"
 
@@ -967,10 +967,21 @@ def read_docs(config_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
                 code="matrix-invalid",
                 data={"file": str(path), "row": "", "problem": "missing"},
             ) from None
+        except (OSError, UnicodeDecodeError) as exc:  # a directory, no permission, not UTF-8
+            reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
+            raise EnvcheckError(
+                f"compatibility matrix file unreadable: {path}: {reason}",
+                hint="reinstall envcheck (its configs/ data files are part of the package)",
+                exit_code=ExitCode.PROBLEMS,
+                code="matrix-invalid",
+                data={"file": str(path), "row": "", "problem": str(reason)},
+            ) from None
         try:
             docs[filename] = json.loads(text)
         except json.JSONDecodeError as exc:
             raise _Checker(str(path)).fail(f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise _Checker(str(path)).fail("", "not valid JSON: nested too deeply") from None
     return docs, names
 
 

@@ -101,6 +101,61 @@ def env_shape_problem(prefix: str, backend: Backend) -> str | None:
     return None
 
 
+# What an environment's top level holds (issue 14: `--force` and `env remove` never delete anything else).
+# venv (CPython's venv module, https://docs.python.org/3/library/venv.html: bin/Scripts, include/Include,
+# lib/Lib, lib64, pyvenv.cfg, and since 3.13 a .gitignore) and uv (also CACHEDIR.TAG and .lock);
+# share/ and etc/ hold data files pip installs (share/jupyter, etc/jupyter); the envcheck marker.
+VENV_ENTRIES = frozenset({
+    "bin", "Scripts", "include", "Include", "lib", "Lib", "lib64", "pyvenv.cfg", "share", "etc", "man",
+    ".gitignore", "CACHEDIR.TAG", ".lock", MARKER,
+})
+# conda / mamba / micromamba prefixes are open-ended (packages may add top-level directories): these are
+# the ones conda's own packages create on Linux, macOS and Windows, plus the patterns below.
+CONDA_ENTRIES = VENV_ENTRIES | frozenset({
+    "conda-meta", "condabin", "compiler_compat", "conda-bld", "pkgs", "envs", "shell", "ssl", "libexec", "sbin",
+    "lib32", "var", "cmake", "doc", "docs", "info", "mkspecs", "phrasebooks", "plugins", "qml", "resources",
+    "translations", "Library", "DLLs", "Tools", "Menu", "libs", "etc", ".nonadmin", ".condarc", "_conda.exe",
+    "x86_64-w64-mingw32", "jre", "fonts",
+})
+_CONDA_PATTERNS = ("-linux-gnu", "-apple-darwin", "-conda-", "-w64-mingw32")
+_CONDA_SUFFIXES = (".dll", ".exe", ".pyd", ".ico", ".bat")
+
+
+def foreign_entries(prefix: str) -> list[str]:
+    """Top-level names in the env at `prefix` that are not part of an environment's usual layout (a
+    venv made inside a project: src/, .git, README.md, ...): sorted; [] for a plain env or when the
+    directory cannot be listed (then nothing is deleted either)."""
+    conda = os.path.isdir(os.path.join(prefix, "conda-meta"))
+    allowed = CONDA_ENTRIES if conda else VENV_ENTRIES
+    try:
+        names = sorted(os.listdir(prefix))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if name in allowed:
+            continue
+        if conda and (any(p in name for p in _CONDA_PATTERNS) or name.lower().endswith(_CONDA_SUFFIXES)
+                      or name.upper().startswith(("LICENSE", "UNINSTALL"))):
+            continue
+        out.append(name)
+    return out
+
+
+def foreign_entries_error(prefix: str, what: str, entries: list[str]):
+    """The exit-2 refusal naming what envcheck did not make (EnvcheckError, `env-has-foreign-files`)."""
+    from envcheck.errors import EnvcheckError
+
+    shown = ", ".join(entries[:12]) + (f" and {len(entries) - 12} more" if len(entries) > 12 else "")
+    return EnvcheckError(
+        f"refusing to {what} {prefix}: it holds files that are not part of an environment ({shown})",
+        hint="envcheck deletes only what an environment is made of: move those files out first, "
+        "or choose another --name/--prefix",
+        code="env-has-foreign-files",
+        data={"prefix": prefix, "foreign": entries},
+    )
+
+
 def read_marker(prefix: str) -> tuple[CreatedEnvRecord | None, str | None]:
     """(record, None) when envcheck made `prefix` and it is still that env; else (None, why not). Never raises."""
     if os.path.islink(prefix):
@@ -115,7 +170,7 @@ def read_marker(prefix: str) -> tuple[CreatedEnvRecord | None, str | None]:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         return None, f"its {MARKER} is unreadable ({exc.__class__.__name__})"
     if not isinstance(data, dict) or data.get("envcheck_marker_version") != MARKER_VERSION:
         return None, f"its {MARKER} is not an envcheck marker of version {MARKER_VERSION}"
@@ -150,7 +205,7 @@ def read_registry(environ: Mapping[str, str] | None = None) -> list[dict]:
     try:
         with open(registry_path(environ), encoding="utf-8") as fh:
             data = json.load(fh)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     envs = data.get("envs") if isinstance(data, dict) else None
     return [e for e in envs or [] if isinstance(e, dict) and isinstance(e.get("prefix"), str)]

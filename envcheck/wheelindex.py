@@ -238,7 +238,7 @@ def fetch_project(index_url: str, name: str, timeout: float) -> dict:
         raise IndexError_(f"{shown}: the index answered {ctype or 'no content type'}, not the JSON simple API (PEP 691)")
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise IndexError_(f"{shown}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise IndexError_(f"{shown}: not a PEP 691 project page (no 'files' list)")
@@ -306,10 +306,10 @@ def discover_index_url(explicit: str | None, environ: Mapping[str, str], runner=
 
 
 def mask_url(url: str) -> str:
-    """An index URL fit to print: credentials masked (the one masking rule, envcheck.probes.managers)."""
-    from envcheck.probes.managers import mask_url_credentials
+    """An index URL fit to print: credentials masked (the one masking rule, envcheck.redact)."""
+    from envcheck.redact import redact
 
-    return mask_url_credentials(url)
+    return redact(url)
 
 
 # --- the generated file ------------------------------------------------------------------------

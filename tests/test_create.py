@@ -153,7 +153,7 @@ def test_existing_env_refused_then_replaced_with_force(tmp_path):
     env = _env(tmp_path, "/usr/bin")
     prefix = tmp_path / "envs" / "keep"
     assert invoke(["create", "-n", "keep", "--python", "3.11", "-y"], env).exit_code == 0
-    marker = prefix / "MINE"
+    marker = prefix / "lib" / "MINE"  # inside the layout: a top-level file would make --force refuse (issue 14)
     marker.write_text("do not lose me")
 
     refused = invoke(["create", "-n", "keep", "--python", "3.11", "-y", "--json"], env)
@@ -283,11 +283,12 @@ def test_failing_replacement_puts_the_old_env_back(tmp_path, fake_bin):
     old = tmp_path / "envs" / "t"
     old.mkdir(parents=True)
     (old / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    (old / "MINE").write_text("keep")
+    (old / "lib").mkdir()  # inside the env's usual layout (a top-level MINE would be refused: issue 14)
+    (old / "lib" / "MINE").write_text("keep")
     result = invoke(["create", "-n", "t", "--python", "3.11", "--yes", "--force", "--json"], env)
     assert result.exit_code == ExitCode.TOOL_FAILED
     assert envelope(result)["data"]["restored"] == str(old)
-    assert (old / "MINE").read_text() == "keep" and (old / "pyvenv.cfg").read_text() == "home = /usr/bin\n"
+    assert (old / "lib" / "MINE").read_text() == "keep" and (old / "pyvenv.cfg").read_text() == "home = /usr/bin\n"
     assert sorted(p.name for p in (tmp_path / "envs").iterdir()) == ["t"]
 
 

@@ -61,7 +61,7 @@ FINE = {"name": "python3", "display_name": "Python 3", "interpreter": "/env/bin/
         ("torch missing", facts(torch_installed=False, torch_version=None, torch_cuda=None),
          [("torch-not-installed", Severity.ERROR)]),
         ("interpreter could not be inspected", facts(python_ok=False, python_reason="timed out", torch_installed=None,
-                                                     torch_cuda=None), [("python-inspect-failed", Severity.WARNING)]),
+                                                     torch_cuda=None), [("python-inspect-failed", Severity.ERROR)]),
         ("mismatch", facts(MISMATCH), [("nvml-driver-library-mismatch", Severity.ERROR)]),
         ("typo", facts(typos=(("CUDA_VISIBLE_DEVICE", "1", "CUDA_VISIBLE_DEVICES"),)),
          [("cuda-visible-devices-typo", Severity.WARNING)]),

@@ -105,6 +105,10 @@ def test_anonymize(env, torch_python, tmp_path):
          "GPU 0 GPU-<redacted> and MIG-<redacted>"),
         ("host gpubox01 says hi; gpubox01.example.org", "host <host> says hi; <host>.example.org"),
         ("alicearchive stays", "alicearchive stays"),
+        # issue 14: URL secrets too (the one masking function, envcheck.redact)
+        ("https://conda.anaconda.org/t/tk-123/private", "https://conda.anaconda.org/t/****/private"),
+        ("https://idx.example/simple?token=abc&x=1", "https://idx.example/simple?token=****&x=1"),
+        ("https://me:pw@idx.example/simple", "https://me:****@idx.example/simple"),
     ],
 )
 def test_anonymizer_rules(monkeypatch, text, expected):

@@ -364,7 +364,8 @@ def test_conda_force_then_failed_install_puts_the_old_env_back(envcheck_bin, con
     `conda env remove`, the env --force replaced is back with its files, no kernel is left."""
     old = Path(conda_env["FAKE_CONDA_ENVS"]) / "tn"
     (old / "conda-meta").mkdir(parents=True)
-    (old / "mine.txt").write_text("keep")
+    (old / "etc").mkdir()  # inside the layout: a top-level file would make --force refuse (issue 14)
+    (old / "etc" / "mine.txt").write_text("keep")
     res = run_cli(envcheck_bin, [*CONDA_ARGS, "--force", "--yes", "--json"], {**conda_env, "FAKE_CONDA_RUN_FAIL": "1"})
     assert res.returncode == 5, res.stderr
     doc = json.loads(res.stdout)
@@ -374,7 +375,7 @@ def test_conda_force_then_failed_install_puts_the_old_env_back(envcheck_bin, con
     assert "No matching distribution" in "\n".join(data["log_tail"])
     assert "--find-links" in data["fix"] and "--index-url" in data["fix"]
     assert data["cause"] == "no-matching-distribution"  # from what pip said (workflow/hints.py)
-    assert (old / "mine.txt").read_text() == "keep"
+    assert (old / "etc" / "mine.txt").read_text() == "keep"
     assert ["conda", "env", "remove", "-n", "tn", "-y"] in recorded(conda_env)
     assert sorted(os.listdir(conda_env["FAKE_CONDA_ENVS"])) == ["tn"]  # no backup left behind
     assert not (tmp_path / "jupyter" / "kernels").exists()
@@ -507,3 +508,35 @@ def test_summary_names_where_what_the_split_and_how_to_activate():
     assert "verify:  5 passed, 1 failed, 4 skipped" in text and "time:    40.0 s = tools 38.8 s" in text
     assert "fix autograd: wrong gradient - fix: reinstall" in text
     assert text.rstrip().endswith("activate with:\nsource /e/bin/activate")
+
+
+@pytest.mark.e2e
+def test_two_ctrl_c_during_install_force_put_the_old_env_back_checked_on_disk(envcheck_bin, conda_env, tmp_path):
+    """Issue 14: Ctrl-C in the install step of `install --execute --force`, then Ctrl-C again at once (during
+    or right after the undo, which runs `conda env remove`): exit 130, the replaced env is back at its path
+    (same inode, the user's file), no `NAME.envcheck-backup-*` is left, and the report says so."""
+    old = Path(conda_env["FAKE_CONDA_ENVS"]) / "tn"
+    (old / "conda-meta").mkdir(parents=True)
+    (old / "etc").mkdir()
+    (old / "etc" / "mine.txt").write_text("keep")
+    inode = old.stat().st_ino
+    env = {**conda_env, "FAKE_CONDA_RUN_SLEEP": "60"}
+    proc = subprocess.Popen([envcheck_bin, "install", *CONDA_ARGS, "--force", "--yes", "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any(a[:2] == ["conda", "run"] for a in recorded(env)):
+        assert time.monotonic() < deadline and proc.poll() is None, "the install step never started"
+        time.sleep(0.05)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert old.stat().st_ino == inode and (old / "etc" / "mine.txt").read_text() == "keep"
+    assert sorted(os.listdir(conda_env["FAKE_CONDA_ENVS"])) == ["tn"]  # no backup, no half-made env, no lock
+    if out.strip():
+        doc = json.loads(out)
+        assert doc["errors"][0]["code"] == "interrupted"
+        assert doc["data"].get("undone", {}).get("env_restored") in (str(old), None)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from envcheck.probes.managers import (
-    mask_url_credentials,
     parse_condarc,
     parse_pip_conf,
     parse_tool_version,
@@ -111,17 +110,45 @@ def test_pip_config_precedence_and_env(tmp_path):
     assert str(home / ".config" / "pip" / "pip.conf") not in files
 
 
-@pytest.mark.parametrize(
-    "url, expected",
-    [
-        ("https://user:pw@host/simple", "https://user:****@host/simple"),
-        ("https://TOKEN@host/simple", "https://****@host/simple"),
-        ("https://host/simple", "https://host/simple"),
-        ("a https://u:p@h/x b http://h2/y", "a https://u:****@h/x b http://h2/y"),
-    ],
-)
-def test_mask_url_credentials(url, expected):
-    assert mask_url_credentials(url) == expected
+def test_config_values_are_masked_with_the_one_redact_function(tmp_path):
+    """condarc channels/settings, pip.conf and PIP_*/UV_* values all go through envcheck.redact."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".condarc").write_text("channels:\n  - https://conda.anaconda.org/t/tk-123/private\n"
+                                   "channel_alias: https://u:pw@mirror.example/conda\n")
+    channels, settings, _ = read_conda_config({"HOME": str(home)})
+    assert channels == ("https://conda.anaconda.org/t/****/private",)
+    assert {s.key: s.value for s in settings}["channel_alias"] == "https://u:****@mirror.example/conda"
+    (home / "pip.conf").write_text("[global]\nindex-url = https://idx.example/simple?token=abc\n")
+    env = {"HOME": str(home), "PIP_CONFIG_FILE": str(home / "pip.conf"),
+           "PIP_EXTRA_INDEX_URL": "https://me:secret@extra.example/simple"}
+    pip, _ = read_pip_config(env, None)
+    values = {s.key: s.value for s in pip}
+    assert values == {"index-url": "https://idx.example/simple?token=****",
+                      "extra-index-url": "https://me:****@extra.example/simple"}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge", "directory"])
+def test_config_reads_are_bounded_and_refuse_non_regular_files(tmp_path, kind):
+    """CONDARC / PIP_CONFIG_FILE at a FIFO must not hang; at /dev/zero must not grow memory; >1 MiB and
+    directories are skipped with a note (issue 14)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    target = tmp_path / "cfg"
+    if kind == "fifo":
+        os.mkfifo(target)  # no writer: a blocking open() would wait forever
+    elif kind == "dev-zero":
+        target = "/dev/zero"
+    elif kind == "huge":
+        target.write_text("channels:\n" + "  - x\n" * (1 << 18))  # 1.5 MiB
+    else:
+        target.mkdir()
+    env = {"HOME": str(home), "CONDARC": str(target), "PIP_CONFIG_FILE": str(target), "PATH": ""}
+    facts = probe_managers(Runner(), env, names=())
+    assert facts.conda_channels == () and facts.pip_settings == ()
+    assert str(target) not in facts.condarc_files + facts.pip_config_files
+    assert len(facts.notes) == 2 and all(str(target) in n for n in facts.notes)
+    assert facts.to_dict()["notes"] == list(facts.notes)
 
 
 def test_probe_managers_stand_ins_and_real_uv(fake_bin, tmp_path):

@@ -302,6 +302,7 @@ def test_pci_nvidia_detection(tmp_path):
     assert facts.pci_devices == ("0000:00:06.0",)  # the NVIDIA audio function and the Intel GPU do not count
 
 
-@pytest.mark.parametrize("raw, expected", [("", 8.0), ("0.5", 0.5), ("abc", 8.0), ("-1", 8.0)])
+@pytest.mark.parametrize("raw, expected", [("", 8.0), ("0.5", 0.5), ("abc", 8.0), ("-1", 8.0),
+                                          ("nan", 8.0), ("inf", 86400.0), ("1e400", 86400.0), ("99999999999", 86400.0)])
 def test_tool_timeout_env(raw, expected):
     assert nvidia.tool_timeout({"ENVCHECK_TOOL_TIMEOUT": raw}) == expected

@@ -74,3 +74,96 @@ def test_stream_timeout():
 )
 def test_ok(completed, expected):
     assert completed.ok is expected
+
+
+# --- issue 14: the timeout ends the whole tree and never waits on pipes a stray still holds ------------
+
+def _daemon_code(pidfile, double_fork: bool) -> str:
+    """A child that leaves a descendant holding its stdout/stderr (sleeping 60 s), then hangs itself.
+
+    With `double_fork` the descendant also leaves the session AND is re-parented (its parent exits),
+    so neither the process group kill nor parentage can reach it: only a bounded pipe wait helps."""
+    stray = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    if double_fork:
+        middle = ("import subprocess, sys; subprocess.Popen([sys.executable, '-c', " + repr(stray)
+                  + "], start_new_session=True)")
+        return ("import subprocess, sys, time, os; subprocess.Popen([sys.executable, '-c', " + repr(middle)
+                + "]).wait(); time.sleep(60)")
+    return ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', " + repr(stray)
+            + "], start_new_session=True); time.sleep(60)")
+
+
+def _wait_for_pid(pidfile) -> int:
+    import psutil
+
+    for _ in range(200):
+        if pidfile.exists() and pidfile.read_text():
+            return int(pidfile.read_text())
+        time.sleep(0.05)
+    raise AssertionError("the stray never started")
+
+
+@pytest.mark.parametrize("method", ["run", "stream"])
+def test_timeout_kills_a_descendant_that_left_the_process_group(tmp_path, method):
+    import psutil
+
+    pidfile = tmp_path / "stray.pid"
+    call = getattr(Runner(), method)
+    done = call([sys.executable, "-c", _daemon_code(pidfile, double_fork=False)], timeout=1.0)
+    assert done.timed_out
+    stray = _wait_for_pid(pidfile)
+    try:
+        psutil.Process(stray).wait(timeout=10)  # it was SIGKILLed with the tree (else: 60 s sleep)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        os.kill(stray, 9)
+        raise AssertionError("a setsid() descendant outlived the timeout")
+
+
+@pytest.mark.parametrize("method", ["run", "stream"])
+def test_timeout_does_not_wait_for_pipes_an_escaped_daemon_holds(tmp_path, method):
+    """The audit's case: 8 s timeout, a daemon holding stdout, envcheck waited 120 s for EOF."""
+    import psutil
+
+    pidfile = tmp_path / "stray.pid"
+    call = getattr(Runner(), method)
+    try:
+        done = call([sys.executable, "-c", _daemon_code(pidfile, double_fork=True)], timeout=1.0)
+        assert done.timed_out and done.returncode is None
+        stray = _wait_for_pid(pidfile)
+        # We came back while the daemon (sleeping 60 s, stdout still open) is alive: no wait for EOF.
+        assert psutil.pid_exists(stray) and psutil.Process(stray).status() != psutil.STATUS_ZOMBIE
+    finally:
+        if pidfile.exists() and pidfile.read_text():
+            try:
+                os.kill(int(pidfile.read_text()), 9)
+            except OSError:
+                pass
+
+
+@pytest.mark.parametrize("value, expected", [
+    (float("inf"), 86400.0), (99999999999, 86400.0), (1e400, 86400.0), (float("nan"), 10.0), (-1, 10.0),
+    (0, 10.0), ("x", 10.0), (None, 10.0), (8, 8.0), (0.5, 0.5),
+])
+def test_clamp_timeout(value, expected):
+    from envcheck.runner import clamp_timeout
+
+    assert clamp_timeout(value) == expected
+
+
+def test_infinite_timeout_runs_normally():
+    done = Runner().run([sys.executable, "-c", "print('hi')"], timeout=float("inf"))
+    assert done.ok and done.stdout == "hi\n"
+    done = Runner().stream([sys.executable, "-c", "print('hi')"], timeout=float("inf"), idle_timeout=1e12)
+    assert done.ok and done.stdout == "hi\n"
+
+
+def test_stream_log_masks_url_secrets_and_is_private(tmp_path):
+    log = tmp_path / "tool.log"
+    code = "print('Looking in indexes: https://me:s3cr3t@mirror.example/simple?token=tk9')"
+    done = Runner().stream([sys.executable, "-c", code], timeout=30, log_path=str(log))
+    assert done.ok and "s3cr3t" in done.stdout  # the caller gets the raw output; the log file does not
+    text = log.read_text()
+    assert "s3cr3t" not in text and "tk9" not in text and "https://me:****@mirror.example" in text
+    assert (log.stat().st_mode & 0o777) == 0o600

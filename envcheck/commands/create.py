@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from envcheck.envs import CreateRequest, execute_create, plan_create
+from envcheck.envs import CreateRequest, env_lock_paths, execute_create, plan_create
 from envcheck.errors import ExitCode
 from envcheck.results import Result
 from envcheck.runner import Runner
 from envcheck.workflow import logs
 from envcheck.workflow.consent import Confirm, require_consent
 from envcheck.workflow.events import NULL, LogOpened, Sink
+from envcheck.workflow.locks import hold
 from envcheck.workflow.transaction import interrupts_roll_back
 
 
@@ -46,6 +47,16 @@ def run(
     runner = runner or Runner()
     environ = os.environ if environ is None else environ
     request = CreateRequest(python=python, name=name, prefix=prefix, backend=backend, force=force, mirror=mirror)
+    if dry_run or (name is None) == (prefix is None):  # nothing changes (or plan_create says what is wrong)
+        return _run(request, dry_run, yes, confirm, sink, runner, environ)
+    # One run per env: the lock is taken before the "absent" check and held to the end (issue 14).
+    with hold(env_lock_paths(name, prefix, environ), "env"):
+        return _run(request, dry_run, yes, confirm, sink, runner, environ)
+
+
+def _run(request: CreateRequest, dry_run: bool, yes: bool, confirm: Confirm | None, sink: Sink, runner: Runner,
+         environ: Mapping[str, str]) -> Result:
+    mirror = request.mirror
     plan = plan_create(request, runner, environ)
     warnings: list[str] = []
     if mirror and not plan.backend.backend.conda_family:
@@ -63,4 +74,13 @@ def run(
     with interrupts_roll_back():
         created = execute_create(plan, runner, log_path, sink, environ=environ)
     data["env"] = created.to_dict()
+    data["kernel_command"] = kernel_add_command(created.python, created.name or os.path.basename(created.prefix))
     return Result("create", ExitCode.OK, data)
+
+
+def kernel_add_command(python: str, env_name: str) -> str:
+    """The `envcheck kernel add` line create suggests: shell-quoted (a prefix holding `$(...)` or spaces
+    pastes as one safe word) and naming the real env, as a valid kernel name (issue 14)."""
+    from envcheck.plans.install import kernel_name, shell_join
+
+    return shell_join(["envcheck", "kernel", "add", "--python", python, "--name", kernel_name(env_name)])

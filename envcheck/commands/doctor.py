@@ -18,6 +18,7 @@ from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagn
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
 from envcheck.inputs import target_interpreter
+from envcheck.redact import redact
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
@@ -255,32 +256,39 @@ def collect(
     timings: dict[str, float] = {}
     prefix_guess = os.path.dirname(os.path.dirname(interp.path))
     with ThreadPoolExecutor(max_workers=8 + len(accelerators.VENDOR_PROBES)) as pool:  # every probe starts at once
-        f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
-                           max(timeout, torchinfo.PYINFO_TIMEOUT_S))
-        f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
-                              deep_timeout(environ)) if deep else None)
-        f_nv = pool.submit(_timed, timings, "nvidia", nvidia.probe_nvidia, runner, environ)
-        f_sys = pool.submit(_timed, timings, "system", system.probe_system, environ)
-        f_tk = pool.submit(_timed, timings, "toolkit", toolkit.probe_toolkit, runner, environ, timeout)
-        f_mg = pool.submit(_timed, timings, "managers", managers.probe_managers, runner, environ, timeout=timeout)
-        f_jk = pool.submit(_timed, timings, "jupyter", _kernels, environ, prefix_guess)
-        # the registered vendor probes (AMD, Intel, Apple...), each in its own thread
-        f_vendors = {v: pool.submit(_timed, timings, v, accelerators.run_vendor_probe, v, runner, environ)
-                     for v in accelerators.enabled_vendors(environ)}
-        pyinfo = f_py.result()
-        out = {
-            "pyinfo": pyinfo,
-            "deep": f_deep.result() if f_deep else None,
-            "nvidia": f_nv.result(),
-            "system": f_sys.result(),
-            "toolkit": f_tk.result(),
-            "managers": f_mg.result(),
-            "kernels": f_jk.result(),
-            "vendors": {v: f.result() for v, f in f_vendors.items()},
-        }
+        try:
+            f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
+                               max(timeout, torchinfo.PYINFO_TIMEOUT_S))
+            f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
+                                  deep_timeout(environ)) if deep else None)
+            f_nv = pool.submit(_timed, timings, "nvidia", nvidia.probe_nvidia, runner, environ)
+            f_sys = pool.submit(_timed, timings, "system", system.probe_system, environ)
+            f_tk = pool.submit(_timed, timings, "toolkit", toolkit.probe_toolkit, runner, environ, timeout)
+            f_mg = pool.submit(_timed, timings, "managers", managers.probe_managers, runner, environ, timeout=timeout)
+            f_jk = pool.submit(_timed, timings, "jupyter", _kernels, environ, prefix_guess)
+            # the registered vendor probes (AMD, Intel, Apple...), each in its own thread
+            f_vendors = {v: pool.submit(_timed, timings, v, accelerators.run_vendor_probe, v, runner, environ)
+                         for v in accelerators.enabled_vendors(environ)}
+            pyinfo = f_py.result()
+            out = {
+                "pyinfo": pyinfo,
+                "deep": f_deep.result() if f_deep else None,
+                "nvidia": f_nv.result(),
+                "system": f_sys.result(),
+                "toolkit": f_tk.result(),
+                "managers": f_mg.result(),
+                "kernels": f_jk.result(),
+                "vendors": {v: f.result() for v, f in f_vendors.items()},
+            }
+        except BaseException as exc:  # Ctrl-C / SIGTERM / SIGHUP: the probes' tools die now, not at their timeouts
+            from envcheck.runner import kill_children
+
+            kill_children(stop_new=isinstance(exc, KeyboardInterrupt))  # and no probe starts another one
+            raise
     # pip's site config lives in the target's sys.prefix, known only now
-    pip_settings, pip_files = managers.read_pip_config(environ, pyinfo.prefix if pyinfo.ok else None)
     mg = out["managers"]
+    pip_notes: list[str] = []
+    pip_settings, pip_files = managers.read_pip_config(environ, pyinfo.prefix if pyinfo.ok else None, pip_notes)
     pip_version = pyinfo.dist_version("pip") if pyinfo.ok else None
     def _pip(m: managers.ManagerInfo) -> managers.ManagerInfo:
         # pip's version is the one in the inspected interpreter (read from its dist-info, no pip start-up)
@@ -294,7 +302,8 @@ def collect(
 
     tools = tuple(_pip(m) if m.name == "pip" else m for m in mg.managers)
     out["managers"] = managers.ManagersFacts(tools, mg.conda_channels, mg.conda_settings, mg.condarc_files,
-                                             pip_settings, pip_files, mg.uv_settings)
+                                             pip_settings, pip_files, mg.uv_settings,
+                                             tuple(dict.fromkeys(mg.notes + tuple(pip_notes))))
     out["timings"] = timings
     return out
 
@@ -414,7 +423,7 @@ def make_anonymizer(environ: Mapping[str, str]) -> Callable[[str], str]:
         if host and len(host) >= 3:  # a 2-letter host name would mask parts of ordinary words
             text = re.sub(r"(?<![\w.-])" + re.escape(host) + r"(?![\w-])", "<host>", text)
         text = _UUID.sub(lambda m: (m.group(1) or m.group(2)) + "-<redacted>", text)
-        return text
+        return redact(text)  # URL secrets too: user:password@, conda /t/<token>/, ?token=...
 
     return anon
 

@@ -28,7 +28,16 @@ from envcheck.plans.env import Step, plan_env_remove
 from envcheck.probes.jupyter import KernelSpecInfo, default_prefixes, probe_kernelspecs
 from envcheck.probes.python import env_python
 from envcheck.probes.torchinfo import probe_pyinfo, torch_from_pyinfo
-from envcheck.registry import MARKER, Candidate, CreatedEnvRecord, candidates, drop_from_registry, read_marker
+from envcheck.registry import (
+    MARKER,
+    Candidate,
+    CreatedEnvRecord,
+    candidates,
+    drop_from_registry,
+    foreign_entries,
+    foreign_entries_error,
+    read_marker,
+)
 from envcheck.results import Result
 from envcheck.runner import Runner
 from envcheck.workflow import logs
@@ -306,6 +315,24 @@ def run_remove(
     runner = runner or Runner()
     environ = os.environ if environ is None else environ
     record = find_removable(target, environ)
+    if dry_run:
+        return _run_remove(target, record, yes, dry_run, confirm, sink, runner, environ)
+    from envcheck.envs import env_lock_paths
+    from envcheck.workflow.locks import hold
+
+    try:
+        paths = env_lock_paths(record.name, record.prefix, environ)
+    except EnvcheckError:  # a conda name that is not a valid envcheck name: the prefix's lock only
+        paths = env_lock_paths(None, record.prefix, environ)
+    with hold(paths, "env"):  # one run per env (issue 14); what is there is read again under the lock
+        return _run_remove(target, find_removable(target, environ), yes, dry_run, confirm, sink, runner, environ)
+
+
+def _run_remove(target: str, record: CreatedEnvRecord, yes: bool, dry_run: bool, confirm: Confirm | None,
+                sink: Sink, runner: Runner, environ: Mapping[str, str]) -> Result:
+    extra = foreign_entries(record.prefix)  # files put in the env after envcheck made it: never deleted
+    if extra:
+        raise foreign_entries_error(record.prefix, "remove", extra)
     specs = probe_kernelspecs(environ, default_prefixes(environ))
     # Kernels inside the env itself (--sys-prefix) go with its directory.
     kernels = [k for k in kernels_launching(record.prefix, specs) if not _inside(k.resource_dir, record.prefix)]

@@ -167,7 +167,7 @@ def load(path: str) -> dict:
             obj = json.loads(fh.read())
     except OSError as exc:
         raise ValueError(exc.strerror or str(exc)) from None
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nested too deeply
         raise ValueError(f"not valid JSON ({exc.__class__.__name__}: {str(exc)[:80]})") from None
     return node_from_report(obj, path)
 

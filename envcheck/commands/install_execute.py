@@ -377,9 +377,34 @@ def run(
     started = time.monotonic()
     environ = os.environ if environ is None else environ
     timed = TimedRunner(runner or Runner())
-    plan = plan_execute(request, timed, environ)
     if dry_run:
-        return Result(COMMAND, ExitCode.OK, _plan_data(plan, dry_run=True))
+        return Result(COMMAND, ExitCode.OK, _plan_data(plan_execute(request, timed, environ), dry_run=True))
+    plan = plan_execute(request, timed, environ)
+    # One run per env and per kernel (issue 14): both locks, then the plan's "absent" checks again under
+    # them (the env's name may be the default one, known only once the build is picked); held to the end.
+    from envcheck.envs import env_lock_paths
+    from envcheck.workflow.locks import hold, lock_path_for
+
+    with hold(env_lock_paths(plan.create.name, plan.create.prefix, environ), "env"), \
+            hold([lock_path_for(plan.kernel.resource_dir)] if plan.kernel else [], "kernel"):
+        _still_as_planned(plan)
+        return _run_locked(plan, yes, confirm, sink, timed, environ, started)
+
+
+def _still_as_planned(plan: ExecutePlan) -> None:
+    """Exit 2 when another run made the env or the kernel between the plan and the locks."""
+    prefix = plan.create.prefix
+    if prefix and not plan.create.existing and os.path.lexists(prefix) and not plan.create.prefix_was_empty_dir:
+        raise EnvcheckError(f"an environment appeared at {prefix} while planning",
+                            hint="another run made it: choose another --name/--prefix, or pass --force",
+                            code="env-exists")
+    if plan.kernel and not plan.kernel.replaces and os.path.lexists(plan.kernel.resource_dir):
+        raise EnvcheckError(f"a Jupyter kernel named {plan.kernel.name!r} appeared at {plan.kernel.resource_dir} "
+                            "while planning", hint="pass --kernel OTHER_NAME, --force to replace it, or --no-kernel",
+                            code="kernel-exists")
+
+
+def _run_locked(plan: ExecutePlan, yes: bool, confirm, sink: Sink, timed, environ, started: float) -> Result:
     require_consent(confirmation_question(plan), yes=yes, confirm=confirm,
                     refusal="create an environment and install PyTorch",
                     hint="pass --yes to proceed non-interactively (or --dry-run to see every command)")

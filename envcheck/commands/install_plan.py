@@ -208,7 +208,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     from envcheck import decision as install_cmd
     from envcheck.envs import CreateRequest, plan_create
     from envcheck.facts import Source
-    from envcheck.kernels import default_display_name, kernel_destination, kernel_steps
+    from envcheck.kernels import default_display_name, existing_kernel, kernel_destination, kernel_steps
     from envcheck.plans.env import KernelScope
     from envcheck.plans.install import default_env_name, kernel_name
     from envcheck.probes.python import env_python
@@ -284,7 +284,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         kname = request.kernel or kernel_name(label)
         validate_kernel_name(kname)
         dest = kernel_destination(kname, KernelScope.USER, target_prefix=cplan.prefix or "", environ=environ)
-        replaces = dest if os.path.isfile(os.path.join(dest, "kernel.json")) else None
+        replaces = existing_kernel(dest)  # anything at kernels/NAME counts (issue 14)
         if replaces and not request.force:
             raise EnvcheckError(
                 f"a Jupyter kernel named {kname!r} already exists at {dest}",

@@ -23,6 +23,7 @@ from envcheck.runner import Runner
 from envcheck.workflow import logs
 from envcheck.workflow.consent import Confirm, require_consent
 from envcheck.workflow.events import NULL, LogOpened, Sink
+from envcheck.workflow.locks import hold, lock_path_for
 from envcheck.workflow.transaction import interrupts_roll_back
 
 
@@ -76,13 +77,18 @@ def run_add(
                                 hint="pass --force to replace it", code="kernel-exists")
             errors, code = (err,), ExitCode.USAGE
         return Result("kernel add", code, data, errors)
-    log_path = logs.new_log_path("kernel", name, environ)
-    sink.emit(LogOpened(log_path))
-    with interrupts_roll_back():
-        registered = register_kernel(
-            target, name, force=force, install_ipykernel=install_ipykernel or yes, confirm=confirm, runner=runner,
-            log_path=log_path, environ=environ, sink=sink, plan=plan,
-        )
+    # One run per kernel: lock kernels/.NAME.envcheck-lock, then decide again (the "absent" check under
+    # the lock), and hold it to the end (issue 14).
+    with hold([lock_path_for(plan.resource_dir)], "kernel"):
+        plan = plan_kernel(target, name, info, display_name=display_name, scope=scope, prefix_dir=prefix_dir,
+                           environ=environ)
+        log_path = logs.new_log_path("kernel", name, environ)
+        sink.emit(LogOpened(log_path))
+        with interrupts_roll_back():
+            registered = register_kernel(
+                target, name, force=force, install_ipykernel=install_ipykernel or yes, confirm=confirm, runner=runner,
+                log_path=log_path, environ=environ, sink=sink, plan=plan,
+            )
     data = {"kernel": registered.to_dict(), "findings": [f.to_dict() for f in registered.findings]}
     return Result("kernel add", exit_code_for_findings(registered.findings), data)
 

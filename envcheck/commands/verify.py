@@ -25,7 +25,7 @@ from envcheck.inputs import VERIFY_DEVICES as DEVICES, VERIFY_LEVELS as LEVELS  
 from envcheck.inputs import validate_verify_options as validate_options  # noqa: F401 (re-exported)
 from envcheck.results import CheckResult, Result
 from envcheck.results import summarize_checks as summarize
-from envcheck.runner import Completed, Runner
+from envcheck.runner import MAX_TIMEOUT_S, Completed, Runner
 
 COMMAND = "verify"
 DEFAULT_TIMEOUT_S = 120.0  # per check
@@ -69,7 +69,7 @@ def parse_event(line: str) -> dict | None:
         return None
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile target: `[[[[...` thousands deep
         return None
     return obj if isinstance(obj, dict) and isinstance(obj.get("event"), str) else None
 
@@ -363,6 +363,7 @@ def run(
 
     validate_options(device, timeout, junit_xml, level)
     import_s = import_limit(timeout, import_timeout)
+    timeout = min(timeout, MAX_TIMEOUT_S)  # --timeout 99999999999 / inf: a day, not an OverflowError in the child
     runner = runner or Runner()
     listener = listener or Listener()
     environ = os.environ if environ is None else environ

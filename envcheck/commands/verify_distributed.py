@@ -120,7 +120,7 @@ def read_rank_files(out_dir: str) -> dict[int, dict]:
         try:
             with open(os.path.join(out_dir, name), encoding="utf-8") as fh:
                 rec = json.load(fh)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(rec, dict):
             out[int(m.group(1))] = rec

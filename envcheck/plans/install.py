@@ -232,7 +232,7 @@ def plan_verify(python: str) -> list[str]:
 
 def kernel_name(name: str) -> str:
     """A Jupyter kernel name (`^[a-z0-9._-]+$`) derived from an env name."""
-    out = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in name.lower())
+    out = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "._-" else "-" for ch in name.lower())
     return out.strip("-") or "torch"
 
 

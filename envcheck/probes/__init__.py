@@ -1,14 +1,59 @@
 """Probes READ the machine and never raise: a missing value comes back with a human reason."""
 from __future__ import annotations
 
+import os
+import stat
 
-def read_text(path: str) -> str | None:
-    """The file's text (undecodable bytes replaced), or None when it cannot be read."""
+# Config files (.condarc, pip.conf, kernel.json) are a few KiB; anything past 1 MiB is not one.
+MAX_CONFIG_BYTES = 1 << 20
+# sysfs/procfs text (/proc/cpuinfo grows with the core count: ~1.5 KiB per logical CPU).
+MAX_TEXT_BYTES = 16 << 20
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_bounded(path: str, limit: int = MAX_CONFIG_BYTES) -> tuple[str | None, str | None]:
+    """(text, None), or (None, reason) when the file cannot be read, is not a regular file (a FIFO
+    must not hang us, /dev/zero must not fill memory) or is larger than `limit` bytes.
+
+    The file is opened non-blocking (opening a FIFO for reading would otherwise wait for a writer)
+    and checked with fstat on the open descriptor, so a swap between check and read cannot fool it.
+    Undecodable bytes are replaced.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
-        return None
+        fd = os.open(path, flags)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        return None, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+            return None, f"skipped {path}: {kind}, not a regular file"
+        if st.st_size > limit:
+            return None, f"skipped {path}: larger than {limit // 1024} KiB"
+        chunks, total = [], 0
+        while total <= limit:  # st_size is 0 for procfs files: read up to the limit, not to st_size
+            chunk = os.read(fd, min(1 << 16, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            return None, f"skipped {path}: larger than {limit // 1024} KiB"
+        text = b"".join(chunks).decode("utf-8", errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n"), None  # as text mode's universal newlines
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str, limit: int = MAX_TEXT_BYTES) -> str | None:
+    """The file's text (undecodable bytes replaced), or None when it cannot be read, is not a
+    regular file or is larger than `limit` (see read_bounded)."""
+    return read_bounded(path, limit)[0]
 
 
 def pci_display_devices(sys_root: str, vendor: str) -> tuple[str, ...]:
@@ -16,7 +61,6 @@ def pci_display_devices(sys_root: str, vendor: str) -> tuple[str, ...]:
     NVIDIA, "0x1002" AMD, "0x8086" Intel): `grep -l VENDOR /sys/bus/pci/devices/*/vendor`. A device
     without a readable class file counts (some containers hide it)."""
     import glob
-    import os
 
     found = []
     for vendor_file in sorted(glob.glob(os.path.join(sys_root, "bus", "pci", "devices", "*", "vendor"))):

@@ -81,7 +81,7 @@ def parse_rocm_smi_json(text: str) -> list[dict]:
     device_id}] in card order; garbage -> []."""
     try:
         data = json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     if not isinstance(data, dict):
         return []
@@ -153,7 +153,7 @@ def parse_amd_smi_static_json(text: str) -> list[dict] | None:
     asic.target_graphics_version = "gfx" + ..., bus.bdf, vram.size)."""
     try:
         data = json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(data, dict):
         data = data.get("gpu_data")

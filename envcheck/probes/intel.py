@@ -62,7 +62,7 @@ def parse_xpu_smi_discovery(text: str) -> list[dict]:
     """`xpu-smi discovery --json` -> [{index, name, pci_device_id}]; garbage -> []."""
     try:
         data = json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     rows = data.get("device_list") if isinstance(data, dict) else None
     out = []

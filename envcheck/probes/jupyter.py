@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
+from envcheck.probes import MAX_CONFIG_BYTES, read_bounded
+
 # jupyter_core.paths.SYSTEM_JUPYTER_PATH on POSIX (without JUPYTER_PLATFORM_DIRS).
 SYSTEM_JUPYTER_PATH_POSIX = ("/usr/local/share/jupyter", "/usr/share/jupyter")
 
@@ -88,6 +90,8 @@ def parse_kernel_json(text: str) -> KernelJson:
         data = json.loads(text)
     except (ValueError, TypeError) as exc:
         return KernelJson(error=f"kernel.json is not valid JSON: {exc}")
+    except RecursionError:  # `[[[[...]]]]` thousands deep: json's decoder recurses per level
+        return KernelJson(error="kernel.json is not valid JSON: nested too deeply")
     if not isinstance(data, dict):
         return KernelJson(error="kernel.json is not a JSON object")
     display = data.get("display_name")
@@ -254,11 +258,9 @@ def read_kernelspec(name: str, resource_dir: str, environ: Mapping[str, str] | N
     """Read one kernelspec directory (never raises)."""
     environ = os.environ if environ is None else environ
     path = os.path.join(resource_dir, "kernel.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            parsed = parse_kernel_json(fh.read())
-    except (OSError, UnicodeDecodeError) as exc:
-        parsed = KernelJson(error=f"cannot read {path}: {exc.__class__.__name__}: {exc}")
+    # Bounded: at most 1 MiB, regular files only (a FIFO or /dev/zero named kernel.json is refused).
+    text, reason = read_bounded(path, MAX_CONFIG_BYTES)
+    parsed = parse_kernel_json(text) if text is not None else KernelJson(error=reason)
     interpreter = python_interpreter_of(parsed.argv)
     return KernelSpecInfo(
         name=name,

@@ -3,7 +3,8 @@
 Shell equivalents: `command -v conda && conda --version` (likewise mamba, micromamba, uv);
 `cat ~/.condarc`; `pip config list`; `env | grep -E '^(PIP|UV)_'`. Users behind mirrors need to see
 which index is in effect, so config files are read directly (fast, no tool start-up).
-Credentials inside URLs are always masked.
+Credentials inside URLs are always masked (envcheck.redact). Config files are read bounded: at most
+1 MiB, regular files only (a FIFO or /dev/zero in CONDARC / PIP_CONFIG_FILE is skipped with a note).
 """
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from envcheck.probes import read_text
+from envcheck.probes import MAX_CONFIG_BYTES, read_bounded
+from envcheck.redact import redact, redact_any
 from envcheck.runner import Runner
 
 MANAGERS = ("conda", "mamba", "micromamba", "uv", "pip")
 _VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?(?:[.\-+]?\w+)?)")
-_CRED = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]+)(?::(?P<pw>[^@/\s]*))?@")
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,11 @@ class ManagersFacts:
             },
             "pip": {"settings": [s.to_dict() for s in self.pip_settings], "config_files": list(self.pip_config_files)},
             "uv": {"settings": [s.to_dict() for s in self.uv_settings]},
+            "notes": list(self.notes),
         }
 
 
 # ---------------------------------------------------------------------------------- pure parsers
-
-
-def mask_url_credentials(text: str) -> str:
-    """'https://me:secret@mirror/simple' -> 'https://me:****@mirror/simple' (tokens never printed)."""
-    def repl(m: re.Match) -> str:
-        if m.group("pw") is None:  # a bare token used as user name (common for private indexes)
-            return f"{m.group('scheme')}****@"
-        return f"{m.group('scheme')}{m.group('user')}:****@"
-
-    return _CRED.sub(repl, text or "")
 
 
 def parse_tool_version(text: str) -> str | None:
@@ -190,12 +182,22 @@ def condarc_paths(environ: Mapping[str, str]) -> list[str]:
     return out
 
 
-def read_conda_config(environ: Mapping[str, str]):
+def _read_config(path: str, notes: list | None, what: str) -> str | None:
+    """A config file's text, bounded (MAX_CONFIG_BYTES, regular files only); a refusal becomes a note.
+    A file that does not exist is the normal case and is not noted."""
+    text, reason = read_bounded(path, MAX_CONFIG_BYTES)
+    if text is None and notes is not None and os.path.lexists(path):
+        notes.append(redact(f"{what}: {reason or f'cannot read {path}'}"))
+    return text
+
+
+def read_conda_config(environ: Mapping[str, str], notes: list | None = None):
+    """(channels, settings, files) from every .condarc conda reads; unreadable files go to `notes`."""
     channels: list[str] = []
     settings: dict[str, ConfigValue] = {}
     files = []
     for path in condarc_paths(environ):
-        text = read_text(path)
+        text = _read_config(path, notes, "conda config")
         if text is None:
             continue
         files.append(path)
@@ -206,22 +208,12 @@ def read_conda_config(environ: Mapping[str, str]):
             channels = [str(c) for c in chans] + [c for c in channels if c not in chans]
         for key in ("channel_alias", "default_channels", "custom_channels", "channel_priority"):
             if key in data and data[key] is not None:
-                settings[key] = ConfigValue(key, _mask_any(data[key]), path)
+                settings[key] = ConfigValue(key, redact_any(data[key]), path)
     if environ.get("CONDA_CHANNELS"):  # conda reads any setting from CONDA_<KEY>
         env_chans = [c.strip() for c in environ["CONDA_CHANNELS"].split(",") if c.strip()]
         channels = env_chans + [c for c in channels if c not in env_chans]
         files.append("CONDA_CHANNELS")
-    return tuple(mask_url_credentials(c) for c in channels), tuple(settings.values()), tuple(files)
-
-
-def _mask_any(value):
-    if isinstance(value, str):
-        return mask_url_credentials(value)
-    if isinstance(value, list):
-        return [_mask_any(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _mask_any(v) for k, v in value.items()}
-    return value
+    return tuple(redact(c) for c in channels), tuple(settings.values()), tuple(files)
 
 
 def pip_config_paths(environ: Mapping[str, str], target_prefix: str | None) -> list[tuple[str, str]]:
@@ -242,22 +234,23 @@ def pip_config_paths(environ: Mapping[str, str], target_prefix: str | None) -> l
     return out
 
 
-def read_pip_config(environ: Mapping[str, str], target_prefix: str | None):
+def read_pip_config(environ: Mapping[str, str], target_prefix: str | None, notes: list | None = None):
+    """(effective settings, files) as pip would see them; unreadable files go to `notes`."""
     effective: dict[str, ConfigValue] = {}
     files = []
     for _kind, path in pip_config_paths(environ, target_prefix):
         if path == os.devnull:
             continue
-        text = read_text(path)
+        text = _read_config(path, notes, "pip config")
         if text is None:
             continue
         files.append(path)
         for key, value in parse_pip_conf(text).items():
-            effective[key] = ConfigValue(key, mask_url_credentials(value), path)
+            effective[key] = ConfigValue(key, redact(value), path)
     for key in PIP_KEYS:
         var = "PIP_" + key.upper().replace("-", "_")
         if environ.get(var):
-            effective[key] = ConfigValue(key, mask_url_credentials(" ".join(environ[var].split())), var)
+            effective[key] = ConfigValue(key, redact(" ".join(environ[var].split())), var)
     return tuple(effective.values()), tuple(files)
 
 
@@ -265,7 +258,7 @@ UV_VARS = ("UV_DEFAULT_INDEX", "UV_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL",
 
 
 def read_uv_config(environ: Mapping[str, str]) -> tuple[ConfigValue, ...]:
-    return tuple(ConfigValue(v, mask_url_credentials(environ[v]), v) for v in UV_VARS if environ.get(v))
+    return tuple(ConfigValue(v, redact(environ[v]), v) for v in UV_VARS if environ.get(v))
 
 
 def _locate(name: str, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -304,10 +297,11 @@ def probe_managers(
 ) -> ManagersFacts:
     """All managers at once (conda --version alone can take a second), plus their configuration."""
     environ = os.environ if environ is None else environ
-    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
         managers = tuple(pool.map(lambda n: probe_manager(n, runner, environ, timeout), names))
-    channels, conda_settings, condarc_files = read_conda_config(environ)
-    pip_settings, pip_files = read_pip_config(environ, target_prefix)
+    notes: list[str] = []
+    channels, conda_settings, condarc_files = read_conda_config(environ, notes)
+    pip_settings, pip_files = read_pip_config(environ, target_prefix, notes)
     return ManagersFacts(
         managers=managers,
         conda_channels=channels,
@@ -316,4 +310,5 @@ def probe_managers(
         pip_settings=pip_settings,
         pip_config_files=pip_files,
         uv_settings=read_uv_config(environ),
+        notes=tuple(notes),
     )

@@ -49,14 +49,12 @@ _CUDA_LINE = re.compile(r"CUDA Version\s*:?\s*(\d+\.\d+)", re.IGNORECASE)
 
 
 def tool_timeout(environ: Mapping[str, str] | None = None) -> float:
-    """Seconds each external tool may take: ENVCHECK_TOOL_TIMEOUT, else 8 s (bad values ignored)."""
+    """Seconds each external tool may take: ENVCHECK_TOOL_TIMEOUT, else 8 s (bad values: nan, <= 0,
+    not a number, ignored; inf and huge values clamped to runner.MAX_TIMEOUT_S, one day)."""
+    from envcheck.runner import clamp_timeout
+
     environ = os.environ if environ is None else environ
-    raw = environ.get("ENVCHECK_TOOL_TIMEOUT", "").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_TOOL_TIMEOUT_S
-    return value if value > 0 else DEFAULT_TOOL_TIMEOUT_S
+    return clamp_timeout(environ.get("ENVCHECK_TOOL_TIMEOUT", "").strip(), DEFAULT_TOOL_TIMEOUT_S)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -15,15 +15,20 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from envcheck.facts import Interpreter, Source
+from envcheck.numeric import ascii_number_text
 from envcheck.runner import Runner
 
-VERSION_REQUEST = re.compile(r"^(\d+)\.(\d+)$")
+VERSION_REQUEST = re.compile(r"^([0-9]+)\.([0-9]+)$")
 _FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def parse_version_request(text: str) -> tuple[int, int] | None:
-    """'3.7' -> (3, 7); anything that is not exactly MAJOR.MINOR -> None (pure)."""
-    m = VERSION_REQUEST.match(text.strip())
+    """'3.7' -> (3, 7); anything that is not exactly MAJOR.MINOR -> None (pure).
+    Digits and dots only but not ASCII or over 32 characters ('３.11', 5,000 digits): exit 2."""
+    t = text.strip()
+    if t and all(c.isdigit() or c == "." for c in t):
+        t = ascii_number_text(t, "--python", "3.11")
+    m = VERSION_REQUEST.match(t)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 

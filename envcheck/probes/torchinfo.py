@@ -126,7 +126,7 @@ def last_json_object(text: str) -> dict | None:
         if line.startswith("{"):
             try:
                 obj = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested thousands deep: json recurses per level
                 continue
             if isinstance(obj, dict):
                 return obj

@@ -54,8 +54,11 @@ def wrap_hanging(first, body, width: int, indent: int | None = None) -> list:
     from rich.cells import cell_len
     from rich.text import Text
 
-    first = first if isinstance(first, Text) else Text(str(first))
-    body = body if isinstance(body, Text) else Text(str(body))
+    from envcheck.render.safe import visible_lines
+
+    # a plain str is text, never markup, with controls made visible and URL secrets masked (issue 14)
+    first = first if isinstance(first, Text) else Text(visible_lines(first))
+    body = body if isinstance(body, Text) else Text(visible_lines(body))
     indent = cell_len(first.plain) if indent is None else indent
     out = []
     for n, para in enumerate(body.split("\n", allow_blank=True)):
@@ -105,6 +108,10 @@ class Block:
 
         if not self.parts or not isinstance(self.parts[-1], Text):
             self.parts.append(Text())
+        if isinstance(text, str):  # text, never markup; controls visible, URL secrets masked (issue 14)
+            from envcheck.render.safe import visible_lines
+
+            text = visible_lines(text)
         self.parts[-1].append(text, style)
         return self
 
@@ -150,8 +157,10 @@ class LiveLine:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.table import Column
 
+        from envcheck.render.safe import visible
+
         room = console.width - 13  # spinner, elapsed "0:00:00" and the spaces between columns
-        desc = fit_cells(description, max(20, room - 30))
+        desc = fit_cells(visible(description), max(20, room - 30))
         self.line_room = room - len(desc) - 1
         self.progress = Progress(SpinnerColumn(), TimeElapsedColumn(),
                                  TextColumn("{task.description}", markup=False, table_column=Column(no_wrap=True)),
@@ -163,12 +172,16 @@ class LiveLine:
     def line(self, text: str) -> None:
         from rich.markup import escape
 
-        text = text.strip()
+        from envcheck.render.safe import visible
+
+        text = visible(text.strip())
         self.progress.update(self.task, line=escape(fit_cells(text, self.line_room)) if self.line_room >= 10 else "")
 
     def restart(self, description: str) -> None:
         """A new task on the same line: the elapsed time starts again from zero."""
-        self.progress.reset(self.task, description=fit_cells(description, max(20, self.progress.console.width - 43)),
+        from envcheck.render.safe import visible
+
+        self.progress.reset(self.task, description=fit_cells(visible(description), max(20, self.progress.console.width - 43)),
                             line="")
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from envcheck.render import Hanging, make_console
+from envcheck.render.safe import safe_text, visible
 from envcheck.results import Result
 
 ICON = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow"), "info": ("i", "cyan")}
@@ -31,13 +32,13 @@ def _value(fact: dict | None, fmt=None) -> Text:
     value = fact.get("value")
     if value is None or value == "":
         reason = fact.get("reason")
-        return Text(f"not detected ({reason})" if reason else "not detected", style="yellow")
-    return Text(str(fmt(value) if fmt else value))
+        return safe_text(f"not detected ({reason})" if reason else "not detected", style="yellow")
+    return safe_text(str(fmt(value) if fmt else value))
 
 
 def _src(fact: dict | None) -> Text:
     src = (fact or {}).get("source")
-    return Text(str(src) if src else "", style="dim")
+    return safe_text(str(src) if src else "", style="dim")
 
 
 class _Section:
@@ -51,7 +52,7 @@ class _Section:
         self.title, self.rows = title, []
 
     def add_row(self, *cells) -> None:
-        self.rows.append(tuple(c if isinstance(c, Text) else Text(str(c)) for c in cells))
+        self.rows.append(tuple(c if isinstance(c, Text) else safe_text(c) for c in cells))
 
     def _table(self) -> Table:
         t = Table(title=self.title, title_justify="left", title_style="bold", show_header=False, box=None,
@@ -109,16 +110,16 @@ def _vendor_sections(console: Console, d: dict) -> None:
         t = _table(VENDOR_TITLES.get(vendor, vendor.upper()))
         info = probes.get(vendor) or {}
         if info.get("runtime"):
-            t.add_row("Runtime", Text(info["runtime"]), Text(info.get("runtime_source") or "", style="dim"))
+            t.add_row("Runtime", safe_text(info["runtime"]), safe_text(info.get("runtime_source") or "", style="dim"))
         for a in accs:
             if a["vendor"] != vendor:
                 continue
             mem = f"{a['memory_total_mib'] / 1024:.0f} GiB" if a.get("memory_total_mib") else None
             desc = " · ".join(x for x in (a.get("name") or "unknown device", a.get("arch"), mem,
                                           *(a.get("notes") or [])) if x)
-            t.add_row(f"GPU {a['index']}", Text(desc), Text(a.get("source") or "", style="dim"))
+            t.add_row(f"GPU {a['index']}", safe_text(desc), safe_text(a.get("source") or "", style="dim"))
         for why in info.get("reasons") or []:
-            t.add_row("note", Text(why, style="yellow"), Text(""))
+            t.add_row("note", safe_text(why, style="yellow"), Text(""))
         _out(console, t)
 
 
@@ -158,7 +159,7 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     errors = [f for f in findings if f["severity"] == "error"]
     style = "bold red" if errors else ("bold yellow" if any(f["severity"] == "warning" for f in findings) else "bold green")
     mark = "✗" if errors else "✓"
-    console.print(Panel(Text(f"{mark} {d.get('verdict', '')}", style=style), title="envcheck doctor",
+    console.print(Panel(safe_text(f"{mark} {d.get('verdict', '')}", style=style), title="envcheck doctor",
                         title_align="left", expand=False))
 
     # System
@@ -171,22 +172,22 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     _row(t, "CPU", s.get("cpu_model"))
     cores = s.get("cpu_cores_logical", {}).get("value")
     phys = s.get("cpu_cores_physical", {}).get("value")
-    t.add_row("Cores", Text(f"{cores} logical" + (f", {phys} physical" if phys else "")), _src(s.get("cpu_cores_logical")))
+    t.add_row("Cores", safe_text(f"{cores} logical" + (f", {phys} physical" if phys else "")), _src(s.get("cpu_cores_logical")))
     _row(t, "RAM", s.get("ram_total_bytes"), _size)
     _row(t, "Free disk", s.get("disk_free_bytes"), lambda v: f"{_size(v)} in {s.get('disk_path')}")
     _row(t, "/dev/shm", s.get("dev_shm_bytes"), _size)
     wsl = s.get("wsl", {})
-    t.add_row("WSL", Text(wsl.get("value") or "no"), _src(wsl))
+    t.add_row("WSL", safe_text(wsl.get("value") or "no"), _src(wsl))
     cont = s.get("container", {})
-    t.add_row("Container", Text(cont.get("value") or "none detected"),
-              Text("; ".join(s.get("container_hints") or []), style="dim"))
+    t.add_row("Container", safe_text(cont.get("value") or "none detected"),
+              safe_text("; ".join(s.get("container_hints") or []), style="dim"))
     _out(console, t)
 
     # Python
     p = d.get("python", {})
     t = _table("Python (inspected interpreter)")
     tgt = d.get("target", {})
-    t.add_row("Interpreter", Text(str(p.get("executable", {}).get("value"))), Text(tgt.get("why", ""), style="dim"))
+    t.add_row("Interpreter", safe_text(str(p.get("executable", {}).get("value"))), safe_text(tgt.get("why", ""), style="dim"))
     _row(t, "Version", p.get("version"))
     _row(t, "Environment", p.get("kind"))
     _row(t, "Prefix", p.get("prefix"))
@@ -201,9 +202,9 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     _row(t, "Newest CUDA (driver)", {"value": drv.get("cuda"), "source": drv.get("cuda_source"),
                                      "reason": "see Driver" if same else reason})
     if drv.get("overrides"):
-        t.add_row("Overrides", Text(", ".join(drv["overrides"]), style="magenta"), Text("env", style="dim"))
+        t.add_row("Overrides", safe_text(", ".join(drv["overrides"]), style="magenta"), safe_text("env", style="dim"))
     if drv.get("mismatch"):
-        t.add_row("Mismatch", Text("driver/library version mismatch", style="bold red"), Text(""))
+        t.add_row("Mismatch", safe_text("driver/library version mismatch", style="bold red"), safe_text(""))
     gpus = d.get("gpus", [])
     details = {x.get("index"): x for x in (d.get("nvidia", {}).get("gpu_details") or [])}
     for g in gpus:
@@ -216,16 +217,16 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
         desc = " · ".join(x for x in (g.get("name") or "unknown GPU", mem, cc, g.get("pci_bus_id"), g.get("uuid"),
                                       "MIG enabled" if g.get("mig_mode") else None,
                                       f"virtualization: {virt}" if virt and virt != "none" else None) if x)
-        t.add_row(f"GPU {g['index']}", Text(desc), Text(g.get("source") or "", style="dim"))
+        t.add_row(f"GPU {g['index']}", safe_text(desc), safe_text(g.get("source") or "", style="dim"))
         if g.get("health"):
             text, style = health_line(g["health"])
-            t.add_row("  health", Text(text, style=style), Text(g["health"].get("source") or "", style="dim"))
+            t.add_row("  health", safe_text(text, style=style), safe_text(g["health"].get("source") or "", style="dim"))
         for mig in g.get("mig_devices") or []:
-            t.add_row("  MIG", Text(mig), Text(g.get("source") or "", style="dim"))
+            t.add_row("  MIG", safe_text(mig), safe_text(g.get("source") or "", style="dim"))
     if not gpus:
         pci = d.get("nvidia", {}).get("pci_devices") or []
-        t.add_row("GPUs", Text("none detected" + (f" by the driver; PCI shows NVIDIA device(s) {', '.join(pci)}" if pci else ""),
-                               style="yellow"), Text("sysfs" if pci else "", style="dim"))
+        t.add_row("GPUs", safe_text("none detected" + (f" by the driver; PCI shows NVIDIA device(s) {', '.join(pci)}" if pci else ""),
+                               style="yellow"), safe_text("sysfs" if pci else "", style="dim"))
     _out(console, t)
 
     _vendor_sections(console, d)
@@ -240,36 +241,36 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     t.add_row(_value(cv.get("driver_max")), _value(cv.get("torch_build")), _value(cv.get("toolkit")))
     t.add_row(_src(cv.get("driver_max")), _src(cv.get("torch_build")), _src(cv.get("toolkit")))
     console.print(t)
-    _out(console, Text(cv.get("explanation", ""), style="dim"))
+    _out(console, safe_text(cv.get("explanation", ""), style="dim"))
 
     # PyTorch
     tr = d.get("torch", {})
     t = _table("PyTorch")
     if tr.get("installed"):
-        t.add_row("torch", Text(f"{tr.get('version')}  ({tr.get('build')} build)"), Text(tr.get("source") or "", style="dim"))
-        t.add_row("Location", Text(str(tr.get("location"))), Text(""))
+        t.add_row("torch", safe_text(f"{tr.get('version')}  ({tr.get('build')} build)"), safe_text(tr.get("source") or "", style="dim"))
+        t.add_row("Location", safe_text(str(tr.get("location"))), safe_text(""))
     else:
-        t.add_row("torch", Text(f"not installed ({tr.get('reason')})", style="yellow"), Text(""))
+        t.add_row("torch", safe_text(f"not installed ({tr.get('reason')})", style="yellow"), safe_text(""))
     for name, ver in (tr.get("packages") or {}).items():
         if ver:
-            t.add_row(name, Text(ver), Text("dist-info", style="dim"))
+            t.add_row(safe_text(name), safe_text(ver), safe_text("dist-info", style="dim"))
     wheels = tr.get("nvidia_wheels") or {}
     if wheels:
-        t.add_row("nvidia-* wheels", Text(", ".join(f"{k} {v}" for k, v in wheels.items())), Text("dist-info", style="dim"))
+        t.add_row("nvidia-* wheels", safe_text(", ".join(f"{k} {v}" for k, v in wheels.items())), safe_text("dist-info", style="dim"))
     deep = tr.get("deep")
     if deep:
         if deep.get("ok"):
-            t.add_row("cuda.is_available()", Text(str(deep.get("is_available")),
-                                                  style="green" if deep.get("is_available") else "yellow"), Text("import torch", style="dim"))
-            t.add_row("Device count", Text(str(deep.get("device_count"))), Text("import torch", style="dim"))
-            t.add_row("Arch list", Text(", ".join(deep.get("arch_list") or []) or "none (CPU build)"), Text("import torch", style="dim"))
-            t.add_row("cuDNN", Text(str(deep.get("cudnn") or "none")), Text("import torch", style="dim"))
+            t.add_row("cuda.is_available()", safe_text(str(deep.get("is_available")),
+                                                  style="green" if deep.get("is_available") else "yellow"), safe_text("import torch", style="dim"))
+            t.add_row("Device count", safe_text(str(deep.get("device_count"))), safe_text("import torch", style="dim"))
+            t.add_row("Arch list", safe_text(", ".join(deep.get("arch_list") or []) or "none (CPU build)"), safe_text("import torch", style="dim"))
+            t.add_row("cuDNN", safe_text(str(deep.get("cudnn") or "none")), safe_text("import torch", style="dim"))
             for dev in deep.get("devices") or []:
-                t.add_row(f"cuda:{dev.get('index')}", Text(f"{dev.get('name')} (capability {dev.get('capability')})"), Text(""))
+                t.add_row(safe_text(f"cuda:{dev.get('index')}"), safe_text(f"{dev.get('name')} (capability {dev.get('capability')})"), safe_text(""))
             for w in deep.get("warnings") or []:
-                t.add_row("torch warning", Text(w, style="yellow"), Text(""))
+                t.add_row("torch warning", safe_text(w, style="yellow"), safe_text(""))
         else:
-            t.add_row("--deep", Text(f"failed ({deep.get('reason')})", style="yellow"), Text(""))
+            t.add_row("--deep", safe_text(f"failed ({deep.get('reason')})", style="yellow"), safe_text(""))
     _out(console, t)
 
     # Toolkit
@@ -285,18 +286,20 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     t = _table("Package managers")
     for name, info in (m.get("tools") or {}).items():
         if info.get("path"):
-            t.add_row(name, Text(f"{info.get('version') or '?'}  {info['path']}"), Text(info.get("source") or "", style="dim"))
+            t.add_row(safe_text(name), safe_text(f"{info.get('version') or '?'}  {info['path']}"), safe_text(info.get("source") or "", style="dim"))
         else:
-            t.add_row(name, Text(info.get("reason") or "not found", style="dim"), Text(""))
+            t.add_row(safe_text(name), safe_text(info.get("reason") or "not found", style="dim"), safe_text(""))
     conda = m.get("conda", {})
     if conda.get("channels"):
-        t.add_row("conda channels", Text(", ".join(conda["channels"])), Text(", ".join(conda.get("condarc_files") or []), style="dim"))
+        t.add_row("conda channels", safe_text(", ".join(conda["channels"])), safe_text(", ".join(conda.get("condarc_files") or []), style="dim"))
     for sset in conda.get("settings") or []:
-        t.add_row(f"conda {sset['key']}", Text(str(sset["value"])), Text(sset["source"], style="dim"))
+        t.add_row(f"conda {sset['key']}", safe_text(str(sset["value"])), safe_text(sset["source"], style="dim"))
     for sset in (m.get("pip", {}).get("settings") or []):
-        t.add_row(f"pip {sset['key']}", Text(str(sset["value"])), Text(sset["source"], style="dim"))
+        t.add_row(f"pip {sset['key']}", safe_text(str(sset["value"])), safe_text(sset["source"], style="dim"))
     for sset in (m.get("uv", {}).get("settings") or []):
-        t.add_row(sset["key"], Text(str(sset["value"])), Text("env", style="dim"))
+        t.add_row(sset["key"], safe_text(str(sset["value"])), safe_text("env", style="dim"))
+    for note in m.get("notes") or []:  # a config file refused: not a regular file, too large, unreadable
+        t.add_row("config", safe_text(note, style="yellow"), safe_text(""))
     _out(console, t)
 
     # Jupyter
@@ -306,10 +309,10 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
         interp = k.get("interpreter")
         state = ("" if not interp else " (exists)" if k.get("interpreter_exists") else " (MISSING)")
         extra = f"; shadowed by {k['shadowed_by']}" if k.get("shadowed_by") else ""
-        t.add_row(k.get("name", "?"), Text(f"{k.get('display_name') or ''} -> {interp or ' '.join(k.get('argv') or [])}{state}{extra}",
-                                           style="red" if k.get("stale") else ""), Text(k.get("resource_dir", ""), style="dim"))
+        t.add_row(safe_text(k.get("name", "?")), safe_text(f"{k.get('display_name') or ''} -> {interp or ' '.join(k.get('argv') or [])}{state}{extra}",
+                                           style="red" if k.get("stale") else ""), safe_text(k.get("resource_dir", ""), style="dim"))
     if not j.get("kernels"):
-        t.add_row("kernels", Text(f"none found{' (' + j['reason'] + ')' if j.get('reason') else ''}", style="dim"), Text(""))
+        t.add_row("kernels", safe_text(f"none found{' (' + j['reason'] + ')' if j.get('reason') else ''}", style="dim"), safe_text(""))
     _out(console, t)
 
     # CUDA_VISIBLE_DEVICES
@@ -319,31 +322,31 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     res = vis.get("resolution", {})
     if res.get("is_set"):
         what = f"visible: {res.get('visible')}" + (f"; stops at {res.get('stopped_at')!r}: {res.get('stop_reason')}" if res.get("stop_reason") else "")
-        t.add_row("CUDA_VISIBLE_DEVICES", Text(f"{vis.get('value')!r} -> {what}"), Text("env", style="dim"))
+        t.add_row("CUDA_VISIBLE_DEVICES", safe_text(f"{vis.get('value')!r} -> {what}"), safe_text("env", style="dim"))
     else:
-        t.add_row("CUDA_VISIBLE_DEVICES", Text("not set (all GPUs visible)", style="dim"), Text(""))
+        t.add_row("CUDA_VISIBLE_DEVICES", safe_text("not set (all GPUs visible)", style="dim"), safe_text(""))
     order = ce.get("CUDA_DEVICE_ORDER", {})
-    t.add_row("CUDA_DEVICE_ORDER", Text(f"{order.get('value') or 'not set'} -> {order.get('effective')}"), Text("env" if order.get("value") else "default", style="dim"))
+    t.add_row("CUDA_DEVICE_ORDER", safe_text(f"{order.get('value') or 'not set'} -> {order.get('effective')}"), safe_text("env" if order.get("value") else "default", style="dim"))
     for nm in ce.get("near_misses") or []:
-        t.add_row(nm["name"], Text(f"{nm['value']!r} (ignored by CUDA: did you mean {nm['meant']}?)", style="yellow"), Text("env", style="dim"))
+        t.add_row(safe_text(nm["name"]), safe_text(f"{nm['value']!r} (ignored by CUDA: did you mean {nm['meant']}?)", style="yellow"), safe_text("env", style="dim"))
     _out(console, t)
 
     for note in d.get("notes") or []:
-        console.print(Text(f"note: {note}", style="dim"))
+        console.print(safe_text(f"note: {note}", style="dim"))
 
     # Findings and fixes, last
     if findings:
         console.print(Text("Findings (fixes last)", style="bold"))
         for f in findings:  # message and fix wrap under themselves, never inside a path
             icon, st = ICON.get(f["severity"], ("-", ""))
-            console.print(Text.assemble((icon, st), " ", (f["code"], st), (f"  ({f['severity']})", "dim")))
-            console.print(Hanging("  ", Text(f["message"])), crop=False)
+            console.print(Text.assemble((icon, st), " ", (visible(f["code"]), st), (f"  ({f['severity']})", "dim")))
+            console.print(Hanging("  ", safe_text(f["message"], multiline=True)), crop=False)
             if f.get("fix"):
-                console.print(Hanging(Text.assemble("  ", ("fix: ", "bold green")), Text(f["fix"])), crop=False)
+                console.print(Hanging(Text.assemble("  ", ("fix: ", "bold green")), safe_text(f["fix"], multiline=True)), crop=False)
             console.print()
     else:
-        console.print(Text("No problems found.", style="green"))
+        console.print(safe_text("No problems found.", style="green"))
     s = d.get("summary", {})
-    console.print(Text(f"{s.get('errors', 0)} error(s), {s.get('warnings', 0)} warning(s), {s.get('infos', 0)} note(s)"
+    console.print(safe_text(f"{s.get('errors', 0)} error(s), {s.get('warnings', 0)} warning(s), {s.get('infos', 0)} note(s)"
                        f"  ·  {d.get('verdict', '')}", style=style))
 

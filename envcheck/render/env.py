@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from envcheck.render import LiveLine
+from envcheck.render.safe import markup_safe, safe_text, visible
 from envcheck.results import Result
 from envcheck.workflow import events as ev
 
@@ -29,10 +30,10 @@ def _findings(console, findings: list[dict]) -> None:
 
     for f in findings:  # wrapped at spaces, under the message / under the fix; paths stay whole
         style = _SEVERITY_STYLE.get(f["severity"], "")
-        head = Text.assemble((f["severity"], style), " ", (f["code"], "dim"), ": ")
-        console.print(Hanging(head, f["message"], indent=2), crop=False)
+        head = Text.assemble((f["severity"], style), " ", (visible(f["code"]), "dim"), ": ")
+        console.print(Hanging(head, safe_text(f["message"], multiline=True), indent=2), crop=False)
         if f.get("fix"):
-            console.print(Hanging("  fix: ", f["fix"]), crop=False)
+            console.print(Hanging("  fix: ", safe_text(f["fix"], multiline=True)), crop=False)
 
 
 def render_create(result: Result, console=None) -> None:
@@ -45,33 +46,32 @@ def render_create(result: Result, console=None) -> None:
     plan = data["plan"]
     for warning in data.get("warnings") or []:
         console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
-    console.print(f"backend: [bold]{plan['backend']}[/]  ({plan['backend_why']})", highlight=False)
+    console.print(f"backend: [bold]{markup_safe(plan['backend'])}[/]  ({markup_safe(plan['backend_why'])})", highlight=False)
     if plan.get("base_interpreter"):
-        console.print(f"base interpreter: {plan['base_interpreter']}", highlight=False)
+        console.print(f"base interpreter: {visible(plan['base_interpreter'])}", highlight=False, markup=False)
     if data.get("dry_run"):
         console.print("[bold]dry run[/]: nothing was changed. Would run:", highlight=False)
         for cmd in plan["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
         if plan.get("replaces"):
-            console.print(f"(after moving the existing env {plan['replaces']} aside; it is deleted once the new one works)",
-                          highlight=False)
+            console.print(f"(after moving the existing env {visible(plan['replaces'])} aside; it is deleted once the new "
+                          "one works)", highlight=False, markup=False)
         return
     env = data["env"]
     verb = "replaced" if env.get("replaced") else "created"
     console.print(
-        f"[green]✓[/] {verb} {env['backend']} env [bold]{env['name'] or env['prefix']}[/] "
+        f"[green]✓[/] {verb} {markup_safe(env['backend'])} env [bold]{markup_safe(env['name'] or env['prefix'])}[/] "
         f"(Python {env['python_version']}) in {env['duration_s']:.1f} s",
         highlight=False,
     )
-    console.print(f"  prefix: {env['prefix']}", highlight=False, soft_wrap=True)
-    console.print(f"  python: {env['python']}", highlight=False, soft_wrap=True)
-    console.print(f"  log:    {env['log_path']}", highlight=False, soft_wrap=True)
+    console.print(f"  prefix: {visible(env['prefix'])}", highlight=False, soft_wrap=True, markup=False)
+    console.print(f"  python: {visible(env['python'])}", highlight=False, soft_wrap=True, markup=False)
+    console.print(f"  log:    {visible(env['log_path'])}", highlight=False, soft_wrap=True, markup=False)
     console.print("activate with:", highlight=False)
-    console.print(env["activate"], soft_wrap=True, highlight=False, markup=False)
-    name = env["name"] or "NAME"
-    console.print("register it as a Jupyter kernel with:", highlight=False)
-    console.print(f"envcheck kernel add --python {env['python']} --name {name.lower()}", soft_wrap=True,
-                  highlight=False, markup=False)
+    console.print(visible(env["activate"]), soft_wrap=True, highlight=False, markup=False)
+    if data.get("kernel_command"):
+        console.print("register it as a Jupyter kernel with:", highlight=False)
+        console.print(visible(data["kernel_command"]), soft_wrap=True, highlight=False, markup=False)
 
 
 def render_kernel_add(result: Result, console=None) -> None:
@@ -79,21 +79,22 @@ def render_kernel_add(result: Result, console=None) -> None:
     data = result.data
     if data.get("dry_run"):
         state = "exists (would be replaced with --force)" if data["exists"] else "new"
-        console.print(f"[bold]dry run[/]: nothing was changed. Kernel directory {data['resource_dir']} ({state}).",
-                      highlight=False)
+        console.print(f"[bold]dry run[/]: nothing was changed. Kernel directory {markup_safe(data['resource_dir'])} "
+                      f"({state}).", highlight=False)
         console.print("Would run:", highlight=False)
         for cmd in data["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
         return
     k = data["kernel"]
     mark = "[green]✓[/]" if result.exit_code == 0 else "[red]✗[/]"
     verb = "replaced" if k["replaced"] else "registered"
-    console.print(f"{mark} {verb} kernel [bold]{k['name']}[/] ({k['display_name']!r}) -> Python {k['python_version']}",
-                  highlight=False)
+    console.print(f"{mark} {verb} kernel [bold]{markup_safe(k['name'])}[/] ({markup_safe(repr(k['display_name']))}) -> "
+                  f"Python {markup_safe(k['python_version'])}", highlight=False)
     if k["installed_ipykernel"]:
         console.print("  installed ipykernel into the target first", highlight=False)
-    console.print(f"  kernelspec: {k['resource_dir']}", highlight=False, soft_wrap=True)
-    console.print(f"  launches:   {k['argv'][0] if k['argv'] else '?'}", highlight=False, soft_wrap=True)
+    console.print(f"  kernelspec: {visible(k['resource_dir'])}", highlight=False, soft_wrap=True, markup=False)
+    console.print(f"  launches:   {visible(k['argv'][0] if k['argv'] else '?')}", highlight=False, soft_wrap=True,
+                  markup=False)
     _findings(console, data.get("findings") or [])
 
 
@@ -116,19 +117,19 @@ def _kernel_table(console, kernels: list[dict]) -> None:
             status = "[green]ok[/]"
         if k["shadowed_by"]:
             status += " [dim](shadowed)[/]"
-        rows.append((k["name"], k["display_name"] or "", k["interpreter"] or (k["argv"][0] if k["argv"] else ""),
-                     status, k["resource_dir"]))
+        rows.append((safe_text(k["name"]), safe_text(k["display_name"] or ""),  # issue 14: text, never markup
+                     safe_text(k["interpreter"] or (k["argv"][0] if k["argv"] else "")),
+                     Text.from_markup(status), safe_text(k["resource_dir"])))
         table.add_row(*rows[-1])
-    plain = [[Text.from_markup(c).plain for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in plain]) for i, h in enumerate(("name", "display name", "interpreter",
-                                                                                 "status", "directory"))]
+    widths = [max([len(h)] + [r[i].cell_len for r in rows]) for i, h in enumerate(("name", "display name", "interpreter",
+                                                                                  "status", "directory"))]
     if sum(widths) + 2 * (len(widths) - 1) <= console.width:  # every cell on one line: the table
         console.print(table)
         return
     for name, display, interpreter, status, directory in rows:  # too wide for one line each: paths whole
-        console.print(Text.assemble((name, "bold"), f"  {display}  ", Text.from_markup(status)), crop=False)
-        console.print(f"  interpreter: {interpreter}", highlight=False, markup=False, soft_wrap=True)
-        console.print(f"  directory:   {directory}", highlight=False, markup=False, soft_wrap=True)
+        console.print(Text.assemble((name.plain, "bold"), f"  {display.plain}  ", status), crop=False)
+        console.print(f"  interpreter: {interpreter.plain}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  directory:   {directory.plain}", highlight=False, markup=False, soft_wrap=True)
 
 
 def render_kernel_list(result: Result, console=None) -> None:
@@ -140,7 +141,7 @@ def render_kernel_list(result: Result, console=None) -> None:
         _kernel_table(console, kernels)
         console.print("searched, first wins:", highlight=False)
     for d in result.data["search"]["kernel_dirs"]:
-        console.print(f"  {d}", highlight=False, soft_wrap=True)
+        console.print(f"  {visible(d)}", highlight=False, soft_wrap=True, markup=False)
 
 
 def render_kernel_check(result: Result, console=None) -> None:
@@ -161,13 +162,13 @@ def render_kernel_remove(result: Result, console=None) -> None:
     if data.get("dry_run"):
         console.print("[bold]dry run[/]: would delete:", highlight=False)
         for d in data["would_remove"]:
-            console.print(f"  {d}", highlight=False, soft_wrap=True)
+            console.print(f"  {visible(d)}", highlight=False, soft_wrap=True, markup=False)
         return
     for d in data["removed"]:
-        console.print(f"[green]✓[/] removed {d}", highlight=False, soft_wrap=True)
+        console.print(f"[green]✓[/] removed {markup_safe(d)}", highlight=False, soft_wrap=True)
     for d in data.get("remaining") or []:
-        console.print(f"  note: another kernel named {data['name']} remains at {d} (now Jupyter uses it; --all removes every copy)",
-                      highlight=False, soft_wrap=True)
+        console.print(visible(f"  note: another kernel named {data['name']} remains at {d} (now Jupyter uses it; "
+                              "--all removes every copy)"), highlight=False, soft_wrap=True, markup=False)
 
 
 # --- progress events ------------------------------------------------------------------------------
@@ -186,7 +187,10 @@ class LineSink(ev.Sink):
 
     def _say(self, text: str) -> None:
         self._stop()
-        print(f"envcheck: {text}", file=self.stream or sys.stderr, flush=True)
+        try:
+            print(f"envcheck: {visible(text)}", file=self.stream or sys.stderr, flush=True)
+        except (OSError, ValueError):  # stderr closed or full: progress is not worth failing the run for
+            pass
 
     def _stop(self) -> None:
         if self._progress is not None:
@@ -258,7 +262,7 @@ class StepView(ev.Sink):
             self._held += 1
             return
         more = f" (+{self._held} more like it in the log)" if self._held else ""
-        self.console.print(f"    … {event.elapsed_s:.1f} s: {event.line.strip()}{more}", style="yellow",
+        self.console.print(f"    … {event.elapsed_s:.1f} s: {visible(event.line.strip())}{more}", style="yellow",
                            soft_wrap=True, markup=False, highlight=False)
         self._warned_at, self._held = event.elapsed_s, 0
 
@@ -276,10 +280,11 @@ class StepView(ev.Sink):
         from rich.text import Text
 
         if isinstance(event, ev.LogOpened):
-            self.console.print(f"envcheck: tool output goes to {event.path}", style="dim", soft_wrap=True, markup=False)
+            self.console.print(visible(f"envcheck: tool output goes to {event.path}"), style="dim", soft_wrap=True,
+                               markup=False)
         elif isinstance(event, ev.StepStarted):
             self._stop_live()
-            self.console.print(f"[bold][{event.index}/{event.total}][/] {event.title} …", highlight=False)
+            self.console.print(f"[bold]\\[{event.index}/{event.total}][/] {markup_safe(event.title)} …", highlight=False)
             self._step, self._warned_at, self._held = event.step_id, None, 0
             if event.step_id != "verify":  # verify has its own live view (one line per check)
                 self._start_live(f"[{event.index}/{event.total}] {event.title}")
@@ -289,16 +294,17 @@ class StepView(ev.Sink):
             if self._progress is not None:
                 self._progress.line(event.line)
         elif isinstance(event, ev.CommandStarted):
-            self.console.print("    $ " + event.command, style="dim", soft_wrap=True, markup=False, highlight=False)
+            self.console.print("    $ " + visible(event.command), style="dim", soft_wrap=True, markup=False,
+                               highlight=False)
         elif isinstance(event, ev.Note):
-            self.console.print("    " + event.text, style="dim", soft_wrap=True, markup=False, highlight=False)
+            self.console.print("    " + visible(event.text), style="dim", soft_wrap=True, markup=False, highlight=False)
         elif isinstance(event, ev.Warn):
-            self.console.print(Text.assemble(("warning", "yellow"), ": " + event.text), soft_wrap=True)
+            self.console.print(Text.assemble(("warning", "yellow"), ": " + visible(event.text)), soft_wrap=True)
         elif isinstance(event, ev.FailureTail):
             self._stop_live()
             self.console.print("  last lines of the log:", style="bold red")
             for line in event.lines:
-                self.console.print(f"  | {line}", markup=False, highlight=False, soft_wrap=True)
+                self.console.print(f"  | {visible(line)}", markup=False, highlight=False, soft_wrap=True)
         elif isinstance(event, ev.StepEnded):
             self._stop_live()
             if self._held:
@@ -307,12 +313,12 @@ class StepView(ev.Sink):
             mark, style = _MARKS.get(event.status, _MARKS["fail"])
             line = Text()
             line.append(f"  {mark} ", style=style)
-            line.append(f"[{event.index}/{event.total}] {event.step_id}", style="bold")
+            line.append(f"[{event.index}/{event.total}] {visible(event.step_id)}", style="bold")
             line.append(f"  {event.wall_s:.1f} s", style="cyan")
             if event.tool_s:
                 line.append(f" (tools {event.tool_s:.1f} s)", style="dim")
             if event.note:
-                line.append(f"  {event.note}", style="dim")
+                line.append(f"  {visible(event.note)}", style="dim")
             self.console.print(line, soft_wrap=True)
 
     def verify_listener(self):

@@ -6,6 +6,7 @@ wrapping would break a copy-paste.
 from __future__ import annotations
 
 from envcheck.render import Block, Hanging, make_console, wrap_hanging
+from envcheck.render.safe import markup_safe, safe_text, visible
 from envcheck.results import Result
 
 ROUTES = {
@@ -89,14 +90,14 @@ def render_install(result: Result, console=None) -> None:
     for route in routes:
         console.print(f"\n# {ROUTES[route][0]}", style="bold", highlight=False)
         for line in _route_lines(commands, route):
-            console.print(line, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(line), soft_wrap=True, highlight=False, markup=False)
 
     if data.get("compatible") is not None:
         table = Table(title="Every compatible build (--all)", show_lines=False)
         for col in ("torch", "variant", "torchvision", "torchaudio", "note"):
             table.add_column(col)
         for c in data["compatible"]:
-            table.add_row(c["torch"], c["variant"], c["torchvision"], c["torchaudio"] or "-", "; ".join(c["notes"]))
+            table.add_row(c["torch"], c["variant"], c["torchvision"], c["torchaudio"] or "-", safe_text("; ".join(c["notes"])))
         console.print()
         console.print(table)
 
@@ -108,10 +109,10 @@ def render_install(result: Result, console=None) -> None:
         outside = [r["torch"] for r in data["rejected"] if r["code"] == "torch-spec"]
         for r in data["rejected"]:
             if r["code"] != "torch-spec":
-                table.add_row(r["torch"], r["variant"] or "(release)", r["reason"])
+                table.add_row(r["torch"], r["variant"] or "(release)", safe_text(r["reason"]))
         if outside:  # one row, not dozens: releases the --torch spec excludes
             span = outside[0] if len(outside) == 1 else f"{outside[-1]} .. {outside[0]}"
-            table.add_row(span, f"({len(outside)} releases)", f"do not match --torch {data.get('torch_spec')}")
+            table.add_row(span, f"({len(outside)} releases)", safe_text(f"do not match --torch {data.get('torch_spec')}"))
         console.print()
         console.print(table)
     elif data.get("rejected"):
@@ -162,25 +163,25 @@ def render_execute_plan(result: Result, console=None) -> None:
     plan = data["plan"]
     env = plan["env"]
     for warning in data.get("warnings") or []:
-        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), warning, indent=2), crop=False)
+        console.print(Hanging(Text.assemble(("warning", "yellow"), ": "), safe_text(warning, multiline=True), indent=2), crop=False)
     console.print(f"[bold]dry run[/]: nothing was changed. torch {rec['torch']} ({rec['variant']}) for Python "
                   f"{rec['python']}, backend [bold]{env['backend']}[/]. Would run:", highlight=False)
     if env.get("replaces"):
-        console.print(f"(the existing env {env['replaces']} is moved aside first and deleted once all steps pass)",
-                      highlight=False)
+        console.print(f"(the existing env {markup_safe(env['replaces'])} is moved aside first and deleted once all "
+                      "steps pass)", highlight=False)
     kernel = plan.get("kernel")
     if kernel and kernel.get("replaces"):
-        console.print(f"(the kernel at {kernel['replaces']} is replaced)", highlight=False)
+        console.print(f"(the kernel at {markup_safe(kernel['replaces'])} is replaced)", highlight=False)
     if plan.get("env_python") == "ENV_PYTHON":
         console.print("ENV_PYTHON: the new env's interpreter (conda chooses its directory)", style="dim")
     for i, step in enumerate(plan["steps"], 1):
-        title = f"{step['title']}" + (f"  ({step['note']})" if step.get("note") else "")
+        title = visible(f"{step['title']}" + (f"  ({step['note']})" if step.get("note") else ""))
         console.print()
         for n, line in enumerate(wrap_hanging(f"# {i}. ", title, console.width)):  # wrapped, still a comment
             line.stylize("bold")
             console.print("#" + line.plain[1:] if n else line, style="bold", highlight=False, markup=False, crop=False)
         for cmd in step["commands"]:
-            console.print(cmd, soft_wrap=True, highlight=False, markup=False)
+            console.print(visible(cmd), soft_wrap=True, highlight=False, markup=False)
 
 
 def render_execute(result: Result, console=None) -> None:
@@ -194,7 +195,7 @@ def render_execute(result: Result, console=None) -> None:
     env = data["env"]
     verify = data.get("verify") or {}
     s = verify.get("summary") or {}
-    said = proof_line(data.get("proof") or {}) or ", ".join(data.get("installed") or ["torch"]) + " installed"
+    said = visible(proof_line(data.get("proof") or {}) or ", ".join(data.get("installed") or ["torch"]) + " installed")
     if result.exit_code == 0:
         console.print(f"\n✓ {said} ({rec['torch']}, {rec['variant']})", style="green", highlight=False, markup=False,
                       soft_wrap=True)
@@ -204,17 +205,18 @@ def render_execute(result: Result, console=None) -> None:
         console.print(Text.assemble("\n", ("!", "bold red"), f" {said}; ", ("a check failed", "bold red"),
                                     " (exit 1): the environment is kept (fix below)"), highlight=False, soft_wrap=True)
     verb = "replaced" if env.get("replaced") else "created"
-    console.print(f"  env:     {env['backend']} env {verb} at {env['prefix']} (Python {env['python_version']})",
+    console.print(f"  env:     {markup_safe(env['backend'])} env {verb} at {markup_safe(env['prefix'])} "
+                  f"(Python {markup_safe(env['python_version'])})",
                   highlight=False, soft_wrap=True)
     kernel = data.get("kernel")
     if kernel:
-        console.print(f"  kernel:  {kernel['name']} \"{kernel['display_name']}\" -> {kernel['resource_dir']}",
+        console.print(visible(f"  kernel:  {kernel['name']} \"{kernel['display_name']}\" -> {kernel['resource_dir']}"),
                       highlight=False, soft_wrap=True, markup=False)
     console.print(f"  verify:  {s.get('ok', 0)} passed, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped",
                   highlight=False)
     console.print(f"  time:    {timing_line(data['timing'])}", highlight=False, soft_wrap=True)
-    console.print(f"  log:     {data['log_path']}", highlight=False, soft_wrap=True, markup=False)
+    console.print(visible(f"  log:     {data['log_path']}"), highlight=False, soft_wrap=True, markup=False)
     for item in data.get("next") or []:
-        console.print(f"  [bold red]fix[/] {item}", highlight=False, soft_wrap=True)
+        console.print(f"  [bold red]fix[/] {markup_safe(item)}", highlight=False, soft_wrap=True)
     console.print("activate with:", highlight=False)
-    console.print(data["activate"], soft_wrap=True, highlight=False, markup=False)
+    console.print(visible(data["activate"]), soft_wrap=True, highlight=False, markup=False)

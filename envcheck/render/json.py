@@ -27,7 +27,11 @@ def error_envelope(command: str, error: EnvcheckError) -> dict[str, Any]:
 
 
 def render_json(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, indent=2, sort_keys=False, default=_default)
+    """The envelope as JSON text, with every URL secret masked (envcheck.redact) wherever it sits:
+    --index-url/--find-links/--mirror credentials in plans, argv, errors, tool output."""
+    from envcheck.redact import redact_any
+
+    return json.dumps(redact_any(json.loads(json.dumps(obj, default=_default))), indent=2, sort_keys=False)
 
 
 def _default(value: Any) -> Any:

@@ -6,6 +6,7 @@ this process loads rich.
 """
 from __future__ import annotations
 
+from envcheck.render.safe import safe_text, visible
 from envcheck.results import CheckResult
 
 MARKS = {
@@ -42,9 +43,9 @@ class _CheckLine:
         check, width = self.check, options.max_width
         mark, word, style = MARKS.get(check.status, MARKS["fail"])
         head = Text.assemble((f"  {mark} {word}".ljust(8), style), " ",
-                             (check.id.ljust(ID_WIDTH), "bold" if check.status == "fail" else ""), " ",
+                             (visible(check.id).ljust(ID_WIDTH), "bold" if check.status == "fail" else ""), " ",
                              (f"{check.duration_s:.2f} s".rjust(8), "dim"), " ")
-        message = Text(check.message, style="red" if check.status == "fail" else ("dim" if check.status == "skip" else ""))
+        message = safe_text(check.message, multiline=True, style="red" if check.status == "fail" else ("dim" if check.status == "skip" else ""))
         at = MESSAGE_AT if width - MESSAGE_AT >= 40 else NARROW_MESSAGE_AT
         if at == MESSAGE_AT or head.cell_len + message.cell_len <= width:
             lines = wrap_hanging(head, message, width)
@@ -52,7 +53,7 @@ class _CheckLine:
             head.rstrip()
             lines = [head] + wrap_hanging(" " * at, message, width)
         if check.status == "fail" and check.fix:
-            lines += wrap_hanging(Text(" " * at + "fix: ", style="cyan"), Text(check.fix, style="cyan"), width)
+            lines += wrap_hanging(Text(" " * at + "fix: ", style="cyan"), safe_text(check.fix, style="cyan", multiline=True), width)
         for line in lines:
             line.no_wrap, line.overflow = True, "ignore"
             yield line
@@ -87,7 +88,7 @@ class LiveView:  # implements commands.verify.Listener
 
             from envcheck.render import Hanging
 
-            self.console.print(Hanging("", Text(self._header, style="bold"), indent=2), crop=False)
+            self.console.print(Hanging("", safe_text(self._header, style="bold"), indent=2), crop=False)
             self._printed_header = True
 
     def target(self, info: dict) -> None:
@@ -110,7 +111,7 @@ class LiveView:  # implements commands.verify.Listener
         self.console.print(check_line(check), crop=False)
 
     def restart(self, reason: str) -> None:
-        self.console.print(f"  ↻ {reason}", style="magenta")
+        self.console.print(safe_text(f"  ↻ {reason}", style="magenta"))
 
     def close(self) -> None:
         if self._status is not None:
@@ -142,14 +143,14 @@ def render_summary(result, stderr: bool = False) -> None:
              f"{t['build']} build" if t.get("build") else None,
              f"device {t['device']}" if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
-    con.print("target: " + ", ".join(p for p in parts if p), style="dim")
+    con.print(safe_text("target: " + ", ".join(p for p in parts if p), style="dim"))
     if data.get("performance"):  # level 3: measured figures beside the datasheet peak
         from envcheck.perf import render_performance
 
         for text in render_performance(data["performance"]):
-            con.print(Text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
+            con.print(safe_text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
     if data.get("junit_xml"):
-        con.print(f"JUnit report: {data['junit_xml']}", style="dim")
+        con.print(safe_text(f"JUnit report: {data['junit_xml']}", style="dim"))
     if s.get("failed"):
         con.print("verification FAILED (exit 1)", style="bold red")
     else:

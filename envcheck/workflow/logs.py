@@ -18,22 +18,55 @@ def log_dir(environ: Mapping[str, str] | None = None) -> str:
 
 
 def new_log_path(kind: str, label: str, environ: Mapping[str, str] | None = None) -> str:
-    """A fresh log file path such as ~/.envcheck/logs/create-torch-20260127-101500-4242.log (dir created)."""
+    """A fresh log file such as ~/.envcheck/logs/create-torch-20260127-101500-4242.log, created empty and
+    private (0600) in a private directory (0700): logs hold paths, commands and tool output, and GPU
+    hosts are shared (issue 14). envcheck's own ~/.envcheck/logs is tightened to 0700 if it is looser;
+    a directory named by ENVCHECK_LOG_DIR is created 0700 but an existing one is left as it is."""
     directory = log_dir(environ)
-    os.makedirs(directory, exist_ok=True)
+    environ = os.environ if environ is None else environ
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if not (environ.get("ENVCHECK_LOG_DIR")):
+        try:
+            if os.stat(directory).st_mode & 0o077:
+                os.chmod(directory, 0o700)
+        except OSError:
+            pass
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in label)[:60] or "env"
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(directory, f"{kind}-{safe}-{stamp}-{os.getpid()}.log")
+    base = os.path.join(directory, f"{kind}-{safe}-{stamp}-{os.getpid()}")
+    path, n = base + ".log", 0
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except FileExistsError:
+            n += 1
+            path = f"{base}-{n}.log"
+            continue
+        os.close(fd)
+        return path
+
+
+def write_private(path: str, text: str) -> None:
+    """Write `text` (masked: envcheck.redact) to a new or existing file that only its owner can read."""
+    from envcheck.redact import redact
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+    with open(fd, "w", encoding="utf-8", errors="replace") as fh:
+        fh.write(redact(text))
 
 
 def append(path: str | None, text: str) -> None:
-    """Append one line (no-op without a path; an unwritable log never stops the command)."""
+    """Append one line, secrets masked (no-op without a path; an unwritable log never stops the command).
+    A log this creates is private (0600)."""
     if not path:
         return
+    from envcheck.redact import redact
+
     try:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(text.rstrip("\n") + "\n")
-    except OSError:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        with open(fd, "a", encoding="utf-8", errors="replace") as fh:
+            fh.write(redact(text.rstrip("\n")) + "\n")
+    except (OSError, ValueError):
         pass
 
 
