@@ -170,6 +170,8 @@ def error_codes() -> set[str]:
                 if name == "Finding":
                     continue
                 codes.update(s for k in node.keywords if k.arg == "code" for s in [_str(k.value)] if s)
+                codes.update(f for k in node.keywords if k.arg == "code" and isinstance(k.value, ast.JoinedStr)
+                             for f in _strings(k.value, {}))  # code=f"{what}-locked": a family
                 if name in positions and len(node.args) > positions[name] and _str(node.args[positions[name]]):
                     codes.add(_str(node.args[positions[name]]))
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -194,7 +196,7 @@ def _backticked(text: str) -> set[str]:
 def test_scanners_see_known_items():
     assert {"torch-cpu-build-on-gpu-host", "stale-jupyter-kernel", "matrix-older-than-torch",
             "kernel-shadowed"} <= finding_codes()
-    assert {"env-exists", "invalid-input", "interrupted", "no-compatible-build"} <= error_codes()
+    assert {"env-exists", "invalid-input", "interrupted", "no-compatible-build", "*-locked"} <= error_codes()
     assert {"ENVCHECK_OVERRIDE_DRIVER", "ENVCHECK_VERIFY_FAULT", "CONDA_EXE", "MAMBA_EXE", "PYENV_ROOT",
             "IPYTHONDIR", "CUDA_VISIBLE_DEVICES", "VIRTUAL_ENV", "UV_INDEX_URL", "PIP_*"} <= env_vars_read()
 
@@ -217,7 +219,7 @@ def test_every_finding_code_is_in_findings_page():
 
 def test_every_error_code_is_in_findings_page():
     page = _backticked(_page("findings.md"))
-    assert sorted(error_codes() - page) == []
+    assert sorted(c for c in error_codes() if not _covered(c, page)) == []
 
 
 def test_every_exit_code_is_in_exit_codes_page():
