@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64")
@@ -151,6 +150,10 @@ def parse_project(doc: Any, *, name: str | None = None, min_version: str | None 
     sizes: dict[str, dict[str, int]] = {}
     seen: set[str] = set()
     live: set[str] = set()
+    # packaging.utils pulls in packaging.tags (~13 ms): only a refresh parses file names, so `install`
+    # (which imports this module for the schema) does not pay for it
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     for entry in doc["files"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
             raise IndexError_("a 'files' entry has no filename")
