@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.plans.env import AUTO_ORDER, Backend, plan_conda_env_list
 from envcheck.runner import Runner
 
@@ -49,8 +49,8 @@ def choose_backend(requested: str, environ: Mapping[str, str] | None = None) -> 
             backend = Backend(requested)
         except ValueError:
             raise EnvcheckError(
-                f"unknown backend {requested!r}",
-                hint="choose one of auto, conda, mamba, micromamba, uv, venv",
+                Msg("unknown backend {requested!r}", requested=requested),
+                hint=Msg("choose one of auto, conda, mamba, micromamba, uv, venv"),
                 exit_code=ExitCode.USAGE,
                 code="invalid-backend",
             ) from None
@@ -59,21 +59,23 @@ def choose_backend(requested: str, environ: Mapping[str, str] | None = None) -> 
         path = _tool_path(backend, environ)
         if not path:
             raise EnvcheckError(
-                f"--backend {backend.value}: {backend.value} was not found on PATH",
-                hint=f"install {backend.value}, or use --backend auto to take what is installed",
+                Msg("--backend {backend}: {backend} was not found on PATH", backend=backend.value),
+                hint=Msg("install {backend}, or use --backend auto to take what is installed", backend=backend.value),
                 exit_code=ExitCode.TARGET_NOT_FOUND,
                 code="backend-not-found",
             )
         return BackendChoice(backend, path, f"--backend {backend.value} ({path})")
     for backend in AUTO_ORDER:
         if backend is Backend.VENV:
-            return BackendChoice(backend, "venv", "auto: no micromamba, mamba, conda or uv found; using Python's venv")
+            return BackendChoice(backend, "venv", Msg("auto: no micromamba, mamba, conda or uv found; using Python's "
+                                                      "venv"))
         path = _tool_path(backend, environ)
         if path:
             if backend.conda_family:
-                why = f"auto: {backend.value} found at {path} (first of micromamba, mamba, conda)"
+                why = Msg("auto: {backend} found at {path} (first of micromamba, mamba, conda)", backend=backend.value,
+                          path=path)
             else:
-                why = f"auto: no micromamba, mamba or conda found; uv found at {path}"
+                why = Msg("auto: no micromamba, mamba or conda found; uv found at {path}", path=path)
             return BackendChoice(backend, path, why)
     raise AssertionError("unreachable: venv is always available")
 
@@ -103,8 +105,10 @@ def conda_env_prefix(runner: Runner, executable: str, name: str) -> str | None:
     envs = parse_conda_env_list(done.stdout) if done.ok else None
     if envs is None:
         raise EnvcheckError(
-            f"cannot list the existing environments: {done.describe_failure() if not done.ok else 'unexpected output'}",
-            hint=f"check that `{os.path.basename(executable)} env list --json` works, or use --prefix PATH",
+            Msg("cannot list the existing environments: {reason}",
+                reason=done.describe_failure() if not done.ok else 'unexpected output'),
+            hint=Msg("check that `{tool} env list --json` works, or use --prefix PATH",
+                     tool=os.path.basename(executable)),
             exit_code=ExitCode.TOOL_FAILED,
             code="env-list-failed",
         )
@@ -139,8 +143,8 @@ def mirror_channels(mirror: str | None, backend: Backend) -> tuple[str, ...]:
     if entry is None:
         known = ", ".join(sorted(mirrors)) or "none configured"
         raise EnvcheckError(
-            f"unknown mirror {mirror!r}",
-            hint=f"pass a known mirror name ({known}) or a conda channel URL",
+            Msg("unknown mirror {mirror!r}", mirror=mirror),
+            hint=Msg("pass a known mirror name ({known}) or a conda channel URL", known=known),
             code="invalid-mirror",
         )
     keys = ("conda-forge", "main") if backend is Backend.MICROMAMBA else ("main",)
@@ -149,7 +153,7 @@ def mirror_channels(mirror: str | None, backend: Backend) -> tuple[str, ...]:
         if url:
             return (url,)
     raise EnvcheckError(
-        f"mirror {mirror!r} has no conda channel for {backend.value}",
-        hint="pass a conda channel URL with --mirror, or omit --mirror to use your .condarc",
+        Msg("mirror {mirror!r} has no conda channel for {backend}", mirror=mirror, backend=backend.value),
+        hint=Msg("pass a conda channel URL with --mirror, or omit --mirror to use your .condarc"),
         code="invalid-mirror",
     )

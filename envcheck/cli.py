@@ -3,6 +3,10 @@
 Each command is a thin wrapper: parse options -> commands.X.run(...) -> render -> exit code.
 Heavy modules (rich, psutil, pynvml, the commands themselves) are imported inside command bodies
 so `envcheck --help` starts fast.
+
+Help texts are translated where they are defined (`_()`, envcheck/i18n.py), so the language is
+chosen from the arguments and the environment before the app is built: `--lang` is read from
+sys.argv here, cheaply, and checked again (zh|en, exit 2 otherwise) by the root callback.
 """
 from __future__ import annotations
 
@@ -13,10 +17,15 @@ from typing import Callable, List, NoReturn, Optional
 import typer
 from typer.core import TyperGroup
 
-from envcheck import __version__
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck import __version__, i18n
+from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.i18n import tr
+from envcheck.i18n import translate as _
 
-EXIT_CODES_HELP = (
+if i18n.setup() == "zh":  # before any help text below is translated
+    i18n.use_wide_char_wrapping()  # Chinese help wraps by terminal columns
+
+EXIT_CODES_HELP = _(
     "Exit codes: 0 ok; 1 problems found (doctor error finding, failed verification check); "
     "2 usage error or invalid input; 3 no compatible build; 4 target (env, interpreter, kernel) "
     "not found; 5 an external tool failed or timed out; 70 internal error (a bug: the traceback is saved "
@@ -32,6 +41,7 @@ class _Group(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
+        i18n.setup(argv)  # this run's language for messages (help texts were translated at import)
         _tolerant_streams()
         try:
             rv = super().main(argv, prog_name, complete_var, False, **extra)
@@ -41,7 +51,7 @@ class _Group(TyperGroup):
             kind = type(exc).__name__
             if kind == "Abort":  # Ctrl-C or end of input at a prompt
                 _emit_error(self._command_path(argv), EnvcheckError(
-                    "interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), "--json" in argv)
+                    Msg("interrupted"), exit_code=ExitCode.INTERRUPTED, code="interrupted"), "--json" in argv)
                 sys.exit(int(ExitCode.INTERRUPTED))
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 if _state["debug"] or "--debug" in argv:
@@ -53,8 +63,8 @@ class _Group(TyperGroup):
                 exc.show()
                 sys.exit(exc.exit_code)
             command = self._command_path(argv)
-            err = EnvcheckError(exc.format_message(), hint=f"see `envcheck {command} --help`".replace(
-                "envcheck envcheck", "envcheck"), code="usage")
+            err = EnvcheckError(exc.format_message(), hint=Msg("see `{command} --help`", command=(
+                f"envcheck {command}".replace("envcheck envcheck", "envcheck"))), code="usage")
             _emit_error(command, err, "--json" in argv)
             sys.exit(int(ExitCode.USAGE))
         if isinstance(rv, int) and rv:  # typer.Exit(code) in non-standalone mode comes back as a value
@@ -63,7 +73,11 @@ class _Group(TyperGroup):
 
     def _command_path(self, argv: list) -> str:
         """'kernel add' for `envcheck kernel add --bad`, 'doctor' for `envcheck doctor ...`."""
-        words = [a for a in argv if not a.startswith("-")]
+        words, skip = [], False
+        for a in argv:
+            if not skip and not a.startswith("-"):
+                words.append(a)
+            skip = a == "--lang"  # the root option's value is not a command word
         group, path = self, []
         for word in words:
             sub = getattr(group, "commands", {}).get(word)
@@ -77,8 +91,8 @@ class _Group(TyperGroup):
 app = typer.Typer(
     cls=_Group,
     name="envcheck",
-    help="From a bare machine to a verified PyTorch environment: doctor, install, create, kernel, verify.\n\n"
-    + EXIT_CODES_HELP,
+    help=_("From a bare machine to a verified PyTorch environment: doctor, install, create, kernel, verify.")
+    + "\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion (typer); benchmarks/bench_help.py keeps --help fast
     pretty_exceptions_show_locals=False,  # locals can hold environment variables
@@ -93,14 +107,25 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+class _Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
 @app.callback()
 def _main(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors."),
+    debug: bool = typer.Option(False, "--debug", help=_("Show tracebacks for unexpected errors.")),
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+        False, "--version", callback=_version_callback, is_eager=True, help=_("Print the version and exit.")
+    ),
+    lang: Optional[_Lang] = typer.Option(
+        None, "--lang", case_sensitive=False, help=_("Language of human output and help: zh (Simplified Chinese) "
+        "or en (default: ENVCHECK_LANG, then the locale: LC_ALL, LC_MESSAGES, LANG). --json is always English.")
     ),
 ) -> None:
     _state["debug"] = debug
+    if lang is not None:
+        i18n.set_lang(lang.value)
 
 
 def _emit_error(command: str, err: EnvcheckError, json_out: bool) -> None:
@@ -116,9 +141,9 @@ def _emit_error(command: str, err: EnvcheckError, json_out: bool) -> None:
         except OSError as exc:
             _exit_for_output_error(exc, int(err.exit_code))
     try:
-        print(f"error: {visible(err.message)}", file=sys.stderr)
+        print(_("error: {message}").format(message=visible(tr(err.message))), file=sys.stderr)
         if err.hint:
-            print(f"hint: {visible(err.hint)}", file=sys.stderr)
+            print(_("hint: {hint}").format(hint=visible(tr(err.hint))), file=sys.stderr)
         sys.stderr.flush()
     except (OSError, ValueError):  # stderr closed or full: the exit code still says it
         pass
@@ -156,7 +181,8 @@ def _exit_for_output_error(exc: OSError, code: int) -> NoReturn:
     if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
         sys.exit(code)
     try:
-        print(f"error: cannot write the output: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        print(_("error: {message}").format(message=_("cannot write the output: {reason}").format(
+            reason=exc.strerror or exc)), file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
     sys.exit(int(ExitCode.TOOL_FAILED))
@@ -180,8 +206,8 @@ def _path_error(exc: OSError) -> EnvcheckError | None:
         return None
     where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
     return EnvcheckError(
-        f"{exc.strerror or name}: {where}",
-        hint="check that path: its permissions, that its parent directories are directories, free space",
+        Msg("{error}: {where}", error=exc.strerror or name, where=where),
+        hint=Msg("check that path: its permissions, that its parent directories are directories, free space"),
         exit_code=_PATH_ERRNO_EXIT[name],
         code="filesystem-error",
     )
@@ -198,18 +224,19 @@ def _internal_error(command: str, exc: Exception) -> EnvcheckError:
     try:
         path = logs.new_log_path("internal-error", command.replace(" ", "-"))
         logs.write_private(path, f"envcheck {__version__} {command} {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n{text}")
-        where = f"traceback saved to {path}"
+        where = Msg("traceback saved to {path}", path=path)
     except OSError as err:
-        path, where = None, f"the traceback could not be saved ({err.strerror or err})"
-    return EnvcheckError(f"internal error: {exc.__class__.__name__}: {exc} ({where})",
-                         hint="rerun with `envcheck --debug ...` to see it, and report it with that file",
+        path, where = None, Msg("the traceback could not be saved ({reason})", reason=err.strerror or str(err))
+    return EnvcheckError(Msg("internal error: {kind}: {error} ({where})", kind=exc.__class__.__name__, error=str(exc),
+                             where=where),
+                         hint=Msg("rerun with `envcheck --debug ...` to see it, and report it with that file"),
                          exit_code=ExitCode.INTERNAL, code="internal-error", data={"traceback_path": path})
 
 
 def _quiet_option():
     """--quiet / -q, the same on every command that has it (cli._finish is the one switch)."""
-    return typer.Option(False, "--quiet", "-q", help="Print only the verdict line (errors still go to stderr); "
-                        "no progress. --json wins.")
+    return typer.Option(False, "--quiet", "-q", help=_("Print only the verdict line (errors still go to stderr); "
+                        "no progress. --json wins."))
 
 
 def _finish(command: str, json_out: bool, produce: Callable, render_human: Callable, quiet: bool = False) -> NoReturn:
@@ -235,7 +262,7 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
         sys.exit(int(err.exit_code))
     except KeyboardInterrupt:
         kill_children(stop_new=False)
-        _emit_error(command, EnvcheckError("interrupted", exit_code=ExitCode.INTERRUPTED, code="interrupted"), json_out)
+        _emit_error(command, EnvcheckError(Msg("interrupted"), exit_code=ExitCode.INTERRUPTED, code="interrupted"), json_out)
         sys.exit(int(ExitCode.INTERRUPTED))
     except OSError as exc:  # a read-only HOME, a log dir that is a file, a full disk: name the path
         err = _path_error(exc)
@@ -290,18 +317,17 @@ def _render_or_plain(result, render_human: Callable) -> None:
 # --- doctor (issue 2) -------------------------------------------------------------------------
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(epilog=EXIT_CODES_HELP, help=_("Detect the machine (GPU, driver, CUDA, Python, torch, Jupyter) and "
+             "name every problem with its fix."))
 def doctor(
     python: Optional[str] = typer.Option(
-        None, "--python", help="Interpreter to inspect: a path, an env directory, or a version such as 3.11."
+        None, "--python", help=_("Interpreter to inspect: a path, an env directory, or a version such as 3.11.")
     ),
-    deep: bool = typer.Option(False, "--deep", help="Also import torch in the target (slower, with a timeout)."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    anonymize: bool = typer.Option(False, "--anonymize", help="Mask user names, host name, UUIDs and paths."),
+    deep: bool = typer.Option(False, "--deep", help=_("Also import torch in the target (slower, with a timeout).")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
+    anonymize: bool = typer.Option(False, "--anonymize", help=_("Mask user names, host name, UUIDs and paths.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Detect the machine (GPU, driver, CUDA, Python, torch, Jupyter) and name every problem with its fix."""
-
     def produce():
         from envcheck.commands import doctor as cmd
 
@@ -318,73 +344,71 @@ def doctor(
 # --- install (issue 3) ------------------------------------------------------------------------
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(epilog=EXIT_CODES_HELP, help=_(
+    "Recommend the exact torch build for a Python, OS, driver and GPU, with ready-to-paste commands.\n\n"
+    "With --execute, do it: create the env, install the recommendation, register a Jupyter kernel and run "
+    "the verification suite inside it; a failed step or Ctrl-C undoes what the run created."))
 def install(
     python: Optional[str] = typer.Option(
-        None, "--python", help="Target Python: a version X.Y, or an interpreter whose version is asked "
-        "(default: the active env's interpreter, else python3 on PATH)."
+        None, "--python", help=_("Target Python: a version X.Y, or an interpreter whose version is asked "
+        "(default: the active env's interpreter, else python3 on PATH).")
     ),
-    os_name: Optional[str] = typer.Option(None, "--os", help="linux, windows or macos (default: this machine)."),
+    os_name: Optional[str] = typer.Option(None, "--os", help=_("linux, windows or macos (default: this machine).")),
     arch: Optional[str] = typer.Option(
-        None, "--arch", help="CPU architecture: x86_64 (amd64) or aarch64 (arm64) (default: this machine's; "
-        "for another --os, arm64 on macOS and x86_64 elsewhere)."
+        None, "--arch", help=_("CPU architecture: x86_64 (amd64) or aarch64 (arm64) (default: this machine's; "
+        "for another --os, arm64 on macOS and x86_64 elsewhere).")
     ),
-    driver: Optional[str] = typer.Option(None, "--driver", help="NVIDIA driver version, e.g. 535.104.05 (default: detected)."),
-    cuda: Optional[str] = typer.Option(None, "--cuda", help="The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version')."),
-    gpu_cc: List[str] = typer.Option([], "--gpu-cc", help="GPU compute capability X.Y (repeatable; default: detected)."),
+    driver: Optional[str] = typer.Option(None, "--driver", help=_("NVIDIA driver version, e.g. 535.104.05 (default: detected).")),
+    cuda: Optional[str] = typer.Option(None, "--cuda", help=_("The newest CUDA the driver supports, X.Y (nvidia-smi's 'CUDA Version').")),
+    gpu_cc: List[str] = typer.Option([], "--gpu-cc", help=_("GPU compute capability X.Y (repeatable; default: detected).")),
     gpu: List[str] = typer.Option(
-        [], "--gpu", help="GPU by product name, e.g. \"RTX 3090\" (repeatable; its compute capability from envcheck's GPU table)."
+        [], "--gpu", help=_("GPU by product name, e.g. \"RTX 3090\" (repeatable; its compute capability from envcheck's GPU table).")
     ),
     gpu_arch: List[str] = typer.Option(
-        [], "--gpu-arch", help="AMD GPU gfx target, e.g. gfx90a (repeatable; default: detected): picks a ROCm build covering it."
+        [], "--gpu-arch", help=_("AMD GPU gfx target, e.g. gfx90a (repeatable; default: detected): picks a ROCm build covering it.")
     ),
-    xpu: bool = typer.Option(False, "--xpu", help="Plan for an Intel GPU (XPU wheels; default: detected)."),
-    cpu: bool = typer.Option(False, "--cpu", help="Recommend a CPU-only build."),
-    torch: Optional[str] = typer.Option(None, "--torch", help="torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'."),
+    xpu: bool = typer.Option(False, "--xpu", help=_("Plan for an Intel GPU (XPU wheels; default: detected).")),
+    cpu: bool = typer.Option(False, "--cpu", help=_("Recommend a CPU-only build.")),
+    torch: Optional[str] = typer.Option(None, "--torch", help=_("torch version or specifier: 1.13 (any 1.13.x), ==2.1.2, '>=2,<2.4'.")),
     strict_driver: bool = typer.Option(
-        False, "--strict-driver", help="Only variants whose native minimum the driver meets (no CUDA minor-version compatibility)."
+        False, "--strict-driver", help=_("Only variants whose native minimum the driver meets (no CUDA minor-version compatibility).")
     ),
     allow_unverified: bool = typer.Option(
-        False, "--allow-unverified", help="Also consider releases whose matrix row is marked unverified (never picked otherwise, "
-        "unless --torch names them)."
+        False, "--allow-unverified", help=_("Also consider releases whose matrix row is marked unverified (never picked otherwise, "
+        "unless --torch names them).")
     ),
-    explain: bool = typer.Option(False, "--explain", help="List every rejected candidate with its reason."),
-    manager: Optional[str] = typer.Option(None, "--manager", help="Show one route: conda, pip or uv."),
-    mirror: Optional[str] = typer.Option(None, "--mirror", help="Rewrite channels and indexes to a mirror (tuna, ustc, bfsu, aliyun, sjtu, ...)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Name of the env to create (default: torch<version>-<variant>)."),
-    show_all: bool = typer.Option(False, "--all", help="List every compatible release/variant for the inputs."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    explain: bool = typer.Option(False, "--explain", help=_("List every rejected candidate with its reason.")),
+    manager: Optional[str] = typer.Option(None, "--manager", help=_("Show one route: conda, pip or uv.")),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help=_("Rewrite channels and indexes to a mirror (tuna, ustc, bfsu, aliyun, sjtu, ...).")),
+    name: Optional[str] = typer.Option(None, "--name", help=_("Name of the env to create (default: torch<version>-<variant>).")),
+    show_all: bool = typer.Option(False, "--all", help=_("List every compatible release/variant for the inputs.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     execute: bool = typer.Option(
-        False, "--execute", help="Do it: create the env, install, register a Jupyter kernel, verify (undone on failure)."
+        False, "--execute", help=_("Do it: create the env, install, register a Jupyter kernel, verify (undone on failure).")
     ),
-    prefix: Optional[str] = typer.Option(None, "--prefix", help="--execute: the env's directory instead of --name."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help=_("--execute: the env's directory instead of --name.")),
     backend: str = typer.Option(
-        "auto", "--backend", help="--execute: auto (micromamba, mamba, conda, then uv, then venv), conda, mamba, "
-        "micromamba, uv or venv."
+        "auto", "--backend", help=_("--execute: auto (micromamba, mamba, conda, then uv, then venv), conda, mamba, "
+        "micromamba, uv or venv.")
     ),
     kernel: Optional[str] = typer.Option(
-        None, "--kernel", help="--execute: Jupyter kernel name (default: derived from the env name)."
+        None, "--kernel", help=_("--execute: Jupyter kernel name (default: derived from the env name).")
     ),
-    no_kernel: bool = typer.Option(False, "--no-kernel", help="--execute: do not register a Jupyter kernel."),
+    no_kernel: bool = typer.Option(False, "--no-kernel", help=_("--execute: do not register a Jupyter kernel.")),
     only: List[str] = typer.Option(
-        [], "--only", help="--execute: install only these of torch, torchvision, torchaudio (repeatable or comma-separated)."
+        [], "--only", help=_("--execute: install only these of torch, torchvision, torchaudio (repeatable or comma-separated).")
     ),
     index_url: Optional[str] = typer.Option(
-        None, "--index-url", help="--execute: install from this package index (a mirror URL or a local simple-index dir)."
+        None, "--index-url", help=_("--execute: install from this package index (a mirror URL or a local simple-index dir).")
     ),
     find_links: Optional[str] = typer.Option(
-        None, "--find-links", help="--execute: also look for wheels in this directory or page (e.g. a local torch wheel)."
+        None, "--find-links", help=_("--execute: also look for wheels in this directory or page (e.g. a local torch wheel).")
     ),
-    force: bool = typer.Option(False, "--force", help="--execute: replace an existing env/kernel (kept until all steps pass)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="--execute: do not ask; required when stdin is not a terminal."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="--execute: print every command that would run; change nothing."),
+    force: bool = typer.Option(False, "--force", help=_("--execute: replace an existing env/kernel (kept until all steps pass).")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("--execute: do not ask; required when stdin is not a terminal.")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_("--execute: print every command that would run; change nothing.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Recommend the exact torch build for a Python, OS, driver and GPU, with ready-to-paste commands.
-
-    With --execute, do it: create the env, install the recommendation, register a Jupyter kernel and run
-    the verification suite inside it; a failed step or Ctrl-C undoes what the run created.
-    """
     execute_only = {"--prefix": prefix is not None, "--backend": backend != "auto", "--kernel": kernel is not None,
                     "--no-kernel": no_kernel, "--only": bool(only), "--index-url": index_url is not None,
                     "--find-links": find_links is not None, "--force": force, "--yes": yes, "--dry-run": dry_run}
@@ -393,8 +417,8 @@ def install(
         if not execute:
             given = [flag for flag, on in execute_only.items() if on]
             if given:
-                raise EnvcheckError(f"{', '.join(given)} only apply with --execute",
-                                    hint="add --execute to create the env and install, or drop those options",
+                raise EnvcheckError(Msg("{options} only apply with --execute", options=", ".join(given)),
+                                    hint=Msg("add --execute to create the env and install, or drop those options"),
                                     code="execute-option")
             from envcheck.commands import install as cmd
 
@@ -405,8 +429,8 @@ def install(
                 gpu=tuple(gpu),
             )
         if manager is not None or show_all:
-            raise EnvcheckError("--manager and --all do not apply with --execute",
-                                hint="--backend picks how --execute installs", code="execute-option")
+            raise EnvcheckError(Msg("--manager and --all do not apply with --execute"),
+                                hint=Msg("--backend picks how --execute installs"), code="execute-option")
         from envcheck.commands import install_execute as cmd
         from envcheck.render.env import StepView
 
@@ -440,47 +464,46 @@ class _VerifyDevice(str, Enum):
     mps = "mps"
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(epilog=EXIT_CODES_HELP, help=_("Prove the target env works: tensors, autograd, CUDA kernels on every "
+             "GPU, MPS, distributed."))
 def verify(
     python: Optional[str] = typer.Option(
-        None, "--python", help="Interpreter to verify: a path, an env directory, or a version such as 3.11."
+        None, "--python", help=_("Interpreter to verify: a path, an env directory, or a version such as 3.11.")
     ),
     device: _VerifyDevice = typer.Option(
         _VerifyDevice.auto, "--device", case_sensitive=False,
-        help="Device to verify: auto (CUDA, else MPS, else CPU), cpu, cuda (implies CUDA must work) or mps.",
+        help=_("Device to verify: auto (CUDA, else MPS, else CPU), cpu, cuda (implies CUDA must work) or mps."),
     ),
-    require_cuda: bool = typer.Option(False, "--require-cuda", help="Fail (not skip) when CUDA is unusable."),
+    require_cuda: bool = typer.Option(False, "--require-cuda", help=_("Fail (not skip) when CUDA is unusable.")),
     distributed: bool = typer.Option(
-        False, "--distributed", help="Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs); with "
-        "--nnodes/--nproc-per-node, a torchrun job across nodes instead."
+        False, "--distributed", help=_("Also all_reduce across 2 processes (gloo on CPU, NCCL on 2+ GPUs); with "
+        "--nnodes/--nproc-per-node, a torchrun job across nodes instead.")
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout; progress on stderr."),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout; progress on stderr.")),
     junit_xml: Optional[str] = typer.Option(
-        None, "--junit-xml", metavar="FILE", help="Also write a JUnit XML report (one testcase per check)."
+        None, "--junit-xml", metavar="FILE", help=_("Also write a JUnit XML report (one testcase per check).")
     ),
     timeout: float = typer.Option(
         120.0, "--timeout", metavar="SECONDS", min=0.1,
-        help="Per-check limit: a check still running after this is failed as hung and the rest go on.",
+        help=_("Per-check limit: a check still running after this is failed as hung and the rest go on."),
     ),
-    nnodes: Optional[int] = typer.Option(None, "--nnodes", help="With --distributed: nodes in the torchrun job."),
-    node_rank: Optional[int] = typer.Option(None, "--node-rank", help="With --distributed: this node's rank (0..N-1)."),
+    nnodes: Optional[int] = typer.Option(None, "--nnodes", help=_("With --distributed: nodes in the torchrun job.")),
+    node_rank: Optional[int] = typer.Option(None, "--node-rank", help=_("With --distributed: this node's rank (0..N-1).")),
     rdzv_endpoint: Optional[str] = typer.Option(None, "--rdzv-endpoint", metavar="HOST:PORT",
-                                                help="With --distributed: torchrun's c10d rendezvous endpoint."),
-    nproc_per_node: Optional[int] = typer.Option(None, "--nproc-per-node", help="With --distributed: ranks per node."),
-    rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help="With --distributed: torchrun's job id."),
+                                                help=_("With --distributed: torchrun's c10d rendezvous endpoint.")),
+    nproc_per_node: Optional[int] = typer.Option(None, "--nproc-per-node", help=_("With --distributed: ranks per node.")),
+    rdzv_id: str = typer.Option("envcheck-verify", "--rdzv-id", help=_("With --distributed: torchrun's job id.")),
     join_timeout: int = typer.Option(300, "--join-timeout", metavar="SECONDS",
-                                     help="With --distributed: how long nodes wait for each other."),
+                                     help=_("With --distributed: how long nodes wait for each other.")),
     level: int = typer.Option(
         1, "--level", metavar="1|2|3",
-        help="1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
+        help=_("1: the default suite (seconds). 2: also companion packages on every device, larger matmul and "
         "convolution against the CPU, and a 256 MiB memory round trip per GPU. 3: also measured matmul TFLOPS, "
         "memory and host<->device bandwidth beside the GPU's datasheet peak (with --distributed under torchrun: "
-        "all-reduce bus bandwidth).",
+        "all-reduce bus bandwidth)."),
     ),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Prove the target env works: tensors, autograd, CUDA kernels on every GPU, MPS, distributed."""
-
     def produce():
         from envcheck.commands import verify_distributed as vd
 
@@ -535,20 +558,20 @@ def _ask_yes_no(question: str) -> bool:
     from envcheck.render.safe import visible_lines
 
     while True:
-        sys.stderr.write(f"{visible_lines(question)} [y/N]: ")
+        sys.stderr.write(f"{visible_lines(tr(question))} [y/N]: ")
         sys.stderr.flush()
         line = sys.stdin.readline()
         if not line:
             sys.stderr.write("\n")
-            raise EnvcheckError("no answer: end of input at the confirmation prompt",
-                                hint="answer y or n, or pass --yes to answer yes without asking",
+            raise EnvcheckError(Msg("no answer: end of input at the confirmation prompt"),
+                                hint=Msg("answer y or n, or pass --yes to answer yes without asking"),
                                 exit_code=ExitCode.USAGE, code="no-answer")
         value = line.strip().lower()
         if value in ("y", "yes"):
             return True
         if value in ("", "n", "no"):
             return False
-        sys.stderr.write("please answer y or n\n")
+        sys.stderr.write(_("please answer y or n") + "\n")
 
 
 def _line_sink():
@@ -566,23 +589,22 @@ def _progress(quiet: bool, factory: Callable = _line_sink):
     return factory()
 
 
-@app.command(epilog=EXIT_CODES_HELP + " An existing env without --force, a hostile name, or no --yes when "
-             "stdin is not a terminal: exit 2.")
+@app.command(epilog=EXIT_CODES_HELP + " " + _("An existing env without --force, a hostile name, or no --yes when "
+             "stdin is not a terminal: exit 2."), help=_("Create an environment with a given Python (conda, mamba, "
+             "micromamba, uv or venv), safely."))
 def create(
-    name: Optional[str] = typer.Option(None, "--name", "-n", help="Environment name (venv/uv: under $ENVCHECK_ENVS_DIR, else ~/.envcheck/envs)."),
-    prefix: Optional[str] = typer.Option(None, "--prefix", "-p", help="Environment directory instead of a name."),
-    python: str = typer.Option(..., "--python", help="Python version X.Y for the new environment, or an interpreter "
-                               "(path, env directory, command) whose version is used (venv/uv: it is the base)."),
-    backend: str = typer.Option("auto", "--backend", help="auto (first of micromamba, mamba, conda, then uv, then venv), conda, mamba, micromamba, uv or venv."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing environment (kept aside until the new one works)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
-    mirror: Optional[str] = typer.Option(None, "--mirror", help="conda channel mirror: a name from configs/mirrors.json or a channel URL."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help=_("Environment name (venv/uv: under $ENVCHECK_ENVS_DIR, else ~/.envcheck/envs).")),
+    prefix: Optional[str] = typer.Option(None, "--prefix", "-p", help=_("Environment directory instead of a name.")),
+    python: str = typer.Option(..., "--python", help=_("Python version X.Y for the new environment, or an interpreter "
+                               "(path, env directory, command) whose version is used (venv/uv: it is the base).")),
+    backend: str = typer.Option("auto", "--backend", help=_("auto (first of micromamba, mamba, conda, then uv, then venv), conda, mamba, micromamba, uv or venv.")),
+    force: bool = typer.Option(False, "--force", help=_("Replace an existing environment (kept aside until the new one works).")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_("Print exactly what would run; change nothing.")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask; required when stdin is not a terminal.")),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help=_("conda channel mirror: a name from configs/mirrors.json or a channel URL.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Create an environment with a given Python (conda, mamba, micromamba, uv or venv), safely."""
-
     def produce():
         from envcheck.commands import create as cmd
 
@@ -599,7 +621,7 @@ def create(
 
 kernel_app = typer.Typer(
     name="kernel",
-    help="Jupyter kernels that launch the right interpreter: add, list, check, remove.\n\n" + EXIT_CODES_HELP,
+    help=_("Jupyter kernels that launch the right interpreter: add, list, check, remove.") + "\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -608,27 +630,26 @@ kernel_app = typer.Typer(
 )
 app.add_typer(kernel_app, name="kernel")
 
-_JUPYTER_PREFIX_HELP = "Also search DIR/share/jupyter (an env's prefix); repeatable."
+_JUPYTER_PREFIX_HELP = _("Also search DIR/share/jupyter (an env's prefix); repeatable.")
 
 
-@kernel_app.command("add", epilog=EXIT_CODES_HELP)
+@kernel_app.command("add", epilog=EXIT_CODES_HELP, help=_("Register a Jupyter kernel for a target interpreter and "
+                    "check it launches that interpreter."))
 def kernel_add(
-    name: str = typer.Option(..., "--name", help="Kernel name: a-z, 0-9 and . _ - (Jupyter's rule)."),
-    python: Optional[str] = typer.Option(None, "--python", help="Target interpreter: a path, an env directory, or X.Y."),
-    env: Optional[str] = typer.Option(None, "--env", help="Target environment by name (envcheck's envs dir, then conda envs)."),
-    display_name: Optional[str] = typer.Option(None, "--display-name", help="Name shown in Jupyter (default: 'Python X.Y (NAME)')."),
-    user: bool = typer.Option(False, "--user", help="Register for this user (default; honours JUPYTER_DATA_DIR)."),
-    sys_prefix: bool = typer.Option(False, "--sys-prefix", help="Register inside the target env (ENV/share/jupyter)."),
-    prefix_dir: Optional[str] = typer.Option(None, "--prefix", help="Register under DIR/share/jupyter."),
-    install_ipykernel: bool = typer.Option(False, "--install-ipykernel", help="Install ipykernel into the target with its own pip if missing."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing kernel of that name."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to every question (implies --install-ipykernel)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would run; change nothing."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    name: str = typer.Option(..., "--name", help=_("Kernel name: a-z, 0-9 and . _ - (Jupyter's rule).")),
+    python: Optional[str] = typer.Option(None, "--python", help=_("Target interpreter: a path, an env directory, or X.Y.")),
+    env: Optional[str] = typer.Option(None, "--env", help=_("Target environment by name (envcheck's envs dir, then conda envs).")),
+    display_name: Optional[str] = typer.Option(None, "--display-name", help=_("Name shown in Jupyter (default: 'Python X.Y (NAME)').")),
+    user: bool = typer.Option(False, "--user", help=_("Register for this user (default; honours JUPYTER_DATA_DIR).")),
+    sys_prefix: bool = typer.Option(False, "--sys-prefix", help=_("Register inside the target env (ENV/share/jupyter).")),
+    prefix_dir: Optional[str] = typer.Option(None, "--prefix", help=_("Register under DIR/share/jupyter.")),
+    install_ipykernel: bool = typer.Option(False, "--install-ipykernel", help=_("Install ipykernel into the target with its own pip if missing.")),
+    force: bool = typer.Option(False, "--force", help=_("Replace an existing kernel of that name.")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Answer yes to every question (implies --install-ipykernel).")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_("Print exactly what would run; change nothing.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Register a Jupyter kernel for a target interpreter and check it launches that interpreter."""
-
     def produce():
         from envcheck.commands import kernel as cmd
 
@@ -645,13 +666,12 @@ def kernel_add(
     _finish("kernel add", json_out, produce, render, quiet)
 
 
-@kernel_app.command("list", epilog=EXIT_CODES_HELP)
+@kernel_app.command("list", epilog=EXIT_CODES_HELP, help=_("Every kernelspec on the Jupyter path: its interpreter, "
+                    "whether it exists, and shadowing."))
 def kernel_list(
     prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
 ) -> None:
-    """Every kernelspec on the Jupyter path: its interpreter, whether it exists, and shadowing."""
-
     def produce():
         from envcheck.commands import kernel as cmd
 
@@ -665,14 +685,14 @@ def kernel_list(
     _finish("kernel list", json_out, produce, render)
 
 
-@kernel_app.command("check", epilog=EXIT_CODES_HELP + " Exit 1 with stale-jupyter-kernel when a kernel's interpreter is gone.")
+@kernel_app.command("check", epilog=EXIT_CODES_HELP + " " + _("Exit 1 with stale-jupyter-kernel when a kernel's "
+                    "interpreter is gone."), help=_("Check every kernel: exit 1 (stale-jupyter-kernel) for each one "
+                    "whose interpreter is gone."))
 def kernel_check(
     prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Check every kernel: exit 1 (stale-jupyter-kernel) for each one whose interpreter is gone."""
-
     def produce():
         from envcheck.commands import kernel as cmd
 
@@ -686,18 +706,17 @@ def kernel_check(
     _finish("kernel check", json_out, produce, render, quiet)
 
 
-@kernel_app.command("remove", epilog=EXIT_CODES_HELP + " No such kernel: exit 4.")
+@kernel_app.command("remove", epilog=EXIT_CODES_HELP + " " + _("No such kernel: exit 4."),
+                    help=_("Delete the kernelspec Jupyter uses for NAME (exit 4 when there is none)."))
 def kernel_remove(
-    name: str = typer.Argument(..., help="Kernel name (see `envcheck kernel list`)."),
-    all_copies: bool = typer.Option(False, "--all", help="Also remove same-named kernels shadowed further down the path."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be deleted; change nothing."),
+    name: str = typer.Argument(..., help=_("Kernel name (see `envcheck kernel list`).")),
+    all_copies: bool = typer.Option(False, "--all", help=_("Also remove same-named kernels shadowed further down the path.")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask; required when stdin is not a terminal.")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_("Print what would be deleted; change nothing.")),
     prefixes: List[str] = typer.Option([], "--prefix", help=_JUPYTER_PREFIX_HELP),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Delete the kernelspec Jupyter uses for NAME (exit 4 when there is none)."""
-
     def produce():
         from envcheck.commands import kernel as cmd
 
@@ -716,20 +735,19 @@ def kernel_remove(
 
 env_app = typer.Typer(
     name="env",
-    help="The environments envcheck created (create, install --execute): list, remove.\n\n" + EXIT_CODES_HELP,
+    help=_("The environments envcheck created (create, install --execute): list, remove.") + "\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(env_app, name="env")
 
 
-@env_app.command("list", epilog=EXIT_CODES_HELP)
+@env_app.command("list", epilog=EXIT_CODES_HELP, help=_(
+    "Envs envcheck created: name, backend, Python, torch, the kernels that launch it, size, path."))
 def env_list(
-    no_size: bool = typer.Option(False, "--no-size", help="Do not measure each env's size on disk (faster)."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    no_size: bool = typer.Option(False, "--no-size", help=_("Do not measure each env's size on disk (faster).")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
 ) -> None:
-    """Envs envcheck created: name, backend, Python, torch, the kernels that launch it, size, path."""
-
     def produce():
         from envcheck.commands import env as cmd
 
@@ -743,17 +761,16 @@ def env_list(
     _finish("env list", json_out, produce, render)
 
 
-@env_app.command("remove", epilog=EXIT_CODES_HELP + " Not created by envcheck, or no --yes when stdin is not a "
-                 "terminal: exit 2. No such env: exit 4.")
+@env_app.command("remove", epilog=EXIT_CODES_HELP + " " + _("Not created by envcheck, or no --yes when stdin is not a "
+                 "terminal: exit 2. No such env: exit 4."), help=_(
+    "Remove an env envcheck created, and the Jupyter kernels that launch it (never another directory)."))
 def env_remove(
-    target: str = typer.Argument(..., metavar="NAME|PATH", help="An env from `envcheck env list`, by name or path."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required when stdin is not a terminal."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; change nothing."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    target: str = typer.Argument(..., metavar="NAME|PATH", help=_("An env from `envcheck env list`, by name or path.")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Do not ask; required when stdin is not a terminal.")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_("Print what would be removed; change nothing.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Remove an env envcheck created, and the Jupyter kernels that launch it (never another directory)."""
-
     def produce():
         from envcheck.commands import env as cmd
 
@@ -772,26 +789,25 @@ def env_remove(
 
 matrix_app = typer.Typer(
     name="matrix",
-    help="The compatibility matrix: show what it knows; refresh the newer releases from the package index.\n\n"
-    + EXIT_CODES_HELP,
+    help=_("The compatibility matrix: show what it knows; refresh the newer releases from the package index.")
+    + "\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(matrix_app, name="matrix")
 
 
-@matrix_app.command("refresh", epilog=EXIT_CODES_HELP)
+@matrix_app.command("refresh", epilog=EXIT_CODES_HELP, help=_(
+    "Read releases newer than the shipped matrix from the package index into a per-user cache (the only "
+    "command that uses the network; a failed refresh keeps the last good cache)."))
 def matrix_refresh(
     index_url: Optional[str] = typer.Option(
-        None, "--index-url", help="Simple-API base URL of the index to read (default: pip's configured index)."
+        None, "--index-url", help=_("Simple-API base URL of the index to read (default: pip's configured index).")
     ),
-    mirror: Optional[str] = typer.Option(None, "--mirror", help="Read a mirror of the package index (tuna, ustc, bfsu, aliyun, sjtu)."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help=_("Read a mirror of the package index (tuna, ustc, bfsu, aliyun, sjtu).")),
+    timeout: float = typer.Option(30.0, "--timeout", help=_("Seconds to wait for each answer.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
 ) -> None:
-    """Read releases newer than the shipped matrix from the package index into a per-user cache (the only
-    command that uses the network; a failed refresh keeps the last good cache)."""
-
     def produce():
         from envcheck.commands import matrix as cmd
 
@@ -805,12 +821,11 @@ def matrix_refresh(
     _finish("matrix refresh", json_out, produce, render)
 
 
-@matrix_app.command("show", epilog=EXIT_CODES_HELP)
+@matrix_app.command("show", epilog=EXIT_CODES_HELP, help=_(
+    "Shipped and refreshed dates, releases known, the newest per source (reads files only)."))
 def matrix_show(
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
 ) -> None:
-    """Shipped and refreshed dates, releases known, the newest per source (reads files only)."""
-
     def produce():
         from envcheck.commands import matrix as cmd
 
@@ -828,22 +843,22 @@ def matrix_show(
 
 fleet_app = typer.Typer(
     name="fleet",
-    help="Many nodes, one answer: compare per-node `doctor --json` reports.\n\n" + EXIT_CODES_HELP,
+    help=_("Many nodes, one answer: compare per-node `doctor --json` reports.") + "\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(fleet_app, name="fleet")
 
 
-@fleet_app.command("report", epilog="Exit codes: 0 every node agrees and none has an error finding; 1 drift or "
-                   "error findings; 2 a report could not be read (named; the others are still compared).")
+@fleet_app.command("report", epilog=_("Exit codes: 0 every node agrees and none has an error finding; 1 drift or "
+                   "error findings; 2 a report could not be read (named; the others are still compared)."),
+                   help=_("Which nodes differ: OS, kernel, driver, GPUs, Python, torch, NCCL and findings, majority "
+                          "vs outliers."))
 def fleet_report(
-    paths: List[str] = typer.Argument(..., metavar="PATH...", help="doctor --json files, or directories of them."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    paths: List[str] = typer.Argument(..., metavar="PATH...", help=_("doctor --json files, or directories of them.")),
+    json_out: bool = typer.Option(False, "--json", help=_("Print one JSON object on stdout.")),
     quiet: bool = _quiet_option(),
 ) -> None:
-    """Which nodes differ: OS, kernel, driver, GPUs, Python, torch, NCCL and findings, majority vs outliers."""
-
     def produce():
         from envcheck.commands import fleet as cmd
 

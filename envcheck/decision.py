@@ -11,7 +11,7 @@ import os as _os
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
 from envcheck.facts import Source
 from envcheck.inputs import (
     driver_short_note,
@@ -138,7 +138,7 @@ def decide(
         mirror_obj = matrix.mirrors.get(mirror.strip().lower())
         if mirror_obj is None:
             known = ", ".join(sorted(matrix.mirrors)) or "none"
-            raise EnvcheckError(f"unknown mirror {mirror!r}", hint=f"known mirrors: {known}", code="invalid-mirror")
+            raise EnvcheckError(Msg("unknown mirror {mirror!r}", mirror=mirror), hint=Msg("known mirrors: {known}", known=known), code="invalid-mirror")
 
     # Python: a version is taken as is (no interpreter needed); a path or the default is asked.
     if py_version is not None:

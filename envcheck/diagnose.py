@@ -1,7 +1,10 @@
 """PURE: facts -> findings. No subprocess, no os.environ, no pynvml, no rich.
 
 Each finding has a stable kebab-case code CI can assert on, a severity, a message saying what is
-wrong in this machine's own numbers, and a fix a beginner can follow. Driver floors come in as a
+wrong in this machine's own numbers, and a fix a beginner can follow. Messages and fixes are
+`Msg(template, **params)` (envcheck/i18n.py): their value is the English text (JSON, tests), and the
+human renderer translates the template at render time; a new rule writes its text the same way and
+adds the template's translation to envcheck/locale/zh_CN/LC_MESSAGES/envcheck.po. Driver floors come in as a
 callable (`driver_floor(cuda, os) -> Version | None`) so the matrix stays outside this module; for
 the same reason the matrix's kernel-coverage verdicts (`ArchPrediction`) are computed by
 commands/doctor.py and arrive in the facts.
@@ -14,6 +17,7 @@ from typing import Callable, Optional, Sequence
 
 from packaging.version import InvalidVersion, Version
 
+from envcheck.errors import Msg, joined
 from envcheck.facts import Accelerator, NvidiaFacts
 from envcheck.results import Finding, Severity
 
@@ -126,37 +130,37 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     out: list[Finding] = []
     nv = facts.nvidia
     gpu_count = len(nv.gpus)
-    py = facts.python or "this interpreter"
+    py = facts.python or Msg("this interpreter")
 
     # --- driver -------------------------------------------------------------------------------
     if nv.mismatch:
         out.append(Finding(
             "nvml-driver-library-mismatch", Severity.ERROR,
-            "The NVIDIA kernel module and the user-space driver library have different versions "
-            "(\"Driver/library version mismatch\"), usually after a driver upgrade without a reboot. "
-            "No CUDA program can start until this is fixed.",
-            "Reboot the machine. Without a reboot: stop everything using the GPU, then "
-            "`sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia`.",
+            Msg("The NVIDIA kernel module and the user-space driver library have different versions "
+                "(\"Driver/library version mismatch\"), usually after a driver upgrade without a reboot. "
+                "No CUDA program can start until this is fixed."),
+            Msg("Reboot the machine. Without a reboot: stop everything using the GPU, then "
+                "`sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia`."),
         ))
     elif not nv.has_driver:
-        reasons = "; ".join(nv.reasons) or "no driver found"
+        reasons = joined(nv.reasons) if nv.reasons else Msg("no driver found")
         if nv.pci_devices or gpu_count:
             out.append(Finding(
                 "no-nvidia-driver", Severity.ERROR,
-                f"An NVIDIA GPU is present (PCI {', '.join(nv.pci_devices) or 'device'}) but no working "
-                f"NVIDIA driver was found ({reasons}). torch can only use the CPU.",
-                "Install the NVIDIA driver for your OS (e.g. `sudo ubuntu-drivers install` on Ubuntu, or "
-                "the .run installer from nvidia.com), then reboot and run `nvidia-smi`.",
+                Msg("An NVIDIA GPU is present (PCI {pci}) but no working NVIDIA driver was found ({reasons}). "
+                    "torch can only use the CPU.", pci=", ".join(nv.pci_devices) or Msg("device"), reasons=reasons),
+                Msg("Install the NVIDIA driver for your OS (e.g. `sudo ubuntu-drivers install` on Ubuntu, or "
+                    "the .run installer from nvidia.com), then reboot and run `nvidia-smi`."),
             ))
         else:
             others = sorted({a.vendor for a in facts.accelerators if a.vendor != "nvidia"})
             out.append(Finding(
                 "no-nvidia-driver", Severity.INFO,
-                f"No NVIDIA GPU or driver on this machine ({reasons}); "
-                + (f"accelerators of other vendors found: {', '.join(others)}." if others
-                   else "torch will run on the CPU."),
-                "Nothing to fix for CPU work. On a GPU-less build host set ENVCHECK_OVERRIDE_DRIVER and "
-                "ENVCHECK_OVERRIDE_CUDA to plan for the target machine.",
+                Msg("No NVIDIA GPU or driver on this machine ({reasons}); accelerators of other vendors found: "
+                    "{vendors}.", reasons=reasons, vendors=", ".join(others)) if others else
+                Msg("No NVIDIA GPU or driver on this machine ({reasons}); torch will run on the CPU.", reasons=reasons),
+                Msg("Nothing to fix for CPU work. On a GPU-less build host set ENVCHECK_OVERRIDE_DRIVER and "
+                    "ENVCHECK_OVERRIDE_CUDA to plan for the target machine."),
             ))
 
     # --- python / torch -------------------------------------------------------------------------
@@ -164,27 +168,28 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
         out.append(Finding(
             # an error: nothing about this interpreter was checked, so doctor must not say "ready" (issue 14)
             "python-inspect-failed", Severity.ERROR,
-            f"Could not inspect {py}: {facts.python_reason or 'unknown reason'}.",
-            "Run that interpreter by hand (`PYTHON -c 'import sys; print(sys.version)'`) or pick another "
-            "with --python.",
+            Msg("Could not inspect {python}: {reason}.", python=py, reason=facts.python_reason or Msg("unknown reason")),
+            Msg("Run that interpreter by hand (`PYTHON -c 'import sys; print(sys.version)'`) or pick another "
+                "with --python."),
         ))
     elif facts.torch_installed is False:
         out.append(Finding(
             "torch-not-installed", Severity.ERROR,
-            f"torch is not installed in {py}.",
-            "Run `envcheck install` to get the exact install command for this machine's driver "
-            f"(add `--python {py}` to target this interpreter).",
+            Msg("torch is not installed in {python}.", python=py),
+            Msg("Run `envcheck install` to get the exact install command for this machine's driver "
+                "(add `--python {python}` to target this interpreter).", python=py),
         ))
 
     torch_cuda = facts.torch_cuda
     if facts.torch_installed and torch_cuda is None and facts.torch_hip is None and (nv.has_driver or gpu_count):
         out.append(Finding(
             "torch-cpu-build-on-gpu-host", Severity.ERROR,
-            f"torch {facts.torch_version or ''} in {py} is a CPU-only build, but this machine has an "
-            f"NVIDIA GPU (driver {nv.driver_version or 'present'}). torch.cuda.is_available() will be False.",
-            f"Reinstall torch with a CUDA build: {facts.cuda_install_fix}." if facts.cuda_install_fix else
-            "Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command for this "
-            "machine's driver and GPU.",
+            Msg("torch {torch} in {python} is a CPU-only build, but this machine has an NVIDIA GPU (driver "
+                "{driver}). torch.cuda.is_available() will be False.", torch=facts.torch_version or "", python=py,
+                driver=nv.driver_version or Msg("present")),
+            Msg("Reinstall torch with a CUDA build: {fix}.", fix=facts.cuda_install_fix) if facts.cuda_install_fix else
+            Msg("Reinstall torch from a CUDA wheel index: `envcheck install` prints the exact command for this "
+                "machine's driver and GPU."),
         ))
 
     if facts.torch_installed and torch_cuda and nv.has_driver:
@@ -207,34 +212,37 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             for i, name, cc in bad:
                 out.append(Finding(
                     "gpu-arch-not-in-torch-build", Severity.ERROR,
-                    f"GPU {i} ({name or 'unknown'}, compute capability {cc}) is not in this torch build's "
-                    f"architectures ({', '.join(arch_list)}): kernels will fail with "
-                    "\"no kernel image is available for execution on the device\".",
-                    "Install a torch build that includes this GPU: newer GPUs need a newer CUDA wheel "
-                    "(`envcheck install` picks one); very old GPUs need an older torch release.",
+                    Msg("GPU {index} ({name}, compute capability {cc}) is not in this torch build's architectures "
+                        "({arches}): kernels will fail with \"no kernel image is available for execution on the "
+                        "device\".", index=i, name=name or Msg("unknown"), cc=cc, arches=", ".join(arch_list)),
+                    Msg("Install a torch build that includes this GPU: newer GPUs need a newer CUDA wheel "
+                        "(`envcheck install` picks one); very old GPUs need an older torch release."),
                 ))
         if torch_cuda and gpu_count and deep.get("is_available") is False and not _visible_hides(facts):
-            cause = deep.get("cuda_error") or "; ".join(deep.get("warnings") or []) or "no reason given"
+            cause = deep.get("cuda_error") or "; ".join(deep.get("warnings") or []) or Msg("no reason given")
             out.append(Finding(
                 "torch-cuda-unavailable", Severity.ERROR,
-                f"torch.cuda.is_available() is False in {py} although the driver reports {gpu_count} GPU(s): {cause}.",
-                "Check the findings above (driver, CUDA_VISIBLE_DEVICES); then run "
-                "`envcheck verify --require-cuda` for the exact failing step.",
+                Msg("torch.cuda.is_available() is False in {python} although the driver reports {count} GPU(s): "
+                    "{cause}.", python=py, count=gpu_count, cause=cause),
+                Msg("Check the findings above (driver, CUDA_VISIBLE_DEVICES); then run "
+                    "`envcheck verify --require-cuda` for the exact failing step."),
             ))
     elif deep and not deep.get("ok"):
         out.append(Finding(
             "torch-import-failed", Severity.ERROR if facts.torch_installed else Severity.INFO,
-            f"`import torch` in {py} failed: {deep.get('reason')}.",
-            "Reinstall torch in that environment (`envcheck install` prints the command).",
+            Msg("`import torch` in {python} failed: {reason}.", python=py, reason=deep.get("reason")),
+            Msg("Reinstall torch in that environment (`envcheck install` prints the command)."),
         ))
 
     # --- CUDA_VISIBLE_DEVICES --------------------------------------------------------------------
     for name, value, meant in facts.typos:
         out.append(Finding(
             "cuda-visible-devices-typo", Severity.WARNING,
-            f"{name}={value!r} is set, but CUDA only reads {meant}: this variable is silently ignored"
-            + (" and every GPU stays visible." if meant == "CUDA_VISIBLE_DEVICES" else "."),
-            f"Rename it: `unset {name}; export {meant}={value}`.",
+            Msg("{name}={value!r} is set, but CUDA only reads {meant}: this variable is silently ignored and "
+                "every GPU stays visible.", name=name, value=value, meant=meant) if meant == "CUDA_VISIBLE_DEVICES"
+            else Msg("{name}={value!r} is set, but CUDA only reads {meant}: this variable is silently ignored.",
+                     name=name, value=value, meant=meant),
+            Msg("Rename it: `unset {name}; export {meant}={value}`.", name=name, meant=meant, value=value),
         ))
     vis = facts.visible or {}
     if vis.get("is_set") and gpu_count:
@@ -243,27 +251,30 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
             none_left = not vis.get("visible")
             out.append(Finding(
                 "cuda-visible-devices-out-of-range", Severity.ERROR if none_left else Severity.WARNING,
-                f"CUDA_VISIBLE_DEVICES={vis.get('raw')!r} names GPU {n}, but this machine has {gpu_count} "
-                f"GPU(s) (0..{gpu_count - 1}); CUDA stops reading at that entry, so "
-                + ("no GPU is visible." if none_left else f"only {vis.get('visible')} are visible."),
-                f"Use ordinals 0..{gpu_count - 1} (see `nvidia-smi -L`), or UUIDs, e.g. "
-                f"`export CUDA_VISIBLE_DEVICES=0`.",
+                Msg("CUDA_VISIBLE_DEVICES={raw!r} names GPU {n}, but this machine has {count} GPU(s) (0..{last}); "
+                    "CUDA stops reading at that entry, so no GPU is visible.", raw=vis.get("raw"), n=n,
+                    count=gpu_count, last=gpu_count - 1) if none_left else
+                Msg("CUDA_VISIBLE_DEVICES={raw!r} names GPU {n}, but this machine has {count} GPU(s) (0..{last}); "
+                    "CUDA stops reading at that entry, so only {visible} are visible.", raw=vis.get("raw"), n=n,
+                    count=gpu_count, last=gpu_count - 1, visible=str(vis.get("visible"))),
+                Msg("Use ordinals 0..{last} (see `nvidia-smi -L`), or UUIDs, e.g. `export CUDA_VISIBLE_DEVICES=0`.",
+                    last=gpu_count - 1),
             ))
         elif vis.get("hides_all"):
             out.append(Finding(
                 "cuda-visible-devices-hides-all", Severity.WARNING,
-                f"CUDA_VISIBLE_DEVICES={vis.get('raw')!r} hides every GPU ({vis.get('stop_reason')}): "
-                f"torch will see 0 of {gpu_count} GPU(s).",
-                "If you want the GPUs: `unset CUDA_VISIBLE_DEVICES` (or set it to e.g. `0`).",
+                Msg("CUDA_VISIBLE_DEVICES={raw!r} hides every GPU ({why}): torch will see 0 of {count} GPU(s).",
+                    raw=vis.get("raw"), why=str(vis.get("stop_reason")), count=gpu_count),
+                Msg("If you want the GPUs: `unset CUDA_VISIBLE_DEVICES` (or set it to e.g. `0`)."),
             ))
 
     # --- Python packages -------------------------------------------------------------------------
     if "pynvml" in facts.distributions:
         out.append(Finding(
             "pynvml-deprecated-shim", Severity.WARNING,
-            f"The `pynvml` distribution {facts.distributions.get('pynvml') or ''} is installed in {py}: it is "
-            "deprecated (NVIDIA's official bindings are `nvidia-ml-py`, which provide the same `pynvml` "
-            "module) and the two overwrite each other's files.",
+            Msg("The `pynvml` distribution {version} is installed in {python}: it is deprecated (NVIDIA's official "
+                "bindings are `nvidia-ml-py`, which provide the same `pynvml` module) and the two overwrite each "
+                "other's files.", version=facts.distributions.get("pynvml") or "", python=py),
             "`python -m pip uninstall -y pynvml && python -m pip install --force-reinstall nvidia-ml-py`",
         ))
 
@@ -275,10 +286,10 @@ def diagnose(facts: DoctorFacts, driver_floor: DriverFloor | None = None) -> lis
     if shm is not None and shm < SMALL_SHM_BYTES:
         out.append(Finding(
             "small-dev-shm", Severity.WARNING,
-            f"/dev/shm is only {_gib(shm)}: a torch DataLoader with num_workers > 0 can crash with "
-            "\"bus error\" or \"unable to write to file </torch_...>\".",
-            "In Docker: `docker run --shm-size=8g ...` (or `--ipc=host`); in Kubernetes mount an emptyDir "
-            "with medium: Memory at /dev/shm; or use num_workers=0.",
+            Msg("/dev/shm is only {size}: a torch DataLoader with num_workers > 0 can crash with \"bus error\" or "
+                "\"unable to write to file </torch_...>\".", size=_gib(shm)),
+            Msg("In Docker: `docker run --shm-size=8g ...` (or `--ipc=host`); in Kubernetes mount an emptyDir "
+                "with medium: Memory at /dev/shm; or use num_workers=0."),
         ))
 
     # --- other vendors (issue 10) ---------------------------------------------------------------
@@ -321,21 +332,26 @@ def kernel_findings(kernels: Sequence[dict]) -> list[Finding]:
     for k in kernels:
         name, where, shadowed_by = k.get("name"), k.get("resource_dir"), k.get("shadowed_by")
         if k.get("error"):
-            findings.append(Finding("invalid-jupyter-kernelspec", Severity.WARNING, f"kernel {name} ({where}): "
-                                    f"{k['error']}", f"fix or delete {where}"))
+            findings.append(Finding("invalid-jupyter-kernelspec", Severity.WARNING,
+                                    Msg("kernel {name} ({where}): {error}", name=name, where=where, error=k["error"]),
+                                    Msg("fix or delete {where}", where=where)))
         elif kernel_is_stale(k):
             used = shadowed_by is None
             findings.append(Finding(
                 STALE_KERNEL, Severity.ERROR if used else Severity.WARNING,
-                f"kernel {name} ({where}) launches {k.get('interpreter')}, which no longer exists"
-                + ("" if used else f" (it is shadowed by {shadowed_by})"),
-                f"`envcheck kernel remove {name}` if its env is gone for good, or re-register it: "
-                f"`envcheck kernel add --python NEW_PYTHON --name {name} --force`" if used else f"delete {where}",
+                Msg("kernel {name} ({where}) launches {interpreter}, which no longer exists", name=name, where=where,
+                    interpreter=k.get("interpreter")) if used else
+                Msg("kernel {name} ({where}) launches {interpreter}, which no longer exists (it is shadowed by "
+                    "{shadowed_by})", name=name, where=where, interpreter=k.get("interpreter"), shadowed_by=shadowed_by),
+                Msg("`envcheck kernel remove {name}` if its env is gone for good, or re-register it: "
+                    "`envcheck kernel add --python NEW_PYTHON --name {name} --force`", name=name) if used
+                else Msg("delete {where}", where=where),
             ))
         if shadowed_by and not kernel_is_stale(k):
             findings.append(Finding("shadowed-jupyter-kernel", Severity.INFO,
-                                    f"kernel {name} at {where} is shadowed by {shadowed_by}",
-                                    "Jupyter only ever uses the first one; delete the other if it is unwanted"))
+                                    Msg("kernel {name} at {where} is shadowed by {shadowed_by}", name=name, where=where,
+                                        shadowed_by=shadowed_by),
+                                    Msg("Jupyter only ever uses the first one; delete the other if it is unwanted")))
     return findings
 
 
@@ -363,11 +379,13 @@ def companion_findings(companions: dict, deep: dict | None = None) -> list[Findi
         reasons = []
         version, expected, build = pkg.get("version"), pkg.get("expected"), pkg.get("build")
         if version and expected and version.split("+")[0] != expected:
-            reasons.append(f"{name} {version} does not belong with torch {torch} (the release pairs it with {name} {expected})")
+            reasons.append(Msg("{name} {version} does not belong with torch {torch} (the release pairs it with {name} "
+                               "{expected})", name=name, version=version, torch=torch, expected=expected))
         elif build and torch_build and build != torch_build:
-            reasons.append(f"{name} {version} is a {_tag_word(build)} build but torch {torch} is a {_tag_word(torch_build)} build")
+            reasons.append(Msg("{name} {version} is a {build} build but torch {torch} is a {torch_build} build",
+                               name=name, version=version, build=_tag_word(build), torch=torch, torch_build=_tag_word(torch_build)))
         if error:
-            reasons.append(f"`import {name}` fails: {error}")
+            reasons.append(Msg("`import {name}` fails: {error}", name=name, error=error))
         if reasons:
             out.append(Finding(f"{name}-torch-mismatch", Severity.ERROR, "; ".join(reasons) + ".", fix))
     return out
@@ -378,22 +396,26 @@ def _predicted_arch_findings(predictions: Sequence[ArchPrediction]) -> list[Find
     for p in predictions:
         if p.covered:
             continue
-        gpu = f"GPU {p.gpu_index if p.gpu_index is not None else '?'} ({p.gpu_name or 'unknown'}, compute capability {p.cc})"
-        whose = f"the official {p.variant} wheels of torch {p.release}"
+        gpu = Msg("GPU {index} ({name}, compute capability {cc})", index=p.gpu_index if p.gpu_index is not None
+                  else "?", name=p.gpu_name or Msg("unknown"), cc=p.cc)
         if p.toolkit_reason:
-            why = f"{whose} have no kernel list in the matrix, but {p.toolkit_reason}"
-            basis = "its arch_cuda table of the CUDA versions that can target each GPU"
+            why = Msg("the official {variant} wheels of torch {release} have no kernel list in the matrix, but {reason}",
+                      variant=p.variant, release=p.release, reason=p.toolkit_reason)
+            basis = Msg("its arch_cuda table of the CUDA versions that can target each GPU")
         else:
-            why = f"{whose} carry {', '.join(p.carried) or 'no kernels'}, none of which runs on it"
-            basis = (f"kernel list presumed from torch {p.presumed_from}'s, none is recorded for {p.release}"
-                     if p.presumed_from else "recorded kernel list")
+            why = Msg("the official {variant} wheels of torch {release} carry {carried}, none of which runs on it",
+                      variant=p.variant, release=p.release, carried=", ".join(p.carried) or Msg("no kernels"))
+            basis = (Msg("kernel list presumed from torch {presumed}'s, none is recorded for {release}",
+                         presumed=p.presumed_from, release=p.release)
+                     if p.presumed_from else Msg("recorded kernel list"))
         out.append(Finding(
             "gpu-arch-not-in-torch-build", Severity.ERROR,
-            f"{gpu} is not covered by torch {p.torch}: {why}, so kernels would fail with \"no kernel image is "
-            f"available for execution on the device\". Predicted from envcheck's compatibility matrix ({basis}), "
-            "not read from torch: `envcheck doctor --deep` reads the real list.",
-            p.fix or ("Install a torch build whose wheels cover this GPU: `envcheck install` picks one (newer GPUs "
-                      "need a newer CUDA wheel; very old GPUs an older torch release)."),
+            Msg("{gpu} is not covered by torch {torch}: {why}, so kernels would fail with \"no kernel image is "
+                "available for execution on the device\". Predicted from envcheck's compatibility matrix ({basis}), "
+                "not read from torch: `envcheck doctor --deep` reads the real list.", gpu=gpu, torch=p.torch, why=why,
+                basis=basis),
+            p.fix or Msg("Install a torch build whose wheels cover this GPU: `envcheck install` picks one (newer GPUs "
+                         "need a newer CUDA wheel; very old GPUs an older torch release)."),
         ))
     return out
 
@@ -412,13 +434,16 @@ def _driver_vs_torch(nv: NvidiaFacts, torch_cuda: str, os_family: str, driver_fl
         except Exception:  # an unknown CUDA version in the table: fall back on the CUDA comparison
             floor = None
     have = _v(nv.driver_version)
-    fix = ("Upgrade the NVIDIA driver (then reboot), or install a torch build for an older CUDA: "
-           "`envcheck install` picks the newest build this driver can run.")
+    fix = Msg("Upgrade the NVIDIA driver (then reboot), or install a torch build for an older CUDA: "
+              "`envcheck install` picks the newest build this driver can run.")
     if floor is not None and have is not None and have < floor:
         out.append(Finding(
             "driver-too-old-for-torch-cuda", Severity.ERROR,
-            f"torch was built with CUDA {torch_cuda}, which needs NVIDIA driver >= {floor}; this machine has "
-            f"{nv.driver_version}" + (f" (newest CUDA it supports: {nv.cuda})." if nv.cuda else "."),
+            Msg("torch was built with CUDA {cuda}, which needs NVIDIA driver >= {floor}; this machine has {driver} "
+                "(newest CUDA it supports: {driver_cuda}).", cuda=torch_cuda, floor=str(floor),
+                driver=nv.driver_version, driver_cuda=nv.cuda) if nv.cuda else
+            Msg("torch was built with CUDA {cuda}, which needs NVIDIA driver >= {floor}; this machine has {driver}.",
+                cuda=torch_cuda, floor=str(floor), driver=nv.driver_version),
             fix,
         ))
         return out
@@ -427,8 +452,9 @@ def _driver_vs_torch(nv: NvidiaFacts, torch_cuda: str, os_family: str, driver_fl
         if built[0] > drv[0] and floor is None:
             out.append(Finding(
                 "driver-too-old-for-torch-cuda", Severity.ERROR,
-                f"torch was built with CUDA {torch_cuda}, but driver {nv.driver_version} supports CUDA up to "
-                f"{nv.cuda}: a newer CUDA major version needs a newer driver.",
+                Msg("torch was built with CUDA {cuda}, but driver {driver} supports CUDA up to {driver_cuda}: a newer "
+                    "CUDA major version needs a newer driver.", cuda=torch_cuda, driver=nv.driver_version,
+                    driver_cuda=nv.cuda),
                 fix,
             ))
         elif built[0] == drv[0]:
@@ -436,10 +462,11 @@ def _driver_vs_torch(nv: NvidiaFacts, torch_cuda: str, os_family: str, driver_fl
             # major, except PTX JIT and new APIs. https://docs.nvidia.com/deploy/cuda-compatibility/
             out.append(Finding(
                 "driver-cuda-older-than-torch-cuda", Severity.INFO,
-                f"torch was built with CUDA {torch_cuda}; driver {nv.driver_version} supports CUDA {nv.cuda}. "
-                "This works through CUDA minor version compatibility, but kernels compiled at run time "
-                "(PTX JIT, e.g. torch.compile/Triton) may fail.",
-                "Upgrade the driver when convenient, or use a torch build for CUDA " f"{nv.cuda} or older.",
+                Msg("torch was built with CUDA {cuda}; driver {driver} supports CUDA {driver_cuda}. This works through "
+                    "CUDA minor version compatibility, but kernels compiled at run time (PTX JIT, e.g. "
+                    "torch.compile/Triton) may fail.", cuda=torch_cuda, driver=nv.driver_version, driver_cuda=nv.cuda),
+                Msg("Upgrade the driver when convenient, or use a torch build for CUDA {driver_cuda} or older.",
+                    driver_cuda=nv.cuda),
             ))
     return out
 
@@ -458,19 +485,25 @@ def amd_torch_build_findings(facts: DoctorFacts) -> list[Finding]:
         return []
     if any(a.vendor == "nvidia" for a in facts.accelerators):
         return []  # a mixed host: the CUDA checks speak for the NVIDIA GPUs
-    py = facts.python or "this interpreter"
-    what = f"a CUDA {facts.torch_cuda} build" if facts.torch_cuda else "a CPU-only build"
+    py = facts.python or Msg("this interpreter")
+    what = Msg("a CUDA {cuda} build", cuda=facts.torch_cuda) if facts.torch_cuda else Msg("a CPU-only build")
     rocm = next((a.runtime for a in amd if a.runtime), None)
     names = ", ".join(f"{a.name or 'AMD GPU'} ({a.arch or 'gfx ?'})" for a in amd)
+    params = dict(torch=facts.torch_version or "", python=py, what=what, names=names, rocm=rocm or "")
     return [Finding(
         "torch-not-rocm-on-amd-host", Severity.ERROR,
-        f"torch {facts.torch_version or ''} in {py} is {what}, but this machine's GPU(s) are AMD: {names}"
-        f"{f' with {rocm}' if rocm else ''}. torch.cuda.is_available() will be False: only a ROCm build of torch "
-        "runs on AMD GPUs.",
-        f"Reinstall torch from a ROCm build: {facts.amd_install_fix}." if facts.amd_install_fix else
-        "Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
-        "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why not "
-        f"otherwise{f'; installed: {rocm}' if rocm else ''}.",
+        Msg("torch {torch} in {python} is {what}, but this machine's GPU(s) are AMD: {names} with {rocm}. "
+            "torch.cuda.is_available() will be False: only a ROCm build of torch runs on AMD GPUs.", **params)
+        if rocm else
+        Msg("torch {torch} in {python} is {what}, but this machine's GPU(s) are AMD: {names}. "
+            "torch.cuda.is_available() will be False: only a ROCm build of torch runs on AMD GPUs.", **params),
+        Msg("Reinstall torch from a ROCm build: {fix}.", fix=facts.amd_install_fix) if facts.amd_install_fix else
+        Msg("Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
+            "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why "
+            "not otherwise; installed: {rocm}.", rocm=rocm) if rocm else
+        Msg("Reinstall torch from a ROCm wheel index whose gfx list covers your GPU: `envcheck install` (or "
+            "`envcheck install --gpu-arch gfxNNN`) picks one where envcheck's recorded gfx lists cover it and says why "
+            "not otherwise."),
     )]
 
 
@@ -490,16 +523,18 @@ def amd_arch_findings(facts: DoctorFacts) -> list[Finding]:
     for a in _amd(facts):
         if not a.arch or gfx_covered(a.arch, arches):
             continue
-        basis = (f"predicted from the gfx list of the official {facts.torch_local} wheels in envcheck's "
-                 "configs/rocm_arches.json, not read from torch (`envcheck doctor --deep` reads the real list)"
-                 if predicted else "read from torch.cuda.get_arch_list()")
+        basis = (Msg("Predicted from the gfx list of the official {local} wheels in envcheck's "
+                     "configs/rocm_arches.json, not read from torch (`envcheck doctor --deep` reads the real list)",
+                     local=facts.torch_local)
+                 if predicted else Msg("Read from torch.cuda.get_arch_list()"))
         out.append(Finding(
             "rocm-arch-not-in-torch-build", Severity.ERROR,
-            f"AMD GPU {a.index} ({a.name or 'unknown'}, {a.arch}) is not among this torch build's targets "
-            f"({', '.join(arches)}): ROCm kernels load only on their exact gfx target, so GPU work fails with "
-            f"\"invalid device function\" or \"no kernel image is available\". {basis[0].upper() + basis[1:]}.",
-            "Install a ROCm torch build whose targets include this GPU (a newer ROCm variant usually adds newer "
-            "GPUs); HSA_OVERRIDE_GFX_VERSION is a risky workaround (see its finding).",
+            Msg("AMD GPU {index} ({name}, {arch}) is not among this torch build's targets ({arches}): ROCm kernels "
+                "load only on their exact gfx target, so GPU work fails with \"invalid device function\" or \"no "
+                "kernel image is available\". {basis}.", index=a.index, name=a.name or Msg("unknown"), arch=a.arch,
+                arches=", ".join(arches), basis=basis),
+            Msg("Install a ROCm torch build whose targets include this GPU (a newer ROCm variant usually adds newer "
+                "GPUs); HSA_OVERRIDE_GFX_VERSION is a risky workaround (see its finding)."),
         ))
     return out
 
@@ -525,16 +560,21 @@ def rocm_visible_devices_findings(facts: DoctorFacts) -> list[Finding]:
             none_left = not res.visible
             out.append(Finding(
                 f"{code}-out-of-range", Severity.ERROR if none_left else Severity.WARNING,
-                f"{name}={raw!r} names GPU {res.out_of_range[0]}, but this machine has {len(amd)} AMD GPU(s) "
-                f"(0..{len(amd) - 1}); parsing stops at that entry, so "
-                + ("no GPU is visible." if none_left else f"only {list(res.visible)} are visible."),
-                f"Use ordinals 0..{len(amd) - 1} (see `amd-smi list` or `rocm-smi`), e.g. `export {name}=0`.",
+                Msg("{name}={raw!r} names GPU {n}, but this machine has {count} AMD GPU(s) (0..{last}); parsing stops "
+                    "at that entry, so no GPU is visible.", name=name, raw=raw, n=res.out_of_range[0], count=len(amd),
+                    last=len(amd) - 1) if none_left else
+                Msg("{name}={raw!r} names GPU {n}, but this machine has {count} AMD GPU(s) (0..{last}); parsing stops "
+                    "at that entry, so only {visible} are visible.", name=name, raw=raw, n=res.out_of_range[0],
+                    count=len(amd), last=len(amd) - 1, visible=str(list(res.visible))),
+                Msg("Use ordinals 0..{last} (see `amd-smi list` or `rocm-smi`), e.g. `export {name}=0`.",
+                    last=len(amd) - 1, name=name),
             ))
         elif res.hides_all:
             out.append(Finding(
                 f"{code}-hides-all", Severity.WARNING,
-                f"{name}={raw!r} hides every AMD GPU ({res.stop_reason}): torch will see 0 of {len(amd)} GPU(s).",
-                f"If you want the GPUs: `unset {name}` (or set it to e.g. `0`).",
+                Msg("{name}={raw!r} hides every AMD GPU ({why}): torch will see 0 of {count} GPU(s).", name=name,
+                    raw=raw, why=str(res.stop_reason), count=len(amd)),
+                Msg("If you want the GPUs: `unset {name}` (or set it to e.g. `0`).", name=name),
             ))
     return out
 
@@ -553,25 +593,24 @@ def hsa_override_findings(facts: DoctorFacts) -> list[Finding]:
     if not raw.strip():
         return [Finding(
             "hsa-override-gfx-version-set", Severity.ERROR,
-            "HSA_OVERRIDE_GFX_VERSION is set but empty: older ROCm runtimes read that as gfx000 and then find no "
-            "usable GPU (ROCm/ROCR-Runtime#354).",
-            "`unset HSA_OVERRIDE_GFX_VERSION` (in containers, drop the empty `-e HSA_OVERRIDE_GFX_VERSION=`).",
+            Msg("HSA_OVERRIDE_GFX_VERSION is set but empty: older ROCm runtimes read that as gfx000 and then find no "
+                "usable GPU (ROCm/ROCR-Runtime#354)."),
+            Msg("`unset HSA_OVERRIDE_GFX_VERSION` (in containers, drop the empty `-e HSA_OVERRIDE_GFX_VERSION=`)."),
         )]
     m = re.fullmatch(r"\s*(\d+)\.(\d+)\.(\d+)\s*", raw)
     as_gfx = f"gfx{m.group(1)}{m.group(2)}{int(m.group(3)):x}" if m else None
-    real = ", ".join(sorted({a.arch for a in _amd(facts) if a.arch})) or "unknown"
+    real = ", ".join(sorted({a.arch for a in _amd(facts) if a.arch})) or Msg("unknown")
     return [Finding(
         "hsa-override-gfx-version-set", Severity.WARNING if m else Severity.ERROR,
-        f"HSA_OVERRIDE_GFX_VERSION={raw!r} is set: the ROCm runtime reports every AMD GPU as "
-        + (f"{as_gfx}" if as_gfx else "a malformed version (expected MAJOR.MINOR.STEPPING, e.g. 10.3.0)")
-        + f" instead of its real target ({real}), so kernels built for that target are loaded on it. It lets an "
-        "unsupported GPU run a ROCm build whose target has the same instruction set (AMD calls it \"not an official "
-        "workaround\"); to a target of another family it can crash kernels, hang or reset the GPU, or compute "
-        "wrong results.",
-        "Prefer a torch build that lists your GPU's real gfx target (`envcheck doctor --deep` shows the list). "
-        "Keep the override only if you accept the risk, set to a target with the same instruction set (e.g. "
-        "10.3.0 for other RDNA2 gfx103x parts); `unset "
-        "HSA_OVERRIDE_GFX_VERSION` to check without it.",
+        Msg("HSA_OVERRIDE_GFX_VERSION={raw!r} is set: the ROCm runtime reports every AMD GPU as {as_gfx} instead of "
+            "its real target ({real}), so kernels built for that target are loaded on it. It lets an unsupported GPU "
+            "run a ROCm build whose target has the same instruction set (AMD calls it \"not an official "
+            "workaround\"); to a target of another family it can crash kernels, hang or reset the GPU, or compute "
+            "wrong results.", raw=raw, real=real,
+            as_gfx=as_gfx or Msg("a malformed version (expected MAJOR.MINOR.STEPPING, e.g. 10.3.0)")),
+        Msg("Prefer a torch build that lists your GPU's real gfx target (`envcheck doctor --deep` shows the list). "
+            "Keep the override only if you accept the risk, set to a target with the same instruction set (e.g. "
+            "10.3.0 for other RDNA2 gfx103x parts); `unset HSA_OVERRIDE_GFX_VERSION` to check without it."),
     )]
 
 
@@ -600,19 +639,21 @@ def gpu_ecc_findings(facts: DoctorFacts) -> list[Finding]:
         if vol:
             out.append(Finding(
                 "gpu-ecc-errors", Severity.ERROR,
-                f"{_gpu_label(g)} reported {vol} uncorrectable ECC memory error(s) since the driver loaded "
-                f"(lifetime: {agg if agg is not None else 'unknown'}; source: {h.source}). Work on this GPU can fail with "
-                "\"uncorrectable ECC error encountered\" or silently compute wrong values.",
-                f"Stop the jobs on it and reset the GPU (`sudo nvidia-smi -r -i {g.index}`, or reboot); if the count grows "
-                "again, tell the cluster admin: the GPU needs a hardware check (RMA).",
+                Msg("{gpu_label} reported {vol} uncorrectable ECC memory error(s) since the driver loaded (lifetime: "
+                    "{value}; source: {source}). Work on this GPU can fail with \"uncorrectable ECC error "
+                    "encountered\" or silently compute wrong values.",
+                    gpu_label=_gpu_label(g), vol=vol, value=agg if agg is not None else 'unknown', source=h.source),
+                Msg("Stop the jobs on it and reset the GPU (`sudo nvidia-smi -r -i {index}`, or reboot); if the count "
+                    "grows again, tell the cluster admin: the GPU needs a hardware check (RMA).", index=g.index),
             ))
         elif agg:
             out.append(Finding(
                 "gpu-ecc-errors", Severity.WARNING,
-                f"{_gpu_label(g)} has {agg} uncorrectable ECC error(s) in its lifetime counter (none since the driver "
-                f"loaded; source: {h.source}). The driver retired or remapped the bad memory; the GPU works now.",
-                "Tell the admin so the count is tracked; a GPU whose count keeps growing should be replaced. "
-                "Check `nvidia-smi -q -d ECC,ROW_REMAPPER,PAGE_RETIREMENT`.",
+                Msg("{gpu_label} has {agg} uncorrectable ECC error(s) in its lifetime counter (none since the driver "
+                    "loaded; source: {source}). The driver retired or remapped the bad memory; the GPU works now.",
+                    gpu_label=_gpu_label(g), agg=agg, source=h.source),
+                Msg("Tell the admin so the count is tracked; a GPU whose count keeps growing should be replaced. Check "
+                    "`nvidia-smi -q -d ECC,ROW_REMAPPER,PAGE_RETIREMENT`."),
             ))
     return out
 
@@ -625,20 +666,22 @@ def gpu_row_remap_findings(facts: DoctorFacts) -> list[Finding]:
         if h.row_remap_failure:
             out.append(Finding(
                 "gpu-row-remap-pending", Severity.ERROR,
-                f"{_gpu_label(g)} reports a row remapping FAILURE (source: {h.source}): its memory had an error that "
-                "could not be repaired with a spare row, so the bad memory stays in use.",
-                "Take the GPU out of service and tell the admin: NVIDIA's guidance for a remapping failure is to "
-                "replace (RMA) the GPU.",
+                Msg("{gpu_label} reports a row remapping FAILURE (source: {source}): its memory had an error that "
+                    "could not be repaired with a spare row, so the bad memory stays in use.",
+                    gpu_label=_gpu_label(g), source=h.source),
+                Msg("Take the GPU out of service and tell the admin: NVIDIA's guidance for a remapping failure is to "
+                    "replace (RMA) the GPU."),
             ))
         elif h.row_remap_pending or h.retired_pages_pending:
             what = ("row remapping" if h.row_remap_pending else "page retirement")
             rows = f" ({h.row_remap_uncorrectable} uncorrectable row(s) so far)" if h.row_remap_uncorrectable else ""
             out.append(Finding(
                 "gpu-row-remap-pending", Severity.WARNING,
-                f"{_gpu_label(g)} has a pending memory {what}{rows} (source: {h.source}): the repair only takes effect "
-                "after the GPU is reset, and until then the faulty memory can still be used.",
-                f"When the GPU is idle: `sudo nvidia-smi -r -i {g.index}` (or reboot the node); on a shared cluster ask "
-                "the admin to drain and reset it.",
+                Msg("{gpu_label} has a pending memory {what}{rows} (source: {source}): the repair only takes effect "
+                    "after the GPU is reset, and until then the faulty memory can still be used.",
+                    gpu_label=_gpu_label(g), what=what, rows=rows, source=h.source),
+                Msg("When the GPU is idle: `sudo nvidia-smi -r -i {index}` (or reboot the node); on a shared cluster "
+                    "ask the admin to drain and reset it.", index=g.index),
             ))
     return out
 
@@ -661,11 +704,12 @@ def gpu_throttle_findings(facts: DoctorFacts) -> list[Finding]:
             continue
         out.append(Finding(
             "gpu-throttled", Severity.WARNING,
-            f"{_gpu_label(g)} is slowing its clocks: {'; '.join(_THROTTLE_WORDS[r] for r in why)} (source: {h.source}). "
-            "Everything still works, but compute runs well below the GPU's speed.",
-            "Check cooling (fans, airflow, `nvidia-smi -q -d TEMPERATURE`) and power (PSUs, cables, the server BMC's "
-            "power table: an unrecognised GPU gets a power brake); on a managed cluster tell the admin. "
-            "`nvidia-smi -q -d PERFORMANCE` shows the live reasons.",
+            Msg("{gpu_label} is slowing its clocks: {items} (source: {source}). Everything still works, but compute "
+                "runs well below the GPU's speed.",
+                gpu_label=_gpu_label(g), items='; '.join((_THROTTLE_WORDS[r] for r in why)), source=h.source),
+            Msg("Check cooling (fans, airflow, `nvidia-smi -q -d TEMPERATURE`) and power (PSUs, cables, the server "
+                "BMC's power table: an unrecognised GPU gets a power brake); on a managed cluster tell the admin. "
+                "`nvidia-smi -q -d PERFORMANCE` shows the live reasons."),
         ))
     return out
 
@@ -680,11 +724,11 @@ def gpu_pcie_findings(facts: DoctorFacts) -> list[Finding]:
             continue
         out.append(Finding(
             "gpu-pcie-link-degraded", Severity.WARNING,
-            f"{_gpu_label(g)}: {why} (source: {h.source}). Host<->device copies (data loading, offload, "
-            "checkpoints) get a fraction of the bandwidth.",
-            "Reseat the GPU (and its riser) in a full x16 slot, check the BIOS PCIe settings (link speed set to "
-            "Auto/max, bifurcation); on a server you do not own, tell the admin. `sudo lspci -vv -s "
-            f"{(g.pci_bus_id or 'BUS')[-12:]} | grep -E 'LnkCap|LnkSta'` shows what the link trained at.",
+            Msg("{gpu_label}: {why} (source: {source}). Host<->device copies (data loading, offload, checkpoints) get "
+                "a fraction of the bandwidth.", gpu_label=_gpu_label(g), why=why, source=h.source),
+            Msg("Reseat the GPU (and its riser) in a full x16 slot, check the BIOS PCIe settings (link speed set to "
+                "Auto/max, bifurcation); on a server you do not own, tell the admin. `sudo lspci -vv -s {bus} | grep "
+                "-E 'LnkCap|LnkSta'` shows what the link trained at.", bus=(g.pci_bus_id or 'BUS')[-12:]),
         ))
     return out
 
@@ -702,9 +746,10 @@ def gpu_persistence_findings(facts: DoctorFacts) -> list[Finding]:
         return []
     return [Finding(
         "gpu-persistence-off", Severity.INFO,
-        f"Persistence mode is off on {len(off)} of {len(gpus)} GPU(s) ({', '.join(str(g.index) for g in off)}): "
-        "each time no process uses them the driver unloads their state, so every job start re-initialises "
-        "them (about 1-3 s per GPU) and clock/power settings return to defaults.",
-        "Run NVIDIA's persistence daemon: `sudo systemctl enable --now nvidia-persistenced` (or, legacy, "
-        "`sudo nvidia-smi -pm 1`); on a managed cluster ask the admin.",
+        Msg("Persistence mode is off on {off} of {total} GPU(s) ({items}): each time no process uses them the driver "
+            "unloads their state, so every job start re-initialises them (about 1-3 s per GPU) and clock/power "
+            "settings return to defaults.",
+            off=len(off), total=len(gpus), items=', '.join((str(g.index) for g in off))),
+        Msg("Run NVIDIA's persistence daemon: `sudo systemctl enable --now nvidia-persistenced` (or, legacy, `sudo "
+            "nvidia-smi -pm 1`); on a managed cluster ask the admin."),
     )]

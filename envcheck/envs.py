@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from envcheck.backends import BackendChoice, choose_backend, conda_env_prefix, mirror_channels
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.inputs import python_version_request
 from envcheck.names import default_envs_dir, env_dir_for_name, validate_env_name, validate_prefix
 from envcheck.plans.env import (
@@ -111,16 +111,16 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
     --force, 4 backend or interpreter not found, 5 env list failed."""
     environ = os.environ if environ is None else environ
     if (request.name is None) == (request.prefix is None):
-        raise EnvcheckError("pass exactly one of --name NAME and --prefix PATH",
-                            hint="e.g. envcheck create --name torch --python 3.11", code="invalid-input")
+        raise EnvcheckError(Msg("pass exactly one of --name NAME and --prefix PATH"),
+                            hint=Msg("e.g. envcheck create --name torch --python 3.11"), code="invalid-input")
     if request.name is not None:
         validate_env_name(request.name)
     prefix = validate_prefix(request.prefix) if request.prefix is not None else None
     version, interpreter = python_version_request(request.python, runner, environ)  # exit 2 / 4
     base_python = request.base_python or interpreter
     if version[0] != 3:
-        raise EnvcheckError(f"--python {request.python}: envcheck creates Python 3 environments",
-                            hint="pass a version such as --python 3.11", code="invalid-python-version")
+        raise EnvcheckError(Msg("--python {python}: envcheck creates Python 3 environments", python=request.python),
+                            hint=Msg("pass a version such as --python 3.11"), code="invalid-python-version")
     python = f"{version[0]}.{version[1]}"
     choice = choose_backend(request.backend, environ)
     backend = choice.backend
@@ -143,12 +143,13 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
     if target is not None:
         state = _path_state(target)
         if state == "file":
-            raise EnvcheckError(f"{target} exists and is not a directory", hint="choose another path",
+            raise EnvcheckError(Msg("{target} exists and is not a directory", target=target), hint=Msg("choose another path"),
                                 code="path-not-an-env")
         if state == "not-env":
             raise EnvcheckError(
-                f"{target} exists and is not an environment (no pyvenv.cfg or conda-meta): envcheck will not touch it",
-                hint="choose another --prefix/--name, or empty that directory yourself",
+                Msg("{target} exists and is not an environment (no pyvenv.cfg or conda-meta): envcheck will not touch "
+                    "it", target=target),
+                hint=Msg("choose another --prefix/--name, or empty that directory yourself"),
                 code="path-not-an-env",
             )
         if state == "env":
@@ -160,8 +161,8 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
             raise foreign_entries_error(existing, "replace", extra)
     if existing and not request.force:
         raise EnvcheckError(
-            f"an environment already exists at {existing}",
-            hint="pass --force to replace it (the old one is kept until the new one works), or choose another name",
+            Msg("an environment already exists at {existing}", existing=existing),
+            hint=Msg("pass --force to replace it (the old one is kept until the new one works), or choose another name"),
             code="env-exists",
         )
 
@@ -176,9 +177,10 @@ def plan_create(request: CreateRequest, runner: Runner, environ: Mapping[str, st
             base = find_interpreter(version[0], version[1], runner, environ)
         if base.path is None:
             raise EnvcheckError(
-                f"no working Python {python} interpreter found for a {backend.value} environment",
-                hint=f"install Python {python} (`uv python install {python}`, pyenv, or your OS packages), "
-                "or use --backend conda / micromamba, which install Python themselves",
+                Msg("no working Python {python} interpreter found for a {backend} environment",
+                    python=python, backend=backend.value),
+                hint=Msg("install Python {python} (`uv python install {python}`, pyenv, or your OS packages), or use "
+                         "--backend conda / micromamba, which install Python themselves", python=python),
                 exit_code=ExitCode.TARGET_NOT_FOUND,
                 code="interpreter-not-found",
                 data={"tried": list(base.tried)},
@@ -280,7 +282,7 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
     try:
         if plan.existing:  # --force: move the old env aside (a rename); put back on failure
             backup = tx.move_aside(plan.existing, "env")
-            sink.emit(Note(f"moved the existing env aside to {backup}"))
+            sink.emit(Note(Msg("moved the existing env aside to {backup}", backup=backup)))
         if plan.prefix:
             os.makedirs(os.path.dirname(plan.prefix), exist_ok=True)
         where = _register_undo(tx, plan, runner, log_path, sink)
@@ -306,7 +308,8 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
         if own:
             sink.emit(FailureTail(tuple(tail)))
         raise EnvcheckError(
-            f"creating the environment failed: {failed.reason or failed.completed.describe_failure()}",
+            Msg("creating the environment failed: {reason}",
+                reason=failed.reason or failed.completed.describe_failure()),
             hint=_failure_hint(plan, log_path, undone),
             exit_code=ExitCode.TOOL_FAILED,
             code="env-create-failed",

@@ -17,9 +17,41 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+class Msg(str):
+    """A message whose value is its English text and which remembers how it was made.
+
+    `Msg("torch is not installed in {python}.", python=py)` == "torch is not installed in /usr/bin/python3."
+    for everything that treats it as a str (JSON, tests, logs); `envcheck.i18n.tr(msg)` renders the template's
+    translation with the same parameters. Parameters may be Msg themselves (translated in turn).
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __new__(cls, msgid: str, **params):
+        self = super().__new__(cls, msgid.format(**params) if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __reduce__(self):  # copy/pickle keep the template, not only the English text
+        return (_make_msg, (self.msgid, dict(self.params)))
+
+
+def _make_msg(msgid: str, params: dict) -> Msg:
+    return Msg.__new__(Msg, msgid, **params)
+
+
+def joined(items, sep: str = "; ") -> Msg:
+    """`sep.join(items)` as a Msg whose items are translated one by one (probe reasons, for instance)."""
+    items = list(items)
+    template = sep.replace("{", "{{").replace("}", "}}").join("{i%d}" % n for n in range(len(items)))
+    return Msg.__new__(Msg, template, **{"i%d" % n: item for n, item in enumerate(items)})
+
+
 class EnvcheckError(Exception):
     """An error a user can act on: a one-line message, a hint naming the fix, an exit code.
 
+    `message` and `hint` are usually `Msg` templates: English in JSON, translated by the human output.
     `code` is a stable kebab-case identifier that lands in the JSON envelope's `errors`.
     `data` optionally carries structured detail for the envelope (e.g. nearest alternatives).
     """

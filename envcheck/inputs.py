@@ -15,7 +15,7 @@ from typing import Mapping
 
 from packaging.version import Version
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.names import validate_display_name, validate_env_name, validate_kernel_name, validate_prefix
 from envcheck.numeric import ascii_number_text
 
@@ -56,7 +56,7 @@ def parse_os(text: str | None) -> str:
         return host_os()
     value = OS_ALIASES.get(text.strip().lower())
     if value is None:
-        raise EnvcheckError(f"unknown OS {text!r}", hint="use --os linux, --os windows or --os macos", code="invalid-os")
+        raise EnvcheckError(Msg("unknown OS {text!r}", text=text), hint=Msg("use --os linux, --os windows or --os macos"), code="invalid-os")
     return value
 
 
@@ -64,8 +64,8 @@ def parse_driver(text: str, what: str = "--driver") -> Version:
     text = ascii_number_text(text, what, "535.104.05")  # ASCII digits, bounded length (issue 14)
     if not _DRIVER.match(text):
         raise EnvcheckError(
-            f"invalid {what} {text!r}: not an NVIDIA driver version",
-            hint="driver versions look like 535.104.05 (Linux) or 537.13 (Windows)",
+            Msg("invalid {what} {text!r}: not an NVIDIA driver version", what=what, text=text),
+            hint=Msg("driver versions look like 535.104.05 (Linux) or 537.13 (Windows)"),
             code="invalid-driver",
         )
     return Version(text.strip())
@@ -116,15 +116,16 @@ def parse_gpu_name(text: str) -> tuple[str, str]:
     close = difflib.get_close_matches(normalize(text), list(by_norm), n=3, cutoff=0.5)
     hint = (f"closest known: {', '.join(repr(by_norm[c]) for c in close)}; " if close else "") + \
         "or pass the compute capability with --gpu-cc X.Y"
-    raise EnvcheckError(f"unknown --gpu {text!r}: not in envcheck's GPU table", hint=hint, code="invalid-gpu")
+    raise EnvcheckError(Msg("unknown --gpu {text!r}: not in envcheck's GPU table",
+                            text=text), hint=hint, code="invalid-gpu")
 
 
 def parse_cuda(text: str, what: str = "--cuda") -> Version:
     m = _CUDA.match(ascii_number_text(text, what, "12.4"))
     if not m:
         raise EnvcheckError(
-            f"invalid {what} {text!r}: expected X.Y",
-            hint="the CUDA version nvidia-smi shows top right, e.g. --cuda 12.2",
+            Msg("invalid {what} {text!r}: expected X.Y", what=what, text=text),
+            hint=Msg("the CUDA version nvidia-smi shows top right, e.g. --cuda 12.2"),
             code="invalid-cuda",
         )
     return Version(f"{m.group(1)}.{m.group(2)}")
@@ -141,8 +142,8 @@ def parse_cc(text: str) -> str:
     if m and "." not in t:
         return f"{int(m.group(1))}.{int(m.group(2))}"
     raise EnvcheckError(
-        f"invalid --gpu-cc {text!r}: expected a compute capability X.Y",
-        hint="e.g. --gpu-cc 8.6 (RTX 30xx), 7.5 (T4), 9.0 (H100); `nvidia-smi --query-gpu=compute_cap --format=csv`",
+        Msg("invalid --gpu-cc {text!r}: expected a compute capability X.Y", text=text),
+        hint=Msg("e.g. --gpu-cc 8.6 (RTX 30xx), 7.5 (T4), 9.0 (H100); `nvidia-smi --query-gpu=compute_cap --format=csv`"),
         code="invalid-gpu-cc",
     )
 
@@ -154,8 +155,9 @@ def parse_gpu_arch(text: str) -> str:
     value = normalize_gfx(text)
     if value is None:
         raise EnvcheckError(
-            f"invalid --gpu-arch {text!r}: expected an AMD gfx target such as gfx90a",
-            hint="e.g. --gpu-arch gfx90a (MI200), gfx942 (MI300), gfx1100 (RX 7900); `rocminfo | grep gfx` shows yours",
+            Msg("invalid --gpu-arch {text!r}: expected an AMD gfx target such as gfx90a", text=text),
+            hint=Msg("e.g. --gpu-arch gfx90a (MI200), gfx942 (MI300), gfx1100 (RX 7900); `rocminfo | grep gfx` shows "
+                     "yours"),
             code="invalid-gpu-arch",
         )
     return value
@@ -171,8 +173,8 @@ def parse_python_request(text: str) -> str | None:
         return f"{int(major)}.{int(minor)}"
     if _VERSIONISH.match(t) or re.match(r"^\d", t):
         raise EnvcheckError(
-            f"invalid --python {text!r}: expected a version X.Y (such as 3.11) or an interpreter path",
-            hint="e.g. --python 3.11, or --python /path/to/python",
+            Msg("invalid --python {text!r}: expected a version X.Y (such as 3.11) or an interpreter path", text=text),
+            hint=Msg("e.g. --python 3.11, or --python /path/to/python"),
             code="invalid-python",
         )
     return None
@@ -195,7 +197,7 @@ def parse_python(text: str | None, what: str = "--python") -> PythonRequest | No
     if text is None:
         return None
     if not text.strip():
-        raise EnvcheckError(f"{what} is empty", hint="pass a version such as 3.11 or a path to a Python interpreter",
+        raise EnvcheckError(Msg("{what} is empty", what=what), hint=Msg("pass a version such as 3.11 or a path to a Python interpreter"),
                             code="invalid-python")
     version = parse_python_request(text)
     if version is not None:
@@ -226,8 +228,8 @@ def target_interpreter(text: str | None, runner, environ: Mapping[str, str] | No
         version, why = interpreter_version(runner, found.path)
         if version is None:
             raise EnvcheckError(
-                f"{found.path} is not a working Python interpreter: {why}",
-                hint="pass a Python executable, an env directory, or a version such as 3.11",
+                Msg("{path} is not a working Python interpreter: {why}", path=found.path, why=why),
+                hint=Msg("pass a Python executable, an env directory, or a version such as 3.11"),
                 exit_code=ExitCode.TARGET_NOT_FOUND,
                 code="interpreter-not-found",
             )
@@ -265,8 +267,8 @@ def normalize_index_url(value: str | None) -> str | None:
     path = os.path.abspath(os.path.expanduser(value))
     if os.path.isdir(path):
         return "file://" + path
-    raise EnvcheckError(f"--index-url {value!r} is neither a URL nor a directory",
-                        hint="pass e.g. --index-url https://mirror.example/simple or a local simple-index directory",
+    raise EnvcheckError(Msg("--index-url {value!r} is neither a URL nor a directory", value=value),
+                        hint=Msg("pass e.g. --index-url https://mirror.example/simple or a local simple-index directory"),
                         code="invalid-index-url")
 
 
@@ -280,8 +282,8 @@ def normalize_find_links(value: str | None) -> str | None:
         return value
     path = os.path.abspath(os.path.expanduser(value))
     if not os.path.isdir(path):
-        raise EnvcheckError(f"--find-links {value!r}: no such directory",
-                            hint="pass a directory holding the wheels, or a URL of a page linking them",
+        raise EnvcheckError(Msg("--find-links {value!r}: no such directory", value=value),
+                            hint=Msg("pass a directory holding the wheels, or a URL of a page linking them"),
                             code="invalid-find-links")
     return path
 
@@ -297,19 +299,20 @@ def validate_verify_options(device: str, timeout: float, junit_xml: str | None, 
     the single-machine suite and the torchrun path)."""
     if level not in VERIFY_LEVELS:
         raise EnvcheckError(
-            f"--level must be one of {', '.join(map(str, VERIFY_LEVELS))}, not {level!r}",
-            hint="pass --level 1 (the default suite), 2 (deeper: larger kernels, memory, every device) or 3 "
-                 "(also measured performance against the datasheet)",
+            Msg("--level must be one of {items}, not {level!r}", items=', '.join(map(str, VERIFY_LEVELS)), level=level),
+            hint=Msg("pass --level 1 (the default suite), 2 (deeper: larger kernels, memory, every device) or 3 (also "
+                     "measured performance against the datasheet)"),
             code="invalid-option",
         )
     if device not in VERIFY_DEVICES:
         raise EnvcheckError(
-            f"--device must be one of {', '.join(VERIFY_DEVICES)}, not {device!r}",
-            hint="pass --device auto (the default), cpu, cuda or mps",
+            Msg("--device must be one of {items}, not {device!r}", items=', '.join(VERIFY_DEVICES), device=device),
+            hint=Msg("pass --device auto (the default), cpu, cuda or mps"),
             code="invalid-option",
         )
     if not (timeout > 0):
-        raise EnvcheckError(f"--timeout must be a positive number of seconds, not {timeout}", code="invalid-option")
+        raise EnvcheckError(Msg("--timeout must be a positive number of seconds, not {timeout}",
+                                timeout=timeout), code="invalid-option")
     if junit_xml:
         parent = os.path.dirname(os.path.abspath(junit_xml))
         try:  # like pytest's --junitxml, create the report's directory
@@ -318,7 +321,7 @@ def validate_verify_options(device: str, timeout: float, junit_xml: str | None, 
             pass
         if os.path.isdir(junit_xml) or not os.path.isdir(parent) or not os.access(parent, os.W_OK):
             raise EnvcheckError(
-                f"cannot write the JUnit report to {junit_xml}",
-                hint="pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml",
+                Msg("cannot write the JUnit report to {junit_xml}", junit_xml=junit_xml),
+                hint=Msg("pass a file path in a writable directory, e.g. --junit-xml reports/verify.xml"),
                 code="invalid-option",
             )

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from envcheck.backends import conda_env_prefix
 from envcheck.diagnose import STALE_KERNEL, kernel_is_stale
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.inenv import script_path
 from envcheck.inputs import target_interpreter
 from envcheck.names import default_envs_dir, env_dir_for_name, validate_display_name, validate_env_name, validate_kernel_name
@@ -78,8 +78,9 @@ def probe_target(runner: Runner, python: str) -> TargetInfo:
     info = parse_target_info(done.stdout) if done.ok else None
     if info is None:
         raise EnvcheckError(
-            f"the target interpreter {python} does not run: {done.describe_failure() if not done.ok else 'no answer'}",
-            hint="pass a working interpreter with --python PATH, or recreate the environment",
+            Msg("the target interpreter {python} does not run: {reason}",
+                python=python, reason=done.describe_failure() if not done.ok else 'no answer'),
+            hint=Msg("pass a working interpreter with --python PATH, or recreate the environment"),
             exit_code=ExitCode.TARGET_NOT_FOUND,
             code="interpreter-not-found",
         )
@@ -92,8 +93,8 @@ def resolve_target_python(
     """--python PATH|DIR|X.Y, or --env NAME (envcheck's envs dir, then conda/mamba/micromamba envs)."""
     environ = os.environ if environ is None else environ
     if (python is None) == (env is None):
-        raise EnvcheckError("pass exactly one of --python PATH and --env NAME",
-                            hint="e.g. envcheck kernel add --env torch --name torch", code="invalid-input")
+        raise EnvcheckError(Msg("pass exactly one of --python PATH and --env NAME"),
+                            hint=Msg("e.g. envcheck kernel add --env torch --name torch"), code="invalid-input")
     if python is not None:
         return target_interpreter(python, runner, environ, check=False).path  # probe_target runs it next
     validate_env_name(env)
@@ -114,8 +115,8 @@ def resolve_target_python(
         if prefix:
             return env_python(prefix)
     raise EnvcheckError(
-        f"no environment named {env!r} (looked in {', '.join(looked)})",
-        hint="create it with `envcheck create --name NAME --python X.Y`, or pass --python PATH",
+        Msg("no environment named {env!r} (looked in {items})", env=env, items=', '.join(looked)),
+        hint=Msg("create it with `envcheck create --name NAME --python X.Y`, or pass --python PATH"),
         exit_code=ExitCode.TARGET_NOT_FOUND,
         code="env-not-found",
     )
@@ -205,13 +206,13 @@ def plan_kernel(
     validate_kernel_name(name)
     display_name = validate_display_name(display_name or default_display_name(info.version, name))
     if scope is KernelScope.PREFIX and not prefix_dir:
-        raise EnvcheckError("--prefix needs a directory", code="invalid-input")
+        raise EnvcheckError(Msg("--prefix needs a directory"), code="invalid-input")
     uv = None
     if not info.ipykernel and not info.pip:  # a uv-made venv has no pip: uv installs into it from outside
         uv = shutil.which("uv", path=environ.get("PATH"))
         if not uv:
-            raise EnvcheckError(f"{python} has neither ipykernel nor pip",
-                                hint=f"run `{python} -m ensurepip` first, or install uv",
+            raise EnvcheckError(Msg("{python} has neither ipykernel nor pip", python=python),
+                                hint=Msg("run `{python} -m ensurepip` first, or install uv", python=python),
                                 exit_code=ExitCode.TARGET_NOT_FOUND, code="pip-missing")
     steps = kernel_steps(python, name, display_name, scope, prefix_dir, install_ipykernel=not info.ipykernel, uv=uv,
                          index_url=index_url, find_links=find_links)
@@ -254,8 +255,9 @@ def _ipykernel_consent(plan: KernelPlan, install_ipykernel: bool, confirm: Confi
     if confirm is not None and confirm(question):
         return
     raise EnvcheckError(
-        f"ipykernel is not installed in the target interpreter {plan.python}",
-        hint=f"pass --install-ipykernel to install it with the target's pip, or run `{plan.python} -m pip install ipykernel`",
+        Msg("ipykernel is not installed in the target interpreter {python}", python=plan.python),
+        hint=Msg("pass --install-ipykernel to install it with the target's pip, or run `{python} -m pip install "
+                 "ipykernel`", python=plan.python),
         exit_code=ExitCode.USAGE,
         code="ipykernel-missing",
     )
@@ -299,11 +301,13 @@ def register_kernel(
     if existing and not force:
         old = read_kernelspec(name, dest, environ)
         raise EnvcheckError(
-            f"a kernel named {name!r} already exists at {dest}"
-            + (f" (it launches {old.interpreter})" if old.interpreter else
-               "" if os.path.isfile(os.path.join(dest, "kernel.json")) else
-               " (it holds no kernel.json: envcheck will not replace it without --force)"),
-            hint="pass --force to replace it, or choose another --name",
+            Msg("a kernel named {name!r} already exists at {dest} (it launches {interpreter})", name=name, dest=dest,
+                interpreter=old.interpreter) if old.interpreter else
+            Msg("a kernel named {name!r} already exists at {dest}", name=name, dest=dest)
+            if os.path.isfile(os.path.join(dest, "kernel.json")) else
+            Msg("a kernel named {name!r} already exists at {dest} (it holds no kernel.json: envcheck will not replace "
+                "it without --force)", name=name, dest=dest),
+            hint=Msg("pass --force to replace it, or choose another --name"),
             code="kernel-exists",
         )
     _ipykernel_consent(plan, install_ipykernel, confirm)
@@ -320,7 +324,7 @@ def register_kernel(
                 if own:
                     tx.rollback()
                 raise EnvcheckError(
-                    f"{step.description} failed: {done.describe_failure()}",
+                    Msg("{description} failed: {reason}", description=step.description, reason=done.describe_failure()),
                     hint=(f"full log: {log_path}" if log_path else f"run `{step.display()}` to see why")
                     + ("; the previous kernel was put back" if existing and own else ""),
                     exit_code=ExitCode.TOOL_FAILED,
@@ -331,7 +335,7 @@ def register_kernel(
         if not own:
             raise
         tx.rollback()
-        raise EnvcheckError("interrupted: no kernel was registered", exit_code=ExitCode.INTERRUPTED,
+        raise EnvcheckError(Msg("interrupted: no kernel was registered"), exit_code=ExitCode.INTERRUPTED,
                             code="interrupted") from None
     findings, shadowed_by, on_path = _read_back(plan, environ)
     if own:
@@ -351,14 +355,17 @@ def _read_back(plan: KernelPlan, environ: Mapping[str, str]) -> tuple[list[Findi
     findings: list[Finding] = []
     if spec.error or not spec.argv:
         findings.append(Finding("kernel-registration-invalid", Severity.ERROR,
-                                f"{dest}/kernel.json is unusable: {spec.error}", "rerun with --force"))
+                                Msg("{dest}/kernel.json is unusable: {error}", dest=dest, error=spec.error), Msg("rerun with --force")))
     elif not _same_interpreter(spec.argv[0], info.executable) and not _same_interpreter(spec.argv[0], python):
         findings.append(Finding("kernel-wrong-interpreter", Severity.ERROR,
-                                f"kernel {name} launches {spec.argv[0]}, not the target {info.executable}",
-                                f"rerun `{python} -m ipykernel install ...` with the target interpreter"))
+                                Msg("kernel {name} launches {interpreter}, not the target {executable}",
+                                    name=name, interpreter=spec.argv[0], executable=info.executable),
+                                Msg("rerun `{python} -m ipykernel install ...` with the target interpreter",
+                                    python=python)))
     elif kernel_is_stale(spec.to_dict()):
-        findings.append(Finding(STALE_KERNEL, Severity.ERROR, f"kernel {name} launches {spec.argv[0]}, which does not exist",
-                                "pass a working interpreter with --python"))
+        findings.append(Finding(STALE_KERNEL, Severity.ERROR, Msg("kernel {name} launches {interpreter}, which does "
+                                                                  "not exist", name=name, interpreter=spec.argv[0]),
+                                Msg("pass a working interpreter with --python")))
     # "On the path" means: the Jupyter of this shell (active env, `jupyter` on PATH, user and system
     # dirs) finds it. The target's own prefix counts only when it is one of those.
     shell_prefixes = tuple(default_prefixes(environ))
@@ -372,12 +379,14 @@ def _read_back(plan: KernelPlan, environ: Mapping[str, str]) -> tuple[list[Findi
     shadowed_by = winner if winner and os.path.normpath(winner) != os.path.normpath(dest) else None
     if shadowed_by:
         findings.append(Finding("kernel-shadowed", Severity.ERROR,
-                                f"another kernel named {name} at {shadowed_by} comes first on the Jupyter path: "
-                                "Jupyter will launch that one",
-                                f"remove it (`envcheck kernel remove {name}` removes the first one) or pick another --name"))
+                                Msg("another kernel named {name} at {shadowed_by} comes first on the Jupyter path: "
+                                    "Jupyter will launch that one", name=name, shadowed_by=shadowed_by),
+                                Msg("remove it (`envcheck kernel remove {name}` removes the first one) or pick another "
+                                    "--name", name=name)))
     if not on_path:
         findings.append(Finding("kernel-not-on-jupyter-path", Severity.WARNING,
-                                f"{os.path.dirname(dest)} is not on this shell's Jupyter path: only a Jupyter that "
-                                f"runs from {info.prefix} (or has it in JUPYTER_PATH) will list this kernel",
-                                "use --user (the default) for a kernel every Jupyter of this user sees"))
+                                Msg("{directory} is not on this shell's Jupyter path: only a Jupyter that runs from "
+                                    "{prefix} (or has it in JUPYTER_PATH) will list this kernel",
+                                    directory=os.path.dirname(dest), prefix=info.prefix),
+                                Msg("use --user (the default) for a kernel every Jupyter of this user sees")))
     return findings, shadowed_by, on_path

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.results import Finding, Severity
 from envcheck.wheelindex import OS_PLATFORMS, WheelsFile, WheelsSchemaError, python_key, validate_wheels_doc
 
@@ -441,9 +441,12 @@ def gpu_coverage(
             return False, f"{variant.name}: no kernels for GPU {sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
         if how == "ptx":
             coverage = "ptx"
-            notes.append(f"GPU {sm_label(cc)}: {variant.name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow first start)")
+            notes.append(Msg("GPU {gpu}: {name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow "
+                             "first start)", gpu=sm_label(cc), name=variant.name))
     if presumed_from is not None:
-        notes.append(f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded; presumed as for torch {presumed_from.torch} ({labels} covered there)")
+        notes.append(Msg("{name} wheels of torch {torch}: kernel architectures not recorded; presumed as for torch "
+                         "{presumed} ({labels} covered there)",
+                         name=variant.name, torch=release.torch, presumed=presumed_from.torch, labels=labels))
         coverage = "presumed"
     return True, None, tuple(notes), coverage
 
@@ -485,9 +488,9 @@ class _Checker:
     def fail(self, where: str, what: str) -> EnvcheckError:
         place = f"{self.filename}: {where}" if where else self.filename
         return EnvcheckError(
-            f"invalid compatibility matrix: {place}: {what}",
-            hint="the configs/ data files ship with envcheck; reinstall envcheck or fix that row "
-            "(schema: configs/README.md)",
+            Msg("invalid compatibility matrix: {place}: {what}", place=place, what=what),
+            hint=Msg("the configs/ data files ship with envcheck; reinstall envcheck or fix that row (schema: "
+                     "configs/README.md)"),
             exit_code=ExitCode.PROBLEMS,
             code="matrix-invalid",
             data={"file": self.filename, "row": where, "problem": what},
@@ -961,8 +964,8 @@ def read_docs(config_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
             if filename in ("mirrors.json", WHEELS_FILE, ROCM_FILE):
                 continue
             raise EnvcheckError(
-                f"compatibility matrix file missing: {path}",
-                hint="reinstall envcheck (its configs/ data files are part of the package)",
+                Msg("compatibility matrix file missing: {path}", path=path),
+                hint=Msg("reinstall envcheck (its configs/ data files are part of the package)"),
                 exit_code=ExitCode.PROBLEMS,
                 code="matrix-invalid",
                 data={"file": str(path), "row": "", "problem": "missing"},
@@ -970,8 +973,8 @@ def read_docs(config_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
         except (OSError, UnicodeDecodeError) as exc:  # a directory, no permission, not UTF-8
             reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
             raise EnvcheckError(
-                f"compatibility matrix file unreadable: {path}: {reason}",
-                hint="reinstall envcheck (its configs/ data files are part of the package)",
+                Msg("compatibility matrix file unreadable: {path}: {reason}", path=path, reason=reason),
+                hint=Msg("reinstall envcheck (its configs/ data files are part of the package)"),
                 exit_code=ExitCode.PROBLEMS,
                 code="matrix-invalid",
                 data={"file": str(path), "row": "", "problem": str(reason)},
@@ -1126,8 +1129,9 @@ def stale_notes(
         if tv is not None and Version(tv.base_version) > matrix.newest_torch:
             findings.append(Finding(
                 "matrix-older-than-torch", Severity.INFO,
-                f"torch {torch_version} is newer than envcheck's compatibility matrix knows "
-                f"(newest known {matrix.newest_known}, checked {matrix.checked})",
+                Msg("torch {torch_version} is newer than envcheck's compatibility matrix knows (newest known "
+                    "{newest_known}, checked {checked})",
+                    torch_version=torch_version, newest_known=matrix.newest_known, checked=matrix.checked),
                 update,
             ))
     if driver_cuda is not None:
@@ -1139,8 +1143,9 @@ def stale_notes(
         if dc is not None and newest is not None and (dc.major, dc.minor) > (newest.major, newest.minor):
             findings.append(Finding(
                 "matrix-older-than-driver", Severity.INFO,
-                f"the driver supports CUDA {driver_cuda}, newer than any CUDA build envcheck's matrix knows "
-                f"(newest {newest}, checked {matrix.checked}); newer drivers still run older builds",
+                Msg("the driver supports CUDA {driver_cuda}, newer than any CUDA build envcheck's matrix knows (newest "
+                    "{newest}, checked {checked}); newer drivers still run older builds",
+                    driver_cuda=driver_cuda, newest=newest, checked=matrix.checked),
                 update,
             ))
     known = matrix.known_sms()
@@ -1152,9 +1157,9 @@ def stale_notes(
             if parse_xy(cc) > newest_sm:
                 findings.append(Finding(
                     "gpu-arch-unknown-to-matrix", Severity.WARNING,
-                    f"GPU compute capability {cc} is newer than any architecture in envcheck's matrix "
-                    f"(newest sm_{newest_sm[0]}{newest_sm[1]}, checked {matrix.checked}): kernel coverage "
-                    "of the recommended wheels is unverified",
+                    Msg("GPU compute capability {cc} is newer than any architecture in envcheck's matrix (newest "
+                        "sm_{major}{minor}, checked {checked}): kernel coverage of the recommended wheels is unverified",
+                        cc=cc, major=newest_sm[0], minor=newest_sm[1], checked=matrix.checked),
                     update + "; then run `envcheck verify` in the new environment",
                 ))
     return findings
@@ -1176,16 +1181,16 @@ def refresh_notes(matrix: Matrix) -> list[Finding]:
     if ref.problem is not None:
         found.append(Finding(
             "matrix-refresh-cache-unusable", Severity.WARNING,
-            f"the refreshed matrix cache {ref.path} is ignored: {ref.problem}",
-            "run `envcheck matrix refresh` again, or delete that file",
+            Msg("the refreshed matrix cache {path} is ignored: {problem}", path=ref.path, problem=ref.problem),
+            Msg("run `envcheck matrix refresh` again, or delete that file"),
         ))
     newer = matrix.refreshed_without_row()
     if newer:
         found.append(Finding(
             "matrix-refresh-newer-release", Severity.INFO,
-            f"torch {', '.join(newer)} is on the package index (envcheck matrix refresh, read {ref.read}) but "
-            "envcheck's matrix does not know its CUDA variants, driver floors or torchvision/torchaudio "
-            "versions yet, so it is not recommended",
-            "upgrade envcheck (`pip install -U envcheck`) for a matrix that knows it",
+            Msg("torch {items} is on the package index (envcheck matrix refresh, read {read}) but envcheck's matrix "
+                "does not know its CUDA variants, driver floors or torchvision/torchaudio versions yet, so it is not "
+                "recommended", items=', '.join(newer), read=ref.read),
+            Msg("upgrade envcheck (`pip install -U envcheck`) for a matrix that knows it"),
         ))
     return found

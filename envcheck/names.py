@@ -10,7 +10,7 @@ import re
 import unicodedata
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 
 # conda rejects these in an environment name: conda/base/constants.py
 # PREFIX_NAME_DISALLOWED_CHARS = {"/", " ", ":", "#"}, checked by PrefixData.validate_name()
@@ -37,7 +37,7 @@ DISPLAY_NAME_MAX = 200
 
 def _describe_char(ch: str) -> str:
     if ch == " ":
-        return "a space"
+        return Msg("a space")
     if ch.isprintable():
         return repr(ch)
     kind = "control character" if unicodedata.category(ch) == "Cc" else "invisible character"
@@ -47,28 +47,29 @@ def _describe_char(ch: str) -> str:
 def env_name_problem(name: str) -> str | None:
     """Why `name` is not an acceptable environment name, or None when it is (pure)."""
     if not name:
-        return "the name is empty"
+        return Msg("the name is empty")
     if len(name) > ENV_NAME_MAX:
-        return f"the name is longer than {ENV_NAME_MAX} characters"
+        return Msg("the name is longer than {limit} characters", limit=ENV_NAME_MAX)
     if name in (".", ".."):
-        return f"{name!r} would point outside the environments directory"
+        return Msg("{name!r} would point outside the environments directory", name=name)
     for ch in name:
         if ch in CONDA_DISALLOWED_CHARS:
             if ch in "/\\":
-                return f"it contains {_describe_char(ch)}: a name must not be a path (use --prefix PATH for a path)"
-            return f"conda does not allow {_describe_char(ch)} in environment names"
+                return Msg("it contains {char}: a name must not be a path (use --prefix PATH for a path)",
+                           char=_describe_char(ch))
+            return Msg("conda does not allow {char} in environment names", char=_describe_char(ch))
         if not ch.isprintable() or unicodedata.category(ch).startswith("Z"):
-            return f"it contains {_describe_char(ch)}"
+            return Msg("it contains {char}", char=_describe_char(ch))
         if ch in SHELL_METACHARACTERS:
-            return f"it contains the shell metacharacter {_describe_char(ch)}"
+            return Msg("it contains the shell metacharacter {char}", char=_describe_char(ch))
     if name.lower() in CONDA_RESERVED_NAMES:
-        return f"{name!r} is reserved by conda for the base environment"
+        return Msg("{name!r} is reserved by conda for the base environment", name=name)
     if name.startswith("-"):
-        return "it starts with '-', which tools would read as an option"
+        return Msg("it starts with '-', which tools would read as an option")
     if name.startswith("."):
-        return "it starts with '.' (a hidden directory)"
+        return Msg("it starts with '.' (a hidden directory)")
     if not ENV_NAME_PATTERN.match(name):
-        return "use only ASCII letters, digits and . _ + -"
+        return Msg("use only ASCII letters, digits and . _ + -")
     return None
 
 
@@ -77,8 +78,8 @@ def validate_env_name(name: str) -> str:
     problem = env_name_problem(name)
     if problem:
         raise EnvcheckError(
-            f"invalid environment name {name!r}: {problem}",
-            hint="use letters, digits and . _ + - (for example torch-py311), or --prefix PATH for a directory",
+            Msg("invalid environment name {name!r}: {problem}", name=name, problem=problem),
+            hint=Msg("use letters, digits and . _ + - (for example torch-py311), or --prefix PATH for a directory"),
             exit_code=ExitCode.USAGE,
             code="invalid-env-name",
         )
@@ -88,14 +89,15 @@ def validate_env_name(name: str) -> str:
 def prefix_problem(path: str) -> str | None:
     """Why `path` is not an acceptable environment directory, or None (pure)."""
     if not path or not path.strip():
-        return "the path is empty"
+        return Msg("the path is empty")
     for ch in path:
         if not ch.isprintable():
-            return f"it contains {_describe_char(ch)}"
+            return Msg("it contains {char}", char=_describe_char(ch))
     # conda's PrefixData.validate_path(): "Environment paths cannot contain os.pathsep"; a ':' would
     # also split PATH when the env is activated.
     if os.pathsep in path:
-        return f"it contains {os.pathsep!r}, which conda rejects and which would break PATH on activation"
+        return Msg("it contains {pathsep!r}, which conda rejects and which would break PATH on activation",
+                   pathsep=os.pathsep)
     return None
 
 
@@ -104,8 +106,8 @@ def validate_prefix(path: str) -> str:
     problem = prefix_problem(path)
     if problem:
         raise EnvcheckError(
-            f"invalid environment path {path!r}: {problem}",
-            hint="choose a plain directory path such as ~/envs/torch",
+            Msg("invalid environment path {path!r}: {problem}", path=path, problem=problem),
+            hint=Msg("choose a plain directory path such as ~/envs/torch"),
             exit_code=ExitCode.USAGE,
             code="invalid-env-path",
         )
@@ -130,8 +132,8 @@ def env_dir_for_name(name: str, envs_dir: str) -> str:
     # Belt and braces: validation already rejects separators and '..'.
     if os.path.dirname(target) != base:
         raise EnvcheckError(
-            f"invalid environment name {name!r}: it escapes {base}",
-            hint="use a plain name, or --prefix PATH for a directory elsewhere",
+            Msg("invalid environment name {name!r}: it escapes {base}", name=name, base=base),
+            hint=Msg("use a plain name, or --prefix PATH for a directory elsewhere"),
             exit_code=ExitCode.USAGE,
             code="invalid-env-name",
         )
@@ -141,17 +143,17 @@ def env_dir_for_name(name: str, envs_dir: str) -> str:
 def kernel_name_problem(name: str) -> str | None:
     """Why `name` is not an acceptable Jupyter kernel name, or None (pure)."""
     if not name:
-        return "the name is empty"
+        return Msg("the name is empty")
     if len(name) > KERNEL_NAME_MAX:
-        return f"the name is longer than {KERNEL_NAME_MAX} characters"
+        return Msg("the name is longer than {limit} characters", limit=KERNEL_NAME_MAX)
     if name in (".", ".."):
-        return f"{name!r} would point outside the kernels directory"
+        return Msg("{name!r} would point outside the kernels directory", name=name)
     if not KERNEL_NAME_PATTERN.match(name):
         if KERNEL_NAME_PATTERN.match(name.lower()):
-            return f"Jupyter lower-cases kernel names: use {name.lower()!r}"
-        return "Jupyter kernel names may only contain a-z, 0-9 and . _ -"
+            return Msg("Jupyter lower-cases kernel names: use {lower!r}", lower=name.lower())
+        return Msg("Jupyter kernel names may only contain a-z, 0-9 and . _ -")
     if name.startswith("-"):
-        return "it starts with '-', which ipykernel would read as an option"
+        return Msg("it starts with '-', which ipykernel would read as an option")
     return None
 
 
@@ -159,8 +161,8 @@ def validate_kernel_name(name: str) -> str:
     problem = kernel_name_problem(name)
     if problem:
         raise EnvcheckError(
-            f"invalid kernel name {name!r}: {problem}",
-            hint="use lower-case letters, digits and . _ - (for example torch-py311)",
+            Msg("invalid kernel name {name!r}: {problem}", name=name, problem=problem),
+            hint=Msg("use lower-case letters, digits and . _ - (for example torch-py311)"),
             exit_code=ExitCode.USAGE,
             code="invalid-kernel-name",
         )
@@ -169,12 +171,12 @@ def validate_kernel_name(name: str) -> str:
 
 def display_name_problem(text: str) -> str | None:
     if not text or not text.strip():
-        return "the display name is empty"
+        return Msg("the display name is empty")
     if len(text) > DISPLAY_NAME_MAX:
-        return f"the display name is longer than {DISPLAY_NAME_MAX} characters"
+        return Msg("the display name is longer than {limit} characters", limit=DISPLAY_NAME_MAX)
     for ch in text:
         if not ch.isprintable():
-            return f"it contains {_describe_char(ch)}"
+            return Msg("it contains {char}", char=_describe_char(ch))
     return None
 
 
@@ -182,8 +184,8 @@ def validate_display_name(text: str) -> str:
     problem = display_name_problem(text)
     if problem:
         raise EnvcheckError(
-            f"invalid display name {text!r}: {problem}",
-            hint="use a short single-line text such as 'Python 3.11 (torch)'",
+            Msg("invalid display name {text!r}: {problem}", text=text, problem=problem),
+            hint=Msg("use a short single-line text such as 'Python 3.11 (torch)'"),
             exit_code=ExitCode.USAGE,
             code="invalid-display-name",
         )

@@ -8,7 +8,7 @@ usual exit-2 error, so its callers' regular expressions then only ever see short
 """
 from __future__ import annotations
 
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
 
 # The longest real inputs: a driver '535.104.05' (10), a CUDA '12.4.1', a CC 'sm_100'. 32 is generous.
 MAX_NUMBER_CHARS = 32
@@ -22,7 +22,7 @@ def ascii_number_text(text: str, what: str, example: str) -> str:
         shown = stripped if len(stripped) <= MAX_NUMBER_CHARS else stripped[:MAX_NUMBER_CHARS] + "…"
         why = "use ASCII digits 0-9" if not stripped.isascii() else f"longer than {MAX_NUMBER_CHARS} characters"
         raise EnvcheckError(
-            f"invalid {what} {shown!r}: {why}",
+            Msg("invalid {what} {shown!r}: {why}", what=what, shown=shown, why=why),
             hint=f"e.g. {what} {example}" if what.startswith("--") else f"e.g. {what}={example}",
             code="invalid-number",
         )

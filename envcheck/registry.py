@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.names import default_envs_dir
 from envcheck.plans.env import Backend
 
@@ -148,9 +149,8 @@ def foreign_entries_error(prefix: str, what: str, entries: list[str]):
 
     shown = ", ".join(entries[:12]) + (f" and {len(entries) - 12} more" if len(entries) > 12 else "")
     return EnvcheckError(
-        f"refusing to {what} {prefix}: it holds files that are not part of an environment ({shown})",
-        hint="envcheck deletes only what an environment is made of: move those files out first, "
-        "or choose another --name/--prefix",
+        Msg("refusing to {what} {prefix}: it holds files that are not part of an environment ({shown})", what=what, prefix=prefix, shown=shown),
+        hint=Msg("envcheck deletes only what an environment is made of: move those files out first, or choose another --name/--prefix"),
         code="env-has-foreign-files",
         data={"prefix": prefix, "foreign": entries},
     )

@@ -26,7 +26,7 @@ from typing import Iterable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.facts import normalize_arch
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
 from envcheck.matrix import (
@@ -56,8 +56,9 @@ def parse_arch(text: str, what: str = "--arch") -> str:
     """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown). The names: facts.normalize_arch."""
     value = normalize_arch(text)
     if value is None:
-        raise EnvcheckError(f"unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
-                            hint="use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)", code="invalid-arch")
+        raise EnvcheckError(Msg("unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
+                                what=what, text=text),
+                            hint=Msg("use --arch x86_64 (alias amd64) or --arch aarch64 (alias arm64)"), code="invalid-arch")
     return value
 
 
@@ -80,15 +81,15 @@ def parse_torch_spec(text: str) -> SpecifierSet:
         result = SpecifierSet(spec)
     except InvalidSpecifier:
         raise EnvcheckError(
-            f"invalid --torch {text!r}: not a version or version specifier",
-            hint="examples: --torch 1.13 (any 1.13.x), --torch ==2.1.2, --torch '>=2,<2.4'",
+            Msg("invalid --torch {text!r}: not a version or version specifier", text=text),
+            hint=Msg("examples: --torch 1.13 (any 1.13.x), --torch ==2.1.2, --torch '>=2,<2.4'"),
             exit_code=ExitCode.USAGE,
             code="invalid-torch-spec",
         ) from None
     if not str(result):
         raise EnvcheckError(
-            "empty --torch specifier",
-            hint="examples: --torch 1.13, --torch ==2.1.2, --torch '>=2,<2.4'",
+            Msg("empty --torch specifier"),
+            hint=Msg("examples: --torch 1.13, --torch ==2.1.2, --torch '>=2,<2.4'"),
             exit_code=ExitCode.USAGE,
             code="invalid-torch-spec",
         )
@@ -117,11 +118,11 @@ class ResolveRequest:
 
     def __post_init__(self) -> None:
         if self.os not in OSES:
-            raise EnvcheckError(f"unknown OS {self.os!r}", hint="use linux, windows or macos", code="invalid-os")
+            raise EnvcheckError(Msg("unknown OS {os!r}", os=self.os), hint=Msg("use linux, windows or macos"), code="invalid-os")
         if self.arch is None:
             object.__setattr__(self, "arch", default_arch(self.os))
         if self.arch not in ARCHES:
-            raise EnvcheckError(f"unknown CPU architecture {self.arch!r}", hint="use x86_64 or aarch64", code="invalid-arch")
+            raise EnvcheckError(Msg("unknown CPU architecture {arch!r}", arch=self.arch), hint=Msg("use x86_64 or aarch64"), code="invalid-arch")
         if isinstance(self.torch_spec, str):
             object.__setattr__(self, "torch_spec_text", self.torch_spec_text or self.torch_spec)
             object.__setattr__(self, "torch_spec", parse_torch_spec(self.torch_spec))
@@ -324,9 +325,9 @@ def _row_caveats(release: Release) -> tuple[str, ...]:
     """A release row the matrix marks unverified is still offered, but never silently."""
     if release.verified:
         return ()
-    return (f"torch {release.torch}: envcheck's matrix row for this release is marked unverified (its note in "
-            "configs/torch_releases.json says what was inferred); check the command against pytorch.org, "
-            "or pin an older --torch",)
+    return (Msg("torch {torch}: envcheck's matrix row for this release is marked unverified (its note in "
+                "configs/torch_releases.json says what was inferred); check the command against pytorch.org, "
+                "or pin an older --torch", torch=release.torch),)
 
 
 _COVERAGE_RANK = {"sass": 3, "ptx": 3, "unchecked": 3, "gfx": 3, "device": 3, "presumed": 2, "unknown": 1, "": 0}
@@ -518,21 +519,26 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         reasons.append(_driver_reason(request, variant))
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
-            how = "JIT from PTX" if best.coverage == "ptx" else "native kernels"
-            reasons.append(f"GPU {gpus}: {variant.name} wheels of torch {rel.torch} run it ({how})")
+            how = Msg("JIT from PTX") if best.coverage == "ptx" else Msg("native kernels")
+            reasons.append(Msg("GPU {gpus}: {name} wheels of torch {torch} run it ({how})",
+                               gpus=gpus, name=variant.name, torch=rel.torch, how=how))
         elif best.coverage == "presumed":
-            reasons.append(f"GPU {gpus}: presumed covered by {variant.name} wheels of torch {rel.torch} (kernel list of a neighbouring release)")
+            reasons.append(Msg("GPU {gpus}: presumed covered by {name} wheels of torch {torch} (kernel list of a "
+                               "neighbouring release)", gpus=gpus, name=variant.name, torch=rel.torch))
         elif best.coverage == "unknown":
-            reasons.append(f"GPU {gpus}: kernel coverage of {variant.name} wheels of torch {rel.torch} unknown to the matrix")
+            reasons.append(Msg("GPU {gpus}: kernel coverage of {name} wheels of torch {torch} unknown to the matrix",
+                               gpus=gpus, name=variant.name, torch=rel.torch))
         else:
-            notes.append("GPU compute capability unknown: kernel coverage not checked (pass --gpu-cc X.Y)")
+            notes.append(Msg("GPU compute capability unknown: kernel coverage not checked (pass --gpu-cc X.Y)"))
         if len(chosen_cuda) > 1:
             ranked = _COVERAGE_RANK[best.coverage] == max(_COVERAGE_RANK[c.coverage] for c in chosen_cuda)
             top = all(_cuda_key(c.variant) <= _cuda_key(variant) for c in chosen_cuda)
             if top:
-                reasons.append(f"{variant.name} is the highest CUDA among torch {rel.torch}'s runnable variants ({', '.join(c.variant.name for c in chosen_cuda)})")
+                reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants ({items})",
+                                   name=variant.name, torch=rel.torch, items=', '.join((c.variant.name for c in chosen_cuda))))
             elif ranked:
-                reasons.append(f"{variant.name} is the highest CUDA among torch {rel.torch}'s runnable variants whose kernels the matrix confirms for this GPU")
+                reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants whose kernels "
+                                   "the matrix confirms for this GPU", name=variant.name, torch=rel.torch))
         if rel is not newest:
             notes.append(
                 f"torch {newest.torch} supports Python {request.python} too, but none of its CUDA builds runs here"
@@ -563,32 +569,32 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     elif rel is newest:
         reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
     else:
-        reasons.append(f"Python {request.python} on {OS_LABEL[os_name]}: torch {rel.torch} is the newest release"
-                       f"{' matching --torch ' + str(request.spec_label) if spec is not None else ''} with a CPU build for it")
+        reasons.append(Msg("Python {python} on {os}: torch {torch} is the newest release{spec_text} with a CPU build for it", python=request.python, os=OS_LABEL[os_name], torch=rel.torch, spec_text=Msg(" matching --torch {spec}", spec=str(request.spec_label)) if spec is not None else ''))
     reasons.extend(passed)
     if aarch64_linux:
-        reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch} "
-                       "(no aarch64 CUDA build is recorded in envcheck's matrix)")
-        notes.append(f"Linux aarch64: a plain `pip install torch=={rel.torch}` from the default index gets this "
-                     "aarch64 CPU wheel (wheels.json); envcheck has not checked the CPU index of "
-                     "download.pytorch.org for aarch64 wheels of this release")
+        reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch} (no "
+                           "aarch64 CUDA build is recorded in envcheck's matrix)", torch=rel.torch))
+        notes.append(Msg("Linux aarch64: a plain `pip install torch=={torch}` from the default index gets this aarch64 "
+                         "CPU wheel (wheels.json); envcheck has not checked the CPU index of download.pytorch.org for "
+                         "aarch64 wheels of this release", torch=rel.torch))
     if os_name == "macos":
-        reasons.append("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist")
+        reasons.append(Msg("macOS: the default wheels (CPU; Apple-silicon GPUs through MPS), no CUDA builds exist"))
     elif request.cpu_only:
-        reasons.append("--cpu: the CPU build")
+        reasons.append(Msg("--cpu: the CPU build"))
     elif request.has_amd and not request.has_nvidia:
-        reasons.append(f"AMD GPU {', '.join(request.gpu_gfx)}: no ROCm build of a torch release for Python "
-                       f"{request.python} is recorded to carry kernels for it: the CPU build")
+        reasons.append(Msg("AMD GPU {items}: no ROCm build of a torch release for Python {python} is recorded to carry "
+                           "kernels for it: the CPU build", items=', '.join(request.gpu_gfx), python=request.python))
         notes.append(_rocm_gap(request, matrix, eligible))
     elif request.has_xpu and not request.has_nvidia:
-        reasons.append(f"Intel GPU: no torch release for Python {request.python} on {OS_LABEL[os_name]} has XPU wheels "
-                       "(torch 2.5 and later): the CPU build")
+        reasons.append(Msg("Intel GPU: no torch release for Python {python} on {os} has XPU wheels (torch 2.5 and "
+                           "later): the CPU build", python=request.python, os=OS_LABEL[os_name]))
     elif not request.has_nvidia:
-        reasons.append("no NVIDIA driver detected: the CPU build")
+        reasons.append(Msg("no NVIDIA driver detected: the CPU build"))
         better = _better_choice(request, matrix, rel, need_driver=True)
     else:
-        reasons.append(f"no CUDA build of any torch release for Python {request.python} runs with driver "
-                       f"{request.driver_label or '?'}{_cuda_suffix(request)}{_gpu_suffix(request)}: the CPU build")
+        reasons.append(Msg("no CUDA build of any torch release for Python {python} runs with driver "
+                           "{driver}{cuda_suffix}{gpu_suffix}: the CPU build",
+                           python=request.python, driver=request.driver_label or '?', cuda_suffix=_cuda_suffix(request), gpu_suffix=_gpu_suffix(request)))
         better = _better_choice(request, matrix, rel, need_driver=False)
     if better:
         notes.append(better)
@@ -655,28 +661,30 @@ def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candid
     if rocm:
         gfx = ", ".join(request.gpu_gfx)
         row = matrix.rocm_gfx_for(variant.name, rel.torch)
-        reasons.append(f"AMD GPU {gfx}: {variant.name} wheels of torch {rel.torch} carry kernels for it "
-                       f"(built for {', '.join(row.arches) if row else '?'}; configs/rocm_arches.json)")
+        reasons.append(Msg("AMD GPU {gfx}: {name} wheels of torch {torch} carry kernels for it (built for {arches}; "
+                           "configs/rocm_arches.json)",
+                           gfx=gfx, name=variant.name, torch=rel.torch, arches=', '.join(row.arches) if row else '?'))
         if len(rocm) > 1:
-            reasons.append(f"{variant.name} is the newest ROCm among torch {rel.torch}'s variants that cover the GPU "
-                           f"({', '.join(c.variant.name for c in rocm)})")
+            reasons.append(Msg("{name} is the newest ROCm among torch {torch}'s variants that cover the GPU ({items})",
+                               name=variant.name, torch=rel.torch, items=', '.join((c.variant.name for c in rocm))))
         if request.has_nvidia:
-            reasons.append("no CUDA build runs with this NVIDIA driver and GPU: the AMD GPU's ROCm build")
+            reasons.append(Msg("no CUDA build runs with this NVIDIA driver and GPU: the AMD GPU's ROCm build"))
         if rel is not newest:
             blocks = _what_blocks(rejected, newest)
             notes.append(f"torch {newest.torch} supports Python {request.python} too, but none of its ROCm builds "
                          f"covers {gfx}" + (f" ({blocks})" if blocks else ""))
         notes.append(_rocm_runtime_note(variant, request))
     else:
-        reasons.append(f"Intel GPU: the XPU build of torch {rel.torch} ({OS_LABEL[os_name]}, "
-                       "https://download.pytorch.org/whl/xpu; PyTorch's Intel GPU support starts at 2.5)")
+        reasons.append(Msg("Intel GPU: the XPU build of torch {torch} ({os}, https://download.pytorch.org/whl/xpu; "
+                           "PyTorch's Intel GPU support starts at 2.5)", torch=rel.torch, os=OS_LABEL[os_name]))
         if request.has_nvidia or request.has_amd:
-            reasons.append("no CUDA or ROCm build covers this machine's other GPUs: the Intel GPU's XPU build")
-        notes.append("the xpu wheels need Intel's GPU driver (PyTorch's 'Getting Started on Intel GPU' lists the "
-                     "validated GPUs and OS versions); `envcheck verify` runs a computation on the XPU")
+            reasons.append(Msg("no CUDA or ROCm build covers this machine's other GPUs: the Intel GPU's XPU build"))
+        notes.append(Msg("the xpu wheels need Intel's GPU driver (PyTorch's 'Getting Started on Intel GPU' lists the "
+                         "validated GPUs and OS versions); `envcheck verify` runs a computation on the XPU"))
         if os_name == "windows" and rel.version < Version("2.6"):
-            notes.append(f"torch {rel.torch} on Windows: only torch itself is published on the xpu index "
-                         "(torchvision and torchaudio are built from source there, per 'Getting Started on Intel GPU' 2.5)")
+            notes.append(Msg("torch {torch} on Windows: only torch itself is published on the xpu index (torchvision "
+                             "and torchaudio are built from source there, per 'Getting Started on Intel GPU' 2.5)",
+                             torch=rel.torch))
     notes.extend(_row_caveats(rel))
     rec = Recommendation(rel, variant, os_name, request.python, tuple(reasons), tuple(notes), request.arch)
     return Resolution(request, rec, tuple(rejected), tuple(compatible), None)
@@ -743,22 +751,30 @@ def _what_blocks(rejected: list[Rejection], rel: Release) -> str:
 
 
 def _python_reason(request, rel: Release, newest: Release, skipped_newer: list[Release], spec) -> str:
-    where = f"Python {request.python} on {OS_LABEL[request.os]}"
-    spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
+    p = dict(where=Msg("Python {python} on {os}", python=request.python, os=OS_LABEL[request.os]), torch=rel.torch,
+             spec=request.spec_label)
     if rel is newest:
         if skipped_newer and any(request.python not in r.pythons(request.os) for r in skipped_newer):
-            return f"{where}: torch {rel.torch} is the newest release{spec_txt} with wheels for it"
-        return f"{where}: torch {rel.torch} is the newest release{spec_txt}"
-    return f"{where}: torch {rel.torch} is the newest release{spec_txt} with a build that runs here"
+            return (Msg("{where}: torch {torch} is the newest release matching --torch {spec} with wheels for it", **p)
+                    if spec is not None else Msg("{where}: torch {torch} is the newest release with wheels for it",
+                                                 **p))
+        return (Msg("{where}: torch {torch} is the newest release matching --torch {spec}", **p) if spec is not None
+                else Msg("{where}: torch {torch} is the newest release", **p))
+    return (Msg("{where}: torch {torch} is the newest release matching --torch {spec} with a build that runs here", **p)
+            if spec is not None else Msg("{where}: torch {torch} is the newest release with a build that runs here",
+                                         **p))
 
 
 def _driver_reason(request: ResolveRequest, variant: Variant) -> str:
     if request.driver is not None:
         floor = driver_floor_for(variant, request.os, strict=request.strict_driver)
         cuda = variant.cuda_version
-        rule = "native minimum" if (request.strict_driver or (cuda and cuda.major < 11)) else "CUDA minor-version compatibility"
-        return f"driver {request.driver_label} runs {variant.name} (needs >= {floor}, {rule})"
-    return f"driver CUDA {request.cuda} runs {variant.name} (CUDA {variant.cuda})"
+        rule = (Msg("native minimum") if (request.strict_driver or (cuda and cuda.major < 11))
+                else Msg("CUDA minor-version compatibility"))
+        return Msg("driver {driver} runs {variant} (needs >= {floor}, {rule})", driver=request.driver_label,
+                   variant=variant.name, floor=floor, rule=rule)
+    return Msg("driver CUDA {cuda} runs {variant} (CUDA {variant_cuda})", cuda=str(request.cuda), variant=variant.name,
+               variant_cuda=variant.cuda)
 
 
 def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, need_driver: bool) -> str | None:
@@ -778,13 +794,16 @@ def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, nee
             best = (key, floor, variant)
     if best is None:
         if request.gpu_ccs:
-            text = f"no CUDA build of torch {rel.torch} carries kernels for GPU {', '.join(sm_label(c) for c in request.gpu_ccs)}"
+            text = Msg("no CUDA build of torch {torch} carries kernels for GPU {gpus}", torch=rel.torch,
+                       gpus=", ".join(sm_label(c) for c in request.gpu_ccs))
             newer = _newer_with_kernels(request, matrix, rel)
-            return f"{text}; {newer}" if newer else text
+            return Msg("{text}; {newer}", text=text, newer=newer) if newer else text
         return None
     _, floor, variant = best
-    prefix = "install an NVIDIA driver" if need_driver else "upgrade the NVIDIA driver to"
-    return f"{prefix} >= {floor} to get torch {rel.torch} with {variant.name} (CUDA {variant.cuda})"
+    p = dict(floor=floor, torch=rel.torch, variant=variant.name, cuda=variant.cuda)
+    return (Msg("install an NVIDIA driver >= {floor} to get torch {torch} with {variant} (CUDA {cuda})",
+                **p) if need_driver
+            else Msg("upgrade the NVIDIA driver to >= {floor} to get torch {torch} with {variant} (CUDA {cuda})", **p))
 
 
 def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -> str | None:

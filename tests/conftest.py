@@ -21,6 +21,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The tests assert English human output: a Chinese locale on the developer's machine (envcheck/i18n.py)
+# must not switch it. Done at import, before envcheck.cli translates its help texts; tests of the
+# Chinese output set --lang / ENVCHECK_LANG / LANG themselves (tests/test_i18n.py).
+for _var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    if os.environ.get(_var, "").lower().startswith("zh"):
+        os.environ[_var] = "C.UTF-8"
+os.environ.pop("ENVCHECK_LANG", None)
 REAL_HOME = Path.home()  # the real home, before any test moves HOME (test_one_rule checks it stays untouched)
 # Read once, before any test moves HOME: the real user pip config (reading it writes nothing).
 _USER_PIP_CONF = next((p for p in (

@@ -15,7 +15,8 @@ import os
 from typing import Mapping
 
 from envcheck.envs import CreateRequest, env_lock_paths, execute_create, plan_create
-from envcheck.errors import ExitCode
+from envcheck.errors import ExitCode, Msg
+from envcheck.i18n import N_
 from envcheck.results import Result
 from envcheck.runner import Runner
 from envcheck.workflow import logs
@@ -60,7 +61,8 @@ def _run(request: CreateRequest, dry_run: bool, yes: bool, confirm: Confirm | No
     plan = plan_create(request, runner, environ)
     warnings: list[str] = []
     if mirror and not plan.backend.backend.conda_family:
-        warnings.append(f"--mirror is ignored by the {plan.backend.backend.value} backend (it installs no packages)")
+        warnings.append(Msg("--mirror is ignored by the {backend} backend (it installs no packages)",
+                            backend=plan.backend.backend.value))
     data = {"dry_run": dry_run, "plan": plan.to_dict(), "warnings": warnings}
     if dry_run:
         return Result("create", ExitCode.OK, data)
@@ -68,7 +70,7 @@ def _run(request: CreateRequest, dry_run: bool, yes: bool, confirm: Confirm | No
     question = (f"Replace the environment at {plan.existing} with a new Python {plan.python} env?"
                 if plan.existing else f"Create a Python {plan.python} environment at {where}?")
     require_consent(f"{question}\n  {plan.step.display()}\nProceed?", yes=yes, confirm=confirm,
-                    refusal="create an environment")
+                    refusal=N_("create an environment"))
     log_path = logs.new_log_path("create", plan.name or os.path.basename(plan.prefix or "env"), environ)
     sink.emit(LogOpened(log_path))
     with interrupts_roll_back():

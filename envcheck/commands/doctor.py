@@ -14,15 +14,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
+from envcheck.errors import Msg
 from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagnose
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
+from envcheck.i18n import N_
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
 from envcheck.inputs import target_interpreter
 from envcheck.redact import redact
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
 
-CUDA_EXPLANATION = (
+CUDA_EXPLANATION = N_(
     "Three different CUDA numbers: the driver's is the NEWEST CUDA it can run (a ceiling); torch's is "
     "the CUDA its wheel was built with and ships (it must not exceed the driver's, beyond minor-version "
     "compatibility); the toolkit's (nvcc) only matters for compiling CUDA extensions."
@@ -177,16 +179,21 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
         if gfx:
             if rec.variant.kind != "rocm":  # the resolver picks ROCm only where a recorded gfx list covers every GPU
                 continue
-            return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name}, whose wheels carry kernels for {labels} "
-                    "(configs/rocm_arches.json); install torch with the command it prints")
+            return Msg("`{command}` picks torch {torch} with {variant}, whose wheels carry kernels for {gpus} "
+                       "(configs/rocm_arches.json); install torch with the command it prints", command=cmd,
+                       torch=rec.torch, variant=rec.variant.name, gpus=labels)
         if rec.variant.kind != "cuda":
             continue
         coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
         if coverage not in ("sass", "ptx", "presumed"):
             continue
-        how = " (presumed from a neighbouring release's list)" if coverage == "presumed" else ""
-        return (f"`{cmd}` picks torch {rec.torch} with {rec.variant.name} for this driver, whose wheels carry "
-                f"kernels for {labels}{how}; reinstall torch with the command it prints")
+        p = dict(command=cmd, torch=rec.torch, variant=rec.variant.name, gpus=labels)
+        if coverage == "presumed":
+            return Msg("`{command}` picks torch {torch} with {variant} for this driver, whose wheels carry kernels for "
+                       "{gpus} (presumed from a neighbouring release's list); reinstall torch with the command it prints",
+                       **p)
+        return Msg("`{command}` picks torch {torch} with {variant} for this driver, whose wheels carry kernels for "
+                   "{gpus}; reinstall torch with the command it prints", **p)
     return None
 
 
@@ -218,8 +225,8 @@ def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv
     if rec.variant.kind != "cuda":
         return None
     pip = shell_join(plan_pip_install(rec, python_path))
-    return (f"`envcheck install --python {shlex.quote(python_path)}` picks torch {rec.torch} with {rec.variant.name} "
-            f"for this machine; into this interpreter: `{pip}`")
+    return Msg("`envcheck install --python {python}` picks torch {torch} with {variant} for this machine; into this "
+               "interpreter: `{pip}`", python=shlex.quote(python_path), torch=rec.torch, variant=rec.variant.name, pip=pip)
 
 
 def _kernels(environ: Mapping[str, str], target_prefix_guess: str | None):
@@ -296,7 +303,7 @@ def collect(
         if pip_version:
             return managers.ManagerInfo("pip", f"{pyinfo.executable or interp.path} -m pip", "interpreter",
                                         pip_version, None)
-        why = "pip is not installed in the inspected interpreter"
+        why = N_("pip is not installed in the inspected interpreter")
         return managers.ManagerInfo("pip", m.path, m.source, None,
                                     why + (f" (`pip` on PATH, {m.path}, belongs to another Python)" if m.path else ""))
 
@@ -388,14 +395,15 @@ def verdict(findings: list[Finding], torch: torchinfo.TorchInfo, nv: NvidiaFacts
     warnings = [f for f in findings if f.severity == Severity.WARNING]
     if errors:
         first = errors[0]
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"problems found: {first.code}{more}"
+        if len(errors) > 1:
+            return Msg("problems found: {code} (+{more} more)", code=first.code, more=len(errors) - 1)
+        return Msg("problems found: {code}", code=first.code)
     amd = [a for a in accs if a.vendor == "amd" and a.kind == "gpu"]
-    where = (f"CUDA {torch.cuda} on {len(nv.gpus)} GPU(s)" if torch.cuda and nv.gpus
-             else f"ROCm {torch.hip} on {len(amd)} AMD GPU(s)" if torch.hip and amd
-             else "CPU only" if torch.installed else "no torch")
-    head = f"ready: torch {torch.version} ({where})" if torch.installed else "ready"
-    return head + (f", {len(warnings)} warning(s)" if warnings else "")
+    where = (Msg("CUDA {cuda} on {count} GPU(s)", cuda=torch.cuda, count=len(nv.gpus)) if torch.cuda and nv.gpus
+             else Msg("ROCm {hip} on {count} AMD GPU(s)", hip=torch.hip, count=len(amd)) if torch.hip and amd
+             else Msg("CPU only") if torch.installed else Msg("no torch"))
+    head = Msg("ready: torch {version} ({where})", version=torch.version, where=where) if torch.installed else Msg("ready")
+    return Msg("{head}, {count} warning(s)", head=head, count=len(warnings)) if warnings else head
 
 
 # ------------------------------------------------------------------------------------- anonymize
@@ -473,7 +481,7 @@ def run(
     driver_floor, matrix, matrix_note = _matrix_hooks()
     notes = [matrix_note] if matrix_note else []
     if nv.overrides:
-        notes.append(f"override in effect: {', '.join(nv.overrides)} (values marked source=override)")
+        notes.append(Msg("override in effect: {items} (values marked source=override)", items=', '.join(nv.overrides)))
 
     deep_info = raw["deep"]
     predictions: tuple[ArchPrediction, ...] = ()
@@ -487,14 +495,15 @@ def run(
                                        python_path=py.executable or interp.path, nv=nv)
                 predictions = predict_arch(matrix, torch, nv.gpus, fix)
         except Exception as exc:  # never let the prediction break doctor
-            notes.append(f"kernel-coverage prediction skipped: {exc.__class__.__name__}: {exc}")
+            notes.append(Msg("kernel-coverage prediction skipped: {name}: {exc}", name=exc.__class__.__name__, exc=exc))
     cuda_fix = None
     if matrix is not None and torch.installed and not torch.cuda and not torch.hip and nv.has_driver:
         try:
             cuda_fix = cuda_install_fix(matrix, python_version=py.version, python_path=py.executable or interp.path,
                                         nv=nv, runner=runner, environ=environ)
         except Exception as exc:  # never let the advice break doctor
-            notes.append(f"install pick for the CUDA-build fix skipped: {exc.__class__.__name__}: {exc}")
+            notes.append(Msg("install pick for the CUDA-build fix skipped: {name}: {exc}",
+                             name=exc.__class__.__name__, exc=exc))
     facts = DoctorFacts(
         cuda_install_fix=cuda_fix,
         nvidia=nv,
@@ -530,7 +539,7 @@ def run(
                 compute_capabilities=tuple(g.compute_capability for g in nv.gpus if g.compute_capability),
             )
         except Exception as exc:  # never let the matrix's notes break doctor
-            notes.append(f"matrix staleness check skipped: {exc.__class__.__name__}: {exc}")
+            notes.append(Msg("matrix staleness check skipped: {name}: {exc}", name=exc.__class__.__name__, exc=exc))
     findings.sort(key=lambda f: SEVERITY_ORDER.get(f.severity, 9))  # errors first, the matrix's notes too
     raw["timings"]["total"] = round(time.monotonic() - start, 3)
     data = build_data(interp, raw, findings, cuda_env, notes)

@@ -22,7 +22,7 @@ import os
 import stat
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.names import default_envs_dir, validate_env_name, validate_prefix
 from envcheck.plans.env import Step, plan_env_remove
 from envcheck.probes.jupyter import KernelSpecInfo, default_prefixes, probe_kernelspecs
@@ -125,17 +125,17 @@ def run_list(*, size: bool = True, runner: Runner | None = None, environ: Mappin
 
 def _refuse(prefix: str, why: str) -> EnvcheckError:
     return EnvcheckError(
-        f"refusing to remove {prefix}: {why}",
-        hint="envcheck removes only environments it created (`envcheck env list` shows them); "
-        "remove this one with the tool that made it",
+        Msg("refusing to remove {prefix}: {why}", prefix=prefix, why=why),
+        hint=Msg("envcheck removes only environments it created (`envcheck env list` shows them); remove this one with "
+                 "the tool that made it"),
         exit_code=ExitCode.USAGE, code="env-not-created-by-envcheck", data={"prefix": prefix, "why": why},
     )
 
 
 def _not_found(target: str, envs_dir: str) -> EnvcheckError:
     return EnvcheckError(
-        f"no environment created by envcheck named {target!r}",
-        hint=f"`envcheck env list` shows them (looked in envcheck's index and {envs_dir})",
+        Msg("no environment created by envcheck named {target!r}", target=target),
+        hint=Msg("`envcheck env list` shows them (looked in envcheck's index and {envs_dir})", envs_dir=envs_dir),
         exit_code=ExitCode.TARGET_NOT_FOUND, code="env-not-found",
     )
 
@@ -153,7 +153,7 @@ def find_removable(target: str, environ: Mapping[str, str]) -> CreatedEnvRecord:
         record, why = read_marker(prefix)
         if record is None:
             if not os.path.lexists(prefix):
-                raise EnvcheckError(f"no environment at {prefix}", hint="`envcheck env list` shows envcheck's envs",
+                raise EnvcheckError(Msg("no environment at {prefix}", prefix=prefix), hint=Msg("`envcheck env list` shows envcheck's envs"),
                                     exit_code=ExitCode.TARGET_NOT_FOUND, code="env-not-found")
             raise _refuse(prefix, why or "unknown")
     else:
@@ -164,7 +164,7 @@ def find_removable(target: str, environ: Mapping[str, str]) -> CreatedEnvRecord:
             raise EnvcheckError(
                 f"{len(trusted)} environments created by envcheck are named {target!r}: "
                 + ", ".join(r.prefix for r in trusted),
-                hint="pass the path of the one to remove: envcheck env remove PATH",
+                hint=Msg("pass the path of the one to remove: envcheck env remove PATH"),
                 exit_code=ExitCode.USAGE, code="env-name-ambiguous")
         if trusted:
             record = trusted[0]
@@ -179,8 +179,8 @@ def find_removable(target: str, environ: Mapping[str, str]) -> CreatedEnvRecord:
     for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         active = environ.get(var)
         if active and os.path.realpath(active) == os.path.realpath(record.prefix):
-            raise EnvcheckError(f"{record.prefix} is the active environment ({var})",
-                                hint="deactivate it first (`deactivate` / `conda deactivate`), then retry",
+            raise EnvcheckError(Msg("{prefix} is the active environment ({var})", prefix=record.prefix, var=var),
+                                hint=Msg("deactivate it first (`deactivate` / `conda deactivate`), then retry"),
                                 exit_code=ExitCode.USAGE, code="env-active")
     return record
 
@@ -240,8 +240,9 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
             try:
                 tx.stash(d, "kernel")  # deleted at commit, put back on failure
             except OSError as exc:
-                raise EnvcheckError(f"cannot remove the kernel {d}: {exc.strerror or exc}",
-                                    hint="it may belong to another user or the system (check the permissions)",
+                raise EnvcheckError(Msg("cannot remove the kernel {path}: {reason}",
+                                        path=d, reason=exc.strerror or exc),
+                                    hint=Msg("it may belong to another user or the system (check the permissions)"),
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
             out["kernels"].append(d)
         return "ok", f"{len(kernel_dirs)} kernel(s)"
@@ -250,8 +251,9 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
         if record.backend.conda_family:
             done = run_logged(timed, step, log_path, sink)
             if not done.ok:
-                raise EnvcheckError(f"{step.description} failed: {done.describe_failure()}",
-                                    hint=f"full log: {log_path}", exit_code=ExitCode.TOOL_FAILED,
+                raise EnvcheckError(Msg("{description} failed: {reason}",
+                                        description=step.description, reason=done.describe_failure()),
+                                    hint=Msg("full log: {log_path}", log_path=log_path), exit_code=ExitCode.TOOL_FAILED,
                                     code="env-remove-failed", data={"log_tail": logs.step_tail(log_path),
                                                                     "command": step.display()})
             if os.path.lexists(record.prefix):
@@ -265,8 +267,8 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
             except OSError as exc:
                 raise EnvcheckError(f"cannot delete {record.prefix}: {exc.strerror or exc}"
                                     + (f" ({exc.filename})" if exc.filename else ""),
-                                    hint="it may hold files of another user (check the permissions); what is left "
-                                    "is back in place and `envcheck env remove` can be retried",
+                                    hint=Msg("it may hold files of another user (check the permissions); what is left "
+                                             "is back in place and `envcheck env remove` can be retried"),
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
         out["env"] = record.prefix
         return "ok", record.prefix
@@ -288,7 +290,7 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
                                 data={**exc.data, "failed_step": failed.id if failed else None,
                                       "steps": steps.to_dicts(), "restored": back}) from None
         if interrupted:
-            raise EnvcheckError(f"interrupted during step: {failed.title if failed else 'env remove'}",
+            raise EnvcheckError(Msg("interrupted during step: {step}", step=failed.title if failed else 'env remove'),
                                 hint=restored, exit_code=ExitCode.INTERRUPTED, code="interrupted",
                                 data={"steps": steps.to_dicts(), "restored": back}) from None
         raise

@@ -16,7 +16,7 @@ import os
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.results import Result
 
 COMMAND = "fleet report"
@@ -174,7 +174,7 @@ def load(path: str) -> dict:
 
 def run(paths: Sequence[str]) -> Result:
     if not paths:
-        raise EnvcheckError("no reports given", hint="pass files or directories of `envcheck doctor --json` output")
+        raise EnvcheckError(Msg("no reports given"), hint=Msg("pass files or directories of `envcheck doctor --json` output"))
     files, bad = expand_paths(paths)
     nodes = []
     for path in files:
@@ -189,8 +189,8 @@ def run(paths: Sequence[str]) -> Result:
              for r in drift_rows if r["outliers"]]
     nodes.sort(key=lambda n: (0 if n["errors"] else 1, n["node"]))  # nodes with error findings first
     with_errors = [n["node"] for n in nodes if n["errors"]]
-    errors = tuple(EnvcheckError(f"cannot read {path}: {why}", code="unreadable-report",
-                                 hint="pass the output of `envcheck doctor --json`, one file per node")
+    errors = tuple(EnvcheckError(Msg("cannot read {path}: {why}", path=path, why=why), code="unreadable-report",
+                                 hint=Msg("pass the output of `envcheck doctor --json`, one file per node"))
                    for path, why in bad)
     if errors:
         code = ExitCode.USAGE

@@ -9,7 +9,7 @@ import os as _os
 from typing import Mapping, Sequence
 
 from envcheck.decision import MANAGERS, InstallDecision, decide  # noqa: F401 (MANAGERS: cli help; decide: tests)
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
 from envcheck.inputs import host_os, parse_python_request
 from envcheck.results import Result
 
@@ -43,7 +43,7 @@ def run(
     xpu: bool = False,
 ) -> Result:
     if manager is not None and manager not in MANAGERS:
-        raise EnvcheckError(f"unknown --manager {manager!r}", hint="use conda, pip or uv", code="invalid-manager")
+        raise EnvcheckError(Msg("unknown --manager {manager!r}", manager=manager), hint=Msg("use conda, pip or uv"), code="invalid-manager")
     from envcheck.matrix import load_matrix
 
     matrix = matrix or load_matrix()
@@ -60,7 +60,31 @@ def run(
         from envcheck.plans.install import plan_install
 
         d = replace(d, plans=plan_install(d.recommendation, name=name, mirror=d.mirror, base_python=base))
-    return Result(command="install", data=decision_data(d, matrix, explain=explain, manager=manager, show_all=show_all))
+    data = decision_data(d, matrix, explain=explain, manager=manager, show_all=show_all)
+    data["mirror_commands"] = mirror_commands(d, matrix, name=name, base_python=base)
+    return Result(command="install", data=data)
+
+
+def mirror_commands(d: InstallDecision, matrix, *, name: str | None = None, base_python: str | None = None) -> dict | None:
+    """The same routes through the first mirror of configs/mirrors.json (TUNA, as the Chinese tutorials
+    envcheck was born from use), for users who cannot reach the default servers (issue 13). Carried in
+    JSON whatever the language (JSON never changes with it); the human output shows them under a Chinese
+    locale. None when --mirror was given (the commands already use it) or no mirror is configured."""
+    if d.mirror is not None or not matrix.mirrors:
+        return None
+    from envcheck.plans.install import plan_install
+
+    first = next(iter(matrix.mirrors.values()))
+    plans = plan_install(d.recommendation, name=name, mirror=first, base_python=base_python).to_dict()
+    official = set(d.plans.notes)
+    return {
+        "mirror": first.name,
+        "title": first.title,
+        "commands": {key: plans[key] for key in ("create", "conda", "conda_pip", "pip", "uv")},
+        "notes": [n for n in plans["notes"] if n not in official],  # what the mirror changes or cannot serve
+        "others": [{"name": m.name, "title": m.title, "pytorch_wheels": bool(m.pytorch_wheels)}
+                   for m in matrix.mirrors.values() if m.name != first.name],
+    }
 
 
 def _base_python(version: str, target_os: str, environ) -> str | None:

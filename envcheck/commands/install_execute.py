@@ -37,7 +37,8 @@ from envcheck.commands.install_plan import (
     plan_execute,
     plan_install_argv,
 )
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.i18n import N_
 from envcheck.inputs import normalize_find_links, normalize_index_url
 from envcheck.results import Finding, Result, Severity
 from envcheck.runner import Runner
@@ -95,7 +96,8 @@ def execute(
             quoted = shlex.quote(created.python)
             for r in steps.records:
                 r.commands = [c.replace(plan.env_python, quoted) for c in r.commands]
-        return "ok", f"{created.backend.value} env at {created.prefix} (Python {created.python_version})"
+        return "ok", Msg("{backend} env at {prefix} (Python {python})", backend=created.backend.value,
+                         prefix=created.prefix, python=created.python_version)
 
     def install(rec):
         python = out["env"].python
@@ -117,9 +119,10 @@ def execute(
         if unreachable is not None:  # it worked, but not from where the plan pointed: say so
             where, reason = unreachable
             tool = "uv" if plan.route == "uv" else "pip"
-            out["warnings"].append(f"the install step could not reach {where} ({reason}); {tool} took the packages "
-                                   "from the other sources it knows (its configuration, --find-links): the "
-                                   "verification below shows whether those builds belong together")
+            out["warnings"].append(Msg("the install step could not reach {where} ({reason}); {tool} took the packages "
+                                       "from the other sources it knows (its configuration, --find-links): the "
+                                       "verification below shows whether those builds belong together",
+                                       where=where, reason=reason, tool=tool))
             sink.emit(Warn(out["warnings"][-1]))
         return "ok", ", ".join(plan.packages)
 
@@ -145,7 +148,8 @@ def execute(
         out["proof"] = prove_installed(plan.packages, vres.data, _not_planned(plan), steps.record("install").commands)
         s = vres.data.get("summary") or {}
         return ("fail" if s.get("failed") else "ok",
-                f"{s.get('ok', 0)} passed, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped")
+                Msg("{ok} passed, {failed} failed, {skipped} skipped", ok=s.get("ok", 0), failed=s.get("failed", 0),
+                    skipped=s.get("skipped", 0)))
 
     tasks = [("create", create), ("install", install)] + ([("kernel", kernel)] if plan.kernel else []) + [
         ("verify", verify)]
@@ -196,7 +200,7 @@ def _not_planned(plan: ExecutePlan) -> dict[str, str]:
         if pkg in plan.packages:
             continue
         if not getattr(rec, pkg):
-            out[pkg] = f"no {pkg} release pairs with torch {rec.torch}"
+            out[pkg] = Msg("no {package} release pairs with torch {torch}", package=pkg, torch=rec.torch)
         elif only is not None and pkg not in only:
             out[pkg] = "--only"
     return out
@@ -243,7 +247,7 @@ def prove_installed(packages: Sequence[str], verify_data: dict, not_planned: Map
             elif torch_ok:
                 verified.append(pkg)
             else:
-                unproven[pkg] = "torch-import did not run"
+                unproven[pkg] = Msg("torch-import did not run")
             continue
         ids = COMPANION_CHECKS.get(pkg, ())
         bad = [i for i in ids if (by_id.get(i) or {}).get("status") == "fail"]
@@ -256,7 +260,7 @@ def prove_installed(packages: Sequence[str], verify_data: dict, not_planned: Map
         else:
             why = next(((by_id.get(i) or {}).get("message") for i in ids
                         if (by_id.get(i) or {}).get("status") != "ok"), None)
-            unproven[pkg] = why or "no check exercised it"
+            unproven[pkg] = why or Msg("no check exercised it")
     return {"verified": verified, "failed": failed, "unproven": unproven, "not_installed": dict(not_planned)}
 
 
@@ -395,18 +399,17 @@ def _still_as_planned(plan: ExecutePlan) -> None:
     """Exit 2 when another run made the env or the kernel between the plan and the locks."""
     prefix = plan.create.prefix
     if prefix and not plan.create.existing and os.path.lexists(prefix) and not plan.create.prefix_was_empty_dir:
-        raise EnvcheckError(f"an environment appeared at {prefix} while planning",
-                            hint="another run made it: choose another --name/--prefix, or pass --force",
+        raise EnvcheckError(Msg("an environment appeared at {prefix} while planning", prefix=prefix),
+                            hint=Msg("another run made it: choose another --name/--prefix, or pass --force"),
                             code="env-exists")
     if plan.kernel and not plan.kernel.replaces and os.path.lexists(plan.kernel.resource_dir):
-        raise EnvcheckError(f"a Jupyter kernel named {plan.kernel.name!r} appeared at {plan.kernel.resource_dir} "
-                            "while planning", hint="pass --kernel OTHER_NAME, --force to replace it, or --no-kernel",
+        raise EnvcheckError(Msg("a Jupyter kernel named {name!r} appeared at {resource_dir} while planning", name=plan.kernel.name, resource_dir=plan.kernel.resource_dir), hint=Msg("pass --kernel OTHER_NAME, --force to replace it, or --no-kernel"),
                             code="kernel-exists")
 
 
 def _run_locked(plan: ExecutePlan, yes: bool, confirm, sink: Sink, timed, environ, started: float) -> Result:
     require_consent(confirmation_question(plan), yes=yes, confirm=confirm,
-                    refusal="create an environment and install PyTorch",
+                    refusal=N_("create an environment and install PyTorch"),
                     hint="pass --yes to proceed non-interactively (or --dry-run to see every command)")
     label = plan.create.name or os.path.basename(os.path.normpath(plan.create.prefix or "env"))
     log_path = logs.new_log_path("install", label, environ)

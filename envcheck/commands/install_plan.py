@@ -9,7 +9,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
+from envcheck.i18n import N_
 from envcheck.inputs import (
     host_os,
     normalize_find_links,
@@ -23,10 +24,10 @@ from envcheck.runner import Runner
 PACKAGES = ("torch", "torchvision", "torchaudio")
 INSTALL_TIMEOUT_S = 3600.0  # a CUDA torch is ~2.5 GB with its nvidia-* wheels; a slow mirror takes long
 STEP_TITLES = {
-    "create": "create the environment",
-    "install": "install PyTorch",
-    "kernel": "register the Jupyter kernel",
-    "verify": "verify inside the environment",
+    "create": N_("create the environment"),
+    "install": N_("install PyTorch"),
+    "kernel": N_("register the Jupyter kernel"),
+    "verify": N_("verify inside the environment"),
 }
 ENV_PYTHON_PLACEHOLDER = "ENV_PYTHON"  # conda -n NAME: conda picks the directory when it creates it
 
@@ -76,13 +77,14 @@ def parse_only(values: Sequence[str]) -> tuple[str, ...] | None:
     unknown = [n for n in names if n not in PACKAGES]
     if unknown or not names:
         raise EnvcheckError(
-            f"invalid --only {', '.join(unknown) or repr(''.join(values))}: choose from torch, torchvision, torchaudio",
-            hint="e.g. --only torch (torch alone), or --only torch,torchvision",
+            Msg("invalid --only {value}: choose from torch, torchvision, torchaudio",
+                value=', '.join(unknown) or repr(''.join(values))),
+            hint=Msg("e.g. --only torch (torch alone), or --only torch,torchvision"),
             code="invalid-only",
         )
     if "torch" not in names:
-        raise EnvcheckError("--only must include torch: the new environment has none",
-                            hint="e.g. --only torch,torchvision", code="invalid-only")
+        raise EnvcheckError(Msg("--only must include torch: the new environment has none"),
+                            hint=Msg("e.g. --only torch,torchvision"), code="invalid-only")
     return tuple(n for n in PACKAGES if n in names)
 
 
@@ -216,20 +218,21 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     environ = os.environ if environ is None else environ
     # Flags first: exit 2 before touching the machine.
     if request.name is not None and request.prefix is not None:
-        raise EnvcheckError("pass only one of --name NAME and --prefix PATH",
-                            hint="--name puts the env in envcheck's envs dir (or conda's); --prefix anywhere",
+        raise EnvcheckError(Msg("pass only one of --name NAME and --prefix PATH"),
+                            hint=Msg("--name puts the env in envcheck's envs dir (or conda's); --prefix anywhere"),
                             code="invalid-input")
     target_os = parse_os(request.os_name)
     if target_os != host_os():
-        raise EnvcheckError(f"--execute installs on this machine ({host_os()}), not --os {target_os}",
-                            hint="drop --os, or drop --execute to print the commands for the other machine",
+        raise EnvcheckError(Msg("--execute installs on this machine ({host_os}), not --os {target_os}",
+                                host_os=host_os(), target_os=target_os),
+                            hint=Msg("drop --os, or drop --execute to print the commands for the other machine"),
                             code="invalid-input")
     only = parse_only(request.only)
     index_url = normalize_index_url(request.index_url)
     find_links = normalize_find_links(request.find_links)
     if request.kernel is not None:
         if request.no_kernel:
-            raise EnvcheckError("pass only one of --kernel NAME and --no-kernel", code="invalid-input")
+            raise EnvcheckError(Msg("pass only one of --kernel NAME and --no-kernel"), code="invalid-input")
         validate_kernel_name(request.kernel)
 
     # --python PATH: that interpreter decides the version and is the venv's base.
@@ -265,18 +268,18 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         index_url=index_url, find_links=find_links, only=only,
     )
     if route == "conda" and (index_url or find_links):
-        warnings.append("--index-url/--find-links do not apply to the conda channel install of PyTorch "
-                        "(only to pip installs such as ipykernel's)")
+        warnings.append(Msg("--index-url/--find-links do not apply to the conda channel install of PyTorch (only to "
+                            "pip installs such as ipykernel's)"))
     if backend.value == "uv" and not (index_url or find_links):
-        warnings.append("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: "
-                        "pass --index-url/--find-links for a mirror or local wheels")
+        warnings.append(Msg("uv reads its own configuration (UV_INDEX_URL, uv.toml), not pip's: pass "
+                            "--index-url/--find-links for a mirror or local wheels"))
     packages = planned_packages(rec, only)
 
     steps = [PlannedStep("create", STEP_TITLES["create"], (cplan.step.argv,), cplan.backend.why)]
     pkg_label = ", ".join(packages)
-    steps.append(PlannedStep("install", f"install {pkg_label}", (install_argv,),
-                             {"pip": "the env's own pip", "uv": "uv pip", "conda": "the pytorch channel",
-                              "conda-pip": "pip inside the conda env (no conda build of this release)"}[route]))
+    steps.append(PlannedStep("install", Msg("install {packages}", packages=pkg_label), (install_argv,),
+                             {"pip": N_("the env's own pip"), "uv": "uv pip", "conda": N_("the pytorch channel"),
+                              "conda-pip": N_("pip inside the conda env (no conda build of this release)")}[route]))
 
     kernel = None
     if not request.no_kernel:
@@ -287,8 +290,8 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         replaces = existing_kernel(dest)  # anything at kernels/NAME counts (issue 14)
         if replaces and not request.force:
             raise EnvcheckError(
-                f"a Jupyter kernel named {kname!r} already exists at {dest}",
-                hint="pass --kernel OTHER_NAME, --force to replace it, or --no-kernel",
+                Msg("a Jupyter kernel named {kname!r} already exists at {dest}", kname=kname, dest=dest),
+                hint=Msg("pass --kernel OTHER_NAME, --force to replace it, or --no-kernel"),
                 code="kernel-exists",
             )
         kernel = KernelIntent(kname, dest, replaces, "flag" if request.kernel else "default")
@@ -296,8 +299,9 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
         ksteps = kernel_steps(env_py, kname, default_display_name(rec.python, kname), KernelScope.USER,
                               install_ipykernel=True, uv=uv, index_url=index_url,
                               find_links=(find_links,) if find_links else ())
-        steps.append(PlannedStep("kernel", f"register Jupyter kernel {kname}", tuple(k.argv for k in ksteps),
-                                 "ipykernel is installed first if the env lacks it"))
+        steps.append(PlannedStep("kernel", Msg("register Jupyter kernel {name}",
+                                               name=kname), tuple(k.argv for k in ksteps),
+                                 N_("ipykernel is installed first if the env lacks it")))
 
     device = "cpu" if rec.variant.kind == "cpu" else "auto"
     driver_input = decision.inputs.get("driver")
@@ -308,7 +312,7 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
     if require_cuda:
         verify_cmd.append("--require-cuda")
     steps.append(PlannedStep("verify", STEP_TITLES["verify"], (tuple(verify_cmd),),
-                             "the verification suite, run by the env's interpreter"))
+                             N_("the verification suite, run by the env's interpreter")))
     return ExecutePlan(request, decision, cplan, route, install_argv, packages, kernel, device, require_cuda,
                        tuple(steps), env_py, tuple(warnings))
 

@@ -13,7 +13,8 @@ import shutil
 from typing import Mapping, Sequence
 
 from envcheck.diagnose import kernel_findings
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.i18n import N_
 from envcheck.kernels import plan_kernel, probe_target, register_kernel, resolve_target_python
 from envcheck.names import validate_display_name, validate_kernel_name
 from envcheck.plans.env import KernelScope
@@ -34,7 +35,7 @@ def _scope(user: bool, sys_prefix: bool, prefix_dir: str | None) -> KernelScope:
     chosen = [s for s, on in ((KernelScope.USER, user), (KernelScope.SYS_PREFIX, sys_prefix),
                               (KernelScope.PREFIX, bool(prefix_dir))) if on]
     if len(chosen) > 1:
-        raise EnvcheckError("pass only one of --user, --sys-prefix and --prefix DIR", code="invalid-input")
+        raise EnvcheckError(Msg("pass only one of --user, --sys-prefix and --prefix DIR"), code="invalid-input")
     return chosen[0] if chosen else KernelScope.USER
 
 
@@ -73,8 +74,9 @@ def run_add(
         errors = ()
         code = ExitCode.OK
         if plan.existing and not force:
-            err = EnvcheckError(f"a kernel named {name!r} already exists at {plan.resource_dir}",
-                                hint="pass --force to replace it", code="kernel-exists")
+            err = EnvcheckError(Msg("a kernel named {name!r} already exists at {resource_dir}",
+                                    name=name, resource_dir=plan.resource_dir),
+                                hint=Msg("pass --force to replace it"), code="kernel-exists")
             errors, code = (err,), ExitCode.USAGE
         return Result("kernel add", code, data, errors)
     # One run per kernel: lock kernels/.NAME.envcheck-lock, then decide again (the "absent" check under
@@ -133,14 +135,14 @@ def run_remove(
     kernel.json are ever deleted."""
     environ = os.environ if environ is None else environ
     if not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise EnvcheckError(f"invalid kernel name {name!r}", hint="pass a name from `envcheck kernel list`",
+        raise EnvcheckError(Msg("invalid kernel name {name!r}", name=name), hint=Msg("pass a name from `envcheck kernel list`"),
                             code="invalid-kernel-name")
     prefixes = tuple(default_prefixes(environ)) + tuple(os.path.abspath(p) for p in prefixes)
     matches = [s for s in probe_kernelspecs(environ, prefixes) if s.name == name.lower()]
     if not matches:
         raise EnvcheckError(
-            f"no Jupyter kernel named {name!r} on the Jupyter path",
-            hint="see `envcheck kernel list` for the names",
+            Msg("no Jupyter kernel named {name!r} on the Jupyter path", name=name),
+            hint=Msg("see `envcheck kernel list` for the names"),
             exit_code=ExitCode.TARGET_NOT_FOUND,
             code="kernel-not-found",
         )
@@ -151,7 +153,7 @@ def run_remove(
     if dry_run:
         return Result("kernel remove", ExitCode.OK, data)
     require_consent("Delete " + ", ".join(s.resource_dir for s in targets) + "?", yes=yes, confirm=confirm,
-                    refusal="delete a kernel", hint="pass --yes")
+                    refusal=N_("delete a kernel"), hint=N_("pass --yes"))
     for s in targets:
         try:
             if os.path.islink(s.resource_dir):
@@ -160,8 +162,8 @@ def run_remove(
                 shutil.rmtree(s.resource_dir)
         except OSError as exc:
             raise EnvcheckError(
-                f"cannot remove {s.resource_dir}: {exc.strerror or exc}",
-                hint="it may belong to another user or the system (try with sudo)",
+                Msg("cannot remove {resource_dir}: {reason}", resource_dir=s.resource_dir, reason=exc.strerror or exc),
+                hint=Msg("it may belong to another user or the system (try with sudo)"),
                 exit_code=ExitCode.PROBLEMS,
                 code="kernel-remove-failed",
                 data={**data, "removed": data["removed"]},

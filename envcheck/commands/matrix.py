@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.results import Result
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -30,22 +30,22 @@ _HINT_NETWORK = ("check the network and proxy settings (HTTPS_PROXY / NO_PROXY),
 def _index_choice(index_url: str | None, mirror: str | None, matrix) -> str | None:
     """The explicit index (--index-url or the mirror's pip index); exit 2 on bad input."""
     if index_url is not None and mirror is not None:
-        raise EnvcheckError("--index-url and --mirror both name an index", hint="pass one of them",
+        raise EnvcheckError(Msg("--index-url and --mirror both name an index"), hint=Msg("pass one of them"),
                             code="invalid-index-url")
     if mirror is not None:
         m = matrix.mirrors.get(mirror.strip().lower())
         if m is None:
             known = ", ".join(sorted(matrix.mirrors)) or "none"
-            raise EnvcheckError(f"unknown mirror {mirror!r}", hint=f"known mirrors: {known}", code="invalid-mirror")
+            raise EnvcheckError(Msg("unknown mirror {mirror!r}", mirror=mirror), hint=Msg("known mirrors: {known}", known=known), code="invalid-mirror")
         if not m.pip_index:
-            raise EnvcheckError(f"mirror {m.name!r} has no package-index mirror in configs/mirrors.json",
-                                hint="pass --index-url URL", code="invalid-mirror")
+            raise EnvcheckError(Msg("mirror {name!r} has no package-index mirror in configs/mirrors.json", name=m.name),
+                                hint=Msg("pass --index-url URL"), code="invalid-mirror")
         return m.pip_index
     if index_url is not None:
         url = index_url.strip()
         if not url.startswith(("http://", "https://")):
-            raise EnvcheckError(f"--index-url {index_url!r} is not an http(s) URL",
-                                hint="pass the simple-API base URL, e.g. --index-url https://mirror.example/simple",
+            raise EnvcheckError(Msg("--index-url {index_url!r} is not an http(s) URL", index_url=index_url),
+                                hint=Msg("pass the simple-API base URL, e.g. --index-url https://mirror.example/simple"),
                                 code="invalid-index-url")
         return url
     return None
@@ -77,13 +77,14 @@ def run_refresh(
     )
 
     if not timeout or timeout <= 0:
-        raise EnvcheckError(f"--timeout {timeout}: must be a positive number of seconds", code="invalid-timeout")
+        raise EnvcheckError(Msg("--timeout {timeout}: must be a positive number of seconds",
+                                timeout=timeout), code="invalid-timeout")
     environ = os.environ if environ is None else environ
     matrix = matrix or load_matrix(cache=False)  # what ships: the cache only adds releases newer than it
     explicit = _index_choice(index_url, mirror, matrix)
     index, where = discover_index_url(explicit, environ, runner)
     if index is None:
-        raise EnvcheckError(f"no package index to read: {where}", hint="pass --index-url URL or --mirror NAME",
+        raise EnvcheckError(Msg("no package index to read: {where}", where=where), hint=Msg("pass --index-url URL or --mirror NAME"),
                             exit_code=ExitCode.TOOL_FAILED, code="index-not-configured")
     if mirror is not None:
         where = f"--mirror {mirror.strip().lower()}"
@@ -96,7 +97,7 @@ def run_refresh(
             parsed = parse_project(doc, name=name)
         except IndexError_ as exc:
             raise EnvcheckError(
-                f"matrix refresh failed: {name}: {exc}",
+                Msg("matrix refresh failed: {name}: {exc}", name=name, exc=exc),
                 hint=_HINT_NETWORK,
                 exit_code=ExitCode.TOOL_FAILED,
                 code="matrix-refresh-failed",
@@ -162,9 +163,9 @@ def write_cache(path: Path, text: str) -> None:
         os.replace(tmp, path)
         tmp = None
     except (OSError, ValueError, WheelsSchemaError) as exc:
-        raise EnvcheckError(f"cannot write the matrix cache {path}: {exc}",
-                            hint="check that the cache directory is writable (ENVCHECK_CACHE_DIR or XDG_CACHE_HOME "
-                            "moves it); the last good cache is kept",
+        raise EnvcheckError(Msg("cannot write the matrix cache {path}: {exc}", path=path, exc=exc),
+                            hint=Msg("check that the cache directory is writable (ENVCHECK_CACHE_DIR or XDG_CACHE_HOME "
+                                     "moves it); the last good cache is kept"),
                             exit_code=ExitCode.TOOL_FAILED, code="matrix-cache-write-failed") from None
     finally:
         if tmp is not None:

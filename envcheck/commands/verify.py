@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.facts import Interpreter
 from envcheck.inputs import VERIFY_DEVICES as DEVICES, VERIFY_LEVELS as LEVELS  # noqa: F401 (re-exported)
 from envcheck.inputs import validate_verify_options as validate_options  # noqa: F401 (re-exported)
@@ -442,8 +442,8 @@ def run(
         checks = annotate_checks(checks, performance)
     if not checks:  # it started but reported nothing: never a silent "0 checks, exit 0"
         raise EnvcheckError(
-            f"the verification suite started with {interp.path} but reported no checks",
-            hint="rerun with `envcheck --debug verify`; check that this is a working Python 3.7+ interpreter",
+            Msg("the verification suite started with {path} but reported no checks", path=interp.path),
+            hint=Msg("rerun with `envcheck --debug verify`; check that this is a working Python 3.7+ interpreter"),
             exit_code=ExitCode.TOOL_FAILED,
             code="suite-not-run",
         )
@@ -488,8 +488,9 @@ def run(
             write_junit(data, junit_xml)
         except OSError as exc:
             raise EnvcheckError(
-                f"could not write the JUnit report {junit_xml}: {exc.strerror or exc}",
-                hint="pass a writable path to --junit-xml",
+                Msg("could not write the JUnit report {junit_xml}: {reason}",
+                    junit_xml=junit_xml, reason=exc.strerror or exc),
+                hint=Msg("pass a writable path to --junit-xml"),
                 exit_code=ExitCode.TOOL_FAILED,
                 code="junit-write-failed",
             ) from None
@@ -513,8 +514,8 @@ def _cannot_run(interp: Interpreter, done: Completed) -> EnvcheckError:
     if stderr:
         detail = f"{detail}; {stderr.splitlines()[-1]}"
     return EnvcheckError(
-        f"the verification suite could not be run with {interp.path}: {detail}",
-        hint="check that this is a working Python 3.7+ interpreter (`PYTHON -c 'import sys; print(sys.version)'`)",
+        Msg("the verification suite could not be run with {path}: {detail}", path=interp.path, detail=detail),
+        hint=Msg("check that this is a working Python 3.7+ interpreter (`PYTHON -c 'import sys; print(sys.version)'`)"),
         exit_code=ExitCode.TOOL_FAILED,
         code="suite-not-run",
     )

@@ -27,7 +27,7 @@ import tempfile
 import time
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 from envcheck.results import CheckResult, Result
 from envcheck.runner import Completed, Runner
 
@@ -49,8 +49,8 @@ def parse_endpoint(text: str) -> tuple[str, int]:
     port = int(m.group("port")) if m and m.group("port") else None
     if not m or port is None or not (1 <= port <= 65535):
         raise EnvcheckError(
-            f"--rdzv-endpoint must be HOST:PORT, not {text!r}",
-            hint="pass the first node's address and a free port, e.g. --rdzv-endpoint node001:29500",
+            Msg("--rdzv-endpoint must be HOST:PORT, not {text!r}", text=text),
+            hint=Msg("pass the first node's address and a free port, e.g. --rdzv-endpoint node001:29500"),
             code="invalid-option",
         )
     return m.group("host"), port
@@ -62,20 +62,24 @@ def validate(*, nnodes: int | None, node_rank: int | None, rdzv_endpoint: str | 
     nnodes = 1 if nnodes is None else nnodes
     nproc = 1 if nproc_per_node is None else nproc_per_node
     if nnodes < 1 or nproc < 1:
-        raise EnvcheckError("--nnodes and --nproc-per-node must be at least 1", code="invalid-option")
+        raise EnvcheckError(Msg("--nnodes and --nproc-per-node must be at least 1"), code="invalid-option")
     if node_rank is not None and not (0 <= node_rank < nnodes):
-        raise EnvcheckError(f"--node-rank {node_rank} is outside 0..{nnodes - 1} (--nnodes {nnodes})",
-                            hint="number nodes from 0, e.g. --node-rank $SLURM_NODEID", code="invalid-option")
+        raise EnvcheckError(Msg("--node-rank {node_rank} is outside 0..{last} (--nnodes {nnodes})",
+                                node_rank=node_rank, last=nnodes - 1, nnodes=nnodes),
+                            hint=Msg("number nodes from 0, e.g. --node-rank $SLURM_NODEID"), code="invalid-option")
     if nnodes > 1 and not rdzv_endpoint:
-        raise EnvcheckError(f"--nnodes {nnodes} needs --rdzv-endpoint HOST:PORT (where the nodes meet)",
-                            hint="use the first node's host name and a free port, e.g. --rdzv-endpoint node001:29500",
+        raise EnvcheckError(Msg("--nnodes {nnodes} needs --rdzv-endpoint HOST:PORT (where the nodes meet)",
+                                nnodes=nnodes),
+                            hint=Msg("use the first node's host name and a free port, e.g. --rdzv-endpoint "
+                                     "node001:29500"),
                             code="invalid-option")
     if rdzv_endpoint:
         parse_endpoint(rdzv_endpoint)
     if not _RDZV_ID.match(rdzv_id or ""):
-        raise EnvcheckError(f"--rdzv-id must be letters, digits and . _ -, not {rdzv_id!r}", code="invalid-option")
+        raise EnvcheckError(Msg("--rdzv-id must be letters, digits and . _ -, not {rdzv_id!r}",
+                                rdzv_id=rdzv_id), code="invalid-option")
     if not join_timeout >= 1:
-        raise EnvcheckError("--join-timeout must be at least 1 second", code="invalid-option")
+        raise EnvcheckError(Msg("--join-timeout must be at least 1 second"), code="invalid-option")
     return {"nnodes": nnodes, "node_rank": node_rank, "rdzv_endpoint": rdzv_endpoint, "nproc_per_node": nproc,
             "rdzv_id": rdzv_id, "join_timeout_s": int(join_timeout)}
 
@@ -223,11 +227,11 @@ def run(
     from envcheck.probes.python import resolve_interpreter
 
     if not distributed:
-        raise EnvcheckError("--nnodes, --node-rank, --rdzv-endpoint and --nproc-per-node need --distributed",
-                            hint="add --distributed", code="invalid-option")
+        raise EnvcheckError(Msg("--nnodes, --node-rank, --rdzv-endpoint and --nproc-per-node need --distributed"),
+                            hint=Msg("add --distributed"), code="invalid-option")
     if device == "mps":
-        raise EnvcheckError("--distributed across nodes runs on CUDA (NCCL) or the CPU (gloo), not MPS",
-                            hint="pass --device auto, cuda or cpu", code="invalid-option")
+        raise EnvcheckError(Msg("--distributed across nodes runs on CUDA (NCCL) or the CPU (gloo), not MPS"),
+                            hint=Msg("pass --device auto, cuda or cpu"), code="invalid-option")
     from envcheck.inputs import validate_verify_options as validate_options
 
     validate_options("auto" if device == "auto" else device, timeout, junit_xml, level)
@@ -281,8 +285,9 @@ def run(
         try:
             write_junit(data, junit_xml)
         except OSError as exc:
-            raise EnvcheckError(f"could not write the JUnit report {junit_xml}: {exc.strerror or exc}",
-                                hint="pass a writable path to --junit-xml", exit_code=ExitCode.TOOL_FAILED,
+            raise EnvcheckError(Msg("could not write the JUnit report {junit_xml}: {reason}",
+                                    junit_xml=junit_xml, reason=exc.strerror or exc),
+                                hint=Msg("pass a writable path to --junit-xml"), exit_code=ExitCode.TOOL_FAILED,
                                 code="junit-write-failed") from None
     return Result(command=COMMAND, exit_code=ExitCode.PROBLEMS if failed else ExitCode.OK, data=data)
 

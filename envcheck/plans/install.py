@@ -20,6 +20,7 @@ from typing import Sequence
 
 from packaging.version import Version
 
+from envcheck.errors import Msg
 from envcheck.matrix import Mirror
 from envcheck.resolve import Recommendation
 
@@ -108,7 +109,8 @@ def _era_index_args(rec: Recommendation, mirror: Mirror | None) -> IndexArgs:
         if mirror.pytorch_wheels:
             wheels = mirror.pytorch_wheels
         elif not _uses_default_index(rec) and rec.os != "macos":
-            notes.append(f"mirror {mirror.name} has no copy of PyTorch's wheel index: torch still comes from download.pytorch.org")
+            notes.append(Msg("mirror {name} has no copy of PyTorch's wheel index: torch still comes from "
+                             "download.pytorch.org", name=mirror.name))
     mirror_index = ["--index-url", mirror.pip_index] if mirror is not None and mirror.pip_index else []
     if rec.os == "macos" or _uses_default_index(rec):
         return IndexArgs(tuple(mirror_index), tuple(notes))
@@ -299,17 +301,22 @@ def plan_install(rec: Recommendation, *, name: str | None = None, mirror: Mirror
     if conda is None:
         if rec.release.conda.style is None and rec.release.version > Version("2.5.1"):
             notes.append(
-                f"conda: the pytorch channel has no torch {rec.torch} (it stopped publishing after 2.5.1); "
-                "in a conda env install with pip (the conda_pip command), or use conda-forge's own pytorch builds"
+                Msg("conda: the pytorch channel has no torch {torch} (it stopped publishing after 2.5.1); in a conda "
+                    "env install with pip (the conda_pip command), or use conda-forge's own pytorch builds",
+                    torch=rec.torch)
             )
         elif rec.release.conda.style is None:
-            notes.append(f"conda: the matrix records no conda build of torch {rec.torch}; in a conda env install with pip (the conda_pip command)")
+            notes.append(Msg("conda: the matrix records no conda build of torch {torch}; in a conda env install with "
+                             "pip (the conda_pip command)", torch=rec.torch))
         else:
-            notes.append(f"conda: the pytorch channel has no {rec.variant.name} build of torch {rec.torch}; use pip inside the conda env")
+            notes.append(Msg("conda: the pytorch channel has no {name} build of torch {torch}; use pip inside the "
+                             "conda env", name=rec.variant.name, torch=rec.torch))
     elif mirror is not None and any(ch in ("nvidia", "conda-forge") and not mirror.conda_channels.get(ch) for ch in conda):
-        notes.append(f"mirror {mirror.name} does not mirror every channel used: those still come from anaconda.org")
+        notes.append(Msg("mirror {name} does not mirror every channel used: those still come from anaconda.org",
+                         name=mirror.name))
     if rec.release.torchaudio is None:
-        notes.append(f"torchaudio: no release pairs with torch {rec.torch} (its last release is older); none installed")
+        notes.append(Msg("torchaudio: no release pairs with torch {torch} (its last release is older); none installed",
+                         torch=rec.torch))
     return InstallPlans(
         name=name,
         create={

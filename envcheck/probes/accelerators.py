@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import Accelerator, NvidiaFacts, VendorFacts
 from envcheck.runner import Runner
 
@@ -52,9 +53,9 @@ def nvidia_accelerators(nv: NvidiaFacts) -> tuple[Accelerator, ...]:
     for g in nv.gpus:
         notes = []
         if g.virtualization in ("vgpu", "host-vgpu", "host-vsga"):
-            notes.append(f"virtualization: {g.virtualization}")
+            notes.append(Msg("virtualization: {virtualization}", virtualization=g.virtualization))
         if g.mig_mode:
-            notes.append(f"MIG enabled ({len(g.mig_devices)} instance(s))")
+            notes.append(Msg("MIG enabled ({count} instance(s))", count=len(g.mig_devices)))
         out.append(Accelerator("nvidia", g.index, g.name, g.compute_capability, g.memory_total_mib, nv.driver_version,
                                runtime, src, g.compute_capability_source,
                                kind="vgpu" if g.virtualization == "vgpu" else "gpu", notes=tuple(notes)))

@@ -23,6 +23,7 @@ import re
 import shutil
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import Accelerator, VendorFacts
 from envcheck.probes import pci_display_devices, read_text
 from envcheck.runner import Runner
@@ -226,7 +227,7 @@ def probe_amd(runner: Runner, environ: Mapping[str, str] | None = None, *, sys_r
             parsed = parse_amd_smi_static_json(done.stdout)
             tool_rows = parsed if parsed is not None else parse_amd_smi_static(done.stdout)
             if not tool_rows and done.stdout.strip():
-                reasons.append("amd-smi printed output envcheck could not parse")
+                reasons.append(Msg("amd-smi printed output envcheck could not parse"))
         else:
             reasons.append(done.describe_failure())
         tool_src = "amd-smi"
@@ -236,7 +237,7 @@ def probe_amd(runner: Runner, environ: Mapping[str, str] | None = None, *, sys_r
         if done.ok:
             tool_rows = parse_rocm_smi_json(done.stdout)
             if not tool_rows and done.stdout.strip():
-                reasons.append("rocm-smi printed output envcheck could not parse")
+                reasons.append(Msg("rocm-smi printed output envcheck could not parse"))
         else:
             reasons.append(done.describe_failure())
         tool_src = "rocm-smi"
@@ -261,10 +262,10 @@ def probe_amd(runner: Runner, environ: Mapping[str, str] | None = None, *, sys_r
             arch_source=arch_src,
         ))
     if not accs and pci:
-        reasons.append(f"PCI shows AMD display device(s) {', '.join(pci)} but no KFD compute node: the amdgpu "
-                       "driver is not loaded, or /dev/kfd is not available here")
+        reasons.append(Msg("PCI shows AMD display device(s) {items} but no KFD compute node: the amdgpu driver is not "
+                           "loaded, or /dev/kfd is not available here", items=', '.join(pci)))
     if accs and not rocm:
-        reasons.append(f"ROCm not found ({os.path.join(rocm_path, '.info', 'version')} unreadable)")
+        reasons.append(Msg("ROCm not found ({path} unreadable)", path=os.path.join(rocm_path, '.info', 'version')))
     return VendorFacts(
         vendor="amd", accelerators=tuple(accs), runtime=f"ROCm {rocm}" if rocm else None,
         runtime_source=os.path.join(rocm_path, ".info", "version") if rocm else None,

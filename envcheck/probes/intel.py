@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import Accelerator, VendorFacts
 from envcheck.probes import read_text
 from envcheck.runner import Runner
@@ -89,7 +90,7 @@ def probe_intel(runner: Runner, environ: Mapping[str, str] | None = None, *, sys
         if done.ok:
             xpu = parse_xpu_smi_discovery(done.stdout)
             if not xpu and done.stdout.strip():
-                reasons.append("xpu-smi printed output envcheck could not parse")
+                reasons.append(Msg("xpu-smi printed output envcheck could not parse"))
         else:
             reasons.append(done.describe_failure())
     accs = []

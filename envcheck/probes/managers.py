@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from envcheck.i18n import N_
 from envcheck.probes import MAX_CONFIG_BYTES, read_bounded
 from envcheck.redact import redact, redact_any
 from envcheck.runner import Runner
@@ -277,7 +278,7 @@ def probe_manager(name: str, runner: Runner, environ: Mapping[str, str], timeout
     """`command -v NAME && NAME --version` (pip: path only; its version comes from the target env)."""
     path, source = _locate(name, environ)
     if path is None:
-        return ManagerInfo(name, reason="not found on PATH")
+        return ManagerInfo(name, reason=N_("not found on PATH"))
     if name == "pip":
         return ManagerInfo(name, path, source, None, None)
     done = runner.run([path, "--version"], timeout=timeout)

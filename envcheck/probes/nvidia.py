@@ -28,7 +28,9 @@ import re
 import shutil
 from typing import Callable, Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import CLOCK_EVENT_BITS, GpuHealth, GpuInfo, NvidiaFacts, Source
+from envcheck.i18n import N_
 from envcheck.probes import pci_display_devices, read_text
 from envcheck.runner import Runner
 
@@ -769,7 +771,7 @@ def probe_nvidia(
 
     # 1. NVML: the same library torch and nvidia-smi use; in-process and fast (~0.1 s).
     if environ.get("ENVCHECK_DISABLE_NVML", "").strip() in ("1", "true", "yes"):
-        reasons.append("NVML skipped (ENVCHECK_DISABLE_NVML is set)")
+        reasons.append(N_("NVML skipped (ENVCHECK_DISABLE_NVML is set)"))
     else:
         driver, cuda, gpus, why, mismatch = probe_nvml(nvml_loader)
         if why:
@@ -797,22 +799,22 @@ def probe_nvidia(
     if not gpus or not cuda or not driver:
         smi = find_nvidia_smi(environ)
         if smi is None:
-            reasons.append("nvidia-smi not found on PATH")
+            reasons.append(N_("nvidia-smi not found on PATH"))
         else:
             smi_parsed = False
             done, fields, refused = smi_query(runner, smi, timeout)
             if refused:
-                reasons.append(f"nvidia-smi refused --query-gpu field(s) {', '.join(refused)} (a driver older "
-                               "than the field); queried the rest")
+                reasons.append(Msg("nvidia-smi refused --query-gpu field(s) {items} (a driver older than the field); "
+                                   "queried the rest", items=', '.join(refused)))
             if is_mismatch_text(done.stdout + done.stderr):
                 mismatch = True
-                reasons.append(f"nvidia-smi: {MISMATCH_REASON}")
+                reasons.append(Msg("nvidia-smi: {reason}", reason=MISMATCH_REASON))
             elif not done.ok:
                 reasons.append(done.describe_failure())
             else:
                 smi_gpus, smi_driver = parse_smi_csv(done.stdout, ",".join(fields))
                 if not smi_gpus and done.stdout.strip():
-                    reasons.append("nvidia-smi printed output envcheck could not parse")
+                    reasons.append(N_("nvidia-smi printed output envcheck could not parse"))
                 smi_parsed = bool(smi_gpus)
                 if not gpus and smi_gpus:
                     gpus, gpus_source = smi_gpus, Source.NVIDIA_SMI
@@ -870,7 +872,7 @@ def probe_nvidia(
         overrides.append("ENVCHECK_OVERRIDE_CUDA")
 
     if driver and not cuda and not reasons:
-        reasons.append("the driver's CUDA version was not reported")
+        reasons.append(N_("the driver's CUDA version was not reported"))
     return NvidiaFacts(
         driver_version=driver,
         cuda=cuda,

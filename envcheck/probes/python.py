@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import Interpreter, Source
 from envcheck.numeric import ascii_number_text
 from envcheck.runner import Runner
@@ -184,9 +185,9 @@ def resolve_interpreter(
         if search.path:
             return Interpreter(search.path, Source.FLAG, f"--python {spec}: {search.source}", version=search.version)
         return InterpreterNotFound(
-            f"no Python {spec} interpreter found",
-            f"install Python {spec} (for example `uv python install {spec}` or a conda env with "
-            f"python={spec}), or pass --python /path/to/python",
+            Msg("no Python {spec} interpreter found", spec=spec),
+            Msg("install Python {spec} (for example `uv python install {spec}` or a conda env with python={spec}), or "
+                "pass --python /path/to/python", spec=spec),
             tuple(search.tried),
         )
     expanded = os.path.expanduser(spec)
@@ -195,21 +196,22 @@ def resolve_interpreter(
         if _executable(candidate):
             return Interpreter(os.path.abspath(candidate), Source.FLAG, f"--python {spec} (environment)")
         return InterpreterNotFound(
-            f"{spec} is a directory but holds no Python interpreter (looked for {candidate})",
-            "pass the environment's interpreter, e.g. --python ENV/bin/python",
+            Msg("{spec} is a directory but holds no Python interpreter (looked for {candidate})",
+                spec=spec, candidate=candidate),
+            Msg("pass the environment's interpreter, e.g. --python ENV/bin/python"),
         )
     if os.sep in spec or (os.altsep and os.altsep in spec):
         if _executable(expanded):
             return Interpreter(os.path.abspath(expanded), Source.FLAG, f"--python {spec}")
-        what = "is not executable" if os.path.exists(expanded) else "does not exist"
         return InterpreterNotFound(
-            f"interpreter {spec} {what}",
-            "pass an existing Python executable, an env directory, or a version such as 3.11",
+            Msg("interpreter {spec} is not executable", spec=spec) if os.path.exists(expanded)
+            else Msg("interpreter {spec} does not exist", spec=spec),
+            Msg("pass an existing Python executable, an env directory, or a version such as 3.11"),
         )
     found = shutil.which(spec, path=path_var)
     if found:
         return Interpreter(found, Source.FLAG, f"--python {spec}: found on PATH")
     return InterpreterNotFound(
-        f"interpreter {spec!r} not found on PATH",
-        "pass a path to a Python executable, an env directory, or a version such as 3.11",
+        Msg("interpreter {spec!r} not found on PATH", spec=spec),
+        Msg("pass a path to a Python executable, an env directory, or a version such as 3.11"),
     )

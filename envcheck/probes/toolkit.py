@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Mapping
 
+from envcheck.i18n import N_
 from envcheck.runner import Runner
 
 _RELEASE = re.compile(r"release\s+(\d+\.\d+)(?:,\s*V([\d.]+))?")
@@ -61,7 +62,7 @@ def probe_toolkit(runner: Runner, environ: Mapping[str, str] | None = None, time
             nvcc, nvcc_src = candidate, home_src if home_src != "default" else "/usr/local/cuda"
     if nvcc is None:
         return ToolkitFacts(cuda_home=cuda_home, cuda_home_source=home_src,
-                            reason="nvcc not found (no CUDA toolkit: fine unless you build CUDA extensions)")
+                            reason=N_("nvcc not found (no CUDA toolkit: fine unless you build CUDA extensions)"))
     done = runner.run([nvcc, "--version"], timeout=timeout)
     if not done.ok:
         return ToolkitFacts(nvcc, nvcc_src, cuda_home=cuda_home, cuda_home_source=home_src, reason=done.describe_failure())

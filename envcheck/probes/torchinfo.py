@@ -11,6 +11,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 
+from envcheck.i18n import N_
 from envcheck.inenv import script_path
 from envcheck.runner import Completed, Runner
 
@@ -138,7 +139,7 @@ def parse_pyinfo(done: Completed) -> PyInfo:
         return PyInfo(False, reason=f"could not inspect the interpreter: {done.describe_failure()}")
     data = last_json_object(done.stdout)
     if data is None:
-        return PyInfo(False, reason="the interpreter did not print the expected JSON (is it Python >= 3.7?)")
+        return PyInfo(False, reason=N_("the interpreter did not print the expected JSON (is it Python >= 3.7?)"))
     return PyInfo(
         True,
         executable=data.get("executable"),
@@ -171,7 +172,7 @@ def torch_from_pyinfo(info: PyInfo) -> TorchInfo:
         local = parse_local_suffix(version)
         reason = (tv or {}).get("error") or "torch/version.py not found; CUDA inferred from the version suffix"
         return TorchInfo(True, version, local, cuda_from_local(local), None, "dist-info", dist.get("location"), reason)
-    return TorchInfo(False, reason="torch is not installed in this interpreter")
+    return TorchInfo(False, reason=N_("torch is not installed in this interpreter"))
 
 
 def parse_deep(done: Completed) -> DeepInfo:

@@ -14,7 +14,12 @@ from __future__ import annotations
 import os
 import re
 
-_TOKEN = re.compile(r"\S+\s*")
+# A token is a run of non-space characters, except that each Chinese/Japanese character (two columns) is a
+# token of its own, with the closing punctuation that must not start a line: Chinese has no spaces, so it
+# wraps between characters. Text without such characters splits exactly as `\S+\s*`.
+_WIDE = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_CLOSING = "，。、；：？！）》」』】”’"
+_TOKEN = re.compile(rf"[{_WIDE}][{_CLOSING}]*\s*|[^\s{_WIDE}]+[{_CLOSING}]*\s*")
 
 
 def make_console(stderr: bool = False, **kwargs):
@@ -154,6 +159,7 @@ class LiveLine:
     latest output line. Both texts are cut to the width beforehand, so the time is never what gets cut."""
 
     def __init__(self, console, description: str) -> None:
+        from rich.cells import cell_len
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.table import Column
 
@@ -161,7 +167,7 @@ class LiveLine:
 
         room = console.width - 13  # spinner, elapsed "0:00:00" and the spaces between columns
         desc = fit_cells(visible(description), max(20, room - 30))
-        self.line_room = room - len(desc) - 1
+        self.line_room = room - cell_len(desc) - 1
         self.progress = Progress(SpinnerColumn(), TimeElapsedColumn(),
                                  TextColumn("{task.description}", markup=False, table_column=Column(no_wrap=True)),
                                  TextColumn("[dim]{task.fields[line]}", markup=True, table_column=Column(no_wrap=True)),
@@ -190,5 +196,7 @@ class LiveLine:
 
 def fit_cells(text: str, width: int) -> str:
     """`text` cut to `width` cells with an ellipsis (live lines only; printed lines are never cut)."""
+    from rich.cells import cell_len, set_cell_size
+
     width = max(width, 1)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if cell_len(text) <= width else set_cell_size(text, width - 1) + "…"

@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+from envcheck.i18n import tr
+from envcheck.i18n import translate as _
 from envcheck.results import Result
 
 
 def _doctor(r: Result) -> str:
-    return f"{'✗' if r.exit_code else '✓'} {r.data.get('verdict', '')}"
+    return f"{'✗' if r.exit_code else '✓'} {tr(r.data.get('verdict', ''))}"
 
 
 def _install(r: Result) -> str:
@@ -23,38 +25,47 @@ def _install(r: Result) -> str:
     what = f"torch {rec.get('torch')} ({build})"
     if not d.get("execute"):
         where = " ".join(x for x in (rec.get("os"), rec.get("arch")) if x)
-        return f"✓ {what} for Python {rec.get('python')} on {where}"
+        return "✓ " + _("{what} for Python {python} on {where}").format(what=what, python=rec.get("python"), where=where)
     if d.get("dry_run"):
         steps = len((d.get("plan") or {}).get("steps") or [])
-        return f"dry run: {what}: {steps} step(s) would run; nothing was changed"
+        return _("dry run: {what}: {steps} step(s) would run; nothing was changed").format(what=what, steps=steps)
     from envcheck.render.install import proof_line
 
     prefix = (d.get("env") or {}).get("prefix")
     said = proof_line(d.get("proof") or {})  # "verified" names only the packages whose checks passed
     if r.exit_code == 0:
-        return f"✓ {what} in {prefix}: {said}" if said else f"✓ {what} installed and verified in {prefix}"
-    first = (d.get("next") or ["see the full report without --quiet"])[0]
-    return f"! {what} installed in {prefix}" + (f": {said}" if said else "") + f"; a check failed (exit 1): {first}"
+        if said:
+            return "✓ " + _("{what} in {prefix}: {said}").format(what=what, prefix=prefix, said=said)
+        return "✓ " + _("{what} installed and verified in {prefix}").format(what=what, prefix=prefix)
+    first = tr((d.get("next") or [_("see the full report without --quiet")])[0])
+    if said:
+        return "! " + _("{what} installed in {prefix}: {said}; a check failed (exit 1): {first}").format(
+            what=what, prefix=prefix, said=said, first=first)
+    return "! " + _("{what} installed in {prefix}; a check failed (exit 1): {first}").format(
+        what=what, prefix=prefix, first=first)
 
 
 def _verify(r: Result) -> str:
     s = r.data.get("summary") or {}
-    counts = f"{s.get('ok', 0)} passed, {s.get('failed', 0)} failed, {s.get('skipped', 0)} skipped"
+    counts = _("{ok} passed, {failed} failed, {skipped} skipped").format(
+        ok=s.get("ok", 0), failed=s.get("failed", 0), skipped=s.get("skipped", 0))
     if s.get("failed") or r.exit_code:
         failed = [c["id"] for c in r.data.get("checks") or [] if c.get("status") == "fail"]
-        return f"✗ verification FAILED: {counts}" + (f" ({', '.join(failed)})" if failed else "")
-    return f"✓ verification passed: {counts}"
+        return "✗ " + _("verification FAILED: {counts}").format(counts=counts) + (f" ({', '.join(failed)})" if failed else "")
+    return "✓ " + _("verification passed: {counts}").format(counts=counts)
 
 
 def _create(r: Result) -> str:
     d = r.data
     if d.get("dry_run"):
         plan = d.get("plan") or {}
-        return f"dry run: would create a {plan.get('backend')} env at {plan.get('prefix') or plan.get('name')}" \
-               f" (Python {plan.get('python')}); nothing was changed"
+        return _("dry run: would create a {backend} env at {where} (Python {python}); nothing was changed").format(
+            backend=plan.get("backend"), where=plan.get("prefix") or plan.get("name"), python=plan.get("python"))
     env = d.get("env") or {}
-    verb = "replaced" if env.get("replaced") else "created"
-    return f"✓ {verb} {env.get('backend')} env {env.get('name') or env.get('prefix')} (Python {env.get('python_version')})"
+    done = (_("replaced {backend} env {name} (Python {python})") if env.get("replaced")
+            else _("created {backend} env {name} (Python {python})"))
+    return "✓ " + done.format(backend=env.get("backend"), name=env.get("name") or env.get("prefix"),
+                              python=env.get("python_version"))
 
 
 def _errors(findings) -> str:
@@ -65,34 +76,37 @@ def _errors(findings) -> str:
 def _kernel_add(r: Result) -> str:
     d = r.data
     if d.get("dry_run"):
-        return f"dry run: would register a kernel in {d.get('resource_dir')}; nothing was changed"
+        return _("dry run: would register a kernel in {path}; nothing was changed").format(path=d.get("resource_dir"))
     k = d.get("kernel") or {}
     mark = "✓" if r.exit_code == 0 else "✗"
-    return f"{mark} registered kernel {k.get('name')} -> Python {k.get('python_version')}{_errors(d.get('findings'))}"
+    return f"{mark} " + _("registered kernel {name} -> Python {python}").format(
+        name=k.get("name"), python=k.get("python_version")) + _errors(d.get("findings"))
 
 
 def _kernel_check(r: Result) -> str:
     n = len(r.data.get("kernels") or [])
     if r.exit_code:
-        return f"✗ {n} kernel(s) checked{_errors(r.data.get('findings'))}"
-    return f"✓ {n} kernel(s) checked: every interpreter exists"
+        return "✗ " + _("{count} kernel(s) checked").format(count=n) + _errors(r.data.get("findings"))
+    return "✓ " + _("{count} kernel(s) checked: every interpreter exists").format(count=n)
 
 
 def _kernel_remove(r: Result) -> str:
     d = r.data
     if d.get("dry_run"):
-        return f"dry run: would delete {len(d.get('would_remove') or [])} kernel dir(s) named {d.get('name')}"
-    return f"✓ removed kernel {d.get('name')} ({len(d.get('removed') or [])} dir(s))"
+        return _("dry run: would delete {count} kernel dir(s) named {name}").format(
+            count=len(d.get("would_remove") or []), name=d.get("name"))
+    return "✓ " + _("removed kernel {name} ({count} dir(s))").format(name=d.get("name"), count=len(d.get("removed") or []))
 
 
 def _fleet(r: Result) -> str:
     s = r.data.get("summary") or {}
     drift = [x["field"] for x in r.data.get("drift") or []]
+    n = s.get("nodes", 0)
     if drift:
-        return f"✗ {s.get('nodes', 0)} node(s): drift in {', '.join(drift)}"
+        return "✗ " + _("{count} node(s): drift in {fields}").format(count=n, fields=", ".join(drift))
     if r.exit_code:
-        return f"✗ {s.get('nodes', 0)} node(s): error findings"
-    return f"✓ {s.get('nodes', 0)} node(s) agree"
+        return "✗ " + _("{count} node(s): error findings").format(count=n)
+    return "✓ " + _("{count} node(s) agree").format(count=n)
 
 
 def _env_remove(r: Result) -> str:
@@ -130,6 +144,6 @@ def render_quiet(result: Result, console=None) -> None:
         line.stylize(style, 0, 1)
     console.print(line, soft_wrap=True)
     for err in result.errors:
-        print(f"error: {err.message}", file=sys.stderr)
+        print(_("error: {message}").format(message=tr(err.message)), file=sys.stderr)
         if err.hint:
-            print(f"hint: {err.hint}", file=sys.stderr)
+            print(_("hint: {hint}").format(hint=tr(err.hint)), file=sys.stderr)

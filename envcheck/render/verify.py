@@ -6,13 +6,15 @@ this process loads rich.
 """
 from __future__ import annotations
 
+from envcheck.i18n import N_, tr
+from envcheck.i18n import translate as _
 from envcheck.render.safe import safe_text, visible
 from envcheck.results import CheckResult
 
 MARKS = {
-    "ok": ("✓", "ok", "green"),
-    "fail": ("✗", "FAIL", "bold red"),
-    "skip": ("–", "skip", "yellow"),
+    "ok": ("✓", N_("ok"), "green"),
+    "fail": ("✗", N_("FAIL"), "bold red"),
+    "skip": ("–", N_("skip"), "yellow"),
 }
 ID_WIDTH = 22
 
@@ -42,10 +44,12 @@ class _CheckLine:
 
         check, width = self.check, options.max_width
         mark, word, style = MARKS.get(check.status, MARKS["fail"])
-        head = Text.assemble((f"  {mark} {word}".ljust(8), style), " ",
+        word = tr(word)
+        head = Text.assemble((_pad(f"  {mark} {word}", 8), style), " ",
                              (visible(check.id).ljust(ID_WIDTH), "bold" if check.status == "fail" else ""), " ",
                              (f"{check.duration_s:.2f} s".rjust(8), "dim"), " ")
-        message = safe_text(check.message, multiline=True, style="red" if check.status == "fail" else ("dim" if check.status == "skip" else ""))
+        message = safe_text(tr(check.message), multiline=True,
+                            style="red" if check.status == "fail" else ("dim" if check.status == "skip" else ""))
         at = MESSAGE_AT if width - MESSAGE_AT >= 40 else NARROW_MESSAGE_AT
         if at == MESSAGE_AT or head.cell_len + message.cell_len <= width:
             lines = wrap_hanging(head, message, width)
@@ -53,10 +57,18 @@ class _CheckLine:
             head.rstrip()
             lines = [head] + wrap_hanging(" " * at, message, width)
         if check.status == "fail" and check.fix:
-            lines += wrap_hanging(Text(" " * at + "fix: ", style="cyan"), safe_text(check.fix, style="cyan", multiline=True), width)
+            lines += wrap_hanging(Text(" " * at + _("fix: "), style="cyan"), safe_text(tr(check.fix), style="cyan",
+                                                                                      multiline=True), width)
         for line in lines:
             line.no_wrap, line.overflow = True, "ignore"
             yield line
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
 
 
 def check_line(check: CheckResult):
@@ -79,7 +91,7 @@ class LiveView:  # implements commands.verify.Listener
         return self._con
 
     def begin(self, interpreter) -> None:
-        self._header = f"envcheck verify: {interpreter.path} ({interpreter.why})"  # wraps at spaces only
+        self._header = f"envcheck verify: {interpreter.path} ({tr(interpreter.why)})"  # wraps at spaces only
         self._printed_header = False
 
     def _ensure_header(self) -> None:
@@ -111,7 +123,7 @@ class LiveView:  # implements commands.verify.Listener
         self.console.print(check_line(check), crop=False)
 
     def restart(self, reason: str) -> None:
-        self.console.print(safe_text(f"  ↻ {reason}", style="magenta"))
+        self.console.print(safe_text(f"  ↻ {tr(reason)}", style="magenta"))
 
     def close(self) -> None:
         if self._status is not None:
@@ -128,30 +140,30 @@ def render_summary(result, stderr: bool = False) -> None:
     from rich.text import Text
 
     line = Text("\n")
-    line.append(f"{s.get('ok', 0)} passed", style="green")
-    line.append(", ")
-    line.append(f"{s.get('failed', 0)} failed", style="bold red" if s.get("failed") else "")
-    line.append(", ")
-    line.append(f"{s.get('skipped', 0)} skipped", style="yellow" if s.get("skipped") else "")
-    line.append(f" in {s.get('wall_s', s.get('duration_s', 0.0)):.2f} s")
-    line.append(f" (level {data.get('level', 1)})")
+    line.append(_("{count} passed").format(count=s.get("ok", 0)), style="green")
+    line.append(_(", "))
+    line.append(_("{count} failed").format(count=s.get("failed", 0)), style="bold red" if s.get("failed") else "")
+    line.append(_(", "))
+    line.append(_("{count} skipped").format(count=s.get("skipped", 0)), style="yellow" if s.get("skipped") else "")
+    line.append(_(" in {seconds:.2f} s (level {level})").format(seconds=s.get("wall_s", s.get("duration_s", 0.0)),
+                                                               level=data.get("level", 1)))
     if data.get("children", 1) > 1:
-        line.append(f" ({data['children']} suite processes: isolated crashes/hangs)", style="magenta")
+        line.append(_(" ({count} suite processes: isolated crashes/hangs)").format(count=data["children"]), style="magenta")
     con.print(line)
     parts = [f"Python {t['python_version']}" if t.get("python_version") else None,
-             f"torch {t['torch']}" if t.get("torch") else "torch not importable",
-             f"{t['build']} build" if t.get("build") else None,
-             f"device {t['device']}" if t.get("device") else None]
+             f"torch {t['torch']}" if t.get("torch") else _("torch not importable"),
+             _("{build} build").format(build=t["build"]) if t.get("build") else None,
+             _("device {device}").format(device=t["device"]) if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
-    con.print(safe_text("target: " + ", ".join(p for p in parts if p), style="dim"))
+    con.print(safe_text(_("target: ") + ", ".join(p for p in parts if p), style="dim"))
     if data.get("performance"):  # level 3: measured figures beside the datasheet peak
         from envcheck.perf import render_performance
 
         for text in render_performance(data["performance"]):
             con.print(safe_text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
     if data.get("junit_xml"):
-        con.print(safe_text(f"JUnit report: {data['junit_xml']}", style="dim"))
+        con.print(safe_text(_("JUnit report: {path}").format(path=data["junit_xml"]), style="dim"))
     if s.get("failed"):
-        con.print("verification FAILED (exit 1)", style="bold red")
+        con.print(_("verification FAILED (exit 1)"), style="bold red")
     else:
-        con.print("verification passed", style="bold green")
+        con.print(_("verification passed"), style="bold green")

@@ -29,9 +29,13 @@ def render_distributed(result, stderr: bool = False):
                   crop=False)
     d = result.data.get("distributed") or {}
     slow = d.get("slowest_rank")
-    con.print(f"world: {d.get('world_size')} rank(s) over {d.get('backend') or 'unknown backend'}"
-              + (f", slowest rank {slow}" if slow is not None else "")
-              + busbw_text(d.get("busbw")), style="dim")
+    from envcheck.i18n import translate as _
+
+    con.print(_("world: {size} rank(s) over {backend}").format(size=d.get("world_size"),
+                                                               backend=d.get("backend") or _("unknown backend"))
+              + (_(", slowest rank {rank}").format(rank=slow) if slow is not None else "")
+              + busbw_text(d.get("busbw")),
+              style="dim", markup=False)
     if stderr:  # with --json the summary goes to stderr too; without it the CLI's render prints it
         render_summary(result, stderr=True)
     return result

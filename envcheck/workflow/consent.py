@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from envcheck.errors import EnvcheckError
+from envcheck.errors import EnvcheckError, Msg
 
 Confirm = Callable[[str], bool]
 
@@ -18,7 +18,7 @@ def require_consent(question: str, *, yes: bool, confirm: Optional[Confirm], ref
     if yes:
         return
     if confirm is None:
-        raise EnvcheckError(f"refusing to {refusal} without confirmation: stdin is not a terminal",
+        raise EnvcheckError(Msg("refusing to {refusal} without confirmation: stdin is not a terminal", refusal=refusal),
                             hint=hint, code="confirmation-required")
     if not confirm(question):
-        raise EnvcheckError("cancelled: nothing was changed", hint="pass --yes to skip the question", code="cancelled")
+        raise EnvcheckError(Msg("cancelled: nothing was changed"), hint=Msg("pass --yes to skip the question"), code="cancelled")

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Iterable, Iterator
 
-from envcheck.errors import EnvcheckError, ExitCode
+from envcheck.errors import EnvcheckError, ExitCode, Msg
 
 WAIT_S = 2.0
 LOCK_SUFFIX = ".envcheck-lock"
@@ -102,7 +102,7 @@ def hold(paths: Iterable[str], what: str = "env", wait_s: float = WAIT_S) -> Ite
                     holder = read_holder(path) or "another process"
                     target = os.path.join(os.path.dirname(path), os.path.basename(path)[1:-len(LOCK_SUFFIX)])
                     raise EnvcheckError(
-                        f"another envcheck run is changing the {what} {target} ({holder})",
+                        Msg("another envcheck run is changing the {what} {target} ({holder})", what=what, target=target, holder=holder),
                         hint="wait for it to finish and run this again (its lock is " + path + ")",
                         exit_code=ExitCode.USAGE,
                         code=f"{what}-locked",

@@ -1,0 +1,401 @@
+"""中文 (issue 13): the language choice, the gettext catalog and its completeness, Msg templates, and
+that machine output (--json, finding codes, exit codes) never changes with the language.
+
+The catalog checks derive the message ids from the code (an AST scan of `_()`, `N_()`, `Msg()` and
+`ngettext()` calls under envcheck/, scripts/extract_messages.py), not from a list typed here.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pickle
+import re
+import shutil
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from envcheck import i18n
+from envcheck.i18n import Msg, choose_lang, lang_from_locale, tr
+
+sys.path.insert(0, str(REPO / "scripts"))
+import compile_po  # noqa: E402
+import extract_messages  # noqa: E402
+
+PO = REPO / "envcheck" / "locale" / "zh_CN" / "LC_MESSAGES" / "envcheck.po"
+MO = PO.with_suffix(".mo")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def zh():
+    before = i18n.get_lang()
+    i18n.set_lang("zh")
+    yield
+    i18n.set_lang(before)
+
+
+# --- choosing the language --------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, lang", [
+    ("zh_CN.UTF-8", "zh"), ("zh_CN.utf8", "zh"), ("zh_SG.UTF-8", "zh"), ("zh_Hans", "zh"), ("zh-Hans-CN", "zh"),
+    ("zh_Hans_SG.UTF-8", "zh"), ("zh", "zh"), ("zh_CN.GB18030@pinyin", "zh"), ("ZH_cn", "zh"),
+    ("zh_TW.UTF-8", "en"), ("zh_HK.UTF-8", "en"), ("zh_MO", "en"), ("zh_Hant_TW", "en"), ("zh-Hant", "en"),
+    ("en_US.UTF-8", "en"), ("C", "en"), ("POSIX", "en"), ("C.UTF-8", "en"), ("ja_JP.UTF-8", "en"), ("en", "en"),
+    ("", None), ("   ", None), (None, None),
+])
+def test_lang_from_locale(value, lang):
+    assert lang_from_locale(value) == lang
+
+
+@pytest.mark.parametrize("argv, env, lang", [
+    ([], {}, "en"),
+    ([], {"LANG": "zh_CN.UTF-8"}, "zh"),
+    ([], {"LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+    ([], {"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),  # POSIX: the first non-empty one decides
+    ([], {"LC_ALL": "", "LANG": "zh_CN.UTF-8"}, "zh"),  # an empty one is unset
+    ([], {"LC_ALL": "zh_SG.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, "zh"),
+    ([], {"ENVCHECK_LANG": "en", "LC_ALL": "zh_CN.UTF-8"}, "en"),
+    ([], {"ENVCHECK_LANG": "zh", "LANG": "en_US.UTF-8"}, "zh"),
+    ([], {"ENVCHECK_LANG": "", "LANG": "zh_CN.UTF-8"}, "zh"),
+    ([], {"LANG": "zh_TW.UTF-8"}, "en"),
+    (["--lang", "zh", "doctor"], {"ENVCHECK_LANG": "en"}, "zh"),
+    (["--lang=en", "doctor"], {"ENVCHECK_LANG": "zh", "LANG": "zh_CN.UTF-8"}, "en"),
+    (["--lang", "xx", "doctor"], {"LANG": "zh_CN.UTF-8"}, "zh"),  # a bad value is the CLI's to reject
+    (["verify", "--", "--lang", "zh"], {}, "en"),
+])
+def test_choose_lang_order(argv, env, lang):
+    assert choose_lang(argv, env) == lang
+
+
+# --- the catalog --------------------------------------------------------------------------------
+
+def test_every_message_id_in_the_code_has_a_translation():
+    found, bad = extract_messages.extract()
+    assert not bad, bad  # _()/Msg() with a computed text cannot be extracted nor translated
+    assert len(found) > 150  # the scan sees the CLI and the findings
+    have = extract_messages.catalog_ids(str(PO))
+    missing = [f"{where[0]}: {msgid!r}" for msgid, where in found.items() if not have.get(msgid)]
+    assert not missing, "untranslated (run scripts/extract_messages.py --append):\n" + "\n".join(missing)
+
+
+def test_translations_keep_every_placeholder_and_say_it_in_chinese():
+    def fields(text):
+        return sorted((f, conv) for _, f, _, conv in string.Formatter().parse(text) if f is not None)
+
+    for msgid, msgstr in extract_messages.catalog_ids(str(PO)).items():
+        assert fields(msgstr) == fields(msgid), msgid
+        if re.search(r"[a-z]{3,} [a-z]{3,}", msgid) and msgid not in ("interrupted",):
+            assert CJK.search(msgstr), f"not translated into Chinese: {msgid!r} -> {msgstr!r}"
+
+
+def test_committed_mo_is_the_compiled_po():
+    assert MO.read_bytes() == compile_po.compile_file(str(PO)), "run python scripts/compile_po.py"
+    assert compile_po.main(["--check", str(PO)]) == 0
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
+def test_compiler_matches_gnu_msgfmt(tmp_path):
+    out = tmp_path / "ref.mo"
+    subprocess.run(["msgfmt", "--check-format", "--no-hash", "-o", str(out), str(PO)], check=True)
+    assert out.read_bytes() == MO.read_bytes()
+
+
+def test_po_parser_handles_plurals_fuzzy_and_continuations():
+    text = '\n'.join([
+        'msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', '"Plural-Forms: nplurals=1; plural=0;\\n"', '',
+        '#, fuzzy', 'msgid "skipped"', 'msgstr "跳过"', '',
+        'msgid "one "', '"line"', 'msgstr "一"', '"行"', '',
+        'msgid "{n} GPU"', 'msgid_plural "{n} GPUs"', 'msgstr[0] "{n} 块 GPU"', '',
+        'msgid "untranslated"', 'msgstr ""', '',
+    ])
+    entries = compile_po.parse_po(text)
+    assert entries["one line"] == "一行"
+    assert entries["{n} GPU\0{n} GPUs"] == "{n} 块 GPU"
+    assert "skipped" not in entries and "untranslated" not in entries
+    import gettext
+    import io
+
+    cat = gettext.GNUTranslations(io.BytesIO(compile_po.build_mo(entries)))
+    assert cat.gettext("one line") == "一行" and cat.ngettext("{n} GPU", "{n} GPUs", 3) == "{n} 块 GPU"
+
+
+def test_extractor_flags_computed_texts():
+    ids, bad = extract_messages.scan_source('_("a")\nMsg("b {x}", x=1)\nngettext("c", "d", 2)\n_(f"e{1}")\nMsg(t)\n')
+    assert ids == ["a", "b {x}", "c", "d"]
+    assert bad == [(4, "_"), (5, "Msg")]
+
+
+# --- Msg: English for machines, a template for people ---------------------------------------------
+
+def test_msg_is_its_english_text_everywhere_a_str_is_used():
+    inner = Msg("this interpreter")
+    m = Msg("torch is not installed in {python}.", python=inner)
+    assert m == "torch is not installed in this interpreter." and isinstance(m, str)
+    assert json.dumps({"message": m}) == '{"message": "torch is not installed in this interpreter."}'
+    for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m)), copy.copy(m)):
+        assert twin == m and twin.msgid == m.msgid and twin.params["python"] == "this interpreter"
+
+
+def test_tr_translates_templates_and_their_parameters(zh):
+    m = Msg("torch is not installed in {python}.", python=Msg("this interpreter"))
+    assert tr(m) == "该解释器中没有安装 torch。"
+    assert tr(Msg("torch is not installed in {python}.", python="/opt/py/bin/python")) == "/opt/py/bin/python 中没有安装 torch。"
+    assert tr("a probe's reason that no catalog has") == "a probe's reason that no catalog has"
+    assert tr("") == "" and tr(None) is None and tr(3) == 3
+
+
+def test_a_one_word_value_is_never_looked_up(zh):
+    """A kernel called "info" stays "info" (the catalog has "info" as a severity word)."""
+    m = Msg("kernel {name} ({where}): {error}", name="info", where="/k/info", error="no kernel.json")
+    assert tr(m) == "内核 info（/k/info）：no kernel.json"
+
+
+def test_tr_is_english_and_plain_in_english():
+    i18n.set_lang("en")
+    m = Msg("torch is not installed in {python}.", python="x")
+    assert tr(m) == "torch is not installed in x." and type(tr(m)) is str
+
+
+def test_a_broken_translation_falls_back_to_english(zh, monkeypatch):
+    monkeypatch.setattr(i18n, "_", lambda text: "坏的 {missing}")
+    assert tr(Msg("torch is not installed in {python}.", python="x")) == "torch is not installed in x."
+
+
+def test_english_loads_no_catalog():
+    code = ("import sys; from envcheck import i18n; i18n.set_lang('en'); i18n._('x'); i18n.tr('y');"
+            "print('gettext' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert out.stdout.strip() == "False"
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+def _envcheck(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG", "ENVCHECK_LANG")}
+    return subprocess.run([sys.executable, "-m", "envcheck", *args], capture_output=True, text=True,
+                          env=dict(base, **{"COLUMNS": "100", **env}), cwd=REPO)
+
+
+def test_help_in_chinese_under_a_chinese_locale_and_english_otherwise():
+    zh = _envcheck("--help", LANG="zh_CN.UTF-8")
+    assert zh.returncode == 0 and "检测本机" in zh.stdout and "退出码" in zh.stdout
+    en = _envcheck("--help", LANG="zh_CN.UTF-8", ENVCHECK_LANG="en")
+    assert "Detect the machine" in en.stdout and not CJK.search(en.stdout)
+    flag = _envcheck("--lang", "zh", "install", "--help", LANG="en_US.UTF-8")
+    assert "算力" in flag.stdout and "镜像源" in flag.stdout
+    assert "Traditional" not in _envcheck("--help", LANG="zh_TW.UTF-8").stdout and \
+        not CJK.search(_envcheck("--help", LANG="zh_TW.UTF-8").stdout)
+
+
+def test_errors_and_hints_in_chinese_but_the_envelope_in_english():
+    r = _envcheck("--lang", "zh", "install", "--cpu", "--yes", "--json", LANG="en_US.UTF-8")
+    assert r.returncode == 2
+    assert r.stderr.startswith("错误：--yes 只能与 --execute 一起使用") and "提示：加上 --execute" in r.stderr
+    envelope = json.loads(r.stdout)
+    assert envelope["errors"] == [{"code": "execute-option", "message": "--yes only apply with --execute",
+                                   "hint": "add --execute to create the env and install, or drop those options"}]
+
+
+def test_a_bad_lang_is_a_usage_error():
+    r = _envcheck("--lang", "fr", "doctor")
+    assert r.returncode == 2 and "'fr' is not one of 'zh', 'en'" in r.stderr and r.stderr.startswith("error:")
+
+
+def test_doctor_json_is_identical_in_chinese_and_english(clean_env, tmp_path, fake_bin, bare_python):
+    """The replayed H100 (tests/doctor_standins.py) with a stand-in cu117 torch: findings with messages
+    and fixes, the same bytes under LANG=zh_CN.UTF-8 and LANG=en_US.UTF-8 (and --lang zh)."""
+    from doctor_standins import fake_cuda_torch, hermetic_env, install_nvidia_smi, unset_all
+
+    from envcheck.cli import app
+
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", "1.13.1+cu117", "11.7")
+    outs = []
+    for lang, extra in (("en_US.UTF-8", []), ("zh_CN.UTF-8", []), ("en_US.UTF-8", ["--lang", "zh"])):
+        env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site), LANG=lang))
+        env.update(LC_ALL=None, LC_MESSAGES=None)
+        result = CliRunner().invoke(app, [*extra, "doctor", "--json", "--python", bare_python], env=env)
+        assert result.exit_code == 1
+        outs.append(json.loads(result.stdout))
+    for out in outs:  # what changes between any two runs: the time taken, the free disk space
+        out["data"].pop("timings_s")
+        out["data"]["system"].pop("disk_free_bytes", None)
+    assert outs[0] == outs[1] == outs[2]
+    assert not CJK.search(json.dumps(outs[1], ensure_ascii=False))
+    assert "gpu-arch-not-in-torch-build" in [f["code"] for f in outs[1]["data"]["findings"]]
+
+
+def test_install_json_is_identical_and_carries_the_mirror_commands():
+    runs = [_envcheck("install", "--python", "3.7", "--os", "linux", "--arch", "x86_64", "--driver", "535.104.05",
+                      "--cuda", "12.2", "--gpu-cc", "8.6", "--json", **env)
+            for env in ({"LANG": "en_US.UTF-8"}, {"LANG": "zh_CN.UTF-8"})]
+    assert runs[0].stdout == runs[1].stdout and runs[0].returncode == runs[1].returncode == 0
+    data = json.loads(runs[0].stdout)["data"]
+    mirror = data["mirror_commands"]
+    assert mirror["mirror"] == "tuna" and [o["name"] for o in mirror["others"]][:2] == ["ustc", "bfsu"]
+    assert "mirrors.tuna.tsinghua.edu.cn" in mirror["commands"]["create"]["conda"]
+    with_mirror = _envcheck("install", "--python", "3.7", "--cpu", "--mirror", "ustc", "--json")
+    assert json.loads(with_mirror.stdout)["data"]["mirror_commands"] is None
+
+
+@pytest.mark.parametrize("command", [[], ["install"], ["verify"], ["kernel", "add"], ["fleet", "report"]])
+def test_chinese_help_fits_80_columns(command):
+    """click wraps by characters; Chinese characters take two columns (i18n.use_wide_char_wrapping)."""
+    from envcheck.i18n import display_width
+
+    r = _envcheck(*command, "--help", ENVCHECK_LANG="zh", COLUMNS="80")
+    assert r.returncode == 0 and CJK.search(r.stdout)
+    lines = r.stdout.splitlines()
+    assert [line for line in lines if display_width(line) > 80] == []
+    assert [line for line in lines if re.match(r"^\s*[，。、；：）]", line)] == []
+
+
+# --- the human output in Chinese ------------------------------------------------------------------
+
+def _untranslated(text: str) -> list:
+    """English sentences of the catalog found in `text`: every msgid's longest literal piece of 3+ words
+    (the text between its placeholders) whose translation differs from it."""
+    leftovers = []
+    for msgid, msgstr in extract_messages.catalog_ids(str(PO)).items():
+        pieces = [literal for literal, _f, _s, _c in string.Formatter().parse(msgid)]
+        piece = max(pieces, key=len).strip(" ;:,.()") if pieces else ""
+        if len(piece.split()) >= 3 and piece not in msgstr and piece in text:
+            leftovers.append(piece)
+    return leftovers
+
+
+def _cli(args, env, columns="80"):
+    from envcheck.cli import app
+
+    env = dict(env, COLUMNS=columns, LC_ALL=None, LC_MESSAGES=None)
+    return CliRunner().invoke(app, args, env=env)
+
+
+def test_doctor_renders_in_chinese(clean_env, tmp_path, fake_bin, bare_python):
+    """The replayed H100 (tests/doctor_standins.py) with a stand-in cu117 torch, LANG=zh_CN.UTF-8, 80 columns."""
+    from doctor_standins import fake_cuda_torch, hermetic_env, install_nvidia_smi, unset_all
+
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", "1.13.1+cu117", "11.7")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site), LANG="zh_CN.UTF-8"))
+    out = _cli(["doctor", "--python", bare_python], env)
+    assert out.exit_code == 1
+    text = out.stdout
+    for words in ("发现问题：gpu-arch-not-in-torch-build", "诊断结果", "驱动", "算力 9.0", "修复：", "不支持 GPU 0",
+                  "CUDA：三个不同的版本号", "1 个错误，0 个警告"):
+        assert words in text, words
+    assert "gpu-arch-not-in-torch-build" in text  # codes stay as they are
+    assert _untranslated(text) == []
+    english = _cli(["doctor", "--python", bare_python], dict(env, LANG="en_US.UTF-8"))
+    assert "Findings (fixes last)" in english.stdout and not CJK.search(english.stdout)
+
+
+def test_install_python37_renders_in_chinese_with_the_tuna_routes():
+    flags = ["install", "--python", "3.7", "--os", "linux", "--arch", "x86_64", "--driver", "535.104.05", "--gpu-cc", "8.6"]
+    base = {k: None for k in ("ENVCHECK_LANG", "LANG")}
+    zh = _cli(flags, dict(base, LANG="zh_CN.UTF-8"))
+    assert zh.exit_code == 0, zh.output
+    text = zh.stdout
+    for words in ("为什么", "驱动 535.104.05 能跑 cu117", "CUDA 小版本兼容", "适用于 linux x86_64 上的 Python 3.7",
+                  "走清华大学 TUNA 镜像源（--mirror tuna）", "其他镜像源：ustc"):
+        assert words in text, words
+    official = text.index("# venv + pip\n")
+    tuna = text.index("pypi.tuna.tsinghua.edu.cn")
+    assert official < tuna  # the mirror routes come beside (after) the official ones
+    assert "conda create -n torch1.13.1-cu117 python=3.7 --override-channels -c https://mirrors.tuna.tsinghua.edu.cn" in text
+    assert _untranslated(text) == []
+    en = _cli(flags, dict(base, LANG="en_US.UTF-8"))
+    assert "tuna" not in en.stdout and not CJK.search(en.stdout)
+    ustc = _cli(flags + ["--mirror", "ustc"], dict(base, LANG="zh_CN.UTF-8"))
+    assert "TUNA" not in ustc.stdout and "mirrors.ustc.edu.cn" in ustc.stdout  # --mirror given: no second route
+
+
+def test_verify_renders_in_chinese(zh):
+    """verify's live lines and summary from a Result (the suite's own check messages are the target's text)."""
+    import io
+
+    from rich.console import Console
+
+    from envcheck.render import verify as view
+    from envcheck.results import CheckResult, Result
+
+    checks = [CheckResult("torch-import", "import torch", "ok", 3.2, "torch 2.13.0+cpu, CPU build"),
+              CheckResult("cuda-available", "CUDA available", "fail", 0.1, "torch.cuda.is_available() is False",
+                          "update the NVIDIA driver"),
+              CheckResult("mps", "MPS", "skip", 0.0, "MPS exists only on Apple silicon macOS")]
+    buf = io.StringIO()
+    con = Console(file=buf, width=80)
+    for c in checks:
+        con.print(view.check_line(c))
+    text = buf.getvalue()
+    assert "✓ 正常" in text and "✗ 失败" in text and "– 跳过" in text and "修复：" in text
+    result = Result("verify", data={"summary": {"ok": 1, "failed": 1, "skipped": 1, "wall_s": 3.4},
+                                    "target": {"python_version": "3.11.7", "torch": "2.13.0+cpu", "build": "CPU",
+                                               "device": "cpu"}, "level": 1})
+    import envcheck.render as render
+
+    old = render.make_console
+    render.make_console = lambda stderr=False, **kw: con
+    try:
+        buf.truncate(0)
+        buf.seek(0)
+        view.render_summary(result)
+    finally:
+        render.make_console = old
+    summary = buf.getvalue()
+    assert "1 项通过，1 项失败，1 项跳过，用时 3.40 秒（级别 1）" in summary and "验证失败（退出码 1）" in summary
+    assert "目标：Python 3.11.7" in summary and _untranslated(text + summary) == []
+
+
+@pytest.mark.e2e
+def test_verify_real_cpu_torch_in_chinese_json_unchanged(torch_python):
+    """The real CPU torch of the test venv (sys.executable): the frame in Chinese, --json identical."""
+    zh = _envcheck("verify", "--python", torch_python, "--device", "cpu", LANG="zh_CN.UTF-8")
+    assert zh.returncode == 0, zh.stdout + zh.stderr
+    assert "验证通过" in zh.stdout and "项通过" in zh.stdout and "✓ 正常 torch-import" in zh.stdout
+    runs = [json.loads(_envcheck("verify", "--python", torch_python, "--device", "cpu", "--json", LANG=lang).stdout)
+            for lang in ("zh_CN.UTF-8", "en_US.UTF-8")]
+    for r in runs:
+        for c in r["data"]["checks"]:
+            c.pop("duration_s")
+        r["data"].pop("summary")
+        r["data"].pop("target", None)
+    assert [c["message"] for c in runs[0]["data"]["checks"]] == [c["message"] for c in runs[1]["data"]["checks"]]
+    assert not CJK.search(json.dumps(runs[0], ensure_ascii=False))
+
+
+def test_kernel_list_and_check_render_in_chinese(clean_env, tmp_path):
+    """A kernelspec whose interpreter is gone (written here: synthetic, as a deleted env leaves one)."""
+    kdir = tmp_path / "jupyter-data" / "kernels" / "old-env"
+    kdir.mkdir(parents=True)
+    (kdir / "kernel.json").write_text(json.dumps({"argv": [str(tmp_path / "gone" / "bin" / "python"), "-m",
+                                                           "ipykernel_launcher", "-f", "{connection_file}"],
+                                                  "display_name": "Python (old)", "language": "python"}))
+    env = dict(clean_env, JUPYTER_PATH=None, LANG="zh_CN.UTF-8", ENVCHECK_LANG=None)
+    listed = _cli(["kernel", "list"], env)
+    assert listed.exit_code == 0, listed.output
+    assert "解释器不存在" in listed.stdout and "搜索过的目录（排在前面的优先）" in listed.stdout
+    checked = _cli(["kernel", "check"], env)
+    assert checked.exit_code == 1
+    assert "错误 stale-jupyter-kernel" in checked.stdout and "已经不存在了" in checked.stdout
+    assert "envcheck kernel remove old-env" in checked.stdout and _untranslated(checked.stdout) == []
+    as_json = [_cli(["kernel", "check", "--json"], dict(env, LANG=lang)).stdout for lang in ("zh_CN.UTF-8", "C")]
+    assert as_json[0] == as_json[1] and "no longer exists" in as_json[0]
+
+
+def test_quiet_verdict_in_chinese(clean_env, tmp_path, fake_bin, bare_python):
+    from doctor_standins import fake_cuda_torch, hermetic_env, install_nvidia_smi, unset_all
+
+    install_nvidia_smi(fake_bin, tmp_path / "smi")
+    site = fake_cuda_torch(tmp_path / "site", "1.13.1+cu117", "11.7")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site), LANG="zh_CN.UTF-8"))
+    out = _cli(["doctor", "--python", bare_python, "--quiet"], env)
+    assert out.exit_code == 1 and out.stdout == "✗ 发现问题：gpu-arch-not-in-torch-build\n"
