@@ -14,7 +14,8 @@ import sys
 import pytest
 
 from envcheck.commands import install as install_cmd
-from envcheck.commands.install_execute import plan_install_argv, prove_installed
+from envcheck.commands.install_execute import plan_install_argv
+from envcheck.proof import prove_installed
 from envcheck.render.install import proof_line
 
 PY = "/e/bin/python"

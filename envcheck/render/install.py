@@ -194,7 +194,7 @@ def _and(names) -> str:
 
 def proof_line(proof: dict) -> str:
     """`torch and torchvision verified; torchaudio not installed (--only)` (pure): "verified" names
-    exactly the packages whose checks passed (install_execute.prove_installed)."""
+    exactly the packages whose checks passed (proof.prove_installed)."""
     parts = []
     if proof.get("verified"):
         parts.append(_("{packages} verified").format(packages=_and(proof["verified"])))
