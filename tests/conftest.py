@@ -61,6 +61,18 @@ def _shared_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _english_output():
+    """Every test starts in English whatever the developer's locale, and a test that switches to
+    Chinese (a CliRunner run with --lang zh, i18n.set_lang) cannot leak it into the next test: the
+    chosen language is process state in envcheck.i18n."""
+    from envcheck import i18n
+
+    i18n.set_lang("en")
+    yield
+    i18n.set_lang("en")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch, _shared_cache) -> Path:
     """Point every per-user directory into tmp_path/isolated (created lazily by whoever writes)."""
     root = tmp_path / "isolated"
