@@ -27,7 +27,6 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from envcheck.errors import EnvcheckError, ExitCode, Msg
-from envcheck.facts import normalize_arch
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
 from envcheck.matrix import (
     ARCH_LABEL,
@@ -54,6 +53,8 @@ OS_LABEL = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
 
 def parse_arch(text: str, what: str = "--arch") -> str:
     """'arm64' -> 'aarch64', 'AMD64' -> 'x86_64' (pure; exit 2 when unknown). The names: facts.normalize_arch."""
+    from envcheck.facts import normalize_arch  # facts' dataclasses are not needed to resolve (start-up)
+
     value = normalize_arch(text)
     if value is None:
         raise EnvcheckError(Msg("unknown {what} {text!r}: PyTorch wheels exist for x86_64 and aarch64 only",
