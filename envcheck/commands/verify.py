@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
 import threading
@@ -238,6 +239,26 @@ class _DriverProbe:
         return self.counts
 
 
+class _WorkDir:
+    """The suite's working directory, removed only after the host threads that write into it (the
+    driver probe, the companion table) have finished: a suite that dies at once must not race them
+    into "Directory not empty" (which became an internal error)."""
+
+    def __init__(self) -> None:
+        self.path = ""
+        self.writers: list[threading.Thread] = []
+
+    def __enter__(self) -> "_WorkDir":
+        self.path = tempfile.mkdtemp(prefix="envcheck-verify-")
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        for thread in self.writers:  # each is bounded: the probe by the tool timeout, the table by a file read
+            thread.join(timeout=30)
+        shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+
 def import_limit(timeout: float, import_timeout: float | None) -> float:
     """The limit of `import torch` in the suite (the suite's own rule, kept equal here)."""
     return import_timeout if import_timeout else max(DEFAULT_IMPORT_TIMEOUT_S, timeout)
@@ -375,11 +396,13 @@ def run(
     children = 0
     driver = _DriverProbe(runner, environ, wanted=device not in ("cpu", "mps"))
     try:
-        with tempfile.TemporaryDirectory(prefix="envcheck-verify-") as cwd:
+        with _WorkDir() as work:
+            cwd = work.path
             info_path = driver.start(cwd)
             expect_path = os.path.join(cwd, "companions.json")
             table = threading.Thread(target=write_companion_table, args=(expect_path,), daemon=True)
             table.start()  # the matrix loads while the suite imports torch
+            work.writers += [t for t in (table, driver.thread) if t is not None]
             while True:
                 children += 1
                 session.reset_child()
