@@ -98,6 +98,7 @@ def test_require_cuda_fails_without_a_gpu(torch_python, installed_torch):
     assert "torch" not in sys.modules  # the envcheck process never imports torch
 
 
+@pytest.mark.e2e  # three real suite processes with real torch, crashed and hung on purpose
 def test_crash_abort_and_hang_are_isolated(torch_python):
     """The suite's test hook crashes (SIGSEGV), aborts and hangs three real suite processes in turn."""
     fault = "tensor-operations:crash,broadcasting:abort,autograd:hang"
@@ -123,6 +124,7 @@ def test_crash_abort_and_hang_are_isolated(torch_python):
     assert "fresh process" in result.stderr
 
 
+@pytest.mark.e2e  # three real suite processes with real torch, crashed and hung on purpose
 def test_slow_torch_import_is_not_charged_to_a_check(torch_python):
     """The first import and a fresh child's re-import after a crash each take 1.5 x --timeout (the
     suite's `slow` test hook): both run under the import's own limit, so nothing is failed as hung and
