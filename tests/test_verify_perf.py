@@ -136,6 +136,18 @@ def test_busbw_factor_is_nccl_tests_definition():
     assert [busbw_factor(n) for n in (1, 2, 4, 8)] == [0.0, 1.0, 1.5, 1.75]
 
 
+@pytest.mark.parametrize("x, want", [
+    (0.017409414514929337, 0.01741),  # a slow gloo link keeps its figures (3 decimals gave 0.017: CI red)
+    (0.00049, 0.00049),               # never flattened to 0 on a loaded runner
+    (123.456789, 123.5),
+    (4321.9, 4322.0),
+])
+def test_busbw_figures_keep_four_significant_digits(x, want):
+    from envcheck.inenv.dist_check import _sig
+
+    assert _sig(x) == want
+
+
 def test_aggregate_busbw_prefers_rank_zero():
     from envcheck.commands.verify_distributed import aggregate_busbw
 

@@ -86,6 +86,12 @@ def busbw_factor(world_size):
     return 2.0 * (world_size - 1) / world_size if world_size > 0 else 0.0
 
 
+def _sig(x, digits=4):
+    """x to `digits` significant figures: a slow gloo link (0.0174 GB/s) keeps its precision where a fixed
+    number of decimals would flatten it to 0.017 or even 0."""
+    return float("%.*g" % (digits, x))
+
+
 def measure_busbw(dist, torch, device, world_size, sizes):
     """All-reduce (sum, float32) bus bandwidth over message sizes, the nccl-tests way: algbw = bytes / time,
     busbw = algbw * 2(n-1)/n. Per size: warm-up iterations (not timed), then `iters` back-to-back
@@ -122,8 +128,8 @@ def measure_busbw(dist, torch, device, world_size, sizes):
         dist.all_reduce(avg)
         sec = float(avg.item()) / world_size
         algbw = n * 4 / sec / 1e9
-        rows.append({"bytes": n * 4, "time_us": round(sec * 1e6, 2), "algbw_gbs": round(algbw, 3),
-                     "busbw_gbs": round(algbw * busbw_factor(world_size), 3)})
+        rows.append({"bytes": n * 4, "time_us": round(sec * 1e6, 2), "algbw_gbs": _sig(algbw),
+                     "busbw_gbs": _sig(algbw * busbw_factor(world_size))})
         del t
     peak = max(r["busbw_gbs"] for r in rows) if rows else None
     return {"op": "all_reduce", "dtype": "float32", "world_size": world_size, "factor": busbw_factor(world_size),
