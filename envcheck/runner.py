@@ -365,8 +365,9 @@ class Runner:
                 idle_timer.cancel()
             if log:
                 log.close()
-        if err_thread:
-            err_thread.join(timeout=PIPE_GRACE_S)
+        if err_thread:  # one grace in all: what the stdout wait already spent is not granted again
+            spent = time.monotonic() - gone_at if gone_at is not None else 0.0
+            err_thread.join(timeout=max(0.0, PIPE_GRACE_S - spent))
         # Each reader closes its own pipe when it ends: closing a pipe another thread is blocked reading
         # would block us too, so a pipe a stray descendant still holds stays with its daemon reader.
         return Completed(

@@ -73,7 +73,7 @@ def index(monkeypatch):
     httpd.daemon_threads = True
     _Index.faults = {}
     _Index.seen = []
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/simple/"
     httpd.shutdown()
     httpd.server_close()

@@ -51,7 +51,7 @@ def index(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Index)
     _Index.missing = set()
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/simple/"
     httpd.shutdown()
     httpd.server_close()
