@@ -183,6 +183,26 @@ def test_remove_takes_its_kernels_keeps_others_and_the_dry_run_changes_nothing(e
     assert [s["id"] for s in data["steps"]] == ["kernels", "env"]
 
 
+def test_a_kernel_another_run_holds_is_named_and_nothing_is_removed(env, tmp_path, monkeypatch):
+    """env remove takes its kernels' locks, the ones `kernel add/remove` take: a kernel being changed by
+    another run is never deleted under it (exit 2, `kernel-locked`, env and kernel intact)."""
+    from envcheck.workflow import locks
+
+    prefix = make_venv_dir(tmp_path / "envs" / "t", name="t", environ=_environ(env))
+    mine = make_kernel(tmp_path / "jupyter", "t", str(prefix / "bin" / "python"))
+    monkeypatch.setattr(locks, "WAIT_S", 0.2)
+    fd = locks._try_lock(locks.lock_path_for(str(mine)))  # another open file: flock conflicts in-process too
+    assert fd is not None
+    try:
+        result = invoke(["env", "remove", "t", "--yes", "--json"], env)
+    finally:
+        os.close(fd)
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["errors"][0]["code"] == "kernel-locked"
+    assert prefix.is_dir() and (mine / "kernel.json").is_file()
+    assert read_registry(_environ(env)) != []
+
+
 @pytest.mark.parametrize("exc, code", [(OSError(13, "Permission denied", "x"), 5), (KeyboardInterrupt(), 130)])
 def test_a_failed_or_interrupted_removal_puts_the_kernels_and_the_env_back(env, tmp_path, monkeypatch, exc, code):
     prefix = make_venv_dir(tmp_path / "envs" / "t", name="t", environ=_environ(env))

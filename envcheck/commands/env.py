@@ -349,10 +349,19 @@ def _run_remove(target: str, record: CreatedEnvRecord, yes: bool, dry_run: bool,
     if kernels:
         question += ["and the Jupyter kernel(s) that launch it:"] + [f"  rm -rf -- {k.resource_dir}" for k in kernels]
     require_consent("\n".join(question + ["Proceed?"]), yes=yes, confirm=confirm, refusal="remove an environment")
-    log_path = logs.new_log_path("env-remove", record.name or os.path.basename(record.prefix), environ)
-    sink.emit(LogOpened(log_path))
-    with interrupts_roll_back():
-        done = execute_remove(record, step, kernels, runner, log_path=log_path, sink=sink, environ=environ)
+    from envcheck.workflow.locks import hold, lock_path_for
+
+    # The kernels' own locks too (the ones `kernel add/remove` take): a kernel being rewritten by another
+    # run is waited for, or named, never deleted under it. Under the locks the kernels are read again.
+    with hold([lock_path_for(k.resource_dir) for k in kernels], "kernel"):
+        locked = {k.resource_dir for k in kernels}
+        again = kernels_launching(record.prefix, probe_kernelspecs(environ, default_prefixes(environ)))
+        kernels = [k for k in again if k.resource_dir in locked]
+        data["kernels"] = _kernel_dicts(kernels)
+        log_path = logs.new_log_path("env-remove", record.name or os.path.basename(record.prefix), environ)
+        sink.emit(LogOpened(log_path))
+        with interrupts_roll_back():
+            done = execute_remove(record, step, kernels, runner, log_path=log_path, sink=sink, environ=environ)
     data["removed"] = {"env": done["env"], "kernels": done["kernels"]}
     data["warnings"] = done["warnings"]
     data["steps"] = done["steps"]

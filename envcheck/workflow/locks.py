@@ -80,9 +80,11 @@ def _try_lock(path: str) -> int | None:
 
 
 @contextlib.contextmanager
-def hold(paths: Iterable[str], what: str = "env", wait_s: float = WAIT_S) -> Iterator[None]:
+def hold(paths: Iterable[str], what: str = "env", wait_s: float | None = None) -> Iterator[None]:
     """Hold exclusive locks on `paths` (sorted, so two runs never wait on each other crosswise) for
-    the block. Exit 2 (`env-locked` / `kernel-locked`) naming the holder when one stays taken."""
+    the block. Exit 2 (`env-locked` / `kernel-locked`) naming the holder when one stays taken after
+    `wait_s` (default WAIT_S, read at call time)."""
+    wait_s = WAIT_S if wait_s is None else wait_s
     try:
         import fcntl  # noqa: F401
     except ImportError:  # Windows: no flock
