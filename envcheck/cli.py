@@ -502,12 +502,20 @@ def verify(
         "memory and host<->device bandwidth beside the GPU's datasheet peak (with --distributed under torchrun: "
         "all-reduce bus bandwidth)."),
     ),
+    require_package: Optional[List[str]] = typer.Option(
+        None, "--require-package", metavar="NAME",
+        help=_("torchvision or torchaudio (repeatable): its absence is a failed check, not a skip.")),
     quiet: bool = _quiet_option(),
 ) -> None:
     def produce():
         from envcheck.commands import verify_distributed as vd
 
         if vd.wanted(nnodes, node_rank, rdzv_endpoint, nproc_per_node):  # issue 11: multi-node under torchrun
+            if require_package:
+                raise EnvcheckError(Msg("--require-package applies to the single-machine suite, not a torchrun job"),
+                                    hint=Msg("run `envcheck verify --require-package NAME` without --nnodes, "
+                                             "--node-rank, --rdzv-endpoint and --nproc-per-node"),
+                                    code="invalid-option")
             from envcheck.render.verify_distributed import render_distributed
 
             result = vd.run(
@@ -527,6 +535,7 @@ def verify(
             junit_xml=junit_xml,
             listener=None if quiet and not json_out else LiveView(stderr=json_out),
             level=level,
+            require_packages=require_package or (),
         )
         if json_out:
             render_summary(result, stderr=True)

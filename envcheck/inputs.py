@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from packaging.version import Version
 
@@ -292,6 +292,30 @@ def normalize_find_links(value: str | None) -> str | None:
 
 VERIFY_DEVICES = ("auto", "cpu", "cuda", "mps")
 VERIFY_LEVELS = (1, 2, 3)  # 1: the default suite (seconds); 2: + companions on every device, larger kernels, memory; 3: + measured performance vs the datasheet
+
+
+REQUIRABLE_PACKAGES = ("torchvision", "torchaudio")  # the suite's companions (inenv/verify_suite.py COMPANIONS)
+
+
+def parse_required_packages(values: Sequence[str] | None) -> tuple[str, ...]:
+    """`verify --require-package` values (repeatable, or comma-separated) -> sorted unique names; exit 2
+    for a name the suite has no checks for (pure)."""
+    names: set[str] = set()
+    for value in values or ():
+        for part in str(value).split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            if name not in REQUIRABLE_PACKAGES:
+                raise EnvcheckError(
+                    Msg("--require-package must name {items}, not {name!r}", items=" or ".join(REQUIRABLE_PACKAGES),
+                        name=part.strip()),
+                    hint=Msg("torch is always required; pass --require-package torchvision and/or --require-package "
+                             "torchaudio"),
+                    code="invalid-option",
+                )
+            names.add(name)
+    return tuple(sorted(names))
 
 
 def validate_verify_options(device: str, timeout: float, junit_xml: str | None, level: int = 1) -> None:

@@ -16,35 +16,18 @@ COMPANION_CHECKS = {  # the verify suite's checks that exercise each companion (
 PAIRING_CHECK = "companion-pairing"
 
 
-def prove_installed(packages: Sequence[str], verify_data: dict, not_planned: Mapping[str, str],
-                    install_commands: Sequence[str] = ()) -> dict:
-    """Which installed packages the verification proved (pure; updates `verify_data`'s checks in place).
+def prove_installed(packages: Sequence[str], verify_data: dict, not_planned: Mapping[str, str]) -> dict:
+    """Which installed packages the verification proved (pure).
 
     A package is "verified" only when every check that exercises it passed: torch by all checks but the
     companions' (torch-import must be ok), torchvision/torchaudio by their import and ops checks, and
-    not named by a failed companion-pairing. A package this run installed that the suite reports as not
-    installed is a FAILED check (`<pkg>-import`), never a skip: the install said it put it there.
+    not named by a failed companion-pairing. A companion this run installed is passed to the suite as
+    required (`verify --require-package`), so its absence is already a FAILED `<pkg>-import` there.
     Returns {"verified": [...], "failed": {pkg: [check ids]}, "unproven": {pkg: why},
     "not_installed": {pkg: why}}."""
     checks = verify_data.get("checks") or []
     by_id = {c.get("id"): c for c in checks}
     torch_ok = (by_id.get("torch-import") or {}).get("status") == "ok"
-    present = (verify_data.get("target") or {}).get("companions") or {}
-    summary = verify_data.setdefault("summary", {})
-    python = (verify_data.get("target") or {}).get("python") or "the env's interpreter"
-    for pkg, (import_id, ops_id) in COMPANION_CHECKS.items():
-        check = by_id.get(import_id)
-        if pkg not in packages or not torch_ok or pkg in present or not check or check.get("status") != "skip":
-            continue
-        rerun = f"rerun the install step: {install_commands[0]}" if install_commands else "rerun the install"
-        check.update(status="fail", message=f"{pkg} was installed by this run, but {python} does not find it",
-                     fix=rerun)
-        summary["failed"] = summary.get("failed", 0) + 1
-        summary["skipped"] = max(summary.get("skipped", 0) - 1, 0)
-        ops = by_id.get(ops_id)
-        if ops and ops.get("status") == "skip":
-            ops["message"] = f"not run: {pkg} was not found (see {import_id})"
-
     companion_ids = {i for ids in COMPANION_CHECKS.values() for i in ids} | {PAIRING_CHECK}
     pairing = by_id.get(PAIRING_CHECK) or {}
     verified, failed, unproven = [], {}, {}

@@ -349,7 +349,10 @@ def test_conda_backend_whole_loop_with_a_standin(envcheck_bin, conda_env, tmp_pa
     assert (tmp_path / "jupyter" / "kernels" / "tk" / "kernel.json").is_file()
     assert data["verify"]["summary"]["failed"] == 1 and data["verify"]["target"]["torch"].startswith("2.13.0")
     vision = {c["id"]: c for c in data["verify"]["checks"]}["torchvision-import"]
-    assert vision["status"] == "fail" and "torchvision was installed by this run, but" in vision["message"]
+    # install --execute requires what it installed: the suite itself fails the import (live), with the fix
+    assert vision["status"] == "fail" and "torchvision is required here, but" in vision["message"]
+    assert "install torchvision built like torch 2.13.0" in vision["fix"]
+    assert "FAIL" in res.stderr and "torchvision-import" in res.stderr
     assert data["proof"]["verified"] == ["torch"] and data["proof"]["failed"] == {"torchvision": ["torchvision-import"]}
     assert prefix.is_dir()  # kept
     t = data["timing"]

@@ -98,6 +98,23 @@ def test_require_cuda_fails_without_a_gpu(torch_python, installed_torch):
     assert "torch" not in sys.modules  # the envcheck process never imports torch
 
 
+def test_require_package_fails_a_missing_companion_live(torch_python):
+    """The real suite with real torch: `--require-package torchaudio` where torchaudio is not installed is
+    a failed torchaudio-import, in the live list as it happens and in the verdict (exit 1)."""
+    probe = subprocess.run([torch_python, "-c", "import importlib.util as u; print(bool(u.find_spec('torchaudio')))"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.stdout.strip() != "False":
+        pytest.skip("torchaudio is installed in the test env: nothing to require")
+    result = invoke("--python", torch_python, "--require-package", "torchaudio", "--json")
+    assert result.exit_code == 1, result.output
+    checks = {c["id"]: c for c in json.loads(result.stdout)["data"]["checks"]}
+    assert checks["torchaudio-import"]["status"] == "fail"
+    assert checks["torchaudio-import"]["message"] == f"torchaudio is required here, but {torch_python} does not find it"
+    assert "install torchaudio" in checks["torchaudio-import"]["fix"]
+    assert checks["torchaudio-ops"]["status"] == "skip" and checks["torch-import"]["status"] == "ok"
+    assert "torchaudio-import" in result.stderr and "FAIL" in result.stderr  # the live list, not only the end
+
+
 @pytest.mark.e2e  # three real suite processes with real torch, crashed and hung on purpose
 def test_crash_abort_and_hang_are_isolated(torch_python):
     """The suite's test hook crashes (SIGSEGV), aborts and hangs three real suite processes in turn."""

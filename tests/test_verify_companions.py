@@ -181,6 +181,54 @@ def test_import_limit_is_its_own_and_generous(suite):
     assert cmd.import_limit(3.0, None) == 300.0 and cmd.import_limit(600.0, None) == 600.0
 
 
+@pytest.mark.parametrize("require, import_status, ops_message", [
+    ("", "skip", "torchvision is not installed"),
+    ("torchvision", "fail", "not run: torchvision was not found (see torchvision-import)"),
+    ("torchaudio", "skip", "torchvision is not installed"),  # required: the other one
+])
+def test_a_required_companion_that_is_missing_fails_its_import(suite, require, import_status, ops_message):
+    """--require (verify --require-package; install --execute for what it installed): a missing companion
+    is a failed <name>-import with the install command as fix, not a skip; its ops check is not run."""
+    ctx = suite.Ctx(opts(suite, "--require", require))
+    ctx.torch = types.SimpleNamespace(__version__="2.13.0+cpu", version=types.SimpleNamespace(cuda=None, hip=None))
+    ctx.expect = dict(ROW_213)
+    ctx.companions = {"torchvision": None}  # not installed
+
+    def outcome(check):
+        try:
+            check(ctx)
+        except suite.Fail as exc:
+            return "fail", (exc.message, exc.fix)
+        except suite.Skip as exc:
+            return "skip", exc.args
+        return "ok", ()
+
+    status, args = outcome(suite.check_torchvision_import)
+    assert status == import_status
+    if status == "fail":
+        assert args[0] == f"torchvision is required here, but {sys.executable} does not find it"
+        assert "install torchvision built like torch 2.13.0+cpu" in args[1] and "torchvision==0.28.0" in args[1]
+    assert outcome(suite.check_torchvision_ops) == ("skip", (ops_message,))
+
+
+@pytest.mark.parametrize("values, want", [
+    ([], ()), (["torchvision"], ("torchvision",)), (["TorchAudio", "torchvision"], ("torchaudio", "torchvision")),
+    (["torchvision,torchaudio", "torchvision"], ("torchaudio", "torchvision")), ([" , "], ()),
+])
+def test_parse_required_packages(values, want):
+    from envcheck.inputs import parse_required_packages
+
+    assert parse_required_packages(values) == want
+
+
+@pytest.mark.parametrize("value", ["torch", "numpy", "torchvision2"])
+def test_cli_require_package_names_a_companion_or_is_exit_2(value):
+    res = CliRunner().invoke(app, ["verify", "--require-package", value, "--json"])
+    assert res.exit_code == 2, res.output
+    err = json.loads(res.stdout)["errors"][0]
+    assert err["code"] == "invalid-option" and repr(value) in err["message"] and "torchvision" in err["hint"]
+
+
 def test_suite_argv_passes_level_import_limit_and_table():
     argv = cmd.suite_argv("py", device="auto", require_cuda=False, distributed=False, timeout=3.0, level=2,
                           import_timeout=300.0, expect="/tmp/x/companions.json")

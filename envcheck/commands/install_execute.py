@@ -144,9 +144,11 @@ def execute(
             sink.emit(CommandStarted(cmd))
         vres = verify_cmd.run(python=out["env"].python, device=plan.verify_device,
                               require_cuda=plan.verify_require_cuda, runner=timed,
-                              listener=sink.verify_listener(), environ=environ)
+                              listener=sink.verify_listener(), environ=environ,
+                              # what this run installed must be there: missing is a failed check, live
+                              require_packages=[p for p in plan.packages if p in COMPANION_CHECKS])
         out["verify"] = vres.data
-        out["proof"] = prove_installed(plan.packages, vres.data, _not_planned(plan), steps.record("install").commands)
+        out["proof"] = prove_installed(plan.packages, vres.data, _not_planned(plan))
         s = vres.data.get("summary") or {}
         return ("fail" if s.get("failed") else "ok",
                 Msg("{ok} passed, {failed} failed, {skipped} skipped", ok=s.get("ok", 0), failed=s.get("failed", 0),

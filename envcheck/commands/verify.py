@@ -177,6 +177,7 @@ def suite_argv(
     level: int = 1,
     import_timeout: float | None = None,
     expect: str | None = None,
+    require: Sequence[str] = (),
 ) -> list[str]:
     from envcheck.inenv import script_path
 
@@ -187,6 +188,8 @@ def suite_argv(
         argv += ["--import-timeout", f"{import_timeout:g}"]
     if expect is not None:
         argv += ["--expect", expect]
+    if require:
+        argv += ["--require", ",".join(require)]
     if require_cuda:
         argv.append("--require-cuda")
     if distributed:
@@ -378,11 +381,14 @@ def run(
     environ: Mapping[str, str] | None = None,
     level: int = 1,
     import_timeout: float | None = None,
+    require_packages: Sequence[str] = (),
 ) -> Result:
-    """Verify the target environment. Raises EnvcheckError for exit codes 2, 4 and 5."""
-    from envcheck.inputs import target_interpreter
+    """Verify the target environment. Raises EnvcheckError for exit codes 2, 4 and 5. `require_packages`:
+    companions (torchvision, torchaudio) whose absence is a failed check, not a skip."""
+    from envcheck.inputs import parse_required_packages, target_interpreter
 
     validate_options(device, timeout, junit_xml, level)
+    require_packages = parse_required_packages(require_packages)
     import_s = import_limit(timeout, import_timeout)
     timeout = min(timeout, MAX_TIMEOUT_S)  # --timeout 99999999999 / inf: a day, not an OverflowError in the child
     runner = runner or Runner()
@@ -417,6 +423,7 @@ def run(
                     level=level,
                     import_timeout=import_s,
                     expect=expect_path,
+                    require=require_packages,
                 )
                 done = runner.stream(
                     argv,

@@ -916,12 +916,13 @@ def _tag_word(tag):
 
 
 def _companion_fix(ctx, name):
-    state = companion_state(ctx, name) or {}
-    wanted = ctx.expect.get(name) or public_version(state.get("version")) or None
+    state = companion_state(ctx, name)
+    verb = "reinstall" if state else "install"
+    wanted = ctx.expect.get(name) or public_version((state or {}).get("version")) or None
     if not wanted:
-        return "reinstall %s for torch %s: %s" % (name, ctx.torch.__version__, INSTALL_FIX.format(py=shlex.quote(sys.executable)))
-    return "reinstall %s built like torch %s: `%s`" % (
-        name, ctx.torch.__version__, reinstall_command(sys.executable, name, wanted, torch_tag(ctx), ctx.expect))
+        return "%s %s for torch %s: %s" % (verb, name, ctx.torch.__version__, INSTALL_FIX.format(py=shlex.quote(sys.executable)))
+    return "%s %s built like torch %s: `%s`" % (
+        verb, name, ctx.torch.__version__, reinstall_command(sys.executable, name, wanted, torch_tag(ctx), ctx.expect))
 
 
 def check_companion_pairing(ctx):
@@ -938,10 +939,22 @@ def check_companion_pairing(ctx):
         ", ".join("%s %s" % (n, states[n]["version"] or "(version unknown)") for n in installed), torch.__version__, basis)
 
 
+def _companion_missing(ctx, name):
+    """A companion that is not installed: a skip, or a failure when the host said it must be there
+    (--require: `verify --require-package`, or `install --execute` for what it just installed)."""
+    if name in required(ctx):
+        raise Fail("%s is required here, but %s does not find it" % (name, sys.executable), _companion_fix(ctx, name))
+    raise Skip("%s is not installed" % name)
+
+
+def required(ctx):
+    return set(n for n in (getattr(ctx.opts, "require", "") or "").split(",") if n)
+
+
 def _import_companion(ctx, name):
     ctx.need_torch()
     if not companion_state(ctx, name):
-        raise Skip("%s is not installed" % name)
+        _companion_missing(ctx, name)
     if name in ctx.companion_modules:
         return ctx.companion_modules[name]
     try:
@@ -956,6 +969,8 @@ def _import_companion(ctx, name):
 def _companion_ready(ctx, name):
     ctx.need_torch()
     if not companion_state(ctx, name):
+        if name in required(ctx):
+            raise Skip("not run: %s was not found (see %s-import)" % (name, name))
         raise Skip("%s is not installed" % name)
     if name not in ctx.companion_modules:
         _import_companion(ctx, name)
@@ -1409,6 +1424,8 @@ def parse_args(argv):
                    help="1: the default suite; 2: deeper checks; 3: + measured performance (perf-* checks)")
     p.add_argument("--expect", default=None, help="JSON (or a file holding it) with the matrix's companion "
                    "versions for the installed torch")
+    p.add_argument("--require", default="", help="comma-separated companions (torchvision, torchaudio) that "
+                   "must be installed: missing is a failed <name>-import, not a skip")
     p.add_argument("--driver-gpus", type=int, default=None, help="GPUs the NVIDIA driver reports")
     p.add_argument("--expected-cuda-devices", type=int, default=None,
                    help="GPUs CUDA should see after CUDA_VISIBLE_DEVICES")
