@@ -89,9 +89,10 @@ def parse_only(values: Sequence[str]) -> tuple[str, ...] | None:
 
 
 def planned_packages(rec, only: Sequence[str] | None) -> tuple[str, ...]:
-    """The packages the install step puts in, from the recommendation (a release may pair no torchaudio)."""
-    versions = {"torch": rec.torch, "torchvision": rec.torchvision, "torchaudio": rec.torchaudio}
-    return tuple(p for p in PACKAGES if versions[p] and (only is None or p in only))
+    """The packages the install step puts in (plans.install.pinned: the same rule as its command)."""
+    from envcheck.plans.install import pinned
+
+    return tuple(name for name, _ in pinned(rec, only))
 
 
 @dataclass(frozen=True)
@@ -187,22 +188,12 @@ def plan_install_argv(
         argv = plan_uv_install(rec, env_python, mirror=mirror, index_url=index_url, find_links=find_links, only=only)
         return "uv", (executable, *argv[1:])
     target = list(conda_target)
-    conda = plan_conda_install(rec, "NAME", mirror=mirror, yes=True)
+    conda = plan_conda_install(rec, "NAME", mirror=mirror, yes=True, only=only)
     if conda is not None:
         # ["conda", "install", "-n", "NAME", pins..., -c ..., "-y"]: the chosen tool, the real target.
-        pins = [a for a in conda[4:] if not _dropped_conda_pin(a, only)]
-        return "conda", (executable, "install", *target, *pins)
+        return "conda", (executable, "install", *target, *conda[4:])
     pip = plan_pip_install(rec, "python", mirror=mirror, index_url=index_url, find_links=find_links, only=only)
     return "conda-pip", (executable, "run", *target, *pip)
-
-
-def _dropped_conda_pin(arg: str, only: Sequence[str] | None) -> bool:
-    if only is None:
-        return False
-    for pkg in ("torchvision", "torchaudio"):
-        if arg.startswith(pkg + "==") and pkg not in only:
-            return True
-    return False
 
 
 def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, str] | None = None) -> ExecutePlan:

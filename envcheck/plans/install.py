@@ -50,6 +50,14 @@ def _uses_default_index(rec: Recommendation) -> bool:
     return rec.release.default_index.get(rec.os) == rec.variant.name
 
 
+def pinned(rec: Recommendation, only: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """[(package, version)] an install of `rec` puts in the env, torch first (pure). The one rule for
+    which packages: a release may pair no torchaudio; `only` (install --execute --only) keeps those named.
+    pip, uv and conda commands and install --execute's package list all come from here."""
+    pins = [("torch", rec.torch), ("torchvision", rec.torchvision), ("torchaudio", rec.torchaudio)]
+    return [(name, version) for name, version in pins if version and (only is None or name in only)]
+
+
 def requirements(rec: Recommendation, *, only: Sequence[str] | None = None, local: bool | None = None) -> list[str]:
     """['torch==1.13.1+cu117', 'torchvision==0.14.1+cu117', 'torchaudio==0.13.1'].
 
@@ -64,12 +72,8 @@ def requirements(rec: Recommendation, *, only: Sequence[str] | None = None, loca
             and not _uses_default_index(rec)
         )
     suffix = f"+{rec.variant.name}" if local else ""
-    reqs = [f"torch=={rec.torch}{suffix}", f"torchvision=={rec.torchvision}{suffix}"]
-    if rec.torchaudio:
-        reqs.append(f"torchaudio=={rec.torchaudio}")
-    if only is not None:
-        reqs = [r for r in reqs if r.split("==")[0] in only]
-    return reqs
+    # torchaudio's page of those eras lists it without a label
+    return [f"{name}=={version}{suffix if name != 'torchaudio' else ''}" for name, version in pinned(rec, only)]
 
 
 @dataclass(frozen=True)
@@ -162,14 +166,13 @@ def _conda_channel(name: str, mirror: Mirror | None) -> str:
     return mirror.conda_channels.get(name) or name
 
 
-def plan_conda_install(rec: Recommendation, env_name: str, *, mirror: Mirror | None = None, yes: bool = False) -> list[str] | None:
+def plan_conda_install(rec: Recommendation, env_name: str, *, mirror: Mirror | None = None, yes: bool = False,
+                       only: Sequence[str] | None = None) -> list[str] | None:
     """The era's conda command for this build, or None where the pytorch channel has nothing."""
     conda = rec.release.conda
     if conda.style is None:
         return None
-    pins = [f"pytorch=={rec.torch}", f"torchvision=={rec.torchvision}"]
-    if rec.torchaudio:
-        pins.append(f"torchaudio=={rec.torchaudio}")
+    pins = [f"{'pytorch' if name == 'torch' else name}=={version}" for name, version in pinned(rec, only)]
     channels = ["pytorch"]
     kind = rec.variant.kind
     if rec.os == "macos":
