@@ -4,8 +4,10 @@ Three parts, kept apart so each can be tested alone:
 - `parse_project(doc)`: PURE. One project's PEP 691 JSON -> WheelFacts: per release, per platform, the
   CPython versions that have a wheel. No network, no clock.
 - `fetch_project(index_url, name, timeout)`: the only network call. urllib (so HTTP(S)_PROXY / NO_PROXY
-  are honoured), an explicit timeout, `Accept: application/vnd.pypi.simple.v1+json`. Raises IndexError_
-  with a one-line reason on any failure (HTTP error, timeout, not JSON, not a PEP 691 answer).
+  are honoured), an explicit timeout, asking for PEP 691 JSON first and taking a PEP 503 HTML page from
+  a mirror that serves only HTML (`parse_simple_html`, pure: no sizes or upload dates there); a file://
+  index directory reads its index.html, as pip does. Raises IndexError_ with a one-line reason on any
+  failure (HTTP error, timeout, not JSON, not a simple API page).
 - `build_wheels_doc(...)` / `validate_wheels_doc(doc, filename)`: the generated file's shape, written by
   scripts/refresh_wheels.py and checked at load by envcheck/matrix.py (EnvcheckError naming file, row and
   problem).
@@ -40,7 +42,8 @@ OS_PLATFORMS = {
     "windows": ("windows-amd64",),
     "macos": ("macos-arm64", "macos-x86_64"),
 }
-ACCEPT = "application/vnd.pypi.simple.v1+json"
+# pip's own preference order (pip/_internal/index/collector.py): JSON, then the versioned HTML, then HTML
+ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 SCHEMA = 1
 PACKAGES = ("torch", "torchvision", "torchaudio")
 _PLATFORM_SET = frozenset(PLATFORMS)
@@ -216,15 +219,64 @@ def project_url(index_url: str, name: str) -> str:
     return index_url.rstrip("/") + "/" + name + "/"
 
 
+def parse_simple_html(text: str, *, name: str) -> dict:
+    """A PEP 503 project page -> the PEP 691 shape `parse_project` reads (pure): {"name", "files": [{
+    "filename", "requires-python", "yanked"}]}. The file name is the anchor's text (PEP 503), else the
+    last part of its href; `data-requires-python` is unescaped by the parser; `data-yanked` (PEP 592)
+    marks a yanked file, with or without a reason. HTML carries no sizes or upload dates."""
+    from html.parser import HTMLParser
+
+    files: list[dict] = []
+
+    class _Anchors(HTMLParser):
+        current: dict | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                a = dict(attrs)
+                self.current = {"href": a.get("href") or "", "text": "", "requires-python": a.get("data-requires-python"),
+                                "yanked": ("data-yanked" in a) and (a.get("data-yanked") or True)}
+
+        def handle_data(self, data):
+            if self.current is not None:
+                self.current["text"] += data
+
+        def handle_endtag(self, tag):
+            if tag == "a" and self.current is not None:
+                a, self.current = self.current, None
+                filename = a["text"].strip() or a["href"].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+                if filename:
+                    files.append({"filename": filename, "requires-python": a["requires-python"], "yanked": a["yanked"]})
+
+    parser = _Anchors(convert_charrefs=True)
+    parser.feed(text)
+    parser.close()
+    return {"name": name, "files": files}
+
+
+def _local_index_page(url: str) -> str:
+    """file:///…/simple/torch/ -> …/index.html when that is a directory (pip reads a local PEP 503
+    index the same way); any other URL unchanged."""
+    if not url.startswith("file:"):
+        return url
+    import os
+    import urllib.parse
+    import urllib.request
+
+    path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+    return url.rstrip("/") + "/index.html" if os.path.isdir(path) else url
+
+
 def fetch_project(index_url: str, name: str, timeout: float) -> dict:
-    """GET <index>/<name>/ as PEP 691 JSON; proxies from the environment (urllib's default handlers).
+    """GET <index>/<name>/ as PEP 691 JSON, or a PEP 503 HTML page where the index serves only that;
+    proxies from the environment (urllib's default handlers).
 
     Shell equivalent: curl -H 'Accept: application/vnd.pypi.simple.v1+json' <index>/<name>/
     """
     import urllib.error  # here, not at module level: the matrix imports this module on every `install`
     import urllib.request
 
-    url = project_url(index_url, name)
+    url = _local_index_page(project_url(index_url, name))
     request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": "envcheck-wheelindex"})
     shown = mask_url(url)  # messages never carry a token from the URL
     try:
@@ -237,8 +289,15 @@ def fetch_project(index_url: str, name: str, timeout: float) -> dict:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise IndexError_(f"{shown}: {reason}") from None
+    if "html" in ctype:  # a mirror that serves only PEP 503 pages (or a file:// index)
+        doc = parse_simple_html(body.decode("utf-8", errors="replace"), name=name)
+        if not any(f["filename"].endswith((".whl", ".tar.gz", ".zip")) for f in doc["files"]):
+            raise IndexError_(f"{shown}: the index answered an HTML page with no package files: not a simple API "
+                              "project page (PEP 503)")
+        return doc
     if "json" not in ctype:
-        raise IndexError_(f"{shown}: the index answered {ctype or 'no content type'}, not the JSON simple API (PEP 691)")
+        raise IndexError_(f"{shown}: the index answered {ctype or 'no content type'}, not a simple API page "
+                          "(PEP 691 JSON or PEP 503 HTML)")
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

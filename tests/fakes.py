@@ -54,3 +54,19 @@ class FakeRunner(Runner):
 
     def ran(self, needle: str) -> list[tuple[str, ...]]:
         return [c for c in self.calls if needle in " ".join(c)]
+
+
+def pep503_page(doc: dict) -> str:
+    """DERIVED, not a capture: the PEP 503 page an HTML-only mirror serves for the same files as a recorded
+    PEP 691 answer (anchor text = file name, data-requires-python HTML-escaped, data-yanked with its reason)."""
+    import html
+
+    rows = []
+    for f in doc["files"]:
+        attrs = f' href="../../files/{html.escape(f["filename"])}#sha256={f["hashes"]["sha256"]}"'
+        if f.get("requires-python"):
+            attrs += f' data-requires-python="{html.escape(f["requires-python"])}"'
+        if f.get("yanked"):
+            attrs += f' data-yanked="{html.escape(f["yanked"]) if isinstance(f["yanked"], str) else ""}"'
+        rows.append(f"<a{attrs}>{html.escape(f['filename'])}</a><br/>")
+    return "<!DOCTYPE html><html><body>\n" + "\n".join(rows) + "\n</body></html>"

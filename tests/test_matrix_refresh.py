@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from envcheck.cli import app
+from fakes import pep503_page
 from envcheck.commands import matrix as cmd
 from envcheck.errors import EnvcheckError
 from envcheck.matrix import cache_path, load_matrix, merge_refreshed, refresh_notes
@@ -33,7 +34,7 @@ SLOW_S = 3.0  # the slow server's delay; the client's timeout is far below it
 
 
 class _Index(http.server.BaseHTTPRequestHandler):
-    faults: dict = {}  # package name -> "malformed" | "slow" | "404" | "500" | "html"
+    faults: dict = {}  # package name -> "malformed" | "slow" | "404" | "500" | "html" | "pep503" (not a fault)
     seen: list = []
 
     def do_GET(self):  # noqa: N802
@@ -51,6 +52,8 @@ class _Index(http.server.BaseHTTPRequestHandler):
             time.sleep(SLOW_S)
         body = b'{"files": [{"filename": "torch-9' if fault == "malformed" else path.read_bytes()
         ctype = "text/html" if fault == "html" else "application/vnd.pypi.simple.v1+json"
+        if fault == "pep503":  # an HTML-only mirror: the same files as a PEP 503 page
+            body, ctype = pep503_page(json.loads(body)).encode(), "text/html"
         try:
             self.send_response(200)
             self.send_header("Content-Type", ctype)
@@ -115,7 +118,17 @@ def test_refresh_adds_only_releases_newer_than_shipped(index, tmp_path):
     assert doc["generated_by"] == "envcheck matrix refresh" and doc["read"] == "2026-12-01"
     # the PEP 691 request, per package
     assert {p for p, _ in _Index.seen} == {"/simple/torch/", "/simple/torchvision/", "/simple/torchaudio/"}
-    assert all(a == "application/vnd.pypi.simple.v1+json" for _, a in _Index.seen)
+    assert all(a.startswith("application/vnd.pypi.simple.v1+json, ") for _, a in _Index.seen)  # JSON first
+
+
+def test_refresh_through_a_mirror_that_serves_only_pep503_html(index, tmp_path):
+    """A mirror without the JSON API (PEP 503 pages only): the same releases and Python lists are read."""
+    cfg = _configs(tmp_path)
+    _Index.faults = {name: "pep503" for name in ("torch", "torchvision", "torchaudio")}
+    res = _refresh(index, tmp_path, cfg)
+    assert res.data["added"] == {"torch": ["2.15.0"], "torchaudio": [], "torchvision": ["0.29.2"]}
+    facts = validate_wheels_doc(json.loads(Path(res.data["cache"]).read_text()))
+    assert facts.packages["torch"].releases["2.15.0"].pythons("linux-x86_64")[:2] == ("3.11", "3.12")
 
 
 def test_merged_matrix_marks_a_pick_that_rests_on_refreshed_data(index, tmp_path):

@@ -14,16 +14,20 @@ from pathlib import Path
 import pytest
 
 from envcheck.wheelindex import (
+    ACCEPT,
     IndexError_,
     build_wheels_doc,
     dump_wheels_doc,
     fetch_project,
     parse_project,
+    parse_simple_html,
     platform_of,
     python_of,
     validate_wheels_doc,
     WheelsSchemaError,
 )
+
+from fakes import pep503_page  # noqa: E402
 
 FIX = Path(__file__).parent / "fixtures" / "index"
 
@@ -229,8 +233,8 @@ def test_fetch_project_reads_pep691(server, monkeypatch):
     }
     doc = fetch_project(server + "/", "torchaudio", timeout=5)
     assert parse_project(doc).yanked == ("2.0.0",)
-    assert _Handler.seen[0] == ("/simple/torchaudio/", "application/vnd.pypi.simple.v1+json")
-    with pytest.raises(IndexError_, match="not the JSON simple API"):
+    assert _Handler.seen[0] == ("/simple/torchaudio/", ACCEPT) and ACCEPT.startswith("application/vnd.pypi.simple.v1+json,")
+    with pytest.raises(IndexError_, match="HTML page with no package files"):
         fetch_project(server, "html", timeout=5)
     with pytest.raises(IndexError_, match="not valid JSON"):
         fetch_project(server, "broken", timeout=5)
@@ -238,3 +242,51 @@ def test_fetch_project_reads_pep691(server, monkeypatch):
         fetch_project(server, "down", timeout=5)
     with pytest.raises(IndexError_, match="HTTP 404"):
         fetch_project(server, "missing", timeout=5)
+
+
+# --- PEP 503 HTML (mirrors that serve only HTML, file:// indexes) ---------------------------------------
+
+
+@pytest.mark.parametrize("project", ["torch", "torchvision", "torchaudio"])
+def test_a_pep503_page_gives_the_same_wheel_facts_as_the_json_answer(project):
+    doc = json.loads((FIX / f"{project}.json").read_text())
+    from_json = parse_project(doc, name=project)
+    from_html = parse_project(parse_simple_html(pep503_page(doc), name=project), name=project)
+    assert from_html.yanked == from_json.yanked
+    assert set(from_html.releases) == set(from_json.releases)
+    for version, rel in from_json.releases.items():
+        other = from_html.releases[version]
+        assert other.wheels == rel.wheels and other.requires_python == rel.requires_python
+        assert other.size_mib == {} and other.uploaded is None  # HTML carries neither
+
+
+@pytest.mark.parametrize("page, files", [
+    # the layout of a real local PEP 503 index page (a file:// index on a build machine), one wheel
+    ('<!DOCTYPE html><html><body>\n<a href="../../files/absl_py-2.5.0-py3-none-any.whl#sha256=0f17">'
+     'absl_py-2.5.0-py3-none-any.whl</a>\n</body></html>',
+     [{"filename": "absl_py-2.5.0-py3-none-any.whl", "requires-python": None, "yanked": False}]),
+    ('<a href="x/t-1.0-cp39-cp39-win_amd64.whl" data-requires-python="&gt;=3.9" data-yanked="">  </a>',
+     [{"filename": "t-1.0-cp39-cp39-win_amd64.whl", "requires-python": ">=3.9", "yanked": True}]),
+    ('<a href="t-1.0.tar.gz" data-yanked="broken">t-1.0.tar.gz</a><a name="top"></a>',
+     [{"filename": "t-1.0.tar.gz", "requires-python": None, "yanked": "broken"}]),
+    ("<html><body><p>Captive portal: please log in</p></body></html>", []),
+])
+def test_parse_simple_html(page, files):
+    assert parse_simple_html(page, name="t") == {"name": "t", "files": files}
+
+
+def test_fetch_project_takes_a_pep503_page_and_a_file_index(server, monkeypatch, tmp_path):
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    doc = json.loads((FIX / "torchaudio.json").read_text())
+    page = pep503_page(doc).encode()
+    _Handler.routes = {"/simple/torchaudio/": (200, "text/html; charset=utf-8", page)}
+    got = fetch_project(server, "torchaudio", timeout=5)
+    assert parse_project(got).yanked == ("2.0.0",)
+    assert _Handler.seen[0][1].startswith("application/vnd.pypi.simple.v1+json, ")  # JSON asked for first
+    local = tmp_path / "simple" / "torchaudio"
+    local.mkdir(parents=True)
+    (local / "index.html").write_bytes(page)
+    got = fetch_project((tmp_path / "simple").as_uri(), "torchaudio", timeout=5)
+    assert parse_project(got).releases.keys() == parse_project(doc).releases.keys()

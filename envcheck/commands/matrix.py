@@ -43,8 +43,8 @@ def _index_choice(index_url: str | None, mirror: str | None, matrix) -> str | No
         return m.pip_index
     if index_url is not None:
         url = index_url.strip()
-        if not url.startswith(("http://", "https://")):
-            raise EnvcheckError(Msg("--index-url {index_url!r} is not an http(s) URL", index_url=index_url),
+        if not url.startswith(("http://", "https://", "file://")):  # file://: a local PEP 503 index (air-gapped)
+            raise EnvcheckError(Msg("--index-url {index_url!r} is not an http(s) or file:// URL", index_url=index_url),
                                 hint=Msg("pass the simple-API base URL, e.g. --index-url https://mirror.example/simple"),
                                 code="invalid-index-url")
         return url
