@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from typer.testing import CliRunner
@@ -394,15 +393,13 @@ def test_e2e_headline(envcheck_bin, clean_env):
 
 @pytest.mark.e2e
 def test_e2e_fast_cpu_path(envcheck_bin, clean_env):
-    """`install --python 3.7 --cpu --json` costs little beyond interpreter start (benchmarks/ measures it)."""
+    """The installed console script answers `install --python 3.7 --cpu --json` (its speed is measured by
+    benchmarks/bench_install.py as a ratio, not asserted here)."""
     _shipped_or_skip()
-    t0 = time.perf_counter()
     done = subprocess.run([envcheck_bin, "install", "--python", "3.7", "--cpu", "--json"],
                           capture_output=True, text=True, env=clean_env, timeout=60)
-    elapsed = time.perf_counter() - t0
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["data"]["recommendation"]["variant"] == "cpu"
-    assert elapsed < 5  # generous: a loaded 2-core box; the benchmark gives the real numbers
 
 
 def test_default_python_is_the_active_env(cli):
