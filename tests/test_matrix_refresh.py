@@ -237,6 +237,19 @@ def test_refresh_usage_errors(tmp_path):
         assert json.loads(res.stdout)["errors"][0]["code"] == code
 
 
+def test_refresh_from_a_local_simple_index_directory(tmp_path):
+    """An air-gapped cluster's local PEP 503 index (a directory of <project>/index.html, as pip reads with
+    --index-url file://...): `--index-url DIR` reads it like `install --index-url DIR`; no such dir is exit 2."""
+    simple = tmp_path / "simple"
+    for name in ("torch", "torchvision", "torchaudio"):
+        (simple / name).mkdir(parents=True)
+        (simple / name / "index.html").write_text(pep503_page(json.loads((FIX / f"{name}.json").read_text())))
+    res = _refresh(str(simple), tmp_path, _configs(tmp_path))
+    assert res.data["added"] == {"torch": ["2.15.0"], "torchaudio": [], "torchvision": ["0.29.2"]}
+    missing = CliRunner().invoke(app, ["matrix", "refresh", "--index-url", str(tmp_path / "nope"), "--json"])
+    assert missing.exit_code == 2 and json.loads(missing.stdout)["errors"][0]["code"] == "invalid-index-url"
+
+
 def test_mirror_reads_the_mirrors_index(monkeypatch, tmp_path):
     """--mirror tuna reads configs/mirrors.json's pip_index (no request leaves: the fetch is replaced)."""
     asked = []

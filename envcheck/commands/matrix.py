@@ -42,8 +42,11 @@ def _index_choice(index_url: str | None, mirror: str | None, matrix) -> str | No
                                 hint=Msg("pass --index-url URL"), code="invalid-mirror")
         return m.pip_index
     if index_url is not None:
-        url = index_url.strip()
-        if not url.startswith(("http://", "https://", "file://")):  # file://: a local PEP 503 index (air-gapped)
+        from envcheck.inputs import normalize_index_url
+
+        # as `install --index-url` reads it: a URL, or a local simple-index directory (air-gapped) -> file://
+        url = normalize_index_url(index_url)
+        if not url.startswith(("http://", "https://", "file://")):
             raise EnvcheckError(Msg("--index-url {index_url!r} is not an http(s) or file:// URL", index_url=index_url),
                                 hint=Msg("pass the simple-API base URL, e.g. --index-url https://mirror.example/simple"),
                                 code="invalid-index-url")
