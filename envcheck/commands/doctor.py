@@ -198,11 +198,13 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
 
 
 def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv: NvidiaFacts,
-                     runner=None, environ: Mapping[str, str] | None = None) -> str | None:
+                     runner=None, environ: Mapping[str, str] | None = None, machine: str | None = None) -> str | None:
     """What `envcheck install --python PATH` picks on this machine, with the exact pip command for the
     inspected interpreter, when that pick is a CUDA build (the fix of torch-cpu-build-on-gpu-host).
     The same decision as `install` (decision.decide, fed the NVIDIA facts doctor already probed):
-    one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs."""
+    one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs.
+    `machine`: platform.machine() as decide() takes it (tests; None: this host's, so a Linux aarch64
+    host such as a Grace Hopper gets the aarch64 pick)."""
     import shlex
 
     from envcheck.decision import decide
@@ -218,7 +220,7 @@ def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv
     ccs = tuple(dict.fromkeys(g.compute_capability for g in nv.gpus if g.compute_capability and _CC.match(g.compute_capability)))
     try:
         d = decide(python=f"{m.group(1)}.{m.group(2)}", driver=driver, cuda=cuda, gpu_cc=ccs, matrix=matrix,
-                   probed=nv, runner=runner, environ=environ)
+                   probed=nv, runner=runner, environ=environ, machine=machine)
     except Exception:  # NoCompatibleBuild for this Python, an unusable override: the generic fix stays
         return None
     rec = d.recommendation
