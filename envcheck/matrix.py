@@ -442,7 +442,10 @@ def gpu_coverage(
     labels = ", ".join(sm_label(c) for c in ccs)
     arches, presumed_from = wheel_arches(variant, release, matrix, arch)
     if arches is None and arch == "aarch64":
-        return False, f"{variant.name}: no Linux aarch64 build of torch {release.torch} is recorded in envcheck's matrix", (), ""
+        # no aarch64 build of this release recorded: no verdict (the resolver never offers such a build;
+        # doctor makes no prediction for an installed one)
+        return True, None, (f"{variant.name} wheels of torch {release.torch}: no Linux aarch64 kernel list recorded "
+                            f"in the matrix; coverage of {labels} unchecked",), "unknown"
     if arches is None:
         # No kernel list anywhere: the toolkit table can still rule the variant out, because a
         # CUDA X.Y wheel holds no kernel its nvcc could not generate.

@@ -148,3 +148,38 @@ def test_every_rocm_variant_of_2_5_to_2_9_is_recorded(matrix):
             for v in rel.variants_for("linux"):
                 if matrix.variants[v].kind == "rocm":
                     assert matrix.rocm_gfx_for(v, rel.torch) is not None, (rel.torch, v)
+
+
+# --- doctor on a Linux aarch64 host: the aarch64 kernel lists, the same pick as install -------------
+
+@pytest.mark.parametrize("version, cuda, cc, machine, verdict", [
+    ("2.14.1+cu126", "12.6", "9.0", "aarch64", True),    # aarch64 cu126: sm_80, sm_90
+    ("2.14.1+cu126", "12.6", "7.5", "aarch64", False),   # ... no Turing, which the x86_64 wheels carry
+    ("2.14.1+cu126", "12.6", "7.5", "x86_64", True),
+    ("2.14.1+cu130", "13.0", "12.1", "aarch64", True),   # DGX Spark: sm_121 runs sm_120
+    ("2.8.0+cu129", "12.9", "9.0", "aarch64", None),     # no aarch64 list recorded for 2.8: no verdict
+])
+def test_doctor_predicts_with_the_hosts_kernel_list(matrix, monkeypatch, version, cuda, cc, machine, verdict):
+    from envcheck.commands.doctor import predict_arch
+    from envcheck.probes.torchinfo import TorchInfo, parse_local_suffix
+
+    monkeypatch.setattr("envcheck.inputs.host_os", lambda: "linux")
+    torch = TorchInfo(True, version, parse_local_suffix(version), cuda)
+    got = predict_arch(matrix, torch, (GpuInfo(0, "GPU", compute_capability=cc),), machine=machine)
+    if verdict is None:
+        assert got == ()
+    else:
+        (p,) = got
+        assert p.covered is verdict
+
+
+def test_doctors_arch_fix_resolves_for_aarch64(matrix, monkeypatch):
+    from envcheck.commands.doctor import covering_install
+
+    monkeypatch.setattr("envcheck.inputs.host_os", lambda: "linux")
+    fix = covering_install(matrix, matrix.release("2.14.1"), ("7.5",), python_version="3.12", python_path="p",
+                           nv=GH200_LIKE, machine="aarch64")
+    assert fix is None  # no aarch64 build carries Turing kernels (x86_64's cu126 does)
+    fix = covering_install(matrix, matrix.release("2.14.1"), ("12.0",), python_version="3.12", python_path="p",
+                           nv=GH200_LIKE, machine="aarch64")
+    assert fix.startswith("`envcheck install --python p --torch 2.14.1` picks torch 2.14.1 with cu132")

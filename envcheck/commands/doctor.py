@@ -114,24 +114,35 @@ def _carried(arches) -> tuple[str, ...]:
     return tuple(sm_label(s) for s in arches.sm) + ptx
 
 
-def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], fix: str | None = None
-                 ) -> tuple[ArchPrediction, ...]:
+def _wheel_arch(machine: str | None = None) -> str:
+    """Whose kernel lists apply to a torch on this machine: "aarch64" on a Linux aarch64 host (its CUDA
+    wheels are the sbsa builds, cuda_variants.json "aarch64"), else "x86_64"."""
+    from envcheck.facts import host_arch
+    from envcheck.inputs import host_os
+
+    return "aarch64" if host_os() == "linux" and host_arch(machine).value == "aarch64" else "x86_64"
+
+
+def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], fix: str | None = None,
+                 *, machine: str | None = None) -> tuple[ArchPrediction, ...]:
     """The matrix's kernel-coverage verdict for each GPU against the inspected torch's official wheels
-    (pure; no torch import). Uses matrix.gpu_coverage, the resolver's own rule: the recorded arch list,
-    else the nearest release's (presumed), else the arch_cuda table. Unknown coverage: no verdict."""
+    (no torch import). Uses matrix.gpu_coverage, the resolver's own rule: the recorded arch list (the
+    aarch64 one on a Linux aarch64 host), else the nearest release's (presumed), else the arch_cuda
+    table. Unknown coverage: no verdict."""
     from envcheck.matrix import gpu_coverage, wheel_arches
 
     build = official_build(matrix, torch.version, torch.cuda, torch.local) if torch.installed else None
     if build is None:
         return ()
     release, variant = build
-    arches, presumed_from = wheel_arches(variant, release, matrix)
+    arch = _wheel_arch(machine)
+    arches, presumed_from = wheel_arches(variant, release, matrix, arch)
     out = []
     for g in gpus:
         cc = g.compute_capability
         if not cc or not _CC.match(cc):
             continue
-        covered, why, _, coverage = gpu_coverage(variant, release, (cc,), matrix)
+        covered, why, _, coverage = gpu_coverage(variant, release, (cc,), matrix, arch)
         if covered and coverage == "unknown":
             continue
         toolkit = None
@@ -146,7 +157,7 @@ def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], 
 
 
 def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: str | None, python_path: str,
-                     nv: NvidiaFacts | None = None, gfx: tuple[str, ...] = ()) -> str | None:
+                     nv: NvidiaFacts | None = None, gfx: tuple[str, ...] = (), machine: str | None = None) -> str | None:
     """The `envcheck install` command (with what it picks) that gets a build whose kernels cover the GPUs:
     NVIDIA compute capabilities `ccs`, or AMD gfx targets `gfx` (a ROCm build), found by running the
     resolver as `envcheck install --python PATH` would here: first pinned to the installed release
@@ -167,10 +178,11 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
         cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
     labels = ", ".join(gfx) if gfx else ", ".join(sm_label(c) for c in ccs)
     base = f"envcheck install --python {shlex.quote(python_path)}"
+    arch = _wheel_arch(machine)  # install's default --arch on this machine
     for pin in ((release.torch,) if release is not None else ()) + (None,):
         try:
             res = resolve(ResolveRequest(python=f"{m.group(1)}.{m.group(2)}", os=host_os(), driver=driver, cuda=cuda,
-                                         gpu_ccs=() if gfx else ccs, gpu_gfx=gfx,
+                                         gpu_ccs=() if gfx else ccs, gpu_gfx=gfx, arch=arch if host_os() == "linux" else None,
                                          torch_spec=f"=={pin}" if pin else None), matrix)
         except Exception:  # NoCompatibleBuild (no wheel for this Python), a bad value: try the next
             continue
@@ -184,7 +196,7 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
                        torch=rec.torch, variant=rec.variant.name, gpus=labels)
         if rec.variant.kind != "cuda":
             continue
-        coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
+        coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix, arch)[3]
         if coverage not in ("sass", "ptx", "presumed"):
             continue
         p = dict(command=cmd, torch=rec.torch, variant=rec.variant.name, gpus=labels)
