@@ -176,10 +176,6 @@ class Variant:
             self._memo[key] = next((e for e in self.aarch64 if e.torch.contains(torch, prereleases=True)), None)
         return self._memo[key]
 
-    def arches_on(self, torch: Version, arch: str = "x86_64") -> ArchRange | None:
-        """The arch range of this variant's wheels of `torch` for the CPU architecture `arch`."""
-        return self.aarch64_for(torch) if arch == "aarch64" else self.arches_for(torch)
-
 
 @dataclass(frozen=True)
 class ArchCuda:
@@ -412,6 +408,13 @@ def _nearest_arches(variant: Variant, release: Release, matrix: Matrix):
 
 def _ordinal(v: Version) -> int:
     return v.major * 1_000_000 + v.minor * 1_000 + v.micro
+
+
+def kernel_arch(os_name: str | None, arch: str | None) -> str:
+    """Whose kernel lists apply to CUDA wheels for this OS and CPU architecture: "aarch64" for Linux
+    aarch64 (the sbsa builds, cuda_variants.json "aarch64"), else "x86_64" (the rows' "arches"; macOS
+    has no CUDA builds, Windows on Arm no wheels). The one rule for install and doctor (pure)."""
+    return "aarch64" if os_name == "linux" and arch == "aarch64" else "x86_64"
 
 
 def wheel_arches(variant: Variant, release: Release, matrix: Matrix | None = None, arch: str = "x86_64"):

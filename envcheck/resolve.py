@@ -38,6 +38,7 @@ from envcheck.matrix import (
     Release,
     Variant,
     gpu_coverage,
+    kernel_arch,
     parse_xy,
     sm_label,
 )
@@ -376,9 +377,8 @@ def _arch_rejection(rel: Release, request: ResolveRequest, matrix: Matrix) -> st
 
 
 def _wheel_arch(request: ResolveRequest) -> str:
-    """Which wheels' kernel lists apply: "aarch64" for Linux aarch64 (sbsa) builds, else "x86_64" (the
-    rows' Linux/Windows lists; macOS has no CUDA builds)."""
-    return "aarch64" if request.arch == "aarch64" and request.os == "linux" else "x86_64"
+    """Which wheels' kernel lists apply to the request (matrix.kernel_arch)."""
+    return kernel_arch(request.os, request.arch)
 
 
 def _has_build(variant: Variant, rel: Release, request: ResolveRequest) -> bool:

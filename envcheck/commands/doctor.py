@@ -115,12 +115,12 @@ def _carried(arches) -> tuple[str, ...]:
 
 
 def _wheel_arch(machine: str | None = None) -> str:
-    """Whose kernel lists apply to a torch on this machine: "aarch64" on a Linux aarch64 host (its CUDA
-    wheels are the sbsa builds, cuda_variants.json "aarch64"), else "x86_64"."""
+    """Whose kernel lists apply to a torch on this machine (matrix.kernel_arch of this host)."""
     from envcheck.facts import host_arch
     from envcheck.inputs import host_os
+    from envcheck.matrix import kernel_arch
 
-    return "aarch64" if host_os() == "linux" and host_arch(machine).value == "aarch64" else "x86_64"
+    return kernel_arch(host_os(), host_arch(machine).value)
 
 
 def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], fix: str | None = None,
