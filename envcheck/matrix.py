@@ -141,6 +141,10 @@ class Variant:
     driver: Mapping[str, DriverFloor] = field(default_factory=dict)
     arches: tuple[ArchRange, ...] = ()
     source: tuple[str, ...] = ()
+    # Linux aarch64 (sbsa) wheels of this CUDA variant on download.pytorch.org/whl/<variant>: the torch
+    # releases that have them and the GPU architectures they carry (cuda_variants.json "aarch64").
+    # A release no range admits: no aarch64 build of this variant is recorded.
+    aarch64: tuple[ArchRange, ...] = ()
     _memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     @cached_property
@@ -164,6 +168,13 @@ class Variant:
                 break
         self._memo[torch] = found
         return found
+
+    def aarch64_for(self, torch: Version) -> ArchRange | None:
+        """The Linux aarch64 build of this variant for this torch version (None: none recorded)."""
+        key = ("aarch64", torch)
+        if key not in self._memo:
+            self._memo[key] = next((e for e in self.aarch64 if e.torch.contains(torch, prereleases=True)), None)
+        return self._memo[key]
 
 
 @dataclass(frozen=True)
@@ -399,10 +410,20 @@ def _ordinal(v: Version) -> int:
     return v.major * 1_000_000 + v.minor * 1_000 + v.micro
 
 
-def wheel_arches(variant: Variant, release: Release, matrix: Matrix | None = None):
+def kernel_arch(os_name: str | None, arch: str | None) -> str:
+    """Whose kernel lists apply to CUDA wheels for this OS and CPU architecture: "aarch64" for Linux
+    aarch64 (the sbsa builds, cuda_variants.json "aarch64"), else "x86_64" (the rows' "arches"; macOS
+    has no CUDA builds, Windows on Arm no wheels). The one rule for install and doctor (pure)."""
+    return "aarch64" if os_name == "linux" and arch == "aarch64" else "x86_64"
+
+
+def wheel_arches(variant: Variant, release: Release, matrix: Matrix | None = None, arch: str = "x86_64"):
     """(arch range, presumed_from) of the official `variant` wheels of `release`: the recorded one
     (presumed_from None), else the nearest release's that has one (presumed_from: that Release), else
-    (None, None). Pure."""
+    (None, None). Linux aarch64 (`arch`): the recorded aarch64 build only, never presumed from another
+    release (its existence is the fact recorded). Pure."""
+    if arch == "aarch64":
+        return variant.aarch64_for(release.version), None
     arches = variant.arches_for(release.version)
     if arches is not None:
         return arches, None
@@ -410,7 +431,7 @@ def wheel_arches(variant: Variant, release: Release, matrix: Matrix | None = Non
 
 
 def gpu_coverage(
-    variant: Variant, release: Release, ccs: tuple[str, ...], matrix: Matrix | None = None
+    variant: Variant, release: Release, ccs: tuple[str, ...], matrix: Matrix | None = None, arch: str = "x86_64"
 ) -> tuple[bool, str | None, tuple[str, ...], str]:
     """(covered, rejection reason, notes, coverage) for every GPU against this variant's kernels.
 
@@ -422,7 +443,12 @@ def gpu_coverage(
     if not ccs:
         return True, None, (), "unchecked"
     labels = ", ".join(sm_label(c) for c in ccs)
-    arches, presumed_from = wheel_arches(variant, release, matrix)
+    arches, presumed_from = wheel_arches(variant, release, matrix, arch)
+    if arches is None and arch == "aarch64":
+        # no aarch64 build of this release recorded: no verdict (the resolver never offers such a build;
+        # doctor makes no prediction for an installed one)
+        return True, None, (f"{variant.name} wheels of torch {release.torch}: no Linux aarch64 kernel list recorded "
+                            f"in the matrix; coverage of {labels} unchecked",), "unknown"
     if arches is None:
         # No kernel list anywhere: the toolkit table can still rule the variant out, because a
         # CUDA X.Y wheel holds no kernel its nvcc could not generate.
@@ -589,6 +615,7 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
             raise c.fail(where, f"kind must be one of {', '.join(VARIANT_KINDS)}, got {kind!r}")
         cited = c.cites(row, where, sources)
         cuda = rocm = None
+        aarch64: tuple[ArchRange, ...] = ()
         floors: dict[str, DriverFloor] = {}
         arches: list[ArchRange] = []
         if kind == "cuda":
@@ -610,22 +637,8 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
                 floors[os_name] = DriverFloor(native, minor)
             if not floors:
                 raise c.fail(where + ".driver", "no driver floor for any OS")
-            for j, entry in enumerate(c.str_list(row.get("arches", []), where, "arches")):
-                awhere = f"{where}.arches[{j}]"
-                entry = c.obj(entry, awhere)
-                spec_text = c.string(c.key(entry, "torch", awhere), awhere, "torch")
-                try:
-                    spec = SpecifierSet(spec_text)
-                except InvalidSpecifier:
-                    raise c.fail(awhere, f"torch {spec_text!r} is not a version specifier like '>=2.0'") from None
-                sms = tuple(c.xy(s, awhere, "sm") for s in c.str_list(c.key(entry, "sm", awhere), awhere, "sm"))
-                if not sms:
-                    raise c.fail(awhere, "sm must list at least one architecture")
-                ptx = entry.get("ptx")
-                if ptx is not None:
-                    ptx = c.xy(ptx, awhere, "ptx")
-                cited_a = c.cites(entry, awhere, sources, required=False)
-                arches.append(ArchRange(spec, sms, ptx, cited_a))
+            arches.extend(_arch_ranges(c, row.get("arches", []), f"{where}.arches", sources, required=False))
+            aarch64 = _arch_ranges(c, row.get("aarch64", []), f"{where}.aarch64", sources, required=True)
         elif kind == "rocm":
             rocm = c.xy(c.key(row, "rocm", where), where, "rocm") if row.get("rocm") is not None else None
             if rocm is None:
@@ -643,10 +656,32 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
                 raise c.fail(where, "the cpu kind must be named 'cpu'")
             if row.get("driver"):
                 raise c.fail(where, "the cpu variant has no driver floor (driver must be null)")
-        variants[name] = Variant(name, kind, cuda, rocm, floors, tuple(arches), cited)
+        variants[name] = Variant(name, kind, cuda, rocm, floors, tuple(arches), cited,
+                                 aarch64 if kind == "cuda" else ())
     if "cpu" not in variants:
         raise c.fail("variants", "no 'cpu' variant")
     return variants, doc["checked"], sources
+
+
+def _arch_ranges(c: _Checker, value: Any, where: str, sources: dict, *, required: bool) -> list[ArchRange]:
+    """A CUDA variant's "arches" (x86_64) or "aarch64" list: [{torch, sm, ptx?, source}] validated."""
+    out: list[ArchRange] = []
+    for j, entry in enumerate(c.str_list(value, where, where.rsplit(".", 1)[-1])):
+        awhere = f"{where}[{j}]"
+        entry = c.obj(entry, awhere)
+        spec_text = c.string(c.key(entry, "torch", awhere), awhere, "torch")
+        try:
+            spec = SpecifierSet(spec_text)
+        except InvalidSpecifier:
+            raise c.fail(awhere, f"torch {spec_text!r} is not a version specifier like '>=2.0'") from None
+        sms = tuple(c.xy(s, awhere, "sm") for s in c.str_list(c.key(entry, "sm", awhere), awhere, "sm"))
+        if not sms:
+            raise c.fail(awhere, "sm must list at least one architecture")
+        ptx = entry.get("ptx")
+        if ptx is not None:
+            ptx = c.xy(ptx, awhere, "ptx")
+        out.append(ArchRange(spec, sms, ptx, c.cites(entry, awhere, sources, required=required)))
+    return out
 
 
 def _parse_arch_cuda(doc: Any, filename: str) -> tuple[ArchCuda, ...]:

@@ -38,6 +38,7 @@ from envcheck.matrix import (
     Release,
     Variant,
     gpu_coverage,
+    kernel_arch,
     parse_xy,
     sm_label,
 )
@@ -375,11 +376,24 @@ def _arch_rejection(rel: Release, request: ResolveRequest, matrix: Matrix) -> st
     return None
 
 
+def _wheel_arch(request: ResolveRequest) -> str:
+    """Which wheels' kernel lists apply to the request (matrix.kernel_arch)."""
+    return kernel_arch(request.os, request.arch)
+
+
+def _has_build(variant: Variant, rel: Release, request: ResolveRequest) -> bool:
+    """False for a CUDA variant with no Linux aarch64 build of `rel` recorded, on Linux aarch64."""
+    return _wheel_arch(request) != "aarch64" or variant.aarch64_for(rel.version) is not None
+
+
 def _aarch64_variant_rejection(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix) -> str | None:
-    """Linux aarch64: which builds exist. The matrix records no aarch64 CUDA or ROCm build (their
-    variants and kernel lists are not sourced), so only the CPU build of the default index is offered,
-    and only where that build IS a CPU build: from 2.11 the default index's aarch64 wheels are CUDA
-    builds (wheels.json size_mib >= 400 MiB, like every CUDA wheel; CPU-only wheels are far smaller)."""
+    """Linux aarch64: which builds exist. CUDA: the releases and variants cuda_variants.json's "aarch64"
+    ranges record (Linux aarch64 wheels on download.pytorch.org/whl/<variant>, with their own kernel
+    lists); no ROCm or XPU build is recorded. The CPU build of the default index is offered only where
+    that build IS a CPU build: from 2.11 the default index's aarch64 wheels are CUDA builds (wheels.json
+    size_mib >= 400 MiB, like every CUDA wheel; CPU-only wheels are far smaller)."""
+    if variant.kind == "cuda" and variant.aarch64_for(rel.version) is not None:
+        return None
     if variant.kind != "cpu":
         return f"{variant.name}: no Linux aarch64 build of it is recorded in envcheck's matrix"
     wheels = matrix.wheels
@@ -484,7 +498,7 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
             if not ok:
                 rejected.append(Rejection(rel.torch, vname, code or "driver", reason or vname))
                 continue
-            covered, why, notes, coverage = gpu_coverage(variant, rel, request.gpu_ccs, matrix)
+            covered, why, notes, coverage = gpu_coverage(variant, rel, request.gpu_ccs, matrix, _wheel_arch(request))
             if not covered:
                 rejected.append(Rejection(rel.torch, vname, "gpu-arch", why or vname))
                 continue
@@ -518,6 +532,13 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
             reasons.append(_python_reason(request, rel, newest, skipped_newer, spec))
         reasons.extend(passed)
         reasons.append(_driver_reason(request, variant))
+        if _wheel_arch(request) == "aarch64":
+            built = variant.aarch64_for(rel.version)
+            ptx = f", PTX {sm_label(built.ptx).replace('sm_', 'compute_')}" if built and built.ptx else ""
+            reasons.append(f"Linux aarch64: the {variant.name} build of torch {rel.torch} for aarch64 (sbsa) on "
+                           f"https://download.pytorch.org/whl/{variant.name}, built for "
+                           f"{', '.join(sm_label(x) for x in built.sm) if built else '?'}{ptx} "
+                           "(configs/cuda_variants.json \"aarch64\")")
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
             how = Msg("JIT from PTX") if best.coverage == "ptx" else Msg("native kernels")
@@ -573,8 +594,13 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         reasons.append(Msg("Python {python} on {os}: torch {torch} is the newest release{spec_text} with a CPU build for it", python=request.python, os=OS_LABEL[os_name], torch=rel.torch, spec_text=Msg(" matching --torch {spec}", spec=str(request.spec_label)) if spec is not None else ''))
     reasons.extend(passed)
     if aarch64_linux:
-        reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch} (no "
-                           "aarch64 CUDA build is recorded in envcheck's matrix)", torch=rel.torch))
+        if any(matrix.variants[v].kind == "cuda" and _has_build(matrix.variants[v], r, request)
+               for r in eligible for v in r.variants_for(os_name)):
+            # aarch64 CUDA builds are recorded: the reasons below say why none of them is the pick
+            reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch}")
+        else:
+            reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch} (no "
+                               "aarch64 CUDA build is recorded in envcheck's matrix)", torch=rel.torch))
         notes.append(Msg("Linux aarch64: a plain `pip install torch=={torch}` from the default index gets this aarch64 "
                          "CPU wheel (wheels.json); envcheck has not checked the CPU index of download.pytorch.org for "
                          "aarch64 wheels of this release", torch=rel.torch))
@@ -783,9 +809,9 @@ def _better_choice(request: ResolveRequest, matrix: Matrix, rel: Release, *, nee
     best: tuple[Version, str, Variant] | None = None
     for vname in rel.variants_for(request.os):
         variant = matrix.variants[vname]
-        if variant.kind != "cuda":
+        if variant.kind != "cuda" or not _has_build(variant, rel, request):
             continue
-        if request.gpu_ccs and not gpu_coverage(variant, rel, request.gpu_ccs, matrix)[0]:
+        if request.gpu_ccs and not gpu_coverage(variant, rel, request.gpu_ccs, matrix, _wheel_arch(request))[0]:
             continue
         floor = driver_floor_for(variant, request.os, strict=request.strict_driver)
         if floor is None:
@@ -817,10 +843,12 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
     for r in matrix.releases:
         if r.version <= rel.version:
             continue
-        cudas = [matrix.variants[v] for v in r.variants_for(os_name) if matrix.variants[v].kind == "cuda"]
+        cudas = [matrix.variants[v] for v in r.variants_for(os_name)
+                 if matrix.variants[v].kind == "cuda" and _has_build(matrix.variants[v], r, request)]
         if cudas:
             with_cuda.append(r)
-        ok = [v for v in cudas if gpu_coverage(v, r, request.gpu_ccs, matrix)[3] in ("sass", "ptx", "presumed")]
+        ok = [v for v in cudas
+              if gpu_coverage(v, r, request.gpu_ccs, matrix, _wheel_arch(request))[3] in ("sass", "ptx", "presumed")]
         if ok:
             covering.append((r, ok))
     if not covering:

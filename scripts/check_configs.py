@@ -132,16 +132,18 @@ def check(config_dir: Path) -> Report:
                 rep.error(f"{name}: {os_name} minor_compat {floor['minor_compat']} != NVIDIA's {want}")
             if major < 11 and floor["minor_compat"] != floor["native"]:
                 rep.error(f"{name}: CUDA {row['cuda']} has no minor-version compatibility; minor_compat must equal native")
-        arches = row.get("arches", [])
-        for i, a in enumerate(arches):
-            sms = [vt(s) for s in a["sm"]]
-            if sms != sorted(sms):
-                rep.warn(f"{name}.arches[{i}]: sm list not sorted")
-            for b in arches[i + 1:]:
-                for probe in ((1, 4), (1, 7), (1, 10), (1, 12), (2, 0), (2, 5), (2, 8), (2, 11), (2, 14), (2, 15)):
-                    if spec_contains(a["torch"], probe) and spec_contains(b["torch"], probe):
-                        rep.error(f"{name}: arch ranges {a['torch']!r} and {b['torch']!r} overlap")
-                        break
+        for key in ("arches", "aarch64"):  # x86_64 wheels; Linux aarch64 (sbsa) wheels
+            arches = row.get(key, [])
+            for i, a in enumerate(arches):
+                sms = [vt(s) for s in a["sm"]]
+                if sms != sorted(sms):
+                    rep.warn(f"{name}.{key}[{i}]: sm list not sorted")
+                for b in arches[i + 1:]:
+                    for probe in ((1, 4), (1, 7), (1, 10), (1, 12), (2, 0), (2, 5), (2, 8), (2, 9), (2, 10), (2, 11),
+                                  (2, 12), (2, 14), (2, 15)):
+                        if spec_contains(a["torch"], probe) and spec_contains(b["torch"], probe):
+                            rep.error(f"{name}: {key} ranges {a['torch']!r} and {b['torch']!r} overlap")
+                            break
     if "cpu" not in by_name:
         rep.error("cuda_variants.json: no cpu variant")
 
@@ -161,7 +163,7 @@ def check(config_dir: Path) -> Report:
         if row["kind"] != "cuda":
             continue
         cuda = vt(row["cuda"])
-        for a in row.get("arches", []):
+        for a in row.get("arches", []) + row.get("aarch64", []):
             for sm in a["sm"] + ([a["ptx"]] if a.get("ptx") else []):
                 entry = by_cc.get(sm)
                 if entry is None:
@@ -235,6 +237,16 @@ def check(config_dir: Path) -> Report:
             for a in row.get("arches", []):
                 if not any(spec_contains(a["torch"], r) for r in seen):
                     rep.warn(f"{name}: arch range {a['torch']!r} matches no release row")
+            # a Linux aarch64 build can only exist for releases that list the variant for Linux
+            linux_with = [vt(r["torch"]) for r in releases if name in (r.get("variants") or {}).get("linux", [])]
+            for a in row.get("aarch64", []):
+                admitted = [r for r in seen if spec_contains(a["torch"], r)]
+                if not admitted:
+                    rep.warn(f"{name}: aarch64 range {a['torch']!r} matches no release row")
+                for r in admitted:
+                    if r not in linux_with:
+                        rep.error(f"{name}: aarch64 range {a['torch']!r} admits torch {'.'.join(map(str, r))}, "
+                                  "whose row does not list the variant for linux")
 
     # --- mirrors ---
     names = set()

@@ -55,8 +55,8 @@ def pick(matrix, python="3.12", os="linux", gfx=(), xpu=False, **kw):
     (("gfx90a", "gfx942"), "3.13", "2.14.1", "rocm7.14"),  # every GPU covered
     # gfx906 left rocm7.14's list; the legacy rocm7.2 images (torch 2.11-2.13) still build it
     (("gfx906",), "3.12", "2.13.0", "rocm7.2"),
-    # Python 3.9: the newest release for it with a recorded ROCm list covering gfx942 (2.8+ dropped 3.9)
-    (("gfx942",), "3.9", "2.4.1", "rocm6.1"),
+    # Python 3.9: its newest release is 2.8.0 (2.9 dropped 3.9), whose rocm6.4 list has gfx942
+    (("gfx942",), "3.9", "2.8.0", "rocm6.4"),
     # Python 3.8: torch 2.4.1 is its last release, rocm6.1 (builder list) has gfx1100
     (("gfx1100",), "3.8", "2.4.1", "rocm6.1"),
 ])
@@ -87,16 +87,17 @@ def test_no_rocm_list_covers_the_gpu_gives_the_cpu_build_with_the_lists(matrix, 
 
 
 def test_unrecorded_list_is_never_picked(matrix):
-    """torch 2.5's rocm6.1/rocm6.2 wheels came from pytorch/pytorch's .ci/docker; their list is not recorded."""
-    res = pick(matrix, gfx=("gfx90a",), torch_spec="2.5")
+    """torch 1.10's rocm4.1/rocm4.2 builds passed no gfx list (LoadHIP.cmake's default): not recorded."""
+    res = pick(matrix, python="3.8", gfx=("gfx90a",), torch_spec="1.10")
     assert res.recommendation.variant.name == "cpu"
-    rows = {r.variant: r for r in res.rejected if r.torch == "2.5.1" and r.code == "gpu-arch"}
-    assert set(rows) == {"rocm6.1", "rocm6.2"} and "not recorded" in rows["rocm6.1"].reason
+    rows = {r.variant: r for r in res.rejected if r.torch == "1.10.1" and r.code == "gpu-arch"}
+    assert {"rocm4.1", "rocm4.2"} <= set(rows) and "not recorded" in rows["rocm4.2"].reason
 
 
 def test_torch_range_rows(matrix):
     assert matrix.rocm_gfx_for("rocm6.1", "2.4.1") is not None
-    assert matrix.rocm_gfx_for("rocm6.1", "2.6.0") is None
+    assert matrix.rocm_gfx_for("rocm6.1", "2.6.0").arches != matrix.rocm_gfx_for("rocm6.3", "2.7.1").arches
+    assert matrix.rocm_gfx_for("rocm4.2", "1.10.0") is None  # no list passed to those builds: unknown
     assert pick(matrix, python="3.10", gfx=("gfx942",), torch_spec="2.4").recommendation.variant.name == "rocm6.1"
     # gfx1100 joined the builder's list with ROCm 5.5 (3237101a): rocm5.7 for 2.2, none for 1.13's rocm5.2
     assert pick(matrix, python="3.9", gfx=("gfx1100",), torch_spec="2.2").recommendation.variant.name == "rocm5.7"
@@ -292,8 +293,8 @@ def test_covering_install_for_amd(matrix):
     from envcheck.commands.doctor import covering_install
 
     fix = covering_install(matrix, matrix.release("2.5.1"), (), python_version="3.12.3", python_path="/p/python",
-                           gfx=("gfx1100",))
-    # 2.5.1's ROCm lists are not recorded, so the unpinned pick: the same text `envcheck install` gives
+                           gfx=("gfx1101",))
+    # 2.5.1's ROCm lists lack gfx1101, so the unpinned pick: the same text `envcheck install` gives
     assert fix.startswith("`envcheck install --python /p/python` picks torch 2.14.1 with rocm7.14")
     assert covering_install(matrix, None, (), python_version="3.12", python_path="p", gfx=("gfx1031",)) is None
     pinned = covering_install(matrix, matrix.release("2.4.1"), (), python_version="3.10", python_path="p",

@@ -478,14 +478,19 @@ def test_other_os_assumes_its_usual_arch(shipped_cli):
     assert arch["reason"] == f"--os {other} is not this machine: assumed x86_64 (pass --arch)"
 
 
-def test_linux_aarch64_gets_a_cpu_build_that_exists(shipped_cli):
+def test_linux_aarch64_gets_a_build_that_exists(shipped_cli):
+    # Grace Hopper: the recorded aarch64 (sbsa) CUDA build, from its own PyTorch index
     res = shipped_cli("--python", "3.12", "--os", "linux", "--arch", "aarch64", "--driver", "580.65.06",
                       "--gpu-cc", "9.0", "--json")
     assert res.exit_code == 0, res.output
     data = _json(res)["data"]
-    assert (data["recommendation"]["torch"], data["recommendation"]["variant"]) == ("2.10.0", "cpu")
+    assert (data["recommendation"]["torch"], data["recommendation"]["variant"]) == ("2.14.1", "cu132")
+    assert "--index-url https://download.pytorch.org/whl/cu132" in json.dumps(data["recommendation"]["commands"])
     codes = {(r["torch"], r["variant"]): r["code"] for r in data["rejected"]}
-    assert codes[("2.14.1", "cu132")] == "arch" and codes[("2.14.1", "cpu")] == "arch"
+    assert codes[("2.14.1", "cpu")] == "arch"  # the default index's aarch64 wheels are CUDA builds
+    # no NVIDIA driver: the newest release whose aarch64 wheels on the default index are CPU builds
+    res = shipped_cli("--python", "3.12", "--os", "linux", "--arch", "aarch64", "--json")
+    assert (_json(res)["data"]["recommendation"]["torch"], _json(res)["data"]["recommendation"]["variant"]) == ("2.10.0", "cpu")
 
 
 @pytest.mark.parametrize("args, code, exit_code", [

@@ -30,7 +30,8 @@ def matrix():
 
 def _has_any(matrix, python, os_name, arch) -> bool:
     """Oracle: some verified row lists the Python for the OS and the index has a wheel for the arch
-    (Linux aarch64: a CPU-sized default-index wheel, the only aarch64 build the matrix records)."""
+    (Linux aarch64: a CPU-sized default-index wheel; aarch64 CUDA builds are picked only with a driver,
+    and a case with a driver that gets none of them falls back to the CPU build)."""
     platform = WHEEL_PLATFORM[(os_name, arch)]
     if platform is None:
         return False
@@ -67,10 +68,16 @@ def _check(matrix, python, os_name, arch, driver, cc):
     if from_default_index:
         assert matrix.wheels.has_wheel("torch", rel.torch, platform, python), case
     if variant.kind == "cuda":
-        assert driver is not None and arch == "x86_64", case
+        assert driver is not None, case
+        if arch == "aarch64":
+            # a recorded Linux aarch64 build of this variant, and an aarch64 wheel for this Python on the index
+            assert os_name == "linux" and variant.aarch64_for(rel.version) is not None, case
+            assert matrix.wheels.has_wheel("torch", rel.torch, platform, python), case
+        else:
+            assert arch == "x86_64", case
         floor = driver_floor_for(variant, os_name, strict=False)
         assert floor is not None and Version(driver) >= Version(floor), case
-        covered, _, _, coverage = gpu_coverage(variant, rel, req.gpu_ccs, matrix)
+        covered, _, _, coverage = gpu_coverage(variant, rel, req.gpu_ccs, matrix, "aarch64" if arch == "aarch64" else "x86_64")
         assert covered and coverage in ("sass", "ptx"), case  # a recorded kernel list covers the GPU
     else:
         assert variant.kind == "cpu", case
@@ -102,9 +109,17 @@ def test_sweep_macos_both_arches(matrix):
 
 
 def test_sweep_linux_aarch64(matrix):
+    """Linux aarch64 (Grace Hopper, GB200, DGX Spark, cloud ARM): CUDA builds where cuda_variants.json
+    records an aarch64 build whose kernel list covers the GPU, else the CPU build (or none)."""
+    kinds = {"cuda": 0, "cpu": 0, "none": 0}
     for python in PYTHONS:
-        for driver in (None, "580.65.06"):
-            assert _check(matrix, python, "linux", "aarch64", driver, "9.0") in ("cpu", "none")
+        for driver in DRIVERS:
+            for cc in GPUS:
+                outcome = _check(matrix, python, "linux", "aarch64", driver, cc)
+                kinds[outcome] += 1
+                if driver is None:
+                    assert outcome in ("cpu", "none")
+    assert kinds["cuda"] and kinds["cpu"] and kinds["none"], kinds
 
 
 def test_sweep_windows_on_arm_is_none(matrix):

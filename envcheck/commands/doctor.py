@@ -114,24 +114,35 @@ def _carried(arches) -> tuple[str, ...]:
     return tuple(sm_label(s) for s in arches.sm) + ptx
 
 
-def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], fix: str | None = None
-                 ) -> tuple[ArchPrediction, ...]:
+def _wheel_arch(machine: str | None = None) -> str:
+    """Whose kernel lists apply to a torch on this machine (matrix.kernel_arch of this host)."""
+    from envcheck.facts import host_arch
+    from envcheck.inputs import host_os
+    from envcheck.matrix import kernel_arch
+
+    return kernel_arch(host_os(), host_arch(machine).value)
+
+
+def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], fix: str | None = None,
+                 *, machine: str | None = None) -> tuple[ArchPrediction, ...]:
     """The matrix's kernel-coverage verdict for each GPU against the inspected torch's official wheels
-    (pure; no torch import). Uses matrix.gpu_coverage, the resolver's own rule: the recorded arch list,
-    else the nearest release's (presumed), else the arch_cuda table. Unknown coverage: no verdict."""
+    (no torch import). Uses matrix.gpu_coverage, the resolver's own rule: the recorded arch list (the
+    aarch64 one on a Linux aarch64 host), else the nearest release's (presumed), else the arch_cuda
+    table. Unknown coverage: no verdict."""
     from envcheck.matrix import gpu_coverage, wheel_arches
 
     build = official_build(matrix, torch.version, torch.cuda, torch.local) if torch.installed else None
     if build is None:
         return ()
     release, variant = build
-    arches, presumed_from = wheel_arches(variant, release, matrix)
+    arch = _wheel_arch(machine)
+    arches, presumed_from = wheel_arches(variant, release, matrix, arch)
     out = []
     for g in gpus:
         cc = g.compute_capability
         if not cc or not _CC.match(cc):
             continue
-        covered, why, _, coverage = gpu_coverage(variant, release, (cc,), matrix)
+        covered, why, _, coverage = gpu_coverage(variant, release, (cc,), matrix, arch)
         if covered and coverage == "unknown":
             continue
         toolkit = None
@@ -146,7 +157,7 @@ def predict_arch(matrix, torch: torchinfo.TorchInfo, gpus: tuple[GpuInfo, ...], 
 
 
 def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: str | None, python_path: str,
-                     nv: NvidiaFacts | None = None, gfx: tuple[str, ...] = ()) -> str | None:
+                     nv: NvidiaFacts | None = None, gfx: tuple[str, ...] = (), machine: str | None = None) -> str | None:
     """The `envcheck install` command (with what it picks) that gets a build whose kernels cover the GPUs:
     NVIDIA compute capabilities `ccs`, or AMD gfx targets `gfx` (a ROCm build), found by running the
     resolver as `envcheck install --python PATH` would here: first pinned to the installed release
@@ -167,10 +178,11 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
         cuda = nv.cuda if nv.cuda and _CC.match(nv.cuda) else None
     labels = ", ".join(gfx) if gfx else ", ".join(sm_label(c) for c in ccs)
     base = f"envcheck install --python {shlex.quote(python_path)}"
+    arch = _wheel_arch(machine)  # install's default --arch on this machine
     for pin in ((release.torch,) if release is not None else ()) + (None,):
         try:
             res = resolve(ResolveRequest(python=f"{m.group(1)}.{m.group(2)}", os=host_os(), driver=driver, cuda=cuda,
-                                         gpu_ccs=() if gfx else ccs, gpu_gfx=gfx,
+                                         gpu_ccs=() if gfx else ccs, gpu_gfx=gfx, arch=arch if host_os() == "linux" else None,
                                          torch_spec=f"=={pin}" if pin else None), matrix)
         except Exception:  # NoCompatibleBuild (no wheel for this Python), a bad value: try the next
             continue
@@ -184,7 +196,7 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
                        torch=rec.torch, variant=rec.variant.name, gpus=labels)
         if rec.variant.kind != "cuda":
             continue
-        coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix)[3]
+        coverage = gpu_coverage(rec.variant, rec.release, ccs, matrix, arch)[3]
         if coverage not in ("sass", "ptx", "presumed"):
             continue
         p = dict(command=cmd, torch=rec.torch, variant=rec.variant.name, gpus=labels)
@@ -198,11 +210,13 @@ def covering_install(matrix, release, ccs: tuple[str, ...], *, python_version: s
 
 
 def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv: NvidiaFacts,
-                     runner=None, environ: Mapping[str, str] | None = None) -> str | None:
+                     runner=None, environ: Mapping[str, str] | None = None, machine: str | None = None) -> str | None:
     """What `envcheck install --python PATH` picks on this machine, with the exact pip command for the
     inspected interpreter, when that pick is a CUDA build (the fix of torch-cpu-build-on-gpu-host).
     The same decision as `install` (decision.decide, fed the NVIDIA facts doctor already probed):
-    one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs."""
+    one home for the pick. None: no CUDA build runs here (install would pick CPU), or no usable inputs.
+    `machine`: platform.machine() as decide() takes it (tests; None: this host's, so a Linux aarch64
+    host such as a Grace Hopper gets the aarch64 pick)."""
     import shlex
 
     from envcheck.decision import decide
@@ -218,7 +232,7 @@ def cuda_install_fix(matrix, *, python_version: str | None, python_path: str, nv
     ccs = tuple(dict.fromkeys(g.compute_capability for g in nv.gpus if g.compute_capability and _CC.match(g.compute_capability)))
     try:
         d = decide(python=f"{m.group(1)}.{m.group(2)}", driver=driver, cuda=cuda, gpu_cc=ccs, matrix=matrix,
-                   probed=nv, runner=runner, environ=environ)
+                   probed=nv, runner=runner, environ=environ, machine=machine)
     except Exception:  # NoCompatibleBuild for this Python, an unusable override: the generic fix stays
         return None
     rec = d.recommendation

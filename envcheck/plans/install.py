@@ -47,6 +47,11 @@ def _python_launcher(python: str, os: str) -> list[str]:
 
 
 def _uses_default_index(rec: Recommendation) -> bool:
+    """The pick is the build the default package index serves. `default_index` describes the x86_64
+    wheels of Linux and Windows; for Linux aarch64 it says nothing (which CUDA the default index's
+    aarch64 wheels carry is not recorded), so an aarch64 pick always names its PyTorch index."""
+    if rec.os == "linux" and getattr(rec, "arch", "x86_64") == "aarch64":
+        return False
     return rec.release.default_index.get(rec.os) == rec.variant.name
 
 
