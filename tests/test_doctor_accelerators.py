@@ -425,6 +425,48 @@ esac
     assert "no-nvidia-driver" not in {f["code"] for f in data["findings"]}
 
 
+@pytest.mark.parametrize("table,listing,driver,names,buses,mib", [
+    # two Tesla V100-SXM2-16GB, driver 470.57.02: the table only (the "..." name is what it prints)
+    ("nvidia-smi-2xV100.txt", None, "470.57.02", ["Tesla V100-SXM2..."] * 2,
+     ["00000000:03:00.0", "00000000:04:00.0"], 16160),
+    # eight Tesla V100-PCIE-32GB, driver 470.129.06: the table and `nvidia-smi -L` of the same machine
+    ("nvidia-smi-8xV100.txt", "nvidia-smi-L-8xV100.txt", "470.129.06", ["Tesla V100-PCIE-32GB"] * 8,
+     ["00000000:1B:00.0", "00000000:1C:00.0", "00000000:1D:00.0", "00000000:1E:00.0", "00000000:3D:00.0",
+      "00000000:3F:00.0", "00000000:40:00.0", "00000000:41:00.0"], 32510),
+])
+def test_multi_v100_driver470_in_doctor(clean_env, tmp_path, fake_bin, bare_python, table, listing, driver,
+                                        names, buses, mib):
+    """Done-when: the multi-V100/470 replays (captures: tests/fixtures/v100-driver470/README.md) report
+    every GPU with compute capability 7.0 from configs/nvidia_gpus.json and the driver's CUDA 11.4.
+    The stand-in answers only what was captured: the refusal of compute_cap (470's real message and
+    exit 2), the plain table, and `-L` where captured; any other call (the retried --query-gpu among
+    them: no public capture) gets exit 2 and no output."""
+    v = FIXTURES / "v100-driver470"
+    cat = shutil.which("cat")
+    list_case = f"  -L) exec {cat} {v}/{listing} ;;\n" if listing else ""
+    write_exe(fake_bin, "nvidia-smi", f"""#!/bin/sh
+echo "$*" >> {tmp_path}/argv.log
+case "$1" in
+  --query-gpu=*compute_cap*) {cat} {v}/query-refused.txt; exit 2 ;;
+  "") exec {cat} {v}/{table} ;;
+{list_case}  *) exit 2 ;;
+esac
+""")
+    env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin))
+    data = json.loads(invoke(env, "--json", "--python", bare_python).stdout)["data"]
+    assert (data["driver"]["version"], data["driver"]["cuda"]) == (driver, "11.4")
+    assert [(g["index"], g["name"], g["compute_capability"], g["memory_total_mib"]) for g in data["gpus"]] == [
+        (i, n, "7.0", mib) for i, n in enumerate(names)]
+    assert [g["compute_capability_source"] for g in data["nvidia"]["gpu_details"]] == ["table:V100"] * len(names)
+    assert [(a["index"], a["arch"], a["arch_source"]) for a in data["accelerators"] if a["vendor"] == "nvidia"] == [
+        (i, "7.0", "table:V100") for i in range(len(names))]
+    assert [g.get("pci_bus_id") for g in data["gpus"]] == buses
+    assert "no-nvidia-driver" not in {f["code"] for f in data["findings"]}
+    calls = (tmp_path / "argv.log").read_text().splitlines()
+    assert calls[0].startswith("--query-gpu=") and "compute_cap" in calls[0]
+    assert "" in calls and "-L" in calls  # the table, then -L for full names (answered where captured)
+
+
 def test_human_sections_for_mig_vgpu_intel_apple():
     """SYNTHETIC doctor data through the human renderer: MIG rows, table-sourced capability, vGPU,
     and one section per other vendor."""

@@ -17,7 +17,9 @@ from envcheck.probes.nvidia import (
     SMI_QUERY_FIELDS,
     fill_compute_capability,
     parse_refused_field,
+    parse_smi_banner,
     parse_smi_csv,
+    parse_smi_list,
     parse_smi_q,
     probe_nvidia,
     probe_nvml,
@@ -155,7 +157,7 @@ def test_refusal_retries_are_bounded_and_never_drop_index(tmp_path):
     environ, roots = smi_dir(tmp_path)
 
     def refuse_everything(argv):  # SYNTHETIC: refuses whatever field comes last
-        if argv[1].startswith("--query-gpu="):
+        if argv[1:] and argv[1].startswith("--query-gpu="):
             last = argv[1].split("=", 1)[1].split(",")[-1]
             return Completed(argv, 2, f'Field "{last}" is not a valid field to query.\n', "")
         return Completed(argv, 2, "", "")
@@ -178,6 +180,101 @@ def test_smi_q_merged_on_old_driver_by_bus_id(tmp_path):
 
     nv = probe_nvidia(ArgvRunner(with_q), environ, **roots)
     assert nv.gpus[0].virtualization == "none"
+
+
+# --------------------------------------------------- several V100s on a 470 driver (public captures)
+
+
+def test_banner_rows_of_both_layouts():
+    two, drv, cuda = parse_smi_banner((V100 / "nvidia-smi-2xV100.txt").read_text())
+    assert (drv, cuda) == ("470.57.02", "11.4")
+    assert [(g.index, g.name, g.pci_bus_id, g.memory_total_mib) for g in two] == [
+        (0, "Tesla V100-SXM2...", "00000000:03:00.0", 16160), (1, "Tesla V100-SXM2...", "00000000:04:00.0", 16160)]
+    eight, drv, cuda = parse_smi_banner((V100 / "nvidia-smi-8xV100.txt").read_text())
+    assert (drv, cuda, len(eight)) == ("470.129.06", "11.4", 8)
+    assert [g.index for g in eight] == list(range(8)) and {g.memory_total_mib for g in eight} == {32510}
+    (h,), drv, cuda = parse_smi_banner((H100 / "nvidia-smi.txt").read_text())  # the 580 layout
+    assert (h.index, h.name, h.pci_bus_id, h.memory_total_mib, drv, cuda) == (
+        0, "NVIDIA H100 80GB HBM3", "00000000:00:06.0", 81559, "580.159.04", "13.0")
+
+
+@pytest.mark.parametrize("text", [
+    "", "garbage\n\x00\xff|  |", (V100 / "query-refused.txt").read_text(),
+    # the Processes table of the 2xV100 report (cut from the fixture): a process row is no GPU row
+    "|    0   N/A  N/A     23988      C   /usr/bin/python3                 2573MiB |\n",
+])
+def test_banner_without_gpu_rows(text):
+    assert parse_smi_banner(text)[0] == ()
+
+
+def test_list_and_q_of_the_same_eight_v100_machine_agree():
+    """-L, -q -i 1 and the table of one machine (one blog post): GPU 1 is the same in all three."""
+    listed = parse_smi_list((V100 / "nvidia-smi-L-8xV100.txt").read_text())
+    assert sorted(listed) == list(range(8)) and {n for n, _ in listed.values()} == {"Tesla V100-PCIE-32GB"}
+    q = parse_smi_q((V100 / "nvidia-smi-q-i1-8xV100.txt").read_text())
+    assert (q["driver"], q["cuda"]) == ("470.129.06", "11.4")
+    (g1,) = q["gpus"]
+    assert (g1["name"], g1["uuid"], g1["memory_total_mib"], g1["mig_mode"], g1["virtualization"]) == (
+        "Tesla V100-PCIE-32GB", listed[1][1], 32510, None, "none")
+    table, _, _ = parse_smi_banner((V100 / "nvidia-smi-8xV100.txt").read_text())
+    assert table[1].pci_bus_id == g1["bus_id"] == "00000000:1C:00.0"
+    assert parse_smi_list((H100 / "nvidia-smi-L.txt").read_text()) == {
+        0: ("NVIDIA H100 80GB HBM3", "GPU-0babf9eb-ed90-f9de-277c-6b3c1ddd36d6")}
+    assert parse_smi_list("garbage\nGPU x: y\n") == {}
+
+
+def captured_only(table: str, listing: str | None = None):
+    """A 470 nvidia-smi answering only what the public reports captured: the compute_cap refusal (exit 2),
+    the plain table and, where captured, -L. Any other call (the retried query: no capture) exits 2."""
+    def answer(argv):
+        arg = argv[1] if len(argv) > 1 else ""
+        if arg.startswith("--query-gpu=") and "compute_cap" in arg:
+            return Completed(argv, 2, (V100 / "query-refused.txt").read_text(), "")
+        if arg == "":
+            return Completed(argv, 0, (V100 / table).read_text(), "")
+        if arg == "-L" and listing:
+            return Completed(argv, 0, (V100 / listing).read_text(), "")
+        return Completed(argv, 2, "", "")
+    return answer
+
+
+def test_two_v100_replay_from_the_table(tmp_path):
+    environ, roots = smi_dir(tmp_path)
+    runner = ArgvRunner(captured_only("nvidia-smi-2xV100.txt"))
+    nv = probe_nvidia(runner, environ, **roots)
+    assert nv.has_driver and (nv.driver_version, nv.cuda) == ("470.57.02", "11.4")
+    assert nv.source == nv.cuda_source == nv.gpus_source == Source.NVIDIA_SMI
+    assert [(g.index, g.pci_bus_id, g.compute_capability, g.compute_capability_source) for g in nv.gpus] == [
+        (0, "00000000:03:00.0", "7.0", "table:V100"), (1, "00000000:04:00.0", "7.0", "table:V100")]
+    assert any("names as the table prints them" in r for r in nv.reasons)
+    assert [c[1:] for c in runner.calls] == [
+        (f"--query-gpu={SMI_QUERY_FIELDS}", "--format=csv,noheader,nounits"),
+        ("--query-gpu=index,name,uuid,driver_version,memory.total,pci.bus_id", "--format=csv,noheader,nounits"),
+        (), ("-L",), ("-q",)]  # the table, -L for full names, -q for MIG/vGPU: the last two not captured
+
+
+def test_eight_v100_replay_names_from_list(tmp_path):
+    environ, roots = smi_dir(tmp_path)
+    nv = probe_nvidia(ArgvRunner(captured_only("nvidia-smi-8xV100.txt", "nvidia-smi-L-8xV100.txt")), environ, **roots)
+    assert (nv.driver_version, nv.cuda, len(nv.gpus)) == ("470.129.06", "11.4", 8)
+    assert {(g.name, g.compute_capability, g.compute_capability_source) for g in nv.gpus} == {
+        ("Tesla V100-PCIE-32GB", "7.0", "table:V100")}
+    assert nv.gpus[1].uuid == "GPU-06e3d8e6-3f54-374a-8142-9752ca1f2316"
+    assert any("and `nvidia-smi -L`" in r for r in nv.reasons)
+
+
+def test_listing_fallback_faults(tmp_path):
+    """SYNTHETIC behaviour: the query hangs (nothing more is run); the table hangs or fails after a
+    refusal (no GPUs, no driver). A failing -L (the table's names kept) is the 2xV100 replay above."""
+    environ, roots = smi_dir(tmp_path)
+    hang = Completed(("nvidia-smi",), None, timed_out=True, duration_s=8.0)
+    runner = ArgvRunner(lambda argv: hang)
+    nv = probe_nvidia(runner, environ, **roots)
+    assert nv.gpus == () and len(runner.calls) == 1
+    for table in (hang, Completed(("nvidia-smi",), 9, "NVIDIA-SMI has failed because it couldn't communicate")):
+        base = captured_only("nvidia-smi-2xV100.txt")
+        nv = probe_nvidia(ArgvRunner(lambda argv, t=table: t if argv[1:] == () else base(argv)), environ, **roots)
+        assert nv.gpus == () and not nv.has_driver
 
 
 # ------------------------------------------------------------------------------------- NVML

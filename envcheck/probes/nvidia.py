@@ -8,6 +8,8 @@ Shell equivalents, in the order tried:
              --format=csv,noheader,nounits
   nvidia-smi --version            (the "CUDA Version" line: the newest CUDA the driver supports)
   nvidia-smi -q                   (only when the driver refused a --query-gpu field: MIG and vGPU state)
+  nvidia-smi; nvidia-smi -L       (only when the driver refused a field and the retried query gave no
+                                   GPUs without hanging: the table's GPU rows, -L's names and UUIDs)
 
 GPU health (issue 11; `GpuHealth`, doctor's `data.gpus[].health`): from NVML when NVML gave the GPUs,
 else `nvidia-smi --query-gpu=index,pci.bus_id,<HEALTH_FIELDS> --format=csv,noheader,nounits`, else the
@@ -268,6 +270,41 @@ def parse_smi_csv(text: str, fields: str = SMI_QUERY_FIELDS) -> tuple[tuple[GpuI
             )
         )
     return tuple(gpus), driver
+
+
+# The GPU rows of the plain `nvidia-smi` table. Two layouts (the 470 branch's and 580's, captures in
+# tests/fixtures/v100-driver470 and h100-driver580): "|   0  Tesla V100-SXM2...  On   | 00000000:03:00.0 Off |"
+# then "| N/A   38C    P0    52W / 300W |   2576MiB / 16160MiB |". Long names are cut to "...".
+_BANNER_GPU = re.compile(r"^\|\s*(\d+)\s+(\S.*?)\s+(?:On|Off)\s*\|\s*"
+                         r"([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])\s")
+_BANNER_MEM = re.compile(r"\|\s*\d+MiB\s*/\s*(\d+)MiB\s*\|")
+_LIST_GPU = re.compile(r"^GPU (\d+): (.+?) \(UUID: ((?:GPU|MIG)-[^)\s]+)\)\s*$")
+
+
+def parse_smi_banner(text: str) -> tuple[tuple[GpuInfo, ...], str | None, str | None]:
+    """The plain `nvidia-smi` table -> (GPUs: index, name as printed, PCI bus id, memory total; driver;
+    the driver's CUDA). Rows of the MIG and Processes tables are not GPU rows; garbage gives ((), None, None)."""
+    gpus: list[GpuInfo] = []
+    lines = (text or "").splitlines()
+    for i, line in enumerate(lines):
+        m = _BANNER_GPU.match(line.strip())
+        if not m:
+            continue
+        mem = _BANNER_MEM.search(lines[i + 1]) if i + 1 < len(lines) else None
+        gpus.append(GpuInfo(index=int(m.group(1)), name=_clean(m.group(2)), pci_bus_id=m.group(3),
+                            memory_total_mib=int(mem.group(1)) if mem else None))
+    return tuple(gpus), parse_smi_driver_version(text), parse_smi_cuda_version(text)
+
+
+def parse_smi_list(text: str) -> dict[int, tuple[str, str]]:
+    """`nvidia-smi -L` -> {index: (full name, uuid)}: "GPU 0: Tesla V100-PCIE-32GB (UUID: GPU-9bcc...)".
+    The indented MIG lines under a GPU are not GPUs."""
+    out: dict[int, tuple[str, str]] = {}
+    for line in (text or "").splitlines():
+        m = _LIST_GPU.match(line)
+        if m:
+            out[int(m.group(1))] = (m.group(2).strip(), m.group(3))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -720,6 +757,27 @@ def smi_query(runner: Runner, smi: str, timeout: float):
         fields = [f for f in fields if f != bad]
 
 
+def smi_listing(runner: Runner, smi: str, timeout: float) -> tuple[tuple[GpuInfo, ...], str | None, str | None, bool]:
+    """When an old driver's retried --query-gpu gave no GPUs (it failed, or printed nothing envcheck
+    reads) but did not hang: the GPU rows of the plain `nvidia-smi` table (index, bus id, memory; the
+    driver and its CUDA), with the full names and UUIDs of `nvidia-smi -L` where it answers.
+    -> (GPUs, driver, cuda, whether -L named them); ((), None, None, False) when the table lists none,
+    so -L is asked only when the table worked."""
+    from dataclasses import replace
+
+    banner = runner.run([smi], timeout=timeout)
+    if not banner.ok:
+        return (), None, None, False
+    gpus, driver, cuda = parse_smi_banner(banner.stdout)
+    if not gpus:
+        return (), None, None, False
+    listed = runner.run([smi, "-L"], timeout=timeout)
+    names = parse_smi_list(listed.stdout) if listed.ok else {}
+    gpus = tuple(replace(g, name=names[g.index][0], uuid=names[g.index][1]) if g.index in names else g
+                 for g in gpus)
+    return gpus, driver, cuda, any(g.index in names for g in gpus)
+
+
 def merge_smi_q(gpus: tuple[GpuInfo, ...], q: dict) -> tuple[GpuInfo, ...]:
     """Add `nvidia-smi -q`'s MIG mode and virtualization to GPUs found by --query-gpu (matched by PCI bus id)."""
     from dataclasses import replace
@@ -820,6 +878,19 @@ def probe_nvidia(
                     gpus, gpus_source = smi_gpus, Source.NVIDIA_SMI
                 if not driver and smi_driver:
                     driver, source = smi_driver, Source.NVIDIA_SMI
+            # An old driver (it refused a field) whose retried query still gave no GPUs, without a hang or
+            # a version mismatch: the plain table and `-L` list them. A driver that refused nothing and
+            # failed is asked once only (a broken or hung nvidia-smi must not cost more calls).
+            if refused and not gpus and not done.timed_out and done.error is None and not mismatch:
+                listed, b_driver, b_cuda, named = smi_listing(runner, smi, timeout)
+                if listed:
+                    gpus, gpus_source, smi_parsed = listed, Source.NVIDIA_SMI, True
+                    reasons.append("--query-gpu gave no GPUs: listed from the nvidia-smi table"
+                                   + (" and `nvidia-smi -L`" if named else " (names as the table prints them)"))
+                    if not driver and b_driver:
+                        driver, source = b_driver, Source.NVIDIA_SMI
+                    if not cuda and b_cuda:
+                        cuda, cuda_source = b_cuda, Source.NVIDIA_SMI
             # An old driver (it refused a field): `nvidia-smi -q` says which GPUs are MIG or vGPU.
             q_health = None
             if refused and smi_parsed and gpus_source == Source.NVIDIA_SMI:
