@@ -165,6 +165,28 @@ def tr(value):
     return _(value)
 
 
+def from_template(text, record):
+    """`text` as a Msg rebuilt from a {"id": template, "params": {...}} record (what the verify suite's end
+    events carry beside the English text; a parameter may be such a record in turn), so `tr` can translate it.
+    `text` itself (a plain str) when there is no record, or when the record does not reproduce it exactly:
+    the English text is what JSON carries, and it never changes."""
+    if text is None or not isinstance(record, dict):
+        return text
+    try:
+        params = {k: _from_record(v) for k, v in (record.get("params") or {}).items()}
+        msg = Msg(str(record["id"]), **params)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return text
+    return msg if msg == text else text
+
+
+def _from_record(value):
+    if isinstance(value, dict) and "id" in value:
+        inner = Msg(str(value["id"]), **{k: _from_record(v) for k, v in (value.get("params") or {}).items()})
+        return inner
+    return value
+
+
 _CJK_GAP = None
 
 

@@ -21,6 +21,7 @@ import time
 from typing import Mapping, Sequence
 
 from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.i18n import from_template
 from envcheck.facts import Interpreter
 from envcheck.inputs import VERIFY_DEVICES as DEVICES, VERIFY_LEVELS as LEVELS  # noqa: F401 (re-exported)
 from envcheck.inputs import validate_verify_options as validate_options  # noqa: F401 (re-exported)
@@ -335,8 +336,8 @@ class _Session:
                 name,
                 status,
                 round(float(event.get("duration_s") or 0.0), 4),
-                str(event.get("message") or ""),
-                event.get("fix") or None,
+                from_template(str(event.get("message") or ""), event.get("message_template")),
+                from_template(event.get("fix") or None, event.get("fix_template")),
             )
             if isinstance(event.get("perf"), dict):
                 self.perf[check_id] = event["perf"]

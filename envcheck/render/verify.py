@@ -155,7 +155,7 @@ def render_summary(result, stderr: bool = False) -> None:
              _("{build} build").format(build=t["build"]) if t.get("build") else None,
              _("device {device}").format(device=t["device"]) if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
-    con.print(safe_text(_("target: ") + ", ".join(p for p in parts if p), style="dim"))
+    con.print(safe_text(_("target: ") + _(", ").join(p for p in parts if p), style="dim"))
     if data.get("performance"):  # level 3: measured figures beside the datasheet peak
         from envcheck.perf import render_performance
 
