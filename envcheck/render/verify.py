@@ -160,7 +160,7 @@ def render_summary(result, stderr: bool = False) -> None:
         from envcheck.perf import render_performance
 
         for text in render_performance(data["performance"]):
-            con.print(safe_text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
+            con.print(safe_text(text, style="yellow" if text.lstrip().startswith(_("warning: ").strip()) else ""))
     if data.get("junit_xml"):
         con.print(safe_text(_("JUnit report: {path}").format(path=data["junit_xml"]), style="dim"))
     if s.get("failed"):
