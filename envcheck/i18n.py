@@ -158,6 +158,8 @@ def tr(value):
         params = {k: tr(v) if isinstance(v, Msg) or (isinstance(v, str) and " " in v.strip()) else v
                   for k, v in value.params.items()}
         template = _(value.msgid)
+        if template == value.msgid and value.msgid.startswith("{i0}"):
+            template = _joined_template(value.msgid)
         try:
             return _tidy(template.format(**params))
         except (KeyError, IndexError, ValueError):  # a broken translation: the English text, never a crash
@@ -185,6 +187,14 @@ def _from_record(value):
         inner = Msg(str(value["id"]), **{k: _from_record(v) for k, v in (value.get("params") or {}).items()})
         return inner
     return value
+
+
+def _joined_template(msgid: str) -> str:
+    """A `joined()` template ("{i0}; {i1}") with its separators translated ("{i0}；{i1}")."""
+    import re
+
+    pieces = re.split(r"(\{i\d+\})", msgid)
+    return "".join(p if re.fullmatch(r"\{i\d+\}", p) else _(p) for p in pieces)
 
 
 _CJK_GAP = None
