@@ -748,11 +748,11 @@ def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Relea
 
 
 def _cuda_suffix(request: ResolveRequest) -> str:
-    return f" (CUDA {request.cuda.major}.{request.cuda.minor})" if request.cuda is not None else ""
+    return Msg(" (CUDA {major}.{minor})", major=request.cuda.major, minor=request.cuda.minor) if request.cuda is not None else ""
 
 
 def _gpu_suffix(request: ResolveRequest) -> str:
-    return f" and GPU {', '.join(sm_label(c) for c in request.gpu_ccs)}" if request.gpu_ccs else ""
+    return Msg(" and GPU {gpus}", gpus=", ".join(sm_label(c) for c in request.gpu_ccs)) if request.gpu_ccs else ""
 
 
 def _what_blocks(rejected: list[Rejection], rel: Release) -> str:
@@ -837,27 +837,30 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
     oldest, oldest_ok = covering[-1]
     lowest = min(oldest_ok, key=_cuda_key)
     later = [r for r in with_cuda if r.version >= oldest.version]
-    who = (f"torch {oldest.torch} and later have {lowest.name}+ builds for {labels}" if len(later) == len(covering)
-           else f"torch {oldest.torch} and some later releases have {lowest.name}+ builds for {labels}")
+    who = (Msg("torch {torch} and later have {variant}+ builds for {gpus}", torch=oldest.torch, variant=lowest.name,
+               gpus=labels) if len(later) == len(covering)
+           else Msg("torch {torch} and some later releases have {variant}+ builds for {gpus}", torch=oldest.torch,
+                    variant=lowest.name, gpus=labels))
     with_python = [r for r, _ in covering if request.python in r.pythons(os_name)]
     if with_python:
         # They have wheels for this Python, so only --torch kept them out (eligible releases are all <= rel).
-        blocker = f"torch {with_python[-1].torch} has one for Python {request.python} but does not match --torch {request.spec_label}"
-        return f"{who}; {blocker}" if request.torch_spec is not None else who
+        blocker = Msg("torch {torch} has one for Python {python} but does not match --torch {spec}",
+                      torch=with_python[-1].torch, python=request.python, spec=request.spec_label)
+        return joined([who, blocker]) if request.torch_spec is not None else who
     pys = sorted({p for r, _ in covering for p in r.pythons(os_name)}, key=parse_xy)
     if parse_xy(request.python) < parse_xy(pys[0]):
-        blocker = f"but need Python >= {pys[0]}"
+        blocker = Msg("but need Python >= {python}", python=pys[0])
     elif parse_xy(request.python) > parse_xy(pys[-1]):
-        blocker = f"but support Python up to {pys[-1]}"
+        blocker = Msg("but support Python up to {python}", python=pys[-1])
     else:
-        blocker = f"but none has wheels for Python {request.python}"
-    text = f"{who} {blocker}"
+        blocker = Msg("but none has wheels for Python {python}", python=request.python)
+    text = joined([who, blocker], " ")
     floors = [driver_floor_for(v, os_name, strict=request.strict_driver) for v in oldest_ok]
     floors = [f for f in floors if f is not None]
     if request.driver is not None and floors:
         floor = min(floors, key=Version)
         if request.driver < Version(floor):
-            text += f" (and driver >= {floor})"
+            text = Msg("{text} (and driver >= {floor})", text=text, floor=floor)
     return text
 
 
