@@ -77,6 +77,15 @@ def template_of(message):
             "params": dict((k, template_of(v) if isinstance(v, M) else v) for k, v in message.params.items())}
 
 
+def _joined(items):
+    """'; '.join(items), keeping the templates of one or two messages (there are two companions)."""
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        return M("{first}; {second}", first=items[0], second=items[1])
+    return "; ".join(items)
+
+
 def install_fix(py):
     return M("run `envcheck install --python {py}` and execute the command it prints", py=py)
 
@@ -358,7 +367,7 @@ def check_tensor_creation(ctx):
     perm = torch.randperm(10, generator=g)
     expect(sorted(perm.tolist()) == list(range(10)), M("randperm(10) is not a permutation"))
     notes.append(M("tensor, *_like, rand/zeros/ones, eye, arange, linspace, normal, randperm"))
-    return M("{first}; {second}", first=notes[0], second=notes[1])
+    return _joined(notes)
 
 
 def check_tensor_operations(ctx):
@@ -980,9 +989,7 @@ def check_companion_pairing(ctx):
         raise Skip(M("neither torchvision nor torchaudio is installed"))
     problems = pairing_problems(torch.__version__, torch_tag(ctx), states, ctx.expect)
     if problems:
-        if len(problems) == 1:
-            raise Fail(problems[0][1], _companion_fix(ctx, problems[0][0]))
-        raise Fail("; ".join(p[1] for p in problems), "; ".join(_companion_fix(ctx, p[0]) for p in problems))
+        raise Fail(_joined([p[1] for p in problems]), _joined([_companion_fix(ctx, p[0]) for p in problems]))
     basis = M("versions from envcheck's matrix") if ctx.expect.get("torch") else \
         M("builds only (torch {torch} is not in envcheck's matrix)", torch=torch.__version__)
     return M("{companions} pair with torch {torch} ({basis})", torch=torch.__version__, basis=basis,
