@@ -11,6 +11,7 @@ such as NCCL_DEBUG output, is redirected to stderr so it cannot corrupt the stre
     {"event": "target", "torch": "2.13.0+cpu", "build": "CPU", "device": "cpu", ...}
     {"event": "start", "id": ..., "name": ...}
     {"event": "end", "id": ..., "status": "ok|fail|skip", "duration_s": ..., "message": ..., "fix": ...,
+     ["message_template"/"fix_template": {"id": TEMPLATE, "params": {...}}],   (see M: the host translates)
      ["perf": {"device", "name", "capability", "metrics", "skipped"}]}   (level 3 perf-* checks only)
     {"event": "done"}
 
