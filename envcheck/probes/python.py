@@ -68,7 +68,7 @@ def interpreter_version(runner: Runner, path: str) -> tuple[str | None, str | No
     if lines and _FULL_VERSION.match(lines[-1].strip()):
         return lines[-1].strip(), None
     shown = (lines[-1].strip()[:60] if lines else "")
-    return None, (f"it printed {shown!r}, not a Python version" if shown else "it printed nothing")
+    return None, (Msg("it printed {shown!r}, not a Python version", shown=shown) if shown else Msg("it printed nothing"))
 
 
 def find_interpreter(major: int, minor: int, runner: Runner, environ: Mapping[str, str] | None = None) -> InterpreterSearch:
@@ -143,7 +143,8 @@ def check_interpreter(path: str, major: int, minor: int, runner: Runner) -> Inte
     version, why = interpreter_version(runner, path)
     if version and version.rsplit(".", 1)[0] == f"{major}.{minor}":
         return InterpreterSearch(path, version, "--python", ())
-    return InterpreterSearch(None, None, None, (f"{path} (--python): " + (why or f"is Python {version}"),))
+    return InterpreterSearch(None, None, None, (Msg("{path} (--python): {why}", path=path,
+                                                    why=why or Msg("is Python {version}", version=version)),))
 
 
 @dataclass(frozen=True)
