@@ -562,3 +562,21 @@ def test_install_json_is_identical_in_chinese_and_english(extra):
     assert runs[0].stdout == runs[1].stdout and not CJK.search(runs[1].stdout)
     zh = _envcheck("install", "--python", "3.11", *extra, LANG="zh_CN.UTF-8", COLUMNS="80")
     assert _untranslated(zh.stdout) == []
+
+
+def test_a_running_checks_name_is_translated_for_the_spinner(zh):
+    import io
+    import types
+
+    from envcheck.commands.verify import Listener, _Session
+
+    suite = _suite_module()
+    out = io.StringIO()
+    suite._events = out
+    ctx = suite.Ctx(types.SimpleNamespace(timeout=30.0, device="cpu", require_cuda=False, level=2))
+    name = suite.M("{device}: {name}", device="cpu", name=suite.M("memory round trip"))
+    suite.run_check(ctx, "memory-round-trip:cpu", name, lambda ctx: "done", {})
+    session = _Session(Listener())
+    session.on_line(out.getvalue().splitlines()[0])
+    assert session.running[1] == "cpu: memory round trip" and tr(session.running[1]) == "cpu：内存往返拷贝"
+    assert all(n == str(n) for _, n, _, _ in suite.STATIC)  # names in the plan and --json stay English

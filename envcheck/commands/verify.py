@@ -322,7 +322,7 @@ class _Session:
             self.listener.target(self.target)
         elif kind == "start":
             check_id = str(event.get("id"))
-            name = str(event.get("name") or check_id)
+            name = from_template(str(event.get("name") or check_id), event.get("name_template"))
             self.running = (check_id, name, time.monotonic())
             self.progress = True
             self.listener.start(check_id, name)

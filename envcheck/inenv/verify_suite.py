@@ -9,7 +9,7 @@ such as NCCL_DEBUG output, is redirected to stderr so it cannot corrupt the stre
     {"event": "hello", "pid": ..., "python": "3.11.7", "executable": ...}
     {"event": "plan", "checks": [{"id": ..., "name": ...}, ...]}   (again after torch imports)
     {"event": "target", "torch": "2.13.0+cpu", "build": "CPU", "device": "cpu", ...}
-    {"event": "start", "id": ..., "name": ...}
+    {"event": "start", "id": ..., "name": ..., ["name_template": {"id", "params"}]}
     {"event": "end", "id": ..., "status": "ok|fail|skip", "duration_s": ..., "message": ..., "fix": ...,
      ["message_template"/"fix_template": {"id": TEMPLATE, "params": {...}}],   (see M: the host translates)
      ["perf": {"device", "name", "capability", "metrics", "skipped"}]}   (level 3 perf-* checks only)
@@ -1351,34 +1351,34 @@ def check_perf_host(ctx, dev):
 # (id, name, check, lowest level it runs at). A later level (3: performance against the datasheet)
 # adds rows with level=3; build_plan keeps the rows at or below --level.
 STATIC = (
-    ("torch-import", "torch imports", check_import, 1),
-    ("tensor-creation", "tensor creation", check_tensor_creation, 1),
-    ("tensor-operations", "tensor operations", check_tensor_operations, 1),
-    ("broadcasting", "broadcasting", check_broadcasting, 1),
-    ("autograd", "autograd", check_autograd, 1),
-    ("cuda-available", "CUDA available", check_cuda_available, 1),
-    ("cuda-device-count", "CUDA device count matches the driver", check_cuda_device_count, 1),
+    ("torch-import", M("torch imports"), check_import, 1),
+    ("tensor-creation", M("tensor creation"), check_tensor_creation, 1),
+    ("tensor-operations", M("tensor operations"), check_tensor_operations, 1),
+    ("broadcasting", M("broadcasting"), check_broadcasting, 1),
+    ("autograd", M("autograd"), check_autograd, 1),
+    ("cuda-available", M("CUDA available"), check_cuda_available, 1),
+    ("cuda-device-count", M("CUDA device count matches the driver"), check_cuda_device_count, 1),
 )
 # per device: (id prefix, name, check(ctx, device), level); "cuda:N" devices, or "cpu" without a GPU
 PER_DEVICE = (
-    ("matmul-large", "1024x1024 matmul vs reference", check_matmul_large, 2),
-    ("conv-large", "conv2d 8x32x64x64 vs reference", check_conv_large, 2),
-    ("memory-round-trip", "memory round trip", check_memory_round_trip, 2),
-    ("perf-matmul", "matmul throughput vs datasheet", check_perf_matmul, 3),
-    ("perf-memory-bandwidth", "memory bandwidth (copy) vs datasheet", check_perf_memory, 3),
-    ("perf-host-device", "host<->device bandwidth (pinned) vs PCIe", check_perf_host, 3),
+    ("matmul-large", M("1024x1024 matmul vs reference"), check_matmul_large, 2),
+    ("conv-large", M("conv2d 8x32x64x64 vs reference"), check_conv_large, 2),
+    ("memory-round-trip", M("memory round trip"), check_memory_round_trip, 2),
+    ("perf-matmul", M("matmul throughput vs datasheet"), check_perf_matmul, 3),
+    ("perf-memory-bandwidth", M("memory bandwidth (copy) vs datasheet"), check_perf_memory, 3),
+    ("perf-host-device", M("host<->device bandwidth (pinned) vs PCIe"), check_perf_host, 3),
 )
 TAIL = (
-    ("companion-pairing", "torchvision/torchaudio pair with torch", check_companion_pairing, 1),
-    ("torchvision-import", "torchvision imports", check_torchvision_import, 1),
-    ("torchvision-ops", "torchvision ops (nms, transforms)", check_torchvision_ops, 1),
-    ("torchaudio-import", "torchaudio imports", check_torchaudio_import, 1),
-    ("torchaudio-ops", "torchaudio transforms (Spectrogram, Resample)", check_torchaudio_ops, 1),
-    ("data-parallel", "nn.DataParallel over all visible GPUs", check_data_parallel, 1),
-    ("cuda-visible-devices", "CUDA_VISIBLE_DEVICES narrows what torch sees", check_cuda_visible_devices, 1),
-    ("mps", "Apple MPS", check_mps, 1),
-    ("xpu", "Intel XPU", check_xpu, 1),
-    ("distributed-all-reduce", "distributed all_reduce (2 processes)", check_distributed, 1),
+    ("companion-pairing", M("torchvision/torchaudio pair with torch"), check_companion_pairing, 1),
+    ("torchvision-import", M("torchvision imports"), check_torchvision_import, 1),
+    ("torchvision-ops", M("torchvision ops (nms, transforms)"), check_torchvision_ops, 1),
+    ("torchaudio-import", M("torchaudio imports"), check_torchaudio_import, 1),
+    ("torchaudio-ops", M("torchaudio transforms (Spectrogram, Resample)"), check_torchaudio_ops, 1),
+    ("data-parallel", M("nn.DataParallel over all visible GPUs"), check_data_parallel, 1),
+    ("cuda-visible-devices", M("CUDA_VISIBLE_DEVICES narrows what torch sees"), check_cuda_visible_devices, 1),
+    ("mps", M("Apple MPS"), check_mps, 1),
+    ("xpu", M("Intel XPU"), check_xpu, 1),
+    ("distributed-all-reduce", M("distributed all_reduce (2 processes)"), check_distributed, 1),
 )
 
 
@@ -1399,14 +1399,14 @@ def build_plan(ctx):
                 count = 0
         ctx.cuda_warnings = list(caught)
     for i in range(count):
-        plan.append(("cuda-arch:%d" % i, "cuda:%d kernels built for this GPU" % i, _bind(check_cuda_arch, i)))
-        plan.append(("cuda-compute:%d" % i, "cuda:%d compute" % i, _bind(check_cuda_compute, i)))
-        plan.append(("cudnn-conv:%d" % i, "cuda:%d cuDNN convolution" % i, _bind(check_cudnn_conv, i)))
+        plan.append(("cuda-arch:%d" % i, M("cuda:{index} kernels built for this GPU", index=i), _bind(check_cuda_arch, i)))
+        plan.append(("cuda-compute:%d" % i, M("cuda:{index} compute", index=i), _bind(check_cuda_compute, i)))
+        plan.append(("cudnn-conv:%d" % i, M("cuda:{index} cuDNN convolution", index=i), _bind(check_cudnn_conv, i)))
     devices = ["cuda:%d" % i for i in range(count)] or ["cpu"]
     for prefix, name, fn, lv in PER_DEVICE:
         if lv <= level:
             for dev in devices:
-                plan.append(("%s:%s" % (prefix, dev.replace("cuda:", "")), "%s: %s" % (dev, name),
+                plan.append(("%s:%s" % (prefix, dev.replace("cuda:", "")), M("{device}: {name}", device=dev, name=name),
                              _bind(fn, dev)))
     plan.extend((i, n, fn) for i, n, fn, lv in TAIL if lv <= level)
     return plan
@@ -1435,7 +1435,10 @@ def _choose_device(ctx):
 
 
 def run_check(ctx, check_id, name, fn, faults, limit=None):
-    emit({"event": "start", "id": check_id, "name": name})
+    begin = {"event": "start", "id": check_id, "name": name}
+    if isinstance(name, M):
+        begin["name_template"] = template_of(name)
+    emit(begin)
     faulthandler.dump_traceback_later(limit or ctx.opts.timeout, exit=True)
     start = time.perf_counter()
     status, message, fix = "ok", "", None

@@ -108,7 +108,7 @@ class LiveView:  # implements commands.verify.Listener
 
     def start(self, check_id: str, name: str) -> None:
         self._ensure_header()
-        text = f"{name} ({check_id}) …"  # a spinner, the check's elapsed time first, then its name
+        text = f"{tr(name)} ({check_id}) …"  # a spinner, the check's elapsed time first, then its name
         if self._status is None:
             if not self.console.is_terminal:
                 return
