@@ -159,8 +159,12 @@ def render_summary(result, stderr: bool = False) -> None:
     if data.get("performance"):  # level 3: measured figures beside the datasheet peak
         from envcheck.perf import render_performance
 
-        for text in render_performance(data["performance"]):
-            con.print(safe_text(text, style="yellow" if text.lstrip().startswith(_("warning: ").strip()) else ""))
+        from envcheck.render import Hanging
+
+        for text in render_performance(data["performance"]):  # figures wrap under themselves, not at column 0
+            style = "yellow" if text.lstrip().startswith(_("warning: ").strip()) else ""
+            lead = text[:len(text) - len(text.lstrip())]
+            con.print(Hanging(lead, safe_text(text.lstrip(), style=style), indent=len(lead) + 2), crop=False)
     if data.get("junit_xml"):
         con.print(safe_text(_("JUnit report: {path}").format(path=data["junit_xml"]), style="dim"))
     if s.get("failed"):
