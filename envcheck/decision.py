@@ -11,7 +11,7 @@ import os as _os
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from envcheck.errors import EnvcheckError, Msg
+from envcheck.errors import EnvcheckError, Msg, joined
 from envcheck.facts import Source
 from envcheck.inputs import (
     driver_short_note,
@@ -103,7 +103,7 @@ def decide(
     # Validate every flag before touching the machine or the matrix: bad input is exit 2 at once.
     target_os = parse_os(os_name)
     inputs["os"] = Input(target_os, Source.FLAG.value if os_name else Source.DEFAULT.value,
-                         None if os_name else "this machine")
+                         None if os_name else Msg("this machine"))
     if arch is not None:
         target_arch = parse_arch(arch)
         inputs["arch"] = Input(target_arch, Source.FLAG.value)
@@ -113,14 +113,16 @@ def decide(
         found = host_arch(machine)  # the one normalization doctor's data.system.arch uses too
         if found.value in ("x86_64", "aarch64"):
             target_arch = str(found.value)
-            inputs["arch"] = Input(target_arch, "platform.machine", found.reason or f"this machine reports {found.value!r}")
+            inputs["arch"] = Input(target_arch, "platform.machine", found.reason or Msg("this machine reports {arch!r}", arch=found.value))
         else:
             target_arch = default_arch(target_os)
-            inputs["arch"] = Input(target_arch, Source.DEFAULT.value, f"{found.reason}; assumed {target_arch}")
+            inputs["arch"] = Input(target_arch, Source.DEFAULT.value, Msg("{reason}; assumed {arch}", reason=found.reason,
+                                                                                arch=target_arch))
     else:
         target_arch = default_arch(target_os)
         inputs["arch"] = Input(target_arch, Source.DEFAULT.value,
-                               f"--os {target_os} is not this machine: assumed {target_arch} (pass --arch)")
+                               Msg("--os {os} is not this machine: assumed {arch} (pass --arch)", os=target_os,
+                                   arch=target_arch))
     spec = parse_torch_spec(torch) if torch is not None else None
     flag_driver = parse_driver(driver) if driver is not None else None
     flag_cuda = parse_cuda(cuda) if cuda is not None else None
@@ -160,40 +162,40 @@ def decide(
     if cpu:
         inputs["cpu"] = Input(True, Source.FLAG.value)
     elif target_os == "macos":
-        inputs["cpu"] = Input(False, Source.DEFAULT.value, "macOS has no CUDA builds")
+        inputs["cpu"] = Input(False, Source.DEFAULT.value, Msg("macOS has no CUDA builds"))
     # --driver or --cuda describe a driver (maybe another machine's): never mix in this machine's.
     driver_given = drv is not None or cuda_v is not None
     need_probe = not cpu and target_os != "macos" and (not driver_given or not ccs)
     if drv is not None:
         inputs["driver"] = Input(drv_text, Source.FLAG.value)
     elif driver_given:
-        inputs["driver"] = Input(None, Source.DEFAULT.value, "only --cuda given")
+        inputs["driver"] = Input(None, Source.DEFAULT.value, Msg("only --cuda given"))
     if cuda_v is not None:
         inputs["cuda"] = Input(str(cuda_v), Source.FLAG.value)
     elif driver_given:
-        inputs["cuda"] = Input(None, Source.DEFAULT.value, "only --driver given")
+        inputs["cuda"] = Input(None, Source.DEFAULT.value, Msg("only --driver given"))
     if ccs:
         inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value, "; ".join(
             f"--gpu {text!r} is {row}, compute capability {cc} (configs/nvidia_gpus.json)" for text, cc, row in named) or None)
     if need_probe and target_os != host_os():
-        reason = f"not detected: --os {target_os} is not this machine"
+        reason = Msg("not detected: --os {os} is not this machine", os=target_os)
         for key in ("driver", "cuda", "gpu_cc"):
             inputs.setdefault(key, Input(None, Source.DEFAULT.value, reason))
     elif need_probe:
         facts = probed if probed is not None else _probe(runner, environ)
-        why = "; ".join(facts.reasons) if facts.reasons else None
+        why = joined(facts.reasons) if facts.reasons else None
         if not driver_given:
             drv, drv_text, inputs["driver"] = _detected(
                 facts.driver_version, facts, "ENVCHECK_OVERRIDE_DRIVER", parse_driver, facts.source,
-                why or "no NVIDIA driver detected")
+                why or Msg("no NVIDIA driver detected"))
             cuda_v, _, inputs["cuda"] = _detected(
                 facts.cuda, facts, "ENVCHECK_OVERRIDE_CUDA", parse_cuda,
-                getattr(facts, "cuda_source", None) or facts.source, why or "not reported")
+                getattr(facts, "cuda_source", None) or facts.source, why or Msg("not reported"))
         if not ccs:
             ccs = tuple(g.compute_capability for g in facts.gpus if g.compute_capability)
             ccs = tuple(dict.fromkeys(ccs))  # one entry per architecture, in order
             inputs["gpu_cc"] = Input(list(ccs), _src(facts.source) if ccs else Source.DEFAULT.value,
-                                     None if ccs else (why or "no GPU detected"))
+                                     None if ccs else (why or Msg("no GPU detected")))
 
     gfx, has_xpu, host_rocm = _vendor_inputs(inputs, flag_gfx, xpu, runner=runner, environ=environ,
                                              probe=not cpu and not driver_given and target_os == host_os()
@@ -269,10 +271,10 @@ def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool
         gfx = tuple(dict.fromkeys(a.arch for a in gpus if a.arch))
         found_by = ", ".join(dict.fromkeys(a.arch_source or a.source or "?" for a in gpus if a.arch))
         names = ", ".join(f"{a.name or 'AMD GPU'} ({a.arch or 'gfx ?'})" for a in gpus)
-        why = "; ".join(amd.reasons) or None
+        why = joined(amd.reasons) if amd.reasons else None
         inputs["gpu_arch"] = (Input(list(gfx), "detected", f"{names} [{found_by}]") if gfx else
                               Input([], Source.DEFAULT.value,
-                                    why or ("AMD GPU without a known gfx target" if gpus else "no AMD GPU detected")))
+                                    why or (Msg("AMD GPU without a known gfx target") if gpus else Msg("no AMD GPU detected"))))
         if amd.runtime:
             host_rocm = amd.runtime.replace("ROCm ", "")
             inputs["rocm"] = Input(host_rocm, "detected", amd.runtime_source)
@@ -281,7 +283,8 @@ def _vendor_inputs(inputs: dict, flag_gfx: tuple, flag_xpu: bool, *, probe: bool
         xpus = [a for a in intel.accelerators if a.vendor == "intel"]
         has_xpu = bool(xpus)
         inputs["xpu"] = (Input(True, "detected", ", ".join(a.name or "Intel GPU" for a in xpus)) if xpus else
-                         Input(False, Source.DEFAULT.value, "; ".join(intel.reasons) or "no supported Intel GPU detected"))
+                         Input(False, Source.DEFAULT.value, joined(intel.reasons) if intel.reasons else
+                               Msg("no supported Intel GPU detected")))
     return gfx, has_xpu, host_rocm
 
 
@@ -307,7 +310,7 @@ def _detected(text, facts, var: str, parse, source, missing: str):
         try:
             value = parse(text, "detected value")
         except EnvcheckError:
-            return None, None, Input(None, Source.DEFAULT.value, f"unparsable {_src(source)} output {text!r}")
+            return None, None, Input(None, Source.DEFAULT.value, Msg("unparsable {source} output {text!r}", source=_src(source), text=text))
     return value, text, Input(text if parse is parse_driver else str(value), _src(source))
 
 

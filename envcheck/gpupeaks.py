@@ -19,6 +19,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from envcheck.errors import Msg
+
 PEAKS_FILE = "gpu_peaks.json"
 LOW_FRACTION = {"matmul": 0.5, "memory": 0.5, "host": 0.5}
 # PCIe raw rate per lane (GT/s) and 128b/130b encoding (Gen3+): x16, one direction, GB/s (PCI-SIG).
@@ -36,13 +38,13 @@ METRICS = {
 }
 
 CAUSES = {
-    "matmul": ("GPU clocks held down (thermal or power-brake throttling: `envcheck doctor` shows gpu-throttled), "
-               "a lowered power cap (`nvidia-smi -q -d POWER`), or another process using the GPU (`nvidia-smi`)"),
-    "memory": ("memory clocks held down (throttling, power cap), or another process using the GPU's memory "
-               "bandwidth (`nvidia-smi`)"),
-    "host": ("a PCIe link running below its generation or width (`envcheck doctor`: gpu-pcie-link-degraded; "
-             "`nvidia-smi -q -d PCIE`), the GPU behind a switch or on the far CPU socket (NUMA), or another "
-             "process copying over the same link"),
+    "matmul": Msg("GPU clocks held down (thermal or power-brake throttling: `envcheck doctor` shows gpu-throttled), "
+                  "a lowered power cap (`nvidia-smi -q -d POWER`), or another process using the GPU (`nvidia-smi`)"),
+    "memory": Msg("memory clocks held down (throttling, power cap), or another process using the GPU's memory "
+                  "bandwidth (`nvidia-smi`)"),
+    "host": Msg("a PCIe link running below its generation or width (`envcheck doctor`: gpu-pcie-link-degraded; "
+                "`nvidia-smi -q -d PCIE`), the GPU behind a switch or on the far CPU socket (NUMA), or another "
+                "process copying over the same link"),
 }
 
 
@@ -128,26 +130,29 @@ def judge(perf: dict, rows=None) -> dict:
                "status": "error" if value is None else "no-peak", "note": m.get("error")}
         if value is not None and kind != "cpu":
             if row is None:
-                fig["note"] = (f"no datasheet row for {name!r} in configs/gpu_peaks.json" if name
-                               else "no GPU name")
+                fig["note"] = (Msg("no datasheet row for {name!r} in configs/gpu_peaks.json", name=name) if name
+                               else Msg("no GPU name"))
             else:
                 peak = pcie_x16_gbs(row.get("pcie_gen")) if kind == "host" else row.get(field)
                 if peak is None:
-                    fig["note"] = f"no {field} value in the {row['name']} row (not in the sources read)"
+                    fig["note"] = Msg("no {field} value in the {row} row (not in the sources read)", field=field,
+                                      row=row["name"])
                 else:
                     if kind == "host":
-                        fig["note"] = f"peak: PCIe Gen{row['pcie_gen']} x16, one direction"
+                        fig["note"] = Msg("peak: PCIe Gen{gen} x16, one direction", gen=row["pcie_gen"])
                     fig["peak"] = peak
                     fig["fraction"] = round(value / peak, 3)
                     low = fig["fraction"] < LOW_FRACTION[kind]
                     fig["status"] = "low" if low else "ok"
                     if low:
-                        warnings.append(
-                            f"{human}: {value:.1f} {m.get('unit')} is {fig['fraction']:.0%} of the {row['name']} "
-                            f"datasheet peak ({peak:g}), below {LOW_FRACTION[kind]:.0%}. Likely causes: {CAUSES[kind]}.")
+                        warnings.append(Msg(
+                            "{name}: {value:.1f} {unit} is {fraction:.0%} of the {row} datasheet peak ({peak:g}), "
+                            "below {threshold:.0%}. Likely causes: {causes}.", name=human, value=value,
+                            unit=m.get("unit"), fraction=fig["fraction"], row=row["name"], peak=peak,
+                            threshold=LOW_FRACTION[kind], causes=CAUSES[kind]))
         elif kind == "cpu" and value is not None:
             fig["status"] = "ok"
-            fig["note"] = "CPU: no datasheet peak is compared"
+            fig["note"] = Msg("CPU: no datasheet peak is compared")
         figures.append(fig)
     return {"gpu": name, "capability": perf.get("capability"),
             "datasheet": ({"row": row["name"], "source": list(row["source"])} if row else None),

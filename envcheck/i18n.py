@@ -158,11 +158,43 @@ def tr(value):
         params = {k: tr(v) if isinstance(v, Msg) or (isinstance(v, str) and " " in v.strip()) else v
                   for k, v in value.params.items()}
         template = _(value.msgid)
+        if template == value.msgid and value.msgid.startswith("{i0}"):
+            template = _joined_template(value.msgid)
         try:
             return _tidy(template.format(**params))
         except (KeyError, IndexError, ValueError):  # a broken translation: the English text, never a crash
             return str(value)
     return _(value)
+
+
+def from_template(text, record):
+    """`text` as a Msg rebuilt from a {"id": template, "params": {...}} record (what the verify suite's end
+    events carry beside the English text; a parameter may be such a record in turn), so `tr` can translate it.
+    `text` itself (a plain str) when there is no record, or when the record does not reproduce it exactly:
+    the English text is what JSON carries, and it never changes."""
+    if text is None or not isinstance(record, dict):
+        return text
+    try:
+        params = {k: _from_record(v) for k, v in (record.get("params") or {}).items()}
+        msg = Msg(str(record["id"]), **params)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return text
+    return msg if msg == text else text
+
+
+def _from_record(value):
+    if isinstance(value, dict) and "id" in value:
+        inner = Msg(str(value["id"]), **{k: _from_record(v) for k, v in (value.get("params") or {}).items()})
+        return inner
+    return value
+
+
+def _joined_template(msgid: str) -> str:
+    """A `joined()` template ("{i0}; {i1}") with its separators translated ("{i0}；{i1}")."""
+    import re
+
+    pieces = re.split(r"(\{i\d+\})", msgid)
+    return "".join(p if re.fullmatch(r"\{i\d+\}", p) else _(p) for p in pieces)
 
 
 _CJK_GAP = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from envcheck.errors import Msg, joined
 from envcheck.results import CheckResult
 
 _METRICS_OF = {"perf-matmul": ("matmul_tf32", "matmul_bf16", "matmul_fp16", "cpu_matmul_fp32"),
@@ -37,13 +38,14 @@ METHOD = {
 
 def _fmt(fig: dict) -> str:
     if fig["status"] == "skipped":
-        return f"{fig['name']}: skipped ({fig['note']})"
+        return Msg("{name}: skipped ({note})", name=fig["name"], note=fig["note"])
     if fig["measured"] is None:
-        return f"{fig['name']}: not measured ({fig.get('note') or 'error'})"
-    text = f"{fig['name']} {fig['measured']:g} {fig['unit']}"
+        return Msg("{name}: not measured ({note})", name=fig["name"], note=fig.get("note") or Msg("error"))
     if fig.get("fraction") is not None:
-        text += f" = {fig['fraction']:.0%} of {fig['peak']:g}" + (" LOW" if fig["status"] == "low" else "")
-    return text
+        return Msg("{name} {measured:g} {unit} = {fraction:.0%} of {peak:g}{low}", name=fig["name"],
+                   measured=fig["measured"], unit=fig["unit"], fraction=fig["fraction"], peak=fig["peak"],
+                   low=Msg(" LOW") if fig["status"] == "low" else "")
+    return f"{fig['name']} {fig['measured']:g} {fig['unit']}"
 
 
 def _join(figs: list[dict]) -> str:
@@ -54,8 +56,8 @@ def _join(figs: list[dict]) -> str:
             skipped.setdefault(f["note"], []).append(f["name"])
         else:
             parts.append(_fmt(f))
-    parts += [f"{', '.join(names)}: skipped ({why})" for why, names in skipped.items()]
-    return "; ".join(parts)
+    parts += [Msg("{name}: skipped ({note})", name=", ".join(names), note=why) for why, names in skipped.items()]
+    return joined(parts)
 
 
 def render_performance(perf: dict | None) -> Sequence[str]:
@@ -63,18 +65,25 @@ def render_performance(perf: dict | None) -> Sequence[str]:
     judged device (run_perf) or the suite's {"devices": [...]} (judge_events)."""
     if not perf:
         return []
+    from envcheck.i18n import tr
+    from envcheck.i18n import translate as _
+
     if perf.get("reason"):
-        return [f"performance: not measured ({perf['reason']})"]
+        return [_("performance: not measured ({reason})").format(reason=tr(perf["reason"]))]
     lines = []
     for d in perf.get("devices") or [perf]:
-        lines.append(f"performance on {d.get('gpu') or d.get('device') or 'this machine'}"
-                     + (f" ({d['device']})" if d.get("gpu") and d.get("device") else "")
-                     + (f" vs the {d['datasheet']['row']} datasheet" if d.get("datasheet") else "") + ":")
-        lines += ["  " + _fmt(f) for f in d.get("figures") or [] if f["status"] != "skipped"]
+        where = d.get("gpu") or d.get("device") or _("this machine")
+        if d.get("gpu") and d.get("device"):
+            where = f"{where} ({d['device']})"
+        if d.get("datasheet"):
+            lines.append(_("performance on {where} vs the {row} datasheet:").format(where=where, row=d["datasheet"]["row"]))
+        else:
+            lines.append(_("performance on {where}:").format(where=where))
+        lines += ["  " + tr(_fmt(f)) for f in d.get("figures") or [] if f["status"] != "skipped"]
         skipped = [f for f in d.get("figures") or [] if f["status"] == "skipped"]
         if skipped:
-            lines.append("  " + _join(skipped))
-        lines += ["  warning: " + w for w in d.get("warnings") or []]
+            lines.append("  " + tr(_join(skipped)))
+        lines += ["  " + _("warning: ") + tr(w) for w in d.get("warnings") or []]
     return lines
 
 
@@ -111,7 +120,7 @@ def judge_events(perf_by_check: dict, rows=None) -> dict | None:
             j = judge(perf, rows)
         except PeaksError as exc:
             j = judge(perf, rows=())
-            j["warnings"].append(f"datasheet table unusable: {exc}")
+            j["warnings"].append(Msg("datasheet table unusable: {error}", error=str(exc)))
         j["device"] = dev
         out.append(j)
         warnings += [f"{dev}: {w}" for w in j["warnings"]]
@@ -137,7 +146,8 @@ def annotate_checks(checks: Sequence[CheckResult], performance: dict | None) -> 
             continue
         mine = [f for f in j["figures"] if f["metric"] in _METRICS_OF[base] and f["status"] != "skipped"]
         low = [w for w in j["warnings"] if any(w.startswith(f["name"] + ":") for f in mine)]
-        where = f" ({j['datasheet']['row']} datasheet)" if j.get("datasheet") else ""
-        msg = f"{dev}: " + _join(mine) + where + (". WARNING: " + " ".join(low) if low else "")
+        where = Msg(" ({row} datasheet)", row=j["datasheet"]["row"]) if j.get("datasheet") else ""
+        msg = Msg("{device}: {figures}{where}{warning}", device=dev, figures=_join(mine), where=where,
+                  warning=Msg(". WARNING: {warnings}", warnings=joined(low, " ")) if low else "")
         out.append(CheckResult(c.id, c.name, c.status, c.duration_s, msg, c.fix))
     return out

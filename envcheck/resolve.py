@@ -26,7 +26,7 @@ from typing import Iterable
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.errors import EnvcheckError, ExitCode, Msg, joined
 # The kernel-coverage rule lives in matrix.py: doctor predicts coverage with it too.
 from envcheck.matrix import (
     ARCH_LABEL,
@@ -281,8 +281,8 @@ class NoCompatibleBuild(EnvcheckError):
 def _python_range(pythons: Iterable[str]) -> str:
     ordered = sorted(set(pythons), key=parse_xy)
     if not ordered:
-        return "no Python"
-    return ordered[0] if len(ordered) == 1 else f"{ordered[0]} to {ordered[-1]}"
+        return Msg("no Python")
+    return ordered[0] if len(ordered) == 1 else Msg("{first} to {last}", first=ordered[0], last=ordered[-1])
 
 
 def driver_floor_for(variant: Variant, os: str, *, strict: bool) -> str | None:
@@ -305,21 +305,24 @@ def _cuda_runs(variant: Variant, request: ResolveRequest) -> tuple[bool, str | N
     if request.driver is not None:
         floor = driver_floor_for(variant, request.os, strict=strict)
         if floor is None:
-            return False, "driver", f"{variant.name}: no {OS_LABEL[request.os]} driver floor known for CUDA {variant.cuda}"
+            return False, "driver", Msg("{variant}: no {os} driver floor known for CUDA {cuda}", variant=variant.name,
+                                        os=OS_LABEL[request.os], cuda=variant.cuda)
         if request.driver < Version(floor):
-            how = "native minimum" if strict or cuda.major < 11 else "minimum with CUDA minor-version compatibility"
-            return False, "driver", f"{variant.name}: driver {request.driver_label} < {floor} ({how} for CUDA {variant.cuda})"
+            how = Msg("native minimum") if strict or cuda.major < 11 else Msg("minimum with CUDA minor-version compatibility")
+            return False, "driver", Msg("{variant}: driver {driver} < {floor} ({how} for CUDA {cuda})", variant=variant.name,
+                                        driver=request.driver_label, floor=floor, how=how, cuda=variant.cuda)
     if request.cuda is not None:
         dc = request.cuda
         if strict or cuda.major < 11:
             ok = (cuda.major, cuda.minor) <= (dc.major, dc.minor)
-            why = "the driver's CUDA"
+            why = Msg("the driver's CUDA")
         else:
             # minor-version compatibility: a driver of CUDA major M runs every M.x build
             ok = cuda.major <= dc.major
-            why = "the driver's CUDA major version"
+            why = Msg("the driver's CUDA major version")
         if not ok:
-            return False, "cuda", f"{variant.name}: CUDA {variant.cuda} is newer than {why} ({dc.major}.{dc.minor})"
+            return False, "cuda", Msg("{variant}: CUDA {cuda} is newer than {why} ({major}.{minor})", variant=variant.name,
+                                      cuda=variant.cuda, why=why, major=dc.major, minor=dc.minor)
     return True, None, None
 
 
@@ -419,16 +422,19 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
 
     for rel in matrix.releases:
         if spec is not None and not spec.contains(rel.version, prereleases=True):
-            rejected.append(Rejection(rel.torch, None, "torch-spec", f"torch {rel.torch}: does not match --torch {request.spec_label}"))
+            rejected.append(Rejection(rel.torch, None, "torch-spec", Msg("torch {torch}: does not match --torch {spec}", torch=rel.torch,
+                                                                                spec=request.spec_label)))
             continue
         pys = rel.pythons(os_name)
         if not pys:
-            rejected.append(Rejection(rel.torch, None, "no-os-wheels", f"torch {rel.torch}: no wheels for {OS_LABEL[os_name]}"))
+            rejected.append(Rejection(rel.torch, None, "no-os-wheels", Msg("torch {torch}: no wheels for {os}", torch=rel.torch,
+                                                                                      os=OS_LABEL[os_name])))
             continue
         if request.python not in pys:
             rejected.append(Rejection(
                 rel.torch, None, "python",
-                f"torch {rel.torch}: no wheel for Python {request.python} on {OS_LABEL[os_name]} (supports {_python_range(pys)})",
+                Msg("torch {torch}: no wheel for Python {python} on {os} (supports {range})", torch=rel.torch,
+                    python=request.python, os=OS_LABEL[os_name], range=_python_range(pys)),
             ))
             continue
         why = _arch_rejection(rel, request, matrix)
@@ -439,8 +445,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         if not rel.verified and not request.allow_unverified and not _names(spec, rel):
             rejected.append(Rejection(
                 rel.torch, None, "unverified",
-                f"torch {rel.torch}: its matrix row is marked unverified ({_first_sentence(rel.note)}); "
-                f"pass --torch {rel.torch} or --allow-unverified to consider it",
+                Msg("torch {torch}: its matrix row is marked unverified ({note}); pass --torch {torch} or "
+                    "--allow-unverified to consider it", torch=rel.torch, note=_first_sentence(rel.note)),
             ))
             unverified_skipped.append(rel)
             continue
@@ -489,10 +495,10 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 continue
             # CUDA
             if request.cpu_only:
-                rejected.append(Rejection(rel.torch, vname, "cpu-only", f"{vname}: --cpu requested"))
+                rejected.append(Rejection(rel.torch, vname, "cpu-only", Msg("{variant}: --cpu requested", variant=vname)))
                 continue
             if not request.has_nvidia:
-                rejected.append(Rejection(rel.torch, vname, "no-driver", f"{vname}: no NVIDIA driver detected"))
+                rejected.append(Rejection(rel.torch, vname, "no-driver", Msg("{variant}: no NVIDIA driver detected", variant=vname)))
                 continue
             ok, code, reason = _cuda_runs(variant, request)
             if not ok:
@@ -562,9 +568,12 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 reasons.append(Msg("{name} is the highest CUDA among torch {torch}'s runnable variants whose kernels "
                                    "the matrix confirms for this GPU", name=variant.name, torch=rel.torch))
         if rel is not newest:
+            blocks = _what_blocks(rejected, newest)
             notes.append(
-                f"torch {newest.torch} supports Python {request.python} too, but none of its CUDA builds runs here"
-                + (f" ({_what_blocks(rejected, newest)})" if _what_blocks(rejected, newest) else "")
+                Msg("torch {torch} supports Python {python} too, but none of its CUDA builds runs here ({blocks})",
+                    torch=newest.torch, python=request.python, blocks=blocks) if blocks else
+                Msg("torch {torch} supports Python {python} too, but none of its CUDA builds runs here",
+                    torch=newest.torch, python=request.python)
             )
         notes.extend(best.notes)
         notes.extend(_row_caveats(rel))
@@ -636,9 +645,9 @@ def _rocm_candidate(rel: Release, variant: Variant, request: ResolveRequest, mat
 
     name = variant.name
     if request.cpu_only:
-        return None, "cpu-only", f"{name}: --cpu requested"
+        return None, "cpu-only", Msg("{variant}: --cpu requested", variant=name)
     if not request.has_amd:
-        return None, "no-amd-gpu", f"{name}: no AMD GPU detected (--gpu-arch gfxNNN plans for one)"
+        return None, "no-amd-gpu", Msg("{variant}: no AMD GPU detected (--gpu-arch gfxNNN plans for one)", variant=name)
     gfx = ", ".join(request.gpu_gfx)
     row = matrix.rocm_gfx_for(name, rel.torch)
     if row is None:
@@ -653,9 +662,9 @@ def _rocm_candidate(rel: Release, variant: Variant, request: ResolveRequest, mat
 
 def _xpu_candidate(rel: Release, variant: Variant, request: ResolveRequest, matrix: Matrix):
     if request.cpu_only:
-        return None, "cpu-only", f"{variant.name}: --cpu requested"
+        return None, "cpu-only", Msg("{variant}: --cpu requested", variant=variant.name)
     if not request.has_xpu:
-        return None, "no-xpu", f"{variant.name}: no supported Intel GPU detected (--xpu plans for one)"
+        return None, "no-xpu", Msg("{variant}: no supported Intel GPU detected (--xpu plans for one)", variant=variant.name)
     return Candidate(rel, variant, (), "device"), None, None
 
 
@@ -759,22 +768,22 @@ def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Relea
                    f"(torch {oldest.torch} and later have none on the default index{read})")
     newer_unverified = [r for r in unverified_skipped if r.version > rel.version]
     for r in newer_unverified:
-        out.append(f"torch {r.torch} is newer but passed over: its matrix row is unverified "
-                   f"({_first_sentence(r.note)}); --torch {r.torch} or --allow-unverified picks it")
+        out.append(Msg("torch {torch} is newer but passed over: its matrix row is unverified ({note}); --torch {torch} "
+                       "or --allow-unverified picks it", torch=r.torch, note=_first_sentence(r.note)))
     return out
 
 
 def _cuda_suffix(request: ResolveRequest) -> str:
-    return f" (CUDA {request.cuda.major}.{request.cuda.minor})" if request.cuda is not None else ""
+    return Msg(" (CUDA {major}.{minor})", major=request.cuda.major, minor=request.cuda.minor) if request.cuda is not None else ""
 
 
 def _gpu_suffix(request: ResolveRequest) -> str:
-    return f" and GPU {', '.join(sm_label(c) for c in request.gpu_ccs)}" if request.gpu_ccs else ""
+    return Msg(" and GPU {gpus}", gpus=", ".join(sm_label(c) for c in request.gpu_ccs)) if request.gpu_ccs else ""
 
 
 def _what_blocks(rejected: list[Rejection], rel: Release) -> str:
     mine = [r.reason for r in rejected if r.torch == rel.torch and r.variant and r.code in ("driver", "cuda", "gpu-arch")]
-    return "; ".join(mine[:3])
+    return joined(mine[:3]) if mine else ""
 
 
 def _python_reason(request, rel: Release, newest: Release, skipped_newer: list[Release], spec) -> str:
@@ -856,27 +865,30 @@ def _newer_with_kernels(request: ResolveRequest, matrix: Matrix, rel: Release) -
     oldest, oldest_ok = covering[-1]
     lowest = min(oldest_ok, key=_cuda_key)
     later = [r for r in with_cuda if r.version >= oldest.version]
-    who = (f"torch {oldest.torch} and later have {lowest.name}+ builds for {labels}" if len(later) == len(covering)
-           else f"torch {oldest.torch} and some later releases have {lowest.name}+ builds for {labels}")
+    who = (Msg("torch {torch} and later have {variant}+ builds for {gpus}", torch=oldest.torch, variant=lowest.name,
+               gpus=labels) if len(later) == len(covering)
+           else Msg("torch {torch} and some later releases have {variant}+ builds for {gpus}", torch=oldest.torch,
+                    variant=lowest.name, gpus=labels))
     with_python = [r for r, _ in covering if request.python in r.pythons(os_name)]
     if with_python:
         # They have wheels for this Python, so only --torch kept them out (eligible releases are all <= rel).
-        blocker = f"torch {with_python[-1].torch} has one for Python {request.python} but does not match --torch {request.spec_label}"
-        return f"{who}; {blocker}" if request.torch_spec is not None else who
+        blocker = Msg("torch {torch} has one for Python {python} but does not match --torch {spec}",
+                      torch=with_python[-1].torch, python=request.python, spec=request.spec_label)
+        return joined([who, blocker]) if request.torch_spec is not None else who
     pys = sorted({p for r, _ in covering for p in r.pythons(os_name)}, key=parse_xy)
     if parse_xy(request.python) < parse_xy(pys[0]):
-        blocker = f"but need Python >= {pys[0]}"
+        blocker = Msg("but need Python >= {python}", python=pys[0])
     elif parse_xy(request.python) > parse_xy(pys[-1]):
-        blocker = f"but support Python up to {pys[-1]}"
+        blocker = Msg("but support Python up to {python}", python=pys[-1])
     else:
-        blocker = f"but none has wheels for Python {request.python}"
-    text = f"{who} {blocker}"
+        blocker = Msg("but none has wheels for Python {python}", python=request.python)
+    text = joined([who, blocker], " ")
     floors = [driver_floor_for(v, os_name, strict=request.strict_driver) for v in oldest_ok]
     floors = [f for f in floors if f is not None]
     if request.driver is not None and floors:
         floor = min(floors, key=Version)
         if request.driver < Version(floor):
-            text += f" (and driver >= {floor})"
+            text = Msg("{text} (and driver >= {floor})", text=text, floor=floor)
     return text
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from envcheck.redact import redact
+from envcheck.errors import Msg
 
 DEFAULT_TIMEOUT_S = 10.0
 # The longest any single tool call may run: one day. Larger values (inf, 1e11 from a flag or an
@@ -66,20 +67,20 @@ class Completed:
         """One human line for why this call did not succeed."""
         name = os.path.basename(self.argv[0]) if self.argv else "command"
         if self.error:
-            return f"{name}: {self.error}"
+            return Msg("{name}: {error}", name=name, error=self.error)
         if self.timed_out:
-            return f"{name} timed out after {self.duration_s:.1f} s"
+            return Msg("{name} timed out after {seconds:.1f} s", name=name, seconds=self.duration_s)
         if self.signal:
             try:
                 signame = signal.Signals(self.signal).name
             except ValueError:
                 signame = f"signal {self.signal}"
-            return f"{name} was killed by {signame}"
+            return Msg("{name} was killed by {signal}", name=name, signal=signame)
         if self.returncode:
             tail = (self.stderr or self.stdout).strip().splitlines()[-1:] or [""]
             detail = f": {tail[0]}" if tail[0] else ""
-            return f"{name} exited with status {self.returncode}{detail}"
-        return f"{name} succeeded"
+            return Msg("{name} exited with status {code}{detail}", name=name, code=self.returncode, detail=detail)
+        return Msg("{name} succeeded", name=name)
 
 
 def _merged_env(env: Mapping[str, str] | None, unset: Sequence[str] = ()) -> dict[str, str] | None:

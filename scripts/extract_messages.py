@@ -6,8 +6,9 @@ Usage:  python scripts/extract_messages.py            print every msgid, one per
 
 A msgid is the constant first argument of `_()` (`translate`), `N_()`, `Msg()` and the first two of `ngettext()`
 (envcheck/i18n.py), found by walking each module's AST under envcheck/ (inenv/ excluded: it runs in the
-target interpreter and never prints human output of envcheck's). After --append, translate the new
-entries and run scripts/compile_po.py.
+target interpreter and never prints human output of envcheck's), and the constant first argument of `M()`
+in envcheck/inenv/verify_suite.py (its check messages, which the host translates at render time from the
+template the end event carries). After --append, translate the new entries and run scripts/compile_po.py.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ PACKAGE = os.path.join(ROOT, "envcheck")
 CATALOG = os.path.join(PACKAGE, "locale", "zh_CN", "LC_MESSAGES", "envcheck.po")
 MARKERS = {"_": 1, "translate": 1, "N_": 1, "Msg": 1, "ngettext": 2}
 SKIP = {os.path.join(PACKAGE, "inenv"), os.path.join(PACKAGE, "i18n.py")}
+SUITE = os.path.join(PACKAGE, "inenv", "verify_suite.py")  # scanned for M() only
+SUITE_MARKERS = {"M": 1}
 
 
 def _name(func) -> str | None:
@@ -31,17 +34,17 @@ def _name(func) -> str | None:
     return None
 
 
-def scan_source(text: str, filename: str = "<string>") -> tuple[list, list]:
+def scan_source(text: str, filename: str = "<string>", markers: dict = MARKERS) -> tuple[list, list]:
     """(msgids in order of appearance, [(line, marker)] of calls whose text is not a constant)."""
     ids, bad = [], []
     for node in ast.walk(ast.parse(text, filename)):
         if not isinstance(node, ast.Call):
             continue
         marker = _name(node.func)
-        if marker not in MARKERS:
+        if marker not in markers:
             continue
-        args = node.args[:MARKERS[marker]]
-        if len(args) < MARKERS[marker] or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+        args = node.args[:markers[marker]]
+        if len(args) < markers[marker] or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
             bad.append((node.lineno, marker))
             continue
         ids.extend(a.value for a in args)
@@ -54,7 +57,7 @@ def source_files() -> list:
         dirnames[:] = sorted(d for d in dirnames if os.path.join(dirpath, d) not in SKIP and d != "__pycache__")
         out.extend(os.path.join(dirpath, f) for f in sorted(filenames)
                    if f.endswith(".py") and os.path.join(dirpath, f) not in SKIP)
-    return out
+    return out + [SUITE]
 
 
 def extract() -> tuple[dict, list]:
@@ -63,7 +66,7 @@ def extract() -> tuple[dict, list]:
     bad = []
     for path in source_files():
         with open(path, encoding="utf-8") as fh:
-            ids, calls = scan_source(fh.read(), path)
+            ids, calls = scan_source(fh.read(), path, SUITE_MARKERS if path == SUITE else MARKERS)
         rel = os.path.relpath(path, ROOT)
         for msgid in ids:
             found.setdefault(msgid, []).append(rel)

@@ -358,18 +358,28 @@ def test_verify_renders_in_chinese(zh):
 @pytest.mark.e2e
 def test_verify_real_cpu_torch_in_chinese_json_unchanged(torch_python):
     """The real CPU torch of the test venv (sys.executable): the frame in Chinese, --json identical."""
-    zh = _envcheck("verify", "--python", torch_python, "--device", "cpu", LANG="zh_CN.UTF-8")
+    zh = _envcheck("verify", "--python", torch_python, "--device", "cpu", "--level", "2", LANG="zh_CN.UTF-8",
+                   COLUMNS="80")
     assert zh.returncode == 0, zh.stdout + zh.stderr
     assert "验证通过" in zh.stdout and "项通过" in zh.stdout and "✓ 正常 torch-import" in zh.stdout
-    runs = [json.loads(_envcheck("verify", "--python", torch_python, "--device", "cpu", "--json", LANG=lang).stdout)
+    # the suite's own check messages, rendered on the host from the templates its end events carry
+    for words in ("torch 2.13.0+cpu，CPU 构建；numpy", "三种加法结果一致", "自动求导", "指定了 --device cpu",
+                  "未请求（加 --distributed 运行）", "与 float64 参考结果一致", "每个值都完好"):
+        assert words in zh.stdout, words
+    assert _untranslated(zh.stdout) == []
+    runs = [json.loads(_envcheck("verify", "--python", torch_python, "--device", "cpu", "--level", "2", "--json",
+                                 LANG=lang).stdout)
             for lang in ("zh_CN.UTF-8", "en_US.UTF-8")]
-    for r in runs:
+    for r in runs:  # what changes between any two runs: the time taken and the measured differences
         for c in r["data"]["checks"]:
             c.pop("duration_s")
-        r["data"].pop("summary")
-        r["data"].pop("target", None)
-    assert [c["message"] for c in runs[0]["data"]["checks"]] == [c["message"] for c in runs[1]["data"]["checks"]]
+            c["message"] = re.sub(r"max abs diff [0-9.e+-]+", "max abs diff N", c["message"])
+        r["data"]["summary"].pop("wall_s", None)
+        r["data"]["summary"].pop("duration_s", None)
+        r["data"].pop("timings_s", None)
+    assert runs[0] == runs[1]
     assert not CJK.search(json.dumps(runs[0], ensure_ascii=False))
+    assert "torch 2.13.0+cpu, CPU build" in runs[0]["data"]["checks"][0]["message"]
 
 
 def test_kernel_list_and_check_render_in_chinese(clean_env, tmp_path):
@@ -399,3 +409,174 @@ def test_quiet_verdict_in_chinese(clean_env, tmp_path, fake_bin, bare_python):
     env = unset_all(hermetic_env(clean_env, tmp_path, fake_bin, PYTHONPATH=str(site), LANG="zh_CN.UTF-8"))
     out = _cli(["doctor", "--python", bare_python, "--quiet"], env)
     assert out.exit_code == 1 and out.stdout == "✗ 发现问题：gpu-arch-not-in-torch-build\n"
+
+
+# --- verify: the suite's check messages are translated on the host, never in the target ------------
+
+def _suite_module():
+    import importlib.util
+
+    from envcheck.inenv import script_path
+
+    spec = importlib.util.spec_from_file_location("envcheck_verify_suite_i18n", script_path("verify_suite"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _suite_end_event(suite, fn, check_id="x"):
+    """The end event the suite emits for one check run through its own run_check (no torch needed)."""
+    import io
+    import types
+
+    out = io.StringIO()
+    suite._events = out
+    ctx = suite.Ctx(types.SimpleNamespace(timeout=30.0, device="cpu", require_cuda=False, level=1))
+    suite.run_check(ctx, check_id, check_id, fn, {})
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    return [e for e in lines if e["event"] == "end"][0], out.getvalue()
+
+
+def test_suite_end_events_carry_templates_the_host_translates(zh):
+    """The suite (stdlib only, English only) sends the English text plus {"id", "params"}; the host rebuilds a
+    Msg from them: English in --json, the catalog's Chinese in the human line."""
+    from envcheck.commands.verify import Listener, _Session
+
+    suite = _suite_module()
+
+    def failing(ctx):
+        raise suite.Fail(suite.M("import torch failed: {error}", error="OSError: libcudart.so.12: cannot open"),
+                         suite.M("reinstall torch in this environment: {fix}", fix=suite.install_fix("/e/bin/python")))
+
+    def skipped(ctx):
+        raise suite.Skip(suite.M("{name} is not installed", name="torchvision"))
+
+    def passing(ctx):
+        return suite.M("torch {version}, {build} build; numpy {numpy}", version="2.13.0+cpu", build="CPU",
+                       numpy=suite.M("{version}, interop ok", version="2.4.6"))
+
+    session = _Session(Listener())
+    results = {}
+    for check_id, fn in (("torch-import", failing), ("torchvision-import", skipped), ("tensor-creation", passing)):
+        end, raw = _suite_end_event(suite, fn, check_id)
+        assert not CJK.search(raw)  # the target interpreter never speaks Chinese
+        session.running = (check_id, check_id, 0.0)
+        session.on_line(raw.splitlines()[-1])
+        results[check_id] = session.checks[check_id]
+    failed = results["torch-import"]
+    assert failed.message == "import torch failed: OSError: libcudart.so.12: cannot open"
+    assert failed.fix == ("reinstall torch in this environment: run `envcheck install --python /e/bin/python` and "
+                          "execute the command it prints")
+    assert tr(failed.message) == "import torch 失败：OSError: libcudart.so.12: cannot open"
+    assert tr(failed.fix) == "在这个环境里重新安装 torch：运行 `envcheck install --python /e/bin/python`，再执行它打印的命令"
+    assert tr(results["torchvision-import"].message) == "没有安装 torchvision"
+    assert tr(results["tensor-creation"].message) == "torch 2.13.0+cpu，CPU 构建；numpy 2.4.6，互操作正常"
+    assert json.dumps(results["tensor-creation"].to_dict()["message"]) == '"torch 2.13.0+cpu, CPU build; numpy 2.4.6, interop ok"'
+
+
+def test_suite_check_lines_render_in_chinese_at_80_columns(zh):
+    import io
+
+    from rich.console import Console
+
+    from envcheck.commands.verify import Listener, _Session
+    from envcheck.render import verify as view
+
+    suite = _suite_module()
+    end, raw = _suite_end_event(suite, lambda ctx: (_ for _ in ()).throw(
+        suite.Skip(suite.M("CUDA is not available (see cuda-available)"))), "data-parallel")
+    session = _Session(Listener())
+    session.on_line(raw.splitlines()[-1])
+    buf = io.StringIO()
+    Console(file=buf, width=80).print(view.check_line(session.checks["data-parallel"]))
+    assert buf.getvalue() == "  – 跳过 data-parallel            0.00 s CUDA 不可用（见 cuda-available）\n".replace(
+        "0.00 s", f"{session.checks['data-parallel'].duration_s:.2f} s")
+
+
+def test_a_template_that_does_not_reproduce_the_text_keeps_the_text(zh):
+    """The English text is the contract: a record that does not rebuild it exactly (an older suite, a bug)
+    is ignored, and the line stays English rather than saying something else."""
+    from envcheck.i18n import from_template
+
+    assert from_template("torchvision is not installed", {"id": "{name} is not installed",
+                                                          "params": {"name": "torchvision"}}).msgid == "{name} is not installed"
+    for record in ({"id": "{name} is not installed", "params": {"name": "torchaudio"}},
+                   {"id": "{missing} is not installed", "params": {}}, {"params": {}}, "nonsense", None):
+        kept = from_template("torchvision is not installed", record)
+        assert kept == "torchvision is not installed" and not isinstance(kept, Msg)
+
+
+def test_the_suite_has_no_translations_and_every_message_is_a_template():
+    """Translations live in the catalog only; the suite marks its messages with M() (extracted like Msg)."""
+    from envcheck.inenv import script_path
+
+    source = Path(script_path("verify_suite")).read_text(encoding="utf-8")
+    assert not CJK.search(source)
+    ids, bad = extract_messages.scan_source(source, "verify_suite.py", extract_messages.SUITE_MARKERS)
+    assert not bad and len(ids) > 150
+    assert not re.search(r'raise (Skip|Fail)\("', source)  # a bare English literal would stay English in zh
+
+
+def test_performance_lines_in_chinese(zh):
+    from envcheck.perf import annotate_checks, render_performance
+    from envcheck.results import CheckResult
+
+    perf = {"devices": [{"device": "cpu", "gpu": None, "datasheet": None, "warnings": [], "figures": [
+        {"metric": "cpu_matmul_fp32", "name": "CPU FP32 matmul", "measured": 11.47, "unit": "GFLOPS", "peak": None,
+         "fraction": None, "status": "ok", "note": Msg("CPU: no datasheet peak is compared")},
+        {"metric": "matmul_tf32", "name": "TF32 matmul", "measured": None, "unit": None, "peak": None,
+         "fraction": None, "status": "skipped", "note": "no CUDA device: GPU matmuls not measured"}]}]}
+    lines = [tr(line) for line in render_performance(perf)]
+    assert lines == ["cpu 的性能：", "  CPU FP32 matmul 11.47 GFLOPS", "  TF32 matmul：跳过（没有 CUDA 设备：未测量 GPU 上的 matmul）"]
+    low = {"devices": [{"device": "cuda:0", "gpu": "NVIDIA H100", "datasheet": {"row": "H100 SXM"}, "figures": [
+        {"metric": "matmul_bf16", "name": "BF16 matmul", "measured": 400.0, "unit": "TFLOPS", "peak": 989.5,
+         "fraction": 0.404, "status": "low", "note": None}], "warnings": ["BF16 matmul: slow"]}]}
+    check = CheckResult("perf-matmul:0", "perf", "ok", 1.0, "measured on cuda:0: BF16 400.0 TFLOPS")
+    annotated = annotate_checks([check], low)[0]
+    assert annotated.message == ("cuda:0: BF16 matmul 400 TFLOPS = 40% of 989.5 LOW (H100 SXM datasheet). "
+                                 "WARNING: BF16 matmul: slow")
+    assert tr(annotated.message).startswith("cuda:0：BF16 matmul 400 TFLOPS = 989.5 的 40% 偏低（H100 SXM 规格表）。警告：")
+
+
+def test_install_on_an_h100_for_python37_reads_in_chinese():
+    """Python 3.7 on the H100 of tests/fixtures/h100-driver580 (its driver, CUDA and compute capability passed
+    as flags): no CUDA build fits, and the note naming the newer releases is Chinese too."""
+    flags = ["install", "--python", "3.7", "--os", "linux", "--arch", "x86_64", "--driver", "580.159.04",
+             "--cuda", "13.0", "--gpu-cc", "9.0"]
+    zh = _cli(flags, {"ENVCHECK_LANG": None, "LANG": "zh_CN.UTF-8"})
+    assert zh.exit_code == 0, zh.output
+    flat = re.sub(r"[│\s]+", "", zh.stdout)  # the panel wraps at 80 columns
+    for words in ("能在驱动580.159.04（CUDA13.0）和GPUsm_90上运行：使用CPU构建",
+                  "torch2.0.0及之后的版本有面向sm_90的cu118+构建，但需要Python>=3.8"):
+        assert words in flat, words
+    assert _untranslated(zh.stdout) == [] and "and later" not in zh.stdout
+
+
+@pytest.mark.parametrize("extra", [["--cpu"], ["--driver", "470.57.02", "--gpu-cc", "8.6", "--explain"], []])
+def test_install_json_is_identical_in_chinese_and_english(extra):
+    """Every reason the resolver and the input detection write (rejections, notes, inputs' reasons) is
+    English in --json whatever the language; [] detects this machine (no NVIDIA driver here)."""
+    runs = [_envcheck("install", "--python", "3.11", *extra, "--json", LANG=lang)
+            for lang in ("en_US.UTF-8", "zh_CN.UTF-8")]
+    assert runs[0].returncode == runs[1].returncode == 0, runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout and not CJK.search(runs[1].stdout)
+    zh = _envcheck("install", "--python", "3.11", *extra, LANG="zh_CN.UTF-8", COLUMNS="80")
+    assert _untranslated(zh.stdout) == []
+
+
+def test_a_running_checks_name_is_translated_for_the_spinner(zh):
+    import io
+    import types
+
+    from envcheck.commands.verify import Listener, _Session
+
+    suite = _suite_module()
+    out = io.StringIO()
+    suite._events = out
+    ctx = suite.Ctx(types.SimpleNamespace(timeout=30.0, device="cpu", require_cuda=False, level=2))
+    name = suite.M("{device}: {name}", device="cpu", name=suite.M("memory round trip"))
+    suite.run_check(ctx, "memory-round-trip:cpu", name, lambda ctx: "done", {})
+    session = _Session(Listener())
+    session.on_line(out.getvalue().splitlines()[0])
+    assert session.running[1] == "cpu: memory round trip" and tr(session.running[1]) == "cpu：内存往返拷贝"
+    assert all(n == str(n) for _, n, _, _ in suite.STATIC)  # names in the plan and --json stay English

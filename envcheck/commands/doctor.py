@@ -350,8 +350,8 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
     torch_dict.update({"packages": packages, "nvidia_wheels": nvidia_wheels,
                        "deep": deep.to_dict() if deep else None})
 
-    no_driver_reason = ("driver/library version mismatch" if nv.mismatch else "no NVIDIA driver found"
-                        if not nv.has_driver else "the driver did not report it")
+    no_driver_reason = (N_("driver/library version mismatch") if nv.mismatch else N_("no NVIDIA driver found")
+                        if not nv.has_driver else N_("the driver did not report it"))
     errors = [f for f in findings if f.severity == Severity.ERROR]
     warnings = [f for f in findings if f.severity == Severity.WARNING]
     vendors = raw.get("vendors") or {}
@@ -363,7 +363,7 @@ def build_data(interp: Interpreter, raw: dict, findings: list[Finding], cuda_env
             "executable": _sourced(py.executable or interp.path, interp.source.value),
             "version": _sourced(py.version, "interpreter", py.reason),
             "prefix": _sourced(py.prefix, "interpreter", py.reason),
-            "kind": _sourced(("conda env" if py.is_conda else "venv" if py.is_venv else "system/base interpreter")
+            "kind": _sourced((N_("conda env") if py.is_conda else "venv" if py.is_venv else N_("system/base interpreter"))
                              if py.ok else None, "interpreter", py.reason),
             "is_venv": py.is_venv,
             "is_conda": py.is_conda,

@@ -21,6 +21,7 @@ import time
 from typing import Mapping, Sequence
 
 from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.i18n import from_template
 from envcheck.facts import Interpreter
 from envcheck.inputs import VERIFY_DEVICES as DEVICES, VERIFY_LEVELS as LEVELS  # noqa: F401 (re-exported)
 from envcheck.inputs import validate_verify_options as validate_options  # noqa: F401 (re-exported)
@@ -99,29 +100,28 @@ def describe_death(done: Completed, timeout: float) -> tuple[str, str, str]:
     kind is "timeout", "signal" or "exit".
     """
     site = crash_site(done.stderr)
-    at = f" (at {site})" if site else ""
+    at = Msg(" (at {site})", site=site) if site else ""
     if done.timed_out or (done.returncode == 1 and FAULTHANDLER_TIMEOUT.search(done.stderr or "")):
         return (
             "timeout",
-            f"timed out: did not finish within {timeout:g} s{at}",
-            "something blocked (a GPU in a bad state, a driver problem, a deadlock): check `nvidia-smi` "
-            "and `envcheck doctor`; if this machine is just slow, raise --timeout",
+            Msg("timed out: did not finish within {seconds:g} s{at}", seconds=timeout, at=at),
+            Msg("something blocked (a GPU in a bad state, a driver problem, a deadlock): check `nvidia-smi` "
+                "and `envcheck doctor`; if this machine is just slow, raise --timeout"),
         )
     if done.signal:
         name = _signal_name(done.signal)
-        fix = (
+        fix = Msg(
             "a native crash inside torch usually means mismatched binaries (CUDA/cuDNN libraries from "
             "another install on LD_LIBRARY_PATH, or mixed pip/conda packages): reinstall with the "
             "command from `envcheck install`"
         )
         if done.signal == signal.SIGKILL:
-            fix = "SIGKILL usually means the kernel's out-of-memory killer (see `dmesg`): free memory and rerun"
-        return "signal", f"crashed: the suite process was killed by {name}{at}", fix
+            fix = Msg("SIGKILL usually means the kernel's out-of-memory killer (see `dmesg`): free memory and rerun")
+        return "signal", Msg("crashed: the suite process was killed by {signal}{at}", signal=name, at=at), fix
     tail = (done.stderr or "").strip().splitlines()[-1:] or [""]
     detail = f": {tail[0]}" if tail[0] else ""
-    return "exit", f"the suite process exited with status {done.returncode}{detail}{at}", (
-        "rerun with `envcheck --debug verify` and report the output"
-    )
+    return "exit", Msg("the suite process exited with status {code}{detail}{at}", code=done.returncode,
+                       detail=detail, at=at), Msg("rerun with `envcheck --debug verify` and report the output")
 
 
 def expected_cuda_devices(environ: Mapping[str, str], gpus: Sequence) -> int | None:
@@ -325,7 +325,7 @@ class _Session:
             self.listener.target(self.target)
         elif kind == "start":
             check_id = str(event.get("id"))
-            name = str(event.get("name") or check_id)
+            name = from_template(str(event.get("name") or check_id), event.get("name_template"))
             self.running = (check_id, name, time.monotonic())
             self.progress = True
             self.listener.start(check_id, name)
@@ -338,8 +338,8 @@ class _Session:
                 name,
                 status,
                 round(float(event.get("duration_s") or 0.0), 4),
-                str(event.get("message") or ""),
-                event.get("fix") or None,
+                from_template(str(event.get("message") or ""), event.get("message_template")),
+                from_template(event.get("fix") or None, event.get("fix_template")),
             )
             if isinstance(event.get("perf"), dict):
                 self.perf[check_id] = event["perf"]
@@ -439,7 +439,7 @@ def run(
                 if not session.hello:
                     if children == 1:
                         raise _cannot_run(interp, done)
-                    _fail_remaining(session, f"the suite could not be restarted: {done.describe_failure()}")
+                    _fail_remaining(session, Msg("the suite could not be restarted: {reason}", reason=done.describe_failure()))
                     break
                 limit = import_s if session.running and session.running[0] == "torch-import" else timeout
                 kind, message, fix = describe_death(done, limit)
@@ -449,15 +449,15 @@ def run(
                         CheckResult(check_id, name, Status.FAIL, round(time.monotonic() - t0, 4), message, fix)
                     )
                     if check_id == "torch-import":
-                        _skip_remaining(session, "torch did not import (see torch-import)")
+                        _skip_remaining(session, Msg("torch did not import (see torch-import)"))
                         break
                 elif not session.progress or session.done:
-                    _fail_remaining(session, f"the suite process stopped between checks: {message}", fix)
+                    _fail_remaining(session, Msg("the suite process stopped between checks: {reason}", reason=message), fix)
                     break
                 if not session.remaining() or children > len(session.plan) + 2:
-                    _fail_remaining(session, f"not run: {message}", fix)
+                    _fail_remaining(session, Msg("not run: {reason}", reason=message), fix)
                     break
-                listener.restart("continuing with the remaining checks in a fresh process")
+                listener.restart(Msg("continuing with the remaining checks in a fresh process"))
             driver_gpus, expected = driver.result()
             table.join(timeout=30)
     finally:

@@ -9,8 +9,9 @@ such as NCCL_DEBUG output, is redirected to stderr so it cannot corrupt the stre
     {"event": "hello", "pid": ..., "python": "3.11.7", "executable": ...}
     {"event": "plan", "checks": [{"id": ..., "name": ...}, ...]}   (again after torch imports)
     {"event": "target", "torch": "2.13.0+cpu", "build": "CPU", "device": "cpu", ...}
-    {"event": "start", "id": ..., "name": ...}
+    {"event": "start", "id": ..., "name": ..., ["name_template": {"id", "params"}]}
     {"event": "end", "id": ..., "status": "ok|fail|skip", "duration_s": ..., "message": ..., "fix": ...,
+     ["message_template"/"fix_template": {"id": TEMPLATE, "params": {...}}],   (see M: the host translates)
      ["perf": {"device", "name", "capability", "metrics", "skipped"}]}   (level 3 perf-* checks only)
     {"event": "done"}
 
@@ -51,7 +52,43 @@ import warnings
 SUITE_VERSION = 1
 FAULT_ENV = "ENVCHECK_VERIFY_FAULT"
 
-INSTALL_FIX = "run `envcheck install --python {py}` and execute the command it prints"
+
+
+class M(str):
+    """A check's message that keeps its template: the str value is the English text (what the event
+    stream, --json and the logs carry); the end event also carries the template and its parameters
+    ("message_template" / "fix_template": {"id", "params"}) so the host can render the template's
+    translation (envcheck/i18n.py's catalog: this suite itself only speaks English and never imports it).
+    Parameters are str/int/float/bool/None or M (anything else is passed as its str())."""
+
+    def __new__(cls, template, **params):
+        params = dict((k, v if v is None or isinstance(v, (str, int, float, bool)) else str(v))
+                      for k, v in params.items())
+        self = str.__new__(cls, template.format(**params) if params else template)
+        self.template = template
+        self.params = params
+        return self
+
+
+def template_of(message):
+    """{"id": template, "params": {...}} of an M (nested M parameters likewise), else None."""
+    if not isinstance(message, M):
+        return None
+    return {"id": message.template,
+            "params": dict((k, template_of(v) if isinstance(v, M) else v) for k, v in message.params.items())}
+
+
+def _joined(items):
+    """'; '.join(items), keeping the templates of one or two messages (there are two companions)."""
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        return M("{first}; {second}", first=items[0], second=items[1])
+    return "; ".join(items)
+
+
+def install_fix(py):
+    return M("run `envcheck install --python {py}` and execute the command it prints", py=py)
 
 
 # --------------------------------------------------------------------------- event stream
@@ -102,14 +139,14 @@ def _short(exc):
 def _fix_for_runtime_error(text, ctx):
     low = text.lower()
     if "no kernel image is available" in low:
-        return ("this torch build has no kernels for this GPU: " + INSTALL_FIX.format(py=shlex.quote(sys.executable))
-                + " (it picks a build whose CUDA version covers the GPU)")
+        return M("this torch build has no kernels for this GPU: {fix} (it picks a build whose CUDA version covers the GPU)",
+                 fix=install_fix(shlex.quote(sys.executable)))
     if "out of memory" in low:
-        return "free GPU memory (other processes: `nvidia-smi`) and rerun"
+        return M("free GPU memory (other processes: `nvidia-smi`) and rerun")
     if "driver" in low and ("too old" in low or "insufficient" in low):
-        return "update the NVIDIA driver, or install a torch build for an older CUDA (`envcheck install`)"
+        return M("update the NVIDIA driver, or install a torch build for an older CUDA (`envcheck install`)")
     if "cudnn" in low:
-        return "reinstall torch with the command from `envcheck install` (the cuDNN wheel may be mismatched)"
+        return M("reinstall torch with the command from `envcheck install` (the cuDNN wheel may be mismatched)")
     return None
 
 
@@ -226,7 +263,7 @@ class Ctx(object):
 
     def need_torch(self):
         if self.torch is None:
-            raise Skip("torch did not import (see torch-import)")
+            raise Skip(M("torch did not import (see torch-import)"))
         return self.torch
 
 
@@ -239,17 +276,19 @@ def check_import(ctx):
     except ImportError as exc:
         ctx.import_error = exc
         if getattr(exc, "name", None) == "torch" or "No module named 'torch'" in str(exc):
-            raise Fail("torch is not installed in %s" % sys.executable, INSTALL_FIX.format(py=shlex.quote(sys.executable)))
-        raise Fail("import torch failed: %s" % _short(exc),
-                   "a dependency of torch is missing or mismatched; reinstall: " + INSTALL_FIX.format(py=shlex.quote(sys.executable)))
+            raise Fail(M("torch is not installed in {python}", python=sys.executable),
+                       install_fix(shlex.quote(sys.executable)))
+        raise Fail(M("import torch failed: {error}", error=_short(exc)),
+                   M("a dependency of torch is missing or mismatched; reinstall: {fix}",
+                     fix=install_fix(shlex.quote(sys.executable))))
     except Exception as exc:  # OSError for a missing libcudart, etc.
         ctx.import_error = exc
-        raise Fail("import torch failed: %s" % _short(exc),
-                   "reinstall torch in this environment: " + INSTALL_FIX.format(py=shlex.quote(sys.executable)))
+        raise Fail(M("import torch failed: {error}", error=_short(exc)),
+                   M("reinstall torch in this environment: {fix}", fix=install_fix(shlex.quote(sys.executable))))
     ctx.torch = torch
     _load_numpy(ctx)
     build = _build(torch)
-    return "torch %s, %s build; numpy %s" % (torch.__version__, build, ctx.numpy_note)
+    return M("torch {version}, {build} build; numpy {numpy}", version=torch.__version__, build=build, numpy=ctx.numpy_note)
 
 
 def _build(torch):
@@ -265,69 +304,71 @@ def _load_numpy(ctx):
     try:
         import numpy
     except ImportError:
-        ctx.numpy_note = "not installed (optional; tensor.numpy() and torch.from_numpy need it)"
+        ctx.numpy_note = M("not installed (optional; tensor.numpy() and torch.from_numpy need it)")
         return
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ctx.torch.from_numpy(numpy.zeros(1, dtype=numpy.float32))
         ctx.numpy = numpy
-        ctx.numpy_note = "%s, interop ok" % numpy.__version__
+        ctx.numpy_note = M("{version}, interop ok", version=numpy.__version__)
     except Exception as exc:  # numpy 2 with a torch built against numpy 1: "Numpy is not available"
-        ctx.numpy_note = "%s installed but torch cannot use it (%s)" % (numpy.__version__, _short(exc))
+        ctx.numpy_note = M("{version} installed but torch cannot use it ({error})", version=numpy.__version__,
+                           error=_short(exc))
 
 
 def check_tensor_creation(ctx):
     torch = ctx.need_torch()
     data = [[1, 2], [3, 4]]
     x = torch.tensor(data)
-    expect(x.tolist() == data, "torch.tensor(data) returned %r" % x.tolist())
+    expect(x.tolist() == data, M("torch.tensor(data) returned {value}", value=repr(x.tolist())))
     expect(tuple(x.shape) == (2, 2) and x.dtype == torch.int64 and x.device.type == "cpu",
-           "attributes: shape %s dtype %s device %s" % (tuple(x.shape), x.dtype, x.device))
+           M("attributes: shape {shape} dtype {dtype} device {device}", shape=tuple(x.shape), dtype=x.dtype,
+             device=x.device))
     notes = []
     if ctx.numpy is not None:
         np = ctx.numpy
         a = np.array(data, dtype=np.float32)
         t = torch.from_numpy(a)
-        expect(t.dtype == torch.float32 and t.tolist() == a.tolist(), "torch.from_numpy changed the values or dtype")
+        expect(t.dtype == torch.float32 and t.tolist() == a.tolist(), M("torch.from_numpy changed the values or dtype"))
         a[0, 0] = 100.0
-        expect(t[0, 0].item() == 100.0, "torch.from_numpy does not share memory with the array")
+        expect(t[0, 0].item() == 100.0, M("torch.from_numpy does not share memory with the array"))
         copied = torch.tensor(a)
         a[0, 1] = -7.0
-        expect(copied[0, 1].item() == 2.0, "torch.tensor(ndarray) should copy but shares memory")
-        expect(t.numpy()[0, 1] == -7.0, "tensor.numpy() does not share memory")
-        notes.append("from_numpy shares memory")
+        expect(copied[0, 1].item() == 2.0, M("torch.tensor(ndarray) should copy but shares memory"))
+        expect(t.numpy()[0, 1] == -7.0, M("tensor.numpy() does not share memory"))
+        notes.append(M("from_numpy shares memory"))
     elif "cannot use" in (ctx.numpy_note or ""):
-        raise Fail("numpy interop is broken: " + ctx.numpy_note,
-                   "install a numpy this torch was built for (for old torch: pip install 'numpy<2'), or "
-                   "upgrade torch (`envcheck install`)")
+        raise Fail(M("numpy interop is broken: {note}", note=ctx.numpy_note),
+                   M("install a numpy this torch was built for (for old torch: pip install 'numpy<2'), or "
+                     "upgrade torch (`envcheck install`)"))
     else:
-        notes.append("numpy not installed, from_numpy not tested")
+        notes.append(M("numpy not installed, from_numpy not tested"))
     ones = torch.ones_like(x)
-    expect(ones.shape == x.shape and ones.dtype == x.dtype and int(ones.sum()) == 4, "ones_like is wrong")
+    expect(ones.shape == x.shape and ones.dtype == x.dtype and int(ones.sum()) == 4, M("ones_like is wrong"))
     r = torch.rand_like(x, dtype=torch.float32)
     expect(r.shape == x.shape and r.dtype == torch.float32 and bool(((r >= 0) & (r < 1)).all()),
-           "rand_like is out of [0, 1) or has the wrong shape/dtype")
+           M("rand_like is out of [0, 1) or has the wrong shape/dtype"))
     for fn, fill in ((torch.rand, None), (torch.zeros, 0.0), (torch.ones, 1.0)):
         t = fn(2, 3)
         expect(tuple(t.shape) == (2, 3) and t.dtype == torch.float32,
-               "%s(2, 3) has shape %s dtype %s" % (fn.__name__, tuple(t.shape), t.dtype))
+               M("{fn}(2, 3) has shape {shape} dtype {dtype}", fn=fn.__name__, shape=tuple(t.shape), dtype=t.dtype))
         if fill is not None:
-            expect(bool((t == fill).all()), "%s(2, 3) is not all %s" % (fn.__name__, fill))
-    expect(torch.zeros(2, dtype=torch.float64).dtype == torch.float64, "dtype= is ignored")
+            expect(bool((t == fill).all()), M("{fn}(2, 3) is not all {fill}", fn=fn.__name__, fill=fill))
+    expect(torch.zeros(2, dtype=torch.float64).dtype == torch.float64, M("dtype= is ignored"))
     eye = torch.eye(3)
-    expect(float(eye.diagonal().sum()) == 3.0 and float(eye.sum()) == 3.0, "eye(3) is not the identity")
-    expect(torch.arange(0, 10, 2).tolist() == [0, 2, 4, 6, 8], "arange(0, 10, 2) is wrong")
+    expect(float(eye.diagonal().sum()) == 3.0 and float(eye.sum()) == 3.0, M("eye(3) is not the identity"))
+    expect(torch.arange(0, 10, 2).tolist() == [0, 2, 4, 6, 8], M("arange(0, 10, 2) is wrong"))
     lin = torch.linspace(0, 1, 5).tolist()
-    expect(all(abs(a - b) < 1e-6 for a, b in zip(lin, [0, 0.25, 0.5, 0.75, 1.0])), "linspace(0, 1, 5) = %r" % lin)
+    expect(all(abs(a - b) < 1e-6 for a, b in zip(lin, [0, 0.25, 0.5, 0.75, 1.0])), M("linspace(0, 1, 5) = {value}", value=repr(lin)))
     g = torch.Generator().manual_seed(0)
     n = torch.normal(0.0, 1.0, size=(4096,), generator=g)
     mean, std = float(n.mean()), float(n.std())
-    expect(abs(mean) < 0.1 and 0.9 < std < 1.1, "normal(0, 1) has mean %.3f std %.3f" % (mean, std))
+    expect(abs(mean) < 0.1 and 0.9 < std < 1.1, M("normal(0, 1) has mean {mean:.3f} std {std:.3f}", mean=mean, std=std))
     perm = torch.randperm(10, generator=g)
-    expect(sorted(perm.tolist()) == list(range(10)), "randperm(10) is not a permutation")
-    notes.append("tensor, *_like, rand/zeros/ones, eye, arange, linspace, normal, randperm")
-    return "; ".join(notes)
+    expect(sorted(perm.tolist()) == list(range(10)), M("randperm(10) is not a permutation"))
+    notes.append(M("tensor, *_like, rand/zeros/ones, eye, arange, linspace, normal, randperm"))
+    return _joined(notes)
 
 
 def check_tensor_operations(ctx):
@@ -338,28 +379,28 @@ def check_tensor_operations(ctx):
     out = torch.empty(2, 2)
     torch.add(x, y, out=out)
     for how, value in (("x + y", x + y), ("torch.add(x, y)", torch.add(x, y)), ("torch.add(out=)", out)):
-        expect(value.tolist() == expected, "%s gave %r" % (how, value.tolist()))
+        expect(value.tolist() == expected, M("{how} gave {value}", how=how, value=repr(value.tolist())))
     z = x.clone()
     ptr = z.data_ptr()
     z.add_(y)
-    expect(z.tolist() == expected and z.data_ptr() == ptr, "add_ is not in place")
+    expect(z.tolist() == expected and z.data_ptr() == ptr, M("add_ is not in place"))
     col = z[:, 1]
     col[0] = -1.0
-    expect(z[0, 1].item() == -1.0, "indexing z[:, 1] does not share memory")
+    expect(z[0, 1].item() == -1.0, M("indexing z[:, 1] does not share memory"))
     v = z.view(4)
     v[0] = 99.0
-    expect(z[0, 0].item() == 99.0 and v.data_ptr() == z.data_ptr(), "view() does not share memory")
+    expect(z[0, 0].item() == 99.0 and v.data_ptr() == z.data_ptr(), M("view() does not share memory"))
     w = z.clone().view(4)
     w[3] = 123.0
-    expect(z[1, 1].item() != 123.0, "clone().view() shares memory with the original")
+    expect(z[1, 1].item() != 123.0, M("clone().view() shares memory with the original"))
     a = torch.arange(6)
-    expect(tuple(a.reshape(2, 3).shape) == (2, 3) and tuple(a.reshape(-1, 2).shape) == (3, 2), "reshape is wrong")
-    expect(a.reshape(2, 3)[1, 0].item() == 3, "reshape is not row-major")
+    expect(tuple(a.reshape(2, 3).shape) == (2, 3) and tuple(a.reshape(-1, 2).shape) == (3, 2), M("reshape is wrong"))
+    expect(a.reshape(2, 3)[1, 0].item() == 3, M("reshape is not row-major"))
     t = torch.zeros(1, 3, 1)
-    expect(tuple(t.squeeze().shape) == (3,) and tuple(t.squeeze(0).shape) == (3, 1), "squeeze is wrong")
+    expect(tuple(t.squeeze().shape) == (3,) and tuple(t.squeeze(0).shape) == (3, 1), M("squeeze is wrong"))
     u = torch.zeros(3)
-    expect(tuple(u.unsqueeze(0).shape) == (1, 3) and tuple(u.unsqueeze(1).shape) == (3, 1), "unsqueeze is wrong")
-    return "3 ways to add agree, add_ in place, index/view share memory, clone() does not, reshape, (un)squeeze"
+    expect(tuple(u.unsqueeze(0).shape) == (1, 3) and tuple(u.unsqueeze(1).shape) == (3, 1), M("unsqueeze is wrong"))
+    return M("3 ways to add agree, add_ in place, index/view share memory, clone() does not, reshape, (un)squeeze")
 
 
 def check_broadcasting(ctx):
@@ -367,68 +408,68 @@ def check_broadcasting(ctx):
     cases = (((5, 1, 4, 1), (3, 1, 1), (5, 3, 4, 1)), ((5, 3, 4, 1), (3, 1, 1), (5, 3, 4, 1)), ((1,), (3, 1, 7), (3, 1, 7)))
     for a, b, want in cases:
         got = tuple((torch.ones(*a) + torch.ones(*b)).shape)
-        expect(got == want, "%s + %s broadcast to %s, expected %s" % (a, b, got, want))
+        expect(got == want, M("{a} + {b} broadcast to {got}, expected {want}", a=a, b=b, got=got, want=want))
     grid = torch.arange(3).view(3, 1) * 10 + torch.arange(4).view(1, 4)
-    expect(grid.tolist() == [[10 * i + j for j in range(4)] for i in range(3)], "broadcast values are wrong")
+    expect(grid.tolist() == [[10 * i + j for j in range(4)] for i in range(3)], M("broadcast values are wrong"))
     for a, b in (((5, 2, 4, 1), (3, 1, 1)), ((2, 3), (3, 2))):
         try:
             torch.ones(*a) + torch.ones(*b)
         except RuntimeError:
             continue
-        raise Fail("%s + %s should raise (incompatible) but did not" % (a, b))
+        raise Fail(M("{a} + {b} should raise (incompatible) but did not", a=a, b=b))
     try:
         torch.ones(3, 1).add_(torch.ones(3, 4))
     except RuntimeError:
         pass
     else:
-        raise Fail("an in-place add that would change the shape should raise")
-    return "compatible shapes broadcast to the expected shape and values; incompatible ones raise"
+        raise Fail(M("an in-place add that would change the shape should raise"))
+    return M("compatible shapes broadcast to the expected shape and values; incompatible ones raise")
 
 
 def check_autograd(ctx):
     torch = ctx.need_torch()
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    expect(x.is_leaf and x.grad_fn is None, "a leaf tensor has grad_fn %r" % (x.grad_fn,))
+    expect(x.is_leaf and x.grad_fn is None, M("a leaf tensor has grad_fn {grad_fn}", grad_fn=repr(x.grad_fn)))
     y = x * 2
     name = type(y.grad_fn).__name__
-    expect(name == "MulBackward0", "y = x * 2 has grad_fn %s, expected MulBackward0" % name)
+    expect(name == "MulBackward0", M("y = x * 2 has grad_fn {name}, expected MulBackward0", name=name))
     (x ** 2).sum().backward()
-    expect(x.grad.tolist() == [2.0, 4.0, 6.0], "d/dx sum(x^2) = %r, expected 2x" % x.grad.tolist())
+    expect(x.grad.tolist() == [2.0, 4.0, 6.0], M("d/dx sum(x^2) = {value}, expected 2x", value=repr(x.grad.tolist())))
     x.grad.zero_()
     try:
         y.backward()
     except RuntimeError:
         pass
     else:
-        raise Fail("backward() on a non-scalar without a gradient argument should raise")
+        raise Fail(M("backward() on a non-scalar without a gradient argument should raise"))
     v = torch.tensor([0.1, 1.0, 0.0001])
     _backward_with_grad(torch, y, v)  # J = 2I, so J^T v = 2v
-    expect(torch.allclose(x.grad, 2 * v), "J^T v = %r, expected %r" % (x.grad.tolist(), (2 * v).tolist()))
+    expect(torch.allclose(x.grad, 2 * v), M("J^T v = {got}, expected {want}", got=repr(x.grad.tolist()), want=repr((2 * v).tolist())))
     x.grad.zero_()
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    expect(x.grad.tolist() == [6.0, 6.0, 6.0], "gradients did not accumulate over two backward calls")
+    expect(x.grad.tolist() == [6.0, 6.0, 6.0], M("gradients did not accumulate over two backward calls"))
     x.grad.zero_()
-    expect(x.grad.tolist() == [0.0, 0.0, 0.0], "grad.zero_() did not reset")
+    expect(x.grad.tolist() == [0.0, 0.0, 0.0], M("grad.zero_() did not reset"))
     with torch.no_grad():
-        expect(not (x * 2).requires_grad, "no_grad() still tracks")
+        expect(not (x * 2).requires_grad, M("no_grad() still tracks"))
     d = x.detach()
-    expect(not d.requires_grad and d.data_ptr() == x.data_ptr(), "detach() still tracks or copies")
+    expect(not d.requires_grad and d.data_ptr() == x.data_ptr(), M("detach() still tracks or copies"))
     a = torch.ones(2)
-    expect(a.requires_grad_().requires_grad and not a.requires_grad_(False).requires_grad, "requires_grad_ does not toggle")
+    expect(a.requires_grad_().requires_grad and not a.requires_grad_(False).requires_grad, M("requires_grad_ does not toggle"))
     w = torch.ones(3, requires_grad=True)
     version = w._version
     w.data.mul_(5)
     expect(w.grad_fn is None and w._version == version and w.tolist() == [5.0, 5.0, 5.0],
-           "writing through .data was recorded by autograd")
+           M("writing through .data was recorded by autograd"))
     try:
         w.add_(1)
     except RuntimeError:
         pass
     else:
-        raise Fail("an in-place op on a leaf that requires grad should raise")
-    return ("leaf, MulBackward0, scalar and J^T v backward, accumulation and zero_, no_grad/detach, "
-            "requires_grad_, .data untracked")
+        raise Fail(M("an in-place op on a leaf that requires grad should raise"))
+    return M("leaf, MulBackward0, scalar and J^T v backward, accumulation and zero_, no_grad/detach, "
+             "requires_grad_, .data untracked")
 
 
 def _backward_with_grad(torch, y, v):
@@ -455,29 +496,36 @@ def _cuda_unavailable(ctx, caught):
     py = sys.executable
     cvd = os.environ.get("CUDA_VISIBLE_DEVICES")
     if not torch.version.cuda and not getattr(torch.version, "hip", None):
-        gpus = " although the driver reports %d GPU(s)" % driver_gpus if (driver_gpus or 0) > 0 else ""
-        return ("torch %s is a CPU-only build%s" % (torch.__version__, gpus),
-                "for GPU work install a CUDA build: " + INSTALL_FIX.format(py=shlex.quote(py)))
+        fix = M("for GPU work install a CUDA build: {fix}", fix=install_fix(shlex.quote(py)))
+        if (driver_gpus or 0) > 0:
+            return (M("torch {version} is a CPU-only build although the driver reports {count} GPU(s)",
+                      version=torch.__version__, count=driver_gpus), fix)
+        return M("torch {version} is a CPU-only build", version=torch.__version__), fix
     if cvd is not None and cvd.strip() in ("", "-1", "none", "NoDevFiles"):
-        return ("CUDA_VISIBLE_DEVICES=%r hides every GPU" % cvd, "unset CUDA_VISIBLE_DEVICES or list a GPU index")
+        return (M("CUDA_VISIBLE_DEVICES={cvd!r} hides every GPU", cvd=cvd),
+                M("unset CUDA_VISIBLE_DEVICES or list a GPU index"))
     if cvd is not None and expected == 0 and (driver_gpus or 0) > 0:
-        return ("CUDA_VISIBLE_DEVICES=%r leaves none of the driver's %d GPU(s) visible" % (cvd, driver_gpus),
-                "use indices 0..%d or UUIDs as `nvidia-smi -L` lists them" % (driver_gpus - 1))
+        return (M("CUDA_VISIBLE_DEVICES={cvd!r} leaves none of the driver's {count} GPU(s) visible", cvd=cvd,
+                  count=driver_gpus),
+                M("use indices 0..{last} or UUIDs as `nvidia-smi -L` lists them", last=driver_gpus - 1))
     detail = ""
     if caught:
         detail = ": " + str(caught[-1].message).strip().splitlines()[0]
     if not driver_gpus:
-        return ("no NVIDIA GPU or driver detected (torch %s, %s build)%s" % (torch.__version__, _build(torch), detail),
-                "install the NVIDIA driver (check with `nvidia-smi`), or run `envcheck doctor`")
-    return ("torch.cuda.is_available() is False although the driver reports %d GPU(s)%s" % (driver_gpus, detail),
-            "run `envcheck doctor`: the driver may be too old for %s %s" % (_cuda_word(torch), torch.version.cuda))
+        return (M("no NVIDIA GPU or driver detected (torch {version}, {build} build){detail}", version=torch.__version__,
+                  build=_build(torch), detail=detail),
+                M("install the NVIDIA driver (check with `nvidia-smi`), or run `envcheck doctor`"))
+    return (M("torch.cuda.is_available() is False although the driver reports {count} GPU(s){detail}",
+              count=driver_gpus, detail=detail),
+            M("run `envcheck doctor`: the driver may be too old for {runtime} {version}", runtime=_cuda_word(torch),
+              version=torch.version.cuda))
 
 
 def check_cuda_available(ctx):
     torch = ctx.need_torch()
     opts = ctx.opts
     if opts.device in ("cpu", "mps") and not opts.require_cuda:
-        raise Skip("--device %s" % opts.device)
+        raise Skip(M("--device {device}", device=opts.device))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         available = torch.cuda.is_available()
@@ -488,16 +536,16 @@ def check_cuda_available(ctx):
         raise Skip(message)
     count = torch.cuda.device_count()
     cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
-    return "%s %s runtime, %d device(s), cuDNN %s" % (
-        _cuda_word(torch), torch.version.hip or torch.version.cuda, count, cudnn if cudnn else "not available")
+    return M("{runtime} {version} runtime, {count} device(s), cuDNN {cudnn}", runtime=_cuda_word(torch),
+             version=torch.version.hip or torch.version.cuda, count=count, cudnn=cudnn if cudnn else M("not available"))
 
 
 def _cuda_ready(ctx):
     torch = ctx.need_torch()
     if ctx.opts.device in ("cpu", "mps") and not ctx.opts.require_cuda:
-        raise Skip("--device %s" % ctx.opts.device)
+        raise Skip(M("--device {device}", device=ctx.opts.device))
     if not torch.cuda.is_available():
-        raise Skip("CUDA is not available (see cuda-available)")
+        raise Skip(M("CUDA is not available (see cuda-available)"))
     return torch
 
 
@@ -505,15 +553,16 @@ def check_cuda_device_count(ctx):
     torch = _cuda_ready(ctx)
     count = torch.cuda.device_count()
     cvd = os.environ.get("CUDA_VISIBLE_DEVICES")
-    shown = "unset" if cvd is None else repr(cvd)
+    shown = M("unset") if cvd is None else repr(cvd)
     driver_gpus, expected = ctx.driver_counts()
     if expected is None or expected < 0:
-        return "torch sees %d device(s) (CUDA_VISIBLE_DEVICES %s; the driver's count is unknown)" % (count, shown)
+        return M("torch sees {count} device(s) (CUDA_VISIBLE_DEVICES {cvd}; the driver's count is unknown)",
+                 count=count, cvd=shown)
     expect(count == expected,
-           "torch sees %d device(s) but the driver reports %s GPU(s), %d visible with CUDA_VISIBLE_DEVICES %s"
-           % (count, driver_gpus, expected, shown),
-           "check CUDA_VISIBLE_DEVICES (indices/UUIDs from `nvidia-smi -L`); `envcheck doctor` explains it")
-    return "torch sees %d device(s), as the driver reports (CUDA_VISIBLE_DEVICES %s)" % (count, shown)
+           M("torch sees {count} device(s) but the driver reports {gpus} GPU(s), {visible} visible with "
+             "CUDA_VISIBLE_DEVICES {cvd}", count=count, gpus=driver_gpus, visible=expected, cvd=shown),
+           M("check CUDA_VISIBLE_DEVICES (indices/UUIDs from `nvidia-smi -L`); `envcheck doctor` explains it"))
+    return M("torch sees {count} device(s), as the driver reports (CUDA_VISIBLE_DEVICES {cvd})", count=count, cvd=shown)
 
 
 def check_cuda_arch(ctx, index):
@@ -521,21 +570,22 @@ def check_cuda_arch(ctx, index):
     props = torch.cuda.get_device_properties(index)
     capability = (props.major, props.minor)
     arch_list = torch.cuda.get_arch_list()
-    name = "%s, compute capability %d.%d" % (props.name, props.major, props.minor)
+    name = M("{gpu}, compute capability {major}.{minor}", gpu=props.name, major=props.major, minor=props.minor)
     if getattr(torch.version, "hip", None):
         gcn = getattr(props, "gcnArchName", "") or ""
         base = gcn.split(":")[0]
         expect(not arch_list or base in arch_list,
-               "%s (%s): this ROCm build has kernels for %s only" % (name, gcn, ", ".join(arch_list)),
-               "install a ROCm build of torch that supports %s (`envcheck install`)" % base)
-        return "%s (%s) covered by the build" % (name, gcn)
+               M("{gpu} ({gcn}): this ROCm build has kernels for {archs} only", gpu=name, gcn=gcn,
+                 archs=", ".join(arch_list)),
+               M("install a ROCm build of torch that supports {arch} (`envcheck install`)", arch=base))
+        return M("{gpu} ({gcn}) covered by the build", gpu=name, gcn=gcn)
     covered, how = arch_coverage(capability, arch_list)
     expect(covered,
-           "%s is not covered by this build (%s): %s. Kernels will fail with \"no kernel image is available "
-           "for execution on the device\"" % (name, " ".join(arch_list), how),
-           "install a torch build whose CUDA version supports sm_%d%d: %s"
-           % (props.major, props.minor, INSTALL_FIX.format(py=shlex.quote(sys.executable))))
-    return "%s, %.1f GiB: %s" % (name, props.total_memory / 2.0 ** 30, how)
+           M("{gpu} is not covered by this build ({archs}): {how}. Kernels will fail with \"no kernel image is "
+             "available for execution on the device\"", gpu=name, archs=" ".join(arch_list), how=how),
+           M("install a torch build whose CUDA version supports sm_{major}{minor}: {fix}", major=props.major,
+             minor=props.minor, fix=install_fix(shlex.quote(sys.executable))))
+    return M("{gpu}, {memory:.1f} GiB: {how}", gpu=name, memory=props.total_memory / 2.0 ** 30, how=how)
 
 
 def check_cuda_compute(ctx, index):
@@ -543,38 +593,39 @@ def check_cuda_compute(ctx, index):
     dev = torch.device("cuda", index)
     try:
         a = torch.ones(256, device=dev)
-        expect(a.device == dev, "allocation landed on %s" % a.device)
+        expect(a.device == dev, M("allocation landed on {device}", device=a.device))
         b = a * 2 + 1
-        expect(float(b.sum().item()) == 768.0, "elementwise kernel: sum(ones * 2 + 1) = %s" % b.sum().item())
+        expect(float(b.sum().item()) == 768.0, M("elementwise kernel: sum(ones * 2 + 1) = {value}", value=b.sum().item()))
         g = torch.Generator().manual_seed(0)
         m1 = torch.randn(64, 64, generator=g)
         m2 = torch.randn(64, 64, generator=g)
         on_dev = (m1.to(dev) @ m2.to(dev)).cpu()
         expect(torch.allclose(on_dev, m1 @ m2, rtol=1e-2, atol=1e-2),
-               "matmul differs from the CPU result (max abs diff %.3g)" % float((on_dev - m1 @ m2).abs().max()))
+               M("matmul differs from the CPU result (max abs diff {diff:.3g})", diff=float((on_dev - m1 @ m2).abs().max())))
         r = torch.arange(1000, dtype=torch.float32, device=dev)
-        expect(float(r.sum().item()) == 499500.0 and float(r.max().item()) == 999.0, "reduction is wrong")
+        expect(float(r.sum().item()) == 499500.0 and float(r.max().item()) == 999.0, M("reduction is wrong"))
         w = torch.randn(8, device=dev, requires_grad=True)
         (w ** 2).sum().backward()
         expect(w.grad is not None and w.grad.device == dev and torch.allclose(w.grad, 2 * w.detach()),
-               "backward on the device gave the wrong gradient")
+               M("backward on the device gave the wrong gradient"))
         host = torch.arange(10.0)
         back = host.cuda(index)
-        expect(back.is_cuda and back.cpu().equal(host), ".cuda() / .cpu() round trip changed the data")
-        expect(host.to(dev).to("cpu").equal(host), ".to(device) round trip changed the data")
+        expect(back.is_cuda and back.cpu().equal(host), M(".cuda() / .cpu() round trip changed the data"))
+        expect(host.to(dev).to("cpu").equal(host), M(".to(device) round trip changed the data"))
         torch.cuda.synchronize(index)
     except RuntimeError as exc:
-        raise Fail("%s on cuda:%d: %s" % (exc.__class__.__name__, index, str(exc).strip().splitlines()[0]),
+        raise Fail(M("{error} on cuda:{index}: {detail}", error=exc.__class__.__name__, index=index,
+                     detail=str(exc).strip().splitlines()[0]),
                    _fix_for_runtime_error(str(exc), ctx))
-    return "allocation, elementwise, matmul == CPU, reduction, backward, round trip, synchronize"
+    return M("allocation, elementwise, matmul == CPU, reduction, backward, round trip, synchronize")
 
 
 def check_cudnn_conv(ctx, index):
     torch = _cuda_ready(ctx)
     if not torch.backends.cudnn.is_available():
-        raise Skip("cuDNN is not available in this torch build")
+        raise Skip(M("cuDNN is not available in this torch build"))
     if not torch.backends.cudnn.enabled:
-        raise Skip("cuDNN is disabled (torch.backends.cudnn.enabled = False)")
+        raise Skip(M("cuDNN is disabled (torch.backends.cudnn.enabled = False)"))
     import torch.nn.functional as F
     dev = torch.device("cuda", index)
     g = torch.Generator().manual_seed(0)
@@ -587,76 +638,79 @@ def check_cudnn_conv(ctx, index):
         out.sum().backward()
         torch.cuda.synchronize(index)
     except RuntimeError as exc:
-        raise Fail("cuDNN convolution failed on cuda:%d: %s" % (index, str(exc).strip().splitlines()[0]),
-                   _fix_for_runtime_error(str(exc), ctx) or "reinstall torch with the command from `envcheck install`")
-    expect(tuple(out.shape) == (2, 4, 16, 16), "conv2d output shape %s" % (tuple(out.shape),))
+        raise Fail(M("cuDNN convolution failed on cuda:{index}: {detail}", index=index,
+                     detail=str(exc).strip().splitlines()[0]),
+                   _fix_for_runtime_error(str(exc), ctx) or M("reinstall torch with the command from `envcheck install`"))
+    expect(tuple(out.shape) == (2, 4, 16, 16), M("conv2d output shape {shape}", shape=tuple(out.shape)))
     expect(torch.allclose(out.detach().cpu(), F.conv2d(x, k, padding=1), rtol=1e-2, atol=1e-2),
-           "cuDNN conv2d differs from the CPU result")
+           M("cuDNN conv2d differs from the CPU result"))
     expect(xd.grad is not None and kd.grad is not None and tuple(kd.grad.shape) == (4, 3, 3, 3),
-           "conv2d backward produced no gradients")
-    return "cuDNN %s conv2d forward + backward match the CPU" % torch.backends.cudnn.version()
+           M("conv2d backward produced no gradients"))
+    return M("cuDNN {version} conv2d forward + backward match the CPU", version=torch.backends.cudnn.version())
 
 
 def check_mps(ctx):
     torch = ctx.need_torch()
     opts = ctx.opts
     if opts.device in ("cpu", "cuda"):
-        raise Skip("--device %s" % opts.device)
+        raise Skip(M("--device {device}", device=opts.device))
     mps = getattr(torch.backends, "mps", None)
     if mps is None or not mps.is_available():
         if sys.platform != "darwin":
-            reason = "MPS exists only on Apple silicon macOS"
+            reason = M("MPS exists only on Apple silicon macOS")
         elif mps is not None and not mps.is_built():
-            reason = "this torch build has no MPS support"
+            reason = M("this torch build has no MPS support")
         else:
-            reason = "MPS is not available (needs Apple silicon and macOS 12.3+)"
+            reason = M("MPS is not available (needs Apple silicon and macOS 12.3+)")
         if opts.device == "mps":
-            raise Fail(reason, "use --device auto or cpu, or install a macOS arm64 torch (`envcheck install`)")
+            raise Fail(reason, M("use --device auto or cpu, or install a macOS arm64 torch (`envcheck install`)"))
         raise Skip(reason)
     dev = torch.device("mps")
     g = torch.Generator().manual_seed(0)
     m1 = torch.randn(32, 32, generator=g)
     m2 = torch.randn(32, 32, generator=g)
-    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), "matmul on mps differs from CPU")
+    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), M("matmul on mps differs from CPU"))
     a = torch.ones(100, device=dev) * 2 + 1
-    expect(float(a.sum().item()) == 300.0, "elementwise/reduction on mps is wrong")
+    expect(float(a.sum().item()) == 300.0, M("elementwise/reduction on mps is wrong"))
     w = torch.randn(8, device=dev, requires_grad=True)
     (w ** 2).sum().backward()
-    expect(torch.allclose(w.grad.cpu(), 2 * w.detach().cpu()), "backward on mps is wrong")
+    expect(torch.allclose(w.grad.cpu(), 2 * w.detach().cpu()), M("backward on mps is wrong"))
     torch.mps.synchronize()
-    return "allocation, elementwise, matmul == CPU, reduction, backward, round trip on mps"
+    return M("allocation, elementwise, matmul == CPU, reduction, backward, round trip on mps")
 
 
 def check_xpu(ctx):
     """Intel GPU through torch.xpu (torch >= 2.5 XPU builds); skips where torch has no XPU."""
     torch = ctx.need_torch()
     if ctx.opts.device in ("cpu", "cuda", "mps"):
-        raise Skip("--device %s" % ctx.opts.device)
+        raise Skip(M("--device {device}", device=ctx.opts.device))
     xpu = getattr(torch, "xpu", None)
     if xpu is None or not xpu.is_available():
-        raise Skip("no XPU: this torch has no torch.xpu" if xpu is None else
-                   "no XPU available (a non-XPU torch build, no Intel GPU, or its driver is missing)")
+        raise Skip(M("no XPU: this torch has no torch.xpu") if xpu is None else
+                   M("no XPU available (a non-XPU torch build, no Intel GPU, or its driver is missing)"))
     dev = torch.device("xpu")
     g = torch.Generator().manual_seed(0)
     m1, m2 = torch.randn(32, 32, generator=g), torch.randn(32, 32, generator=g)
-    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), "matmul on xpu differs from CPU")
+    expect(torch.allclose((m1.to(dev) @ m2.to(dev)).cpu(), m1 @ m2, rtol=1e-3, atol=1e-3), M("matmul on xpu differs from CPU"))
     xpu.synchronize()
-    return "matmul == CPU on %s (%d XPU device(s))" % (xpu.get_device_name(0), xpu.device_count())
+    return M("matmul == CPU on {gpu} ({count} XPU device(s))", gpu=xpu.get_device_name(0), count=xpu.device_count())
 
 
 def check_distributed(ctx):
     torch = ctx.need_torch()
     opts = ctx.opts
     if not opts.distributed:
-        raise Skip("not requested (pass --distributed)")
+        raise Skip(M("not requested (pass --distributed)"))
     import torch.distributed as dist
     if not dist.is_available():
-        raise Fail("torch.distributed is not available in this build", "install a torch build with distributed support")
+        raise Fail(M("torch.distributed is not available in this build"),
+                   M("install a torch build with distributed support"))
     use_nccl = (opts.device not in ("cpu", "mps") and torch.cuda.is_available()
                 and torch.cuda.device_count() >= 2 and dist.is_nccl_available())
     backend = "nccl" if use_nccl else "gloo"
     if backend == "gloo" and not dist.is_gloo_available():
-        raise Fail("the gloo backend is not available in this build", "install an official torch build (`envcheck install`)")
+        raise Fail(M("the gloo backend is not available in this build"),
+                   M("install an official torch build (`envcheck install`)"))
     budget = max(1.0, min(opts.timeout * 0.8, opts.timeout - 2.0))
     tmp = tempfile.mkdtemp(prefix="envcheck-dist-")
     store = os.path.join(tmp, "store")
@@ -676,16 +730,17 @@ def check_distributed(ctx):
             try:
                 out, err = proc.communicate(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
-                raise Fail("all_reduce over %s did not finish within %.0f s (rank %d hung)" % (backend, budget, rank),
-                           "check that localhost networking works (GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME) "
-                           "and rerun with NCCL_DEBUG=INFO")
+                raise Fail(M("all_reduce over {backend} did not finish within {seconds:.0f} s (rank {rank} hung)",
+                             backend=backend, seconds=budget, rank=rank),
+                           M("check that localhost networking works (GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME) "
+                             "and rerun with NCCL_DEBUG=INFO"))
             outputs.append((proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")))
         for rank, (code, out, err) in enumerate(outputs):
             tail = (err.strip().splitlines() or [""])[-1]
-            expect(code == 0, "rank %d exited with status %s: %s" % (rank, code, tail),
-                   "rerun with NCCL_DEBUG=INFO / TORCH_DISTRIBUTED_DEBUG=DETAIL for details")
+            expect(code == 0, M("rank {rank} exited with status {code}: {tail}", rank=rank, code=code, tail=tail),
+                   M("rerun with NCCL_DEBUG=INFO / TORCH_DISTRIBUTED_DEBUG=DETAIL for details"))
             result = out.strip().splitlines()[-1] if out.strip() else ""
-            expect(result == "3.0", "rank %d: all_reduce(sum) of 1 and 2 gave %r, expected 3.0" % (rank, result))
+            expect(result == "3.0", M("rank {rank}: all_reduce(sum) of 1 and 2 gave {result!r}, expected 3.0", rank=rank, result=result))
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -700,8 +755,8 @@ def check_distributed(ctx):
             os.rmdir(tmp)
         except OSError:
             pass
-    where = "cuda:0 and cuda:1" if backend == "nccl" else "CPU"
-    return "2 processes all_reduce(sum) = 3.0 through %s on %s" % (backend, where)
+    where = M("cuda:0 and cuda:1") if backend == "nccl" else "CPU"
+    return M("2 processes all_reduce(sum) = 3.0 through {backend} on {where}", backend=backend, where=where)
 
 
 def dist_worker(opts):
@@ -895,13 +950,15 @@ def pairing_problems(torch_version, torch_build, companions, expect):
         installed = public_version(state["version"])
         wanted = expect.get(name)
         if wanted and installed != wanted:
-            out.append((name, "%s %s does not belong with torch %s (the release pairs it with %s %s)"
-                        % (name, installed, torch_version, name, wanted), wanted, "version"))
+            out.append((name, M("{name} {installed} does not belong with torch {torch} (the release pairs it with "
+                                "{name} {wanted})", name=name, installed=installed, torch=torch_version, wanted=wanted),
+                        wanted, "version"))
             continue
         tag = state.get("tag")
         if tag and torch_build and tag != torch_build:
-            out.append((name, "%s %s is a %s build but torch %s is a %s build"
-                        % (name, state["version"], _tag_word(tag), torch_version, _tag_word(torch_build)),
+            out.append((name, M("{name} {version} is a {build} build but torch {torch} is a {torch_build} build",
+                                name=name, version=state["version"], build=_tag_word(tag), torch=torch_version,
+                                torch_build=_tag_word(torch_build)),
                         wanted or installed, "build"))
     return out
 
@@ -920,9 +977,17 @@ def _companion_fix(ctx, name):
     verb = "reinstall" if state else "install"
     wanted = ctx.expect.get(name) or public_version((state or {}).get("version")) or None
     if not wanted:
-        return "%s %s for torch %s: %s" % (verb, name, ctx.torch.__version__, INSTALL_FIX.format(py=shlex.quote(sys.executable)))
-    return "%s %s built like torch %s: `%s`" % (
-        verb, name, ctx.torch.__version__, reinstall_command(sys.executable, name, wanted, torch_tag(ctx), ctx.expect))
+        if not state:
+            return M("install {name} for torch {torch}: {fix}", name=name, torch=ctx.torch.__version__,
+                     fix=install_fix(shlex.quote(sys.executable)))
+        return M("reinstall {name} for torch {torch}: {fix}", name=name, torch=ctx.torch.__version__,
+                 fix=install_fix(shlex.quote(sys.executable)))
+    command = reinstall_command(sys.executable, name, wanted, torch_tag(ctx), ctx.expect)
+    if not state:
+        return M("install {name} built like torch {torch}: `{command}`", name=name, torch=ctx.torch.__version__,
+                 command=command)
+    return M("reinstall {name} built like torch {torch}: `{command}`", name=name, torch=ctx.torch.__version__,
+             command=command)
 
 
 def check_companion_pairing(ctx):
@@ -930,21 +995,23 @@ def check_companion_pairing(ctx):
     states = dict((n, companion_state(ctx, n)) for n in COMPANIONS)
     installed = [n for n in COMPANIONS if states[n]]
     if not installed:
-        raise Skip("neither torchvision nor torchaudio is installed")
+        raise Skip(M("neither torchvision nor torchaudio is installed"))
     problems = pairing_problems(torch.__version__, torch_tag(ctx), states, ctx.expect)
     if problems:
-        raise Fail("; ".join(p[1] for p in problems), "; ".join(_companion_fix(ctx, p[0]) for p in problems))
-    basis = "versions from envcheck's matrix" if ctx.expect.get("torch") else "builds only (torch %s is not in envcheck's matrix)" % torch.__version__
-    return "%s pair with torch %s (%s)" % (
-        ", ".join("%s %s" % (n, states[n]["version"] or "(version unknown)") for n in installed), torch.__version__, basis)
+        raise Fail(_joined([p[1] for p in problems]), _joined([_companion_fix(ctx, p[0]) for p in problems]))
+    basis = M("versions from envcheck's matrix") if ctx.expect.get("torch") else \
+        M("builds only (torch {torch} is not in envcheck's matrix)", torch=torch.__version__)
+    return M("{companions} pair with torch {torch} ({basis})", torch=torch.__version__, basis=basis,
+             companions=", ".join("%s %s" % (n, states[n]["version"] or "(version unknown)") for n in installed))
 
 
 def _companion_missing(ctx, name):
     """A companion that is not installed: a skip, or a failure when the host said it must be there
     (--require: `verify --require-package`, or `install --execute` for what it just installed)."""
     if name in required(ctx):
-        raise Fail("%s is required here, but %s does not find it" % (name, sys.executable), _companion_fix(ctx, name))
-    raise Skip("%s is not installed" % name)
+        raise Fail(M("{name} is required here, but {python} does not find it", name=name, python=sys.executable),
+                   _companion_fix(ctx, name))
+    raise Skip(M("{name} is not installed", name=name))
 
 
 def required(ctx):
@@ -961,7 +1028,7 @@ def _import_companion(ctx, name):
         module = __import__(name)
     except Exception as exc:
         ctx.companion_modules[name] = None
-        raise Fail("import %s failed: %s" % (name, _short(exc)), _companion_fix(ctx, name))
+        raise Fail(M("import {name} failed: {error}", name=name, error=_short(exc)), _companion_fix(ctx, name))
     ctx.companion_modules[name] = module
     return module
 
@@ -970,24 +1037,24 @@ def _companion_ready(ctx, name):
     ctx.need_torch()
     if not companion_state(ctx, name):
         if name in required(ctx):
-            raise Skip("not run: %s was not found (see %s-import)" % (name, name))
-        raise Skip("%s is not installed" % name)
+            raise Skip(M("not run: {name} was not found (see {name}-import)", name=name))
+        raise Skip(M("{name} is not installed", name=name))
     if name not in ctx.companion_modules:
         _import_companion(ctx, name)
     module = ctx.companion_modules.get(name)
     if module is None:
-        raise Skip("%s did not import (see %s-import)" % (name, name))
+        raise Skip(M("{name} did not import (see {name}-import)", name=name))
     return module
 
 
 def check_torchvision_import(ctx):
     tv = _import_companion(ctx, "torchvision")
-    return "torchvision %s from %s" % (tv.__version__, os.path.dirname(tv.__file__))
+    return M("torchvision {version} from {path}", version=tv.__version__, path=os.path.dirname(tv.__file__))
 
 
 def check_torchaudio_import(ctx):
     ta = _import_companion(ctx, "torchaudio")
-    return "torchaudio %s from %s" % (ta.__version__, os.path.dirname(ta.__file__))
+    return M("torchaudio {version} from {path}", version=ta.__version__, path=os.path.dirname(ta.__file__))
 
 
 def devices_under_test(ctx):
@@ -1013,20 +1080,20 @@ def check_torchvision_ops(ctx):
             boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [20.0, 20.0, 30.0, 30.0]], device=dev)
             scores = torch.tensor([0.9, 0.8, 0.7], device=dev)
             keep = nms(boxes, scores, 0.5).cpu().tolist()
-            expect(keep == [0, 2], "torchvision.ops.nms on %s kept %r, expected [0, 2]" % (dev, keep))
+            expect(keep == [0, 2], M("torchvision.ops.nms on {device} kept {keep}, expected [0, 2]", device=dev, keep=repr(keep)))
             img = torch.arange(2 * 4 * 4, dtype=torch.float32, device=dev).reshape(2, 4, 4)
             flipped = TF.hflip(img)
-            expect(bool((flipped[..., 0] == img[..., -1]).all()), "hflip on %s is wrong" % dev)
+            expect(bool((flipped[..., 0] == img[..., -1]).all()), M("hflip on {device} is wrong", device=dev))
             try:
                 small = TF.resize(img.unsqueeze(0), [2, 2], antialias=False)
             except TypeError:  # torchvision < 0.13 has no antialias argument
                 small = TF.resize(img.unsqueeze(0), [2, 2])
-            expect(tuple(small.shape) == (1, 2, 2, 2), "resize on %s gave shape %s" % (dev, tuple(small.shape)))
+            expect(tuple(small.shape) == (1, 2, 2, 2), M("resize on {device} gave shape {shape}", device=dev, shape=tuple(small.shape)))
         except RuntimeError as exc:
-            raise Fail("torchvision op failed on %s: %s" % (dev, _short(exc)),
+            raise Fail(M("torchvision op failed on {device}: {error}", device=dev, error=_short(exc)),
                        _fix_for_runtime_error(str(exc), ctx) or _companion_fix(ctx, "torchvision"))
         done.append(dev)
-    return "torchvision %s: nms, hflip, resize on %s" % (tv.__version__, ", ".join(done))
+    return M("torchvision {version}: nms, hflip, resize on {devices}", version=tv.__version__, devices=", ".join(done))
 
 
 def check_torchaudio_ops(ctx):
@@ -1043,14 +1110,15 @@ def check_torchaudio_ops(ctx):
             spec = T.Spectrogram(n_fft=256).to(dev)(wave)
             peak = int(spec.mean(dim=-1)[0].argmax().item())
             want = int(round(freq / rate * 256))
-            expect(abs(peak - want) <= 1, "Spectrogram on %s peaks at bin %d, expected %d" % (dev, peak, want))
+            expect(abs(peak - want) <= 1, M("Spectrogram on {device} peaks at bin {peak}, expected {want}", device=dev, peak=peak, want=want))
             res = T.Resample(rate, rate // 2).to(dev)(wave)
-            expect(abs(res.shape[-1] - rate // 2) <= 1, "Resample on %s gave %d samples" % (dev, res.shape[-1]))
+            expect(abs(res.shape[-1] - rate // 2) <= 1, M("Resample on {device} gave {count} samples", device=dev, count=int(res.shape[-1])))
         except RuntimeError as exc:
-            raise Fail("torchaudio transform failed on %s: %s" % (dev, _short(exc)),
+            raise Fail(M("torchaudio transform failed on {device}: {error}", device=dev, error=_short(exc)),
                        _fix_for_runtime_error(str(exc), ctx) or _companion_fix(ctx, "torchaudio"))
         done.append(dev)
-    return "torchaudio %s: Spectrogram (1 kHz peak found), Resample on %s" % (ta.__version__, ", ".join(done))
+    return M("torchaudio {version}: Spectrogram (1 kHz peak found), Resample on {devices}", version=ta.__version__,
+             devices=", ".join(done))
 
 
 # --------------------------------------------------------------------------- level 2: sizes that matter
@@ -1070,13 +1138,16 @@ def check_matmul_large(ctx, dev):
             ref = a @ b
             got = (a.to(dev) @ b.to(dev)).cpu()
     except RuntimeError as exc:
-        raise Fail("%dx%d matmul on %s: %s" % (n, n, dev, _short(exc)), _fix_for_runtime_error(str(exc), ctx))
+        raise Fail(M("{n}x{n} matmul on {device}: {error}", n=n, device=dev, error=_short(exc)),
+                   _fix_for_runtime_error(str(exc), ctx))
     diff = float((got - ref).abs().max())
     # float32 sums of 1024 products of N(0,1) values; TF32 on Ampere+ keeps ~10 bits of mantissa
-    expect(torch.allclose(got, ref, rtol=2e-2, atol=0.5), "%dx%d matmul on %s differs from the reference by %.3g"
-           % (n, n, dev, diff))
-    return "%dx%d float32 matmul on %s matches the %s (max abs diff %.2g)" % (
-        n, n, dev, "float64 reference" if dev == "cpu" else "CPU", diff)
+    expect(torch.allclose(got, ref, rtol=2e-2, atol=0.5),
+           M("{n}x{n} matmul on {device} differs from the reference by {diff:.3g}", n=n, device=dev, diff=diff))
+    if dev == "cpu":
+        return M("{n}x{n} float32 matmul on {device} matches the float64 reference (max abs diff {diff:.2g})",
+                 n=n, device=dev, diff=diff)
+    return M("{n}x{n} float32 matmul on {device} matches the CPU (max abs diff {diff:.2g})", n=n, device=dev, diff=diff)
 
 
 def check_conv_large(ctx, dev):
@@ -1093,11 +1164,12 @@ def check_conv_large(ctx, dev):
             ref = F.conv2d(x, k, padding=1)
             got = F.conv2d(x.to(dev), k.to(dev), padding=1).cpu()
     except RuntimeError as exc:
-        raise Fail("conv2d on %s: %s" % (dev, _short(exc)), _fix_for_runtime_error(str(exc), ctx))
+        raise Fail(M("conv2d on {device}: {error}", device=dev, error=_short(exc)), _fix_for_runtime_error(str(exc), ctx))
     diff = float((got - ref).abs().max())
     expect(tuple(got.shape) == (8, 64, 64, 64) and torch.allclose(got, ref, rtol=2e-2, atol=0.5),
-           "conv2d (8x32x64x64, 64 filters 3x3) on %s differs from the reference by %.3g" % (dev, diff))
-    return "conv2d 8x32x64x64 * 64x32x3x3 on %s matches (max abs diff %.2g)" % (dev, diff)
+           M("conv2d (8x32x64x64, 64 filters 3x3) on {device} differs from the reference by {diff:.3g}", device=dev,
+             diff=diff))
+    return M("conv2d 8x32x64x64 * 64x32x3x3 on {device} matches (max abs diff {diff:.2g})", device=dev, diff=diff)
 
 
 def check_memory_round_trip(ctx, dev):
@@ -1113,11 +1185,12 @@ def check_memory_round_trip(ctx, dev):
             if dev.startswith("cuda"):
                 torch.cuda.synchronize(int(dev.split(":")[1]))
     except RuntimeError as exc:
-        raise Fail("%d MiB round trip to %s: %s" % (mib, dev, _short(exc)), _fix_for_runtime_error(str(exc), ctx))
+        raise Fail(M("{mib} MiB round trip to {device}: {error}", mib=mib, device=dev, error=_short(exc)),
+                   _fix_for_runtime_error(str(exc), ctx))
     expect(back.data_ptr() != host.data_ptr() and bool(torch.equal(back, host)),
-           "%d MiB host -> %s -> host changed the data" % (mib, dev))
-    return "%d MiB host -> %s -> host, every value intact" % (mib, dev) if dev != "cpu" else \
-        "%d MiB copy in host memory, every value intact (no accelerator)" % mib
+           M("{mib} MiB host -> {device} -> host changed the data", mib=mib, device=dev))
+    return M("{mib} MiB host -> {device} -> host, every value intact", mib=mib, device=dev) if dev != "cpu" else \
+        M("{mib} MiB copy in host memory, every value intact (no accelerator)", mib=mib)
 
 
 # --------------------------------------------------------------------------- several GPUs
@@ -1138,7 +1211,7 @@ def _need_gpus(ctx, n):
     torch = _cuda_ready(ctx)
     count = torch.cuda.device_count()
     if count < n:
-        raise Skip("needs %d or more visible GPUs; torch sees %d" % (n, count))
+        raise Skip(M("needs {n} or more visible GPUs; torch sees {count}", n=n, count=count))
     return torch, count
 
 
@@ -1158,13 +1231,14 @@ def check_data_parallel(ctx):
         out_dp.sum().backward()
         torch.cuda.synchronize()
     except RuntimeError as exc:
-        raise Fail("nn.DataParallel over %d GPUs: %s" % (count, _short(exc)), _fix_for_runtime_error(str(exc), ctx)
-                   or "check peer access and NCCL (`nvidia-smi topo -m`, NCCL_DEBUG=INFO)")
+        raise Fail(M("nn.DataParallel over {count} GPUs: {error}", count=count, error=_short(exc)),
+                   _fix_for_runtime_error(str(exc), ctx)
+                   or M("check peer access and NCCL (`nvidia-smi topo -m`, NCCL_DEBUG=INFO)"))
     expect(torch.allclose(out_dp, out_one, rtol=1e-3, atol=1e-4),
-           "DataParallel forward over %d GPUs differs from one GPU's" % count)
+           M("DataParallel forward over {count} GPUs differs from one GPU's", count=count))
     for p, g in zip(model.parameters(), grads_one):
-        expect(torch.allclose(p.grad, g, rtol=1e-3, atol=1e-4), "DataParallel backward gradients differ from one GPU's")
-    return "nn.DataParallel forward + backward over %d GPUs equals one GPU's" % count
+        expect(torch.allclose(p.grad, g, rtol=1e-3, atol=1e-4), M("DataParallel backward gradients differ from one GPU's"))
+    return M("nn.DataParallel forward + backward over {count} GPUs equals one GPU's", count=count)
 
 
 def check_cuda_visible_devices(ctx):
@@ -1179,14 +1253,16 @@ def check_cuda_visible_devices(ctx):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise Fail("a child with CUDA_VISIBLE_DEVICES=%s did not finish" % narrowed)
+        raise Fail(M("a child with CUDA_VISIBLE_DEVICES={cvd} did not finish", cvd=narrowed))
     lines = out.decode("utf-8", "replace").strip().splitlines()
     seen = lines[-1].strip() if lines else ""
     expect(proc.returncode == 0 and seen == "1",
-           "with CUDA_VISIBLE_DEVICES=%s a child sees %r device(s), expected 1 (of %d)" % (narrowed, seen or err.decode("utf-8", "replace")[-200:], count),
-           "CUDA_VISIBLE_DEVICES is not honoured: check for a CUDA_DEVICE_ORDER or a launcher that rewrites it; "
-           "`envcheck doctor` explains the variable")
-    return "CUDA_VISIBLE_DEVICES=%s leaves 1 of the %d GPUs visible to a child, as expected" % (narrowed, count)
+           M("with CUDA_VISIBLE_DEVICES={cvd} a child sees {seen!r} device(s), expected 1 (of {count})", cvd=narrowed,
+             seen=seen or err.decode("utf-8", "replace")[-200:], count=count),
+           M("CUDA_VISIBLE_DEVICES is not honoured: check for a CUDA_DEVICE_ORDER or a launcher that rewrites it; "
+             "`envcheck doctor` explains the variable"))
+    return M("CUDA_VISIBLE_DEVICES={cvd} leaves 1 of the {count} GPUs visible to a child, as expected", cvd=narrowed,
+             count=count)
 
 
 
@@ -1235,7 +1311,7 @@ def check_perf_matmul(ctx, dev):
     if dev == "cpu":
         metrics["cpu_matmul_fp32"] = _perf_run(lambda: pc.measure_matmul_cpu(torch))
         for k in ("matmul_tf32", "matmul_bf16", "matmul_fp16"):
-            skipped[k] = "no CUDA device: GPU matmuls not measured"
+            skipped[k] = M("no CUDA device: GPU matmuls not measured")
     else:
         index = int(dev.split(":")[1])
         torch.cuda.set_device(index)
@@ -1247,34 +1323,37 @@ def check_perf_matmul(ctx, dev):
                 torch, torch.device(dev), dtype, tf32))
     _perf_record(ctx, dev, metrics, skipped)
     if not metrics:  # a GPU without tensor cores (before Volta): nothing this check measures
-        raise Skip("; ".join(sorted(set(skipped.values()))) or "no dtype to measure")
+        reasons = sorted(set(skipped.values()))
+        raise Skip(reasons[0] if len(reasons) == 1 else "; ".join(reasons) or M("no dtype to measure"))
     done = ["%s %.1f %s" % (k.replace("matmul_", "").replace("cpu_", "CPU ").upper(), m["value"], m["unit"])
             for k, m in metrics.items() if m.get("value") is not None]
     errors = ["%s: %s" % (k, m["error"]) for k, m in metrics.items() if m.get("value") is None]
     if not done:
-        raise Fail("matmul throughput on %s not measured: %s" % (dev, "; ".join(errors) or "no dtype to measure"),
-                   "free the GPU (`nvidia-smi` lists the processes using it) and rerun")
-    return "measured on %s: %s%s" % (dev, ", ".join(done), ("; " + "; ".join(errors)) if errors else "")
+        raise Fail(M("matmul throughput on {device} not measured: {errors}", device=dev,
+                     errors="; ".join(errors) or M("no dtype to measure")),
+                   M("free the GPU (`nvidia-smi` lists the processes using it) and rerun"))
+    return M("measured on {device}: {figures}{errors}", device=dev, figures=", ".join(done),
+             errors=("; " + "; ".join(errors)) if errors else "")
 
 
 def check_perf_memory(ctx, dev):
     torch = ctx.need_torch()
     if dev == "cpu":
-        raise Skip("no CUDA device: device memory bandwidth is measured on GPUs")
+        raise Skip(M("no CUDA device: device memory bandwidth is measured on GPUs"))
     pc = _perf_module(ctx)
     torch.cuda.set_device(int(dev.split(":")[1]))
     m = _perf_run(lambda: pc.measure_device_copy(torch, torch.device(dev)))
     _perf_record(ctx, dev, {"memory_bandwidth": m}, {})
     if m.get("value") is None:
-        raise Fail("device copy on %s not measured: %s" % (dev, m["error"]),
-                   "free the GPU (`nvidia-smi` lists the processes using it) and rerun")
-    return "copy kernel on %s: %.1f GB/s (read + written)" % (dev, m["value"])
+        raise Fail(M("device copy on {device} not measured: {error}", device=dev, error=m["error"]),
+                   M("free the GPU (`nvidia-smi` lists the processes using it) and rerun"))
+    return M("copy kernel on {device}: {value:.1f} GB/s (read + written)", device=dev, value=m["value"])
 
 
 def check_perf_host(ctx, dev):
     torch = ctx.need_torch()
     if dev == "cpu":
-        raise Skip("no CUDA device: host<->device bandwidth is measured on GPUs")
+        raise Skip(M("no CUDA device: host<->device bandwidth is measured on GPUs"))
     pc = _perf_module(ctx)
     torch.cuda.set_device(int(dev.split(":")[1]))
     try:
@@ -1283,9 +1362,10 @@ def check_perf_host(ctx, dev):
         h2d = d2h = {"value": None, "error": _short(exc)}
     _perf_record(ctx, dev, {"host_to_device": h2d, "device_to_host": d2h}, {})
     if h2d.get("value") is None:
-        raise Fail("pinned copies on %s not measured: %s" % (dev, h2d["error"]),
-                   "free the GPU and host memory and rerun")
-    return "pinned copies on %s: host-to-device %.1f GB/s, device-to-host %.1f GB/s" % (dev, h2d["value"], d2h["value"])
+        raise Fail(M("pinned copies on {device} not measured: {error}", device=dev, error=h2d["error"]),
+                   M("free the GPU and host memory and rerun"))
+    return M("pinned copies on {device}: host-to-device {h2d:.1f} GB/s, device-to-host {d2h:.1f} GB/s", device=dev,
+             h2d=h2d["value"], d2h=d2h["value"])
 
 
 # --------------------------------------------------------------------------- plan and driver
@@ -1294,34 +1374,34 @@ def check_perf_host(ctx, dev):
 # (id, name, check, lowest level it runs at). A later level (3: performance against the datasheet)
 # adds rows with level=3; build_plan keeps the rows at or below --level.
 STATIC = (
-    ("torch-import", "torch imports", check_import, 1),
-    ("tensor-creation", "tensor creation", check_tensor_creation, 1),
-    ("tensor-operations", "tensor operations", check_tensor_operations, 1),
-    ("broadcasting", "broadcasting", check_broadcasting, 1),
-    ("autograd", "autograd", check_autograd, 1),
-    ("cuda-available", "CUDA available", check_cuda_available, 1),
-    ("cuda-device-count", "CUDA device count matches the driver", check_cuda_device_count, 1),
+    ("torch-import", M("torch imports"), check_import, 1),
+    ("tensor-creation", M("tensor creation"), check_tensor_creation, 1),
+    ("tensor-operations", M("tensor operations"), check_tensor_operations, 1),
+    ("broadcasting", M("broadcasting"), check_broadcasting, 1),
+    ("autograd", M("autograd"), check_autograd, 1),
+    ("cuda-available", M("CUDA available"), check_cuda_available, 1),
+    ("cuda-device-count", M("CUDA device count matches the driver"), check_cuda_device_count, 1),
 )
 # per device: (id prefix, name, check(ctx, device), level); "cuda:N" devices, or "cpu" without a GPU
 PER_DEVICE = (
-    ("matmul-large", "1024x1024 matmul vs reference", check_matmul_large, 2),
-    ("conv-large", "conv2d 8x32x64x64 vs reference", check_conv_large, 2),
-    ("memory-round-trip", "memory round trip", check_memory_round_trip, 2),
-    ("perf-matmul", "matmul throughput vs datasheet", check_perf_matmul, 3),
-    ("perf-memory-bandwidth", "memory bandwidth (copy) vs datasheet", check_perf_memory, 3),
-    ("perf-host-device", "host<->device bandwidth (pinned) vs PCIe", check_perf_host, 3),
+    ("matmul-large", M("1024x1024 matmul vs reference"), check_matmul_large, 2),
+    ("conv-large", M("conv2d 8x32x64x64 vs reference"), check_conv_large, 2),
+    ("memory-round-trip", M("memory round trip"), check_memory_round_trip, 2),
+    ("perf-matmul", M("matmul throughput vs datasheet"), check_perf_matmul, 3),
+    ("perf-memory-bandwidth", M("memory bandwidth (copy) vs datasheet"), check_perf_memory, 3),
+    ("perf-host-device", M("host<->device bandwidth (pinned) vs PCIe"), check_perf_host, 3),
 )
 TAIL = (
-    ("companion-pairing", "torchvision/torchaudio pair with torch", check_companion_pairing, 1),
-    ("torchvision-import", "torchvision imports", check_torchvision_import, 1),
-    ("torchvision-ops", "torchvision ops (nms, transforms)", check_torchvision_ops, 1),
-    ("torchaudio-import", "torchaudio imports", check_torchaudio_import, 1),
-    ("torchaudio-ops", "torchaudio transforms (Spectrogram, Resample)", check_torchaudio_ops, 1),
-    ("data-parallel", "nn.DataParallel over all visible GPUs", check_data_parallel, 1),
-    ("cuda-visible-devices", "CUDA_VISIBLE_DEVICES narrows what torch sees", check_cuda_visible_devices, 1),
-    ("mps", "Apple MPS", check_mps, 1),
-    ("xpu", "Intel XPU", check_xpu, 1),
-    ("distributed-all-reduce", "distributed all_reduce (2 processes)", check_distributed, 1),
+    ("companion-pairing", M("torchvision/torchaudio pair with torch"), check_companion_pairing, 1),
+    ("torchvision-import", M("torchvision imports"), check_torchvision_import, 1),
+    ("torchvision-ops", M("torchvision ops (nms, transforms)"), check_torchvision_ops, 1),
+    ("torchaudio-import", M("torchaudio imports"), check_torchaudio_import, 1),
+    ("torchaudio-ops", M("torchaudio transforms (Spectrogram, Resample)"), check_torchaudio_ops, 1),
+    ("data-parallel", M("nn.DataParallel over all visible GPUs"), check_data_parallel, 1),
+    ("cuda-visible-devices", M("CUDA_VISIBLE_DEVICES narrows what torch sees"), check_cuda_visible_devices, 1),
+    ("mps", M("Apple MPS"), check_mps, 1),
+    ("xpu", M("Intel XPU"), check_xpu, 1),
+    ("distributed-all-reduce", M("distributed all_reduce (2 processes)"), check_distributed, 1),
 )
 
 
@@ -1342,14 +1422,14 @@ def build_plan(ctx):
                 count = 0
         ctx.cuda_warnings = list(caught)
     for i in range(count):
-        plan.append(("cuda-arch:%d" % i, "cuda:%d kernels built for this GPU" % i, _bind(check_cuda_arch, i)))
-        plan.append(("cuda-compute:%d" % i, "cuda:%d compute" % i, _bind(check_cuda_compute, i)))
-        plan.append(("cudnn-conv:%d" % i, "cuda:%d cuDNN convolution" % i, _bind(check_cudnn_conv, i)))
+        plan.append(("cuda-arch:%d" % i, M("cuda:{index} kernels built for this GPU", index=i), _bind(check_cuda_arch, i)))
+        plan.append(("cuda-compute:%d" % i, M("cuda:{index} compute", index=i), _bind(check_cuda_compute, i)))
+        plan.append(("cudnn-conv:%d" % i, M("cuda:{index} cuDNN convolution", index=i), _bind(check_cudnn_conv, i)))
     devices = ["cuda:%d" % i for i in range(count)] or ["cpu"]
     for prefix, name, fn, lv in PER_DEVICE:
         if lv <= level:
             for dev in devices:
-                plan.append(("%s:%s" % (prefix, dev.replace("cuda:", "")), "%s: %s" % (dev, name),
+                plan.append(("%s:%s" % (prefix, dev.replace("cuda:", "")), M("{device}: {name}", device=dev, name=name),
                              _bind(fn, dev)))
     plan.extend((i, n, fn) for i, n, fn, lv in TAIL if lv <= level)
     return plan
@@ -1378,7 +1458,10 @@ def _choose_device(ctx):
 
 
 def run_check(ctx, check_id, name, fn, faults, limit=None):
-    emit({"event": "start", "id": check_id, "name": name})
+    begin = {"event": "start", "id": check_id, "name": name}
+    if isinstance(name, M):
+        begin["name_template"] = template_of(name)
+    emit(begin)
     faulthandler.dump_traceback_later(limit or ctx.opts.timeout, exit=True)
     start = time.perf_counter()
     status, message, fix = "ok", "", None
@@ -1388,18 +1471,21 @@ def run_check(ctx, check_id, name, fn, faults, limit=None):
             _inject_fault(faults[check_id], ctx.opts.timeout)
         message = fn(ctx) or ""
     except Skip as exc:
-        status, message = "skip", str(exc)
+        status, message = "skip", exc.args[0] if exc.args and isinstance(exc.args[0], M) else str(exc)
     except Fail as exc:
         status, message, fix = "fail", exc.message, exc.fix
     except Exception as exc:
         frame = traceback.extract_tb(sys.exc_info()[2])[-1]
         status = "fail"
-        message = "%s (at %s:%d)" % (_short(exc), os.path.basename(frame[0]), frame[1])
+        message = M("{error} (at {file}:{line})", error=_short(exc), file=os.path.basename(frame[0]), line=frame[1])
         fix = _fix_for_runtime_error(str(exc), ctx)
     finally:
         faulthandler.cancel_dump_traceback_later()
     end = {"event": "end", "id": check_id, "status": status, "duration_s": round(time.perf_counter() - start, 4),
            "message": message, "fix": fix}
+    for key, text in (("message_template", message), ("fix_template", fix)):
+        if isinstance(text, M):
+            end[key] = template_of(text)
     if ctx.event_extra:
         end.update(ctx.event_extra)
         ctx.event_extra = None

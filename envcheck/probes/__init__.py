@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 import stat
 
+from envcheck.errors import Msg
+
 # Config files (.condarc, pip.conf, kernel.json) are a few KiB; anything past 1 MiB is not one.
 MAX_CONFIG_BYTES = 1 << 20
 # sysfs/procfs text (/proc/cpuinfo grows with the core count: ~1.5 KiB per logical CPU).
 MAX_TEXT_BYTES = 16 << 20
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = ((stat.S_ISDIR, Msg("a directory")), (stat.S_ISFIFO, Msg("a FIFO")), (stat.S_ISCHR, Msg("a character device")),
+          (stat.S_ISBLK, Msg("a block device")), (stat.S_ISSOCK, Msg("a socket")))
 
 
 def read_bounded(path: str, limit: int = MAX_CONFIG_BYTES) -> tuple[str | None, str | None]:
@@ -25,14 +27,14 @@ def read_bounded(path: str, limit: int = MAX_CONFIG_BYTES) -> tuple[str | None, 
     try:
         fd = os.open(path, flags)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        return None, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+        return None, Msg("cannot read {path}: {error}", path=path, error=str(getattr(exc, "strerror", None) or exc))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
-            return None, f"skipped {path}: {kind}, not a regular file"
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), Msg("not a regular file"))
+            return None, Msg("skipped {path}: {kind}, not a regular file", path=path, kind=kind)
         if st.st_size > limit:
-            return None, f"skipped {path}: larger than {limit // 1024} KiB"
+            return None, Msg("skipped {path}: larger than {kib} KiB", path=path, kib=limit // 1024)
         chunks, total = [], 0
         while total <= limit:  # st_size is 0 for procfs files: read up to the limit, not to st_size
             chunk = os.read(fd, min(1 << 16, limit + 1 - total))
@@ -41,11 +43,11 @@ def read_bounded(path: str, limit: int = MAX_CONFIG_BYTES) -> tuple[str | None, 
             chunks.append(chunk)
             total += len(chunk)
         if total > limit:
-            return None, f"skipped {path}: larger than {limit // 1024} KiB"
+            return None, Msg("skipped {path}: larger than {kib} KiB", path=path, kib=limit // 1024)
         text = b"".join(chunks).decode("utf-8", errors="replace")
         return text.replace("\r\n", "\n").replace("\r", "\n"), None  # as text mode's universal newlines
     except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror or exc}"
+        return None, Msg("cannot read {path}: {error}", path=path, error=str(exc.strerror or exc))
     finally:
         os.close(fd)
 

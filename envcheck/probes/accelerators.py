@@ -41,8 +41,9 @@ def run_vendor_probe(vendor: str, runner: Runner, environ: Mapping[str, str]) ->
             try:
                 return getattr(importlib.import_module(module), func)(runner, environ)
             except Exception as exc:  # probes promise not to raise; belt and braces
-                return VendorFacts(vendor=vendor, reasons=(f"{vendor} probe failed: {exc.__class__.__name__}: {exc}",))
-    return VendorFacts(vendor=vendor, reasons=(f"no probe registered for {vendor}",))
+                return VendorFacts(vendor=vendor, reasons=(Msg("{vendor} probe failed: {error}", vendor=vendor,
+                                                                       error=f"{exc.__class__.__name__}: {exc}"),))
+    return VendorFacts(vendor=vendor, reasons=(Msg("no probe registered for {vendor}", vendor=vendor),))
 
 
 def nvidia_accelerators(nv: NvidiaFacts) -> tuple[Accelerator, ...]:

@@ -14,6 +14,7 @@ import platform
 import re
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import Accelerator, VendorFacts, normalize_arch
 from envcheck.runner import Runner
 
@@ -31,15 +32,15 @@ def mps_status(macos_version: str | None, machine: str | None, translated: bool 
     ver = macos_tuple(macos_version)
     arch = (machine or "").lower()
     if ver is None:
-        return False, f"macOS version unknown ({macos_version!r})"
+        return False, Msg("macOS version unknown ({version!r})", version=macos_version)
     if ver < MPS_MIN_MACOS:
-        return False, f"macOS {macos_version} is older than 12.3, the first release with MPS"
+        return False, Msg("macOS {version} is older than 12.3, the first release with MPS", version=macos_version)
     if normalize_arch(arch) == "aarch64":
-        return True, f"Apple silicon (arm64) on macOS {macos_version}"
+        return True, Msg("Apple silicon (arm64) on macOS {version}", version=macos_version)
     if translated:
         return False, ("this Python is x86_64 running under Rosetta 2 on Apple silicon: MPS needs a native arm64 "
                        "Python (install an arm64 Python and torch)")
-    return None, f"Intel Mac ({arch or 'unknown arch'}): MPS works only with an AMD GPU"
+    return None, Msg("Intel Mac ({arch}): MPS works only with an AMD GPU", arch=arch or "unknown arch")
 
 
 def probe_apple(runner: Runner, environ: Mapping[str, str] | None = None, *, system: str | None = None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from envcheck.errors import Msg
 from envcheck.facts import GpuInfo
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
@@ -110,7 +111,7 @@ def resolve_visible_devices(raw: str | None, gpus: Sequence[GpuInfo]) -> Visible
     if entries[0].startswith(("GPU-", "MIG-")):
         for e in entries:
             if not e.startswith(("GPU-", "MIG-")):
-                stopped_at, stop_reason = e, "not a UUID: parsing stops here"
+                stopped_at, stop_reason = e, Msg("not a UUID: parsing stops here")
                 break
             if e.startswith("MIG-"):
                 visible.append(e)
@@ -119,7 +120,7 @@ def resolve_visible_devices(raw: str | None, gpus: Sequence[GpuInfo]) -> Visible
             matches = [g.index for g in gpus if g.uuid and g.uuid.lower().startswith(e.lower())]
             if gpus and len(matches) != 1:
                 stopped_at = e
-                stop_reason = "matches no GPU" if not matches else "UUID prefix matches several GPUs"
+                stop_reason = Msg("matches no GPU") if not matches else Msg("UUID prefix matches several GPUs")
                 break
             if matches and matches[0] in visible:
                 return VisibleResolution(raw, True, entries, (), e, "repeated entry: no GPU is visible", hides_all=True)
@@ -129,13 +130,13 @@ def resolve_visible_devices(raw: str | None, gpus: Sequence[GpuInfo]) -> Visible
             n = strtoul(e)
             if n < 0:
                 stopped_at = e
-                stop_reason = "negative or not a number: parsing stops here"
+                stop_reason = Msg("negative or not a number: parsing stops here")
                 break
             if n in visible:
                 return VisibleResolution(raw, True, entries, (), e, "repeated ordinal: no GPU is visible", hides_all=True)
             if gpus and n >= count:
                 stopped_at = e
-                stop_reason = f"ordinal {n} >= GPU count {count}: parsing stops here"
+                stop_reason = Msg("ordinal {n} >= GPU count {count}: parsing stops here", n=n, count=count)
                 out_of_range.append(n)
                 break
             visible.append(n)

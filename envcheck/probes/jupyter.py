@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
+from envcheck.errors import Msg
 from envcheck.probes import MAX_CONFIG_BYTES, read_bounded
 
 # jupyter_core.paths.SYSTEM_JUPYTER_PATH on POSIX (without JUPYTER_PLATFORM_DIRS).
@@ -89,7 +90,7 @@ def parse_kernel_json(text: str) -> KernelJson:
     try:
         data = json.loads(text)
     except (ValueError, TypeError) as exc:
-        return KernelJson(error=f"kernel.json is not valid JSON: {exc}")
+        return KernelJson(error=Msg("kernel.json is not valid JSON: {error}", error=str(exc)))
     except RecursionError:  # `[[[[...]]]]` thousands deep: json's decoder recurses per level
         return KernelJson(error="kernel.json is not valid JSON: nested too deeply")
     if not isinstance(data, dict):

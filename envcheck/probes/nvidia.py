@@ -42,7 +42,7 @@ SMI_QUERY_FIELDS = "index,name,uuid,driver_version,memory.total,compute_cap,pci.
 WSL_NVIDIA_SMI = "/usr/lib/wsl/lib/nvidia-smi"
 DEFAULT_TOOL_TIMEOUT_S = 8.0
 MISMATCH_TEXT = "driver/library version mismatch"
-MISMATCH_REASON = (
+MISMATCH_REASON = N_(
     "driver/library version mismatch: the NVIDIA kernel module and the user-space library differ "
     "(usually after a driver upgrade): reboot, or reload the nvidia kernel module"
 )
@@ -598,26 +598,26 @@ def attach_health(gpus: tuple[GpuInfo, ...], by_index: dict[int, GpuHealth],
 def nvml_error_reason(exc: BaseException, pynvml=None) -> tuple[str, bool]:
     """An NVMLError (or import failure) -> (human cause, is_mismatch)."""
     if isinstance(exc, ImportError):
-        return "NVML bindings not installed (pip install nvidia-ml-py)", False
+        return N_("NVML bindings not installed (pip install nvidia-ml-py)"), False
     code = getattr(exc, "value", None)
 
     def const(name: str):
         return getattr(pynvml, name, object()) if pynvml is not None else object()
 
     if code == const("NVML_ERROR_LIBRARY_NOT_FOUND"):
-        return "NVML library (libnvidia-ml.so.1) not found: no NVIDIA driver installed, or not on the library path", False
+        return N_("NVML library (libnvidia-ml.so.1) not found: no NVIDIA driver installed, or not on the library path"), False
     if code == const("NVML_ERROR_DRIVER_NOT_LOADED"):
-        return "NVIDIA driver not loaded (kernel module missing: `sudo modprobe nvidia`, or reinstall the driver)", False
+        return N_("NVIDIA driver not loaded (kernel module missing: `sudo modprobe nvidia`, or reinstall the driver)"), False
     if code == const("NVML_ERROR_LIB_RM_VERSION_MISMATCH"):
         return MISMATCH_REASON, True
     if code == const("NVML_ERROR_NO_PERMISSION"):
-        return "no permission to open /dev/nvidia* (add your user to the video group or check container device access)", False
+        return N_("no permission to open /dev/nvidia* (add your user to the video group or check container device access)"), False
     if code == const("NVML_ERROR_FUNCTION_NOT_FOUND"):
-        return "NVML library too old for this call (driver older than the nvidia-ml-py bindings expect)", False
+        return N_("NVML library too old for this call (driver older than the nvidia-ml-py bindings expect)"), False
     text = str(exc) or exc.__class__.__name__
     if is_mismatch_text(text):
         return MISMATCH_REASON, True
-    return f"NVML error: {text}", False
+    return Msg("NVML error: {error}", error=text), False
 
 
 def _nvml_call(default, fn, *args):

@@ -68,7 +68,7 @@ def interpreter_version(runner: Runner, path: str) -> tuple[str | None, str | No
     if lines and _FULL_VERSION.match(lines[-1].strip()):
         return lines[-1].strip(), None
     shown = (lines[-1].strip()[:60] if lines else "")
-    return None, (f"it printed {shown!r}, not a Python version" if shown else "it printed nothing")
+    return None, (Msg("it printed {shown!r}, not a Python version", shown=shown) if shown else Msg("it printed nothing"))
 
 
 def find_interpreter(major: int, minor: int, runner: Runner, environ: Mapping[str, str] | None = None) -> InterpreterSearch:
@@ -143,7 +143,8 @@ def check_interpreter(path: str, major: int, minor: int, runner: Runner) -> Inte
     version, why = interpreter_version(runner, path)
     if version and version.rsplit(".", 1)[0] == f"{major}.{minor}":
         return InterpreterSearch(path, version, "--python", ())
-    return InterpreterSearch(None, None, None, (f"{path} (--python): " + (why or f"is Python {version}"),))
+    return InterpreterSearch(None, None, None, (Msg("{path} (--python): {why}", path=path,
+                                                    why=why or Msg("is Python {version}", version=version)),))
 
 
 @dataclass(frozen=True)
@@ -171,19 +172,21 @@ def resolve_interpreter(
             if prefix:
                 candidate = env_python(prefix)
                 if _executable(candidate):
-                    kind = "virtualenv" if var == "VIRTUAL_ENV" else "conda env"
-                    return Interpreter(candidate, Source.ENV, f"active {kind} ({var}={prefix})")
+                    kind = Msg("virtualenv") if var == "VIRTUAL_ENV" else Msg("conda env")
+                    return Interpreter(candidate, Source.ENV, Msg("active {kind} ({var}={prefix})", kind=kind, var=var,
+                                                                  prefix=prefix))
         found = shutil.which("python3", path=path_var)
         if found:
-            return Interpreter(found, Source.PATH, "python3 on PATH (no active environment)")
-        return Interpreter(sys.executable, Source.DEFAULT, "envcheck's own interpreter (no python3 on PATH)")
+            return Interpreter(found, Source.PATH, Msg("python3 on PATH (no active environment)"))
+        return Interpreter(sys.executable, Source.DEFAULT, Msg("envcheck's own interpreter (no python3 on PATH)"))
 
     spec = spec.strip()
     request = parse_version_request(spec)
     if request:
         search = find_interpreter(*request, runner=runner, environ=environ)
         if search.path:
-            return Interpreter(search.path, Source.FLAG, f"--python {spec}: {search.source}", version=search.version)
+            return Interpreter(search.path, Source.FLAG, Msg("--python {spec}: {source}", spec=spec, source=search.source),
+                               version=search.version)
         return InterpreterNotFound(
             Msg("no Python {spec} interpreter found", spec=spec),
             Msg("install Python {spec} (for example `uv python install {spec}` or a conda env with python={spec}), or "
@@ -194,7 +197,7 @@ def resolve_interpreter(
     if os.path.isdir(expanded):
         candidate = env_python(expanded)
         if _executable(candidate):
-            return Interpreter(os.path.abspath(candidate), Source.FLAG, f"--python {spec} (environment)")
+            return Interpreter(os.path.abspath(candidate), Source.FLAG, Msg("--python {spec} (environment)", spec=spec))
         return InterpreterNotFound(
             Msg("{spec} is a directory but holds no Python interpreter (looked for {candidate})",
                 spec=spec, candidate=candidate),
@@ -210,7 +213,7 @@ def resolve_interpreter(
         )
     found = shutil.which(spec, path=path_var)
     if found:
-        return Interpreter(found, Source.FLAG, f"--python {spec}: found on PATH")
+        return Interpreter(found, Source.FLAG, Msg("--python {spec}: found on PATH", spec=spec))
     return InterpreterNotFound(
         Msg("interpreter {spec!r} not found on PATH", spec=spec),
         Msg("pass a path to a Python executable, an env directory, or a version such as 3.11"),

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from envcheck.errors import Msg
 from envcheck.facts import Sourced, host_arch
 from envcheck.probes import read_text
 
@@ -177,9 +178,9 @@ def probe_system(environ: Mapping[str, str] | None = None, *, root: str = "/") -
         ram = int(psutil.virtual_memory().total)
         phys = psutil.cpu_count(logical=False)
         if phys is None:
-            phys_reason = "psutil could not count physical cores"
+            phys_reason = Msg("psutil could not count physical cores")
     except Exception as exc:  # ImportError or a platform psutil does not support
-        ram_reason = phys_reason = f"psutil unavailable: {exc.__class__.__name__}"
+        ram_reason = phys_reason = Msg("psutil unavailable: {error}", error=exc.__class__.__name__)
 
     home = environ.get("HOME") or os.path.expanduser("~")
     disk_path = home if os.path.isdir(home) else os.getcwd()

@@ -11,6 +11,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 
+from envcheck.errors import Msg
 from envcheck.i18n import N_
 from envcheck.inenv import script_path
 from envcheck.runner import Completed, Runner
@@ -136,7 +137,7 @@ def last_json_object(text: str) -> dict | None:
 
 def parse_pyinfo(done: Completed) -> PyInfo:
     if not done.ok:
-        return PyInfo(False, reason=f"could not inspect the interpreter: {done.describe_failure()}")
+        return PyInfo(False, reason=Msg("could not inspect the interpreter: {reason}", reason=done.describe_failure()))
     data = last_json_object(done.stdout)
     if data is None:
         return PyInfo(False, reason=N_("the interpreter did not print the expected JSON (is it Python >= 3.7?)"))
@@ -170,20 +171,20 @@ def torch_from_pyinfo(info: PyInfo) -> TorchInfo:
     if dist:
         version = dist.get("version")
         local = parse_local_suffix(version)
-        reason = (tv or {}).get("error") or "torch/version.py not found; CUDA inferred from the version suffix"
+        reason = (tv or {}).get("error") or N_("torch/version.py not found; CUDA inferred from the version suffix")
         return TorchInfo(True, version, local, cuda_from_local(local), None, "dist-info", dist.get("location"), reason)
     return TorchInfo(False, reason=N_("torch is not installed in this interpreter"))
 
 
 def parse_deep(done: Completed) -> DeepInfo:
     if done.timed_out:
-        return DeepInfo(False, reason=f"`import torch` timed out after {done.duration_s:.0f} s")
+        return DeepInfo(False, reason=Msg("`import torch` timed out after {seconds:.0f} s", seconds=done.duration_s))
     data = last_json_object(done.stdout)
     if data is None:
         why = done.describe_failure() if not done.ok else "no JSON output"
-        return DeepInfo(False, reason=f"`import torch` in the target failed: {why}")
+        return DeepInfo(False, reason=Msg("`import torch` in the target failed: {reason}", reason=why))
     if not data.get("ok"):
-        return DeepInfo(False, reason=data.get("error") or "import torch failed")
+        return DeepInfo(False, reason=data.get("error") or N_("import torch failed"))
     return DeepInfo(
         True,
         is_available=data.get("is_available"),

@@ -193,16 +193,16 @@ def render_doctor(result: Result, console: Console | None = None) -> None:
     p = d.get("python", {})
     t = _table(_("Python (inspected interpreter)"))
     tgt = d.get("target", {})
-    t.add_row(_("Interpreter"), safe_text(str(p.get("executable", {}).get("value"))), safe_text(tgt.get("why", ""), style="dim"))
+    t.add_row(_("Interpreter"), safe_text(str(p.get("executable", {}).get("value"))), safe_text(tr(tgt.get("why", "")), style="dim"))
     _row(t, _("Version"), p.get("version"))
-    _row(t, _("Environment"), p.get("kind"))
+    _row(t, _("Environment"), p.get("kind"), tr)
     _row(t, _("Prefix"), p.get("prefix"))
     _out(console, t)
 
     # NVIDIA
     drv = d.get("driver", {})
     t = _table("NVIDIA")
-    reason = "; ".join(tr(r) for r in drv.get("reasons") or []) or None
+    reason = _("; ").join(tr(r) for r in drv.get("reasons") or []) or None
     _row(t, _("Driver"), {"value": drv.get("version"), "source": drv.get("source"), "reason": reason})
     same = drv.get("version") is None and reason  # one reason, said once: the row above gives it
     _row(t, _("Newest CUDA (driver)"), {"value": drv.get("cuda"), "source": drv.get("cuda_source"),

@@ -84,7 +84,7 @@ def render_install(result: Result, console=None) -> None:
             missing.setdefault(tr(item.get("reason")) or _("unknown"), []).append(key)
         else:
             facts.append(f"{key} {value} [{item['source']}]")
-    facts += [f"{', '.join(keys)} - ({why})" for why, keys in missing.items()]
+    facts += [_("{keys} - ({why})").format(keys=", ".join(keys), why=why) for why, keys in missing.items()]
     if facts:
         body.append("\n")
         body.add(Hanging(_("Inputs") + "  ", "; ".join(facts), style="dim"))

@@ -108,7 +108,7 @@ class LiveView:  # implements commands.verify.Listener
 
     def start(self, check_id: str, name: str) -> None:
         self._ensure_header()
-        text = f"{name} ({check_id}) …"  # a spinner, the check's elapsed time first, then its name
+        text = f"{tr(name)} ({check_id}) …"  # a spinner, the check's elapsed time first, then its name
         if self._status is None:
             if not self.console.is_terminal:
                 return
@@ -155,12 +155,16 @@ def render_summary(result, stderr: bool = False) -> None:
              _("{build} build").format(build=t["build"]) if t.get("build") else None,
              _("device {device}").format(device=t["device"]) if t.get("device") else None]
     parts += [f"{name} {version}" for name, version in (t.get("companions") or {}).items()]
-    con.print(safe_text(_("target: ") + ", ".join(p for p in parts if p), style="dim"))
+    con.print(safe_text(_("target: ") + _(", ").join(p for p in parts if p), style="dim"))
     if data.get("performance"):  # level 3: measured figures beside the datasheet peak
         from envcheck.perf import render_performance
 
-        for text in render_performance(data["performance"]):
-            con.print(safe_text(text, style="yellow" if text.lstrip().startswith("warning:") else ""))
+        from envcheck.render import Hanging
+
+        for text in render_performance(data["performance"]):  # figures wrap under themselves, not at column 0
+            style = "yellow" if text.lstrip().startswith(_("warning: ").strip()) else ""
+            lead = text[:len(text) - len(text.lstrip())]
+            con.print(Hanging(lead, safe_text(text.lstrip(), style=style), indent=len(lead) + 2), crop=False)
     if data.get("junit_xml"):
         con.print(safe_text(_("JUnit report: {path}").format(path=data["junit_xml"]), style="dim"))
     if s.get("failed"):
