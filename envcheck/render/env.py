@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from envcheck.i18n import N_, tr
+from envcheck.i18n import N_, ngettext, tr
 from envcheck.i18n import translate as _
 from envcheck.render import LiveLine
 from envcheck.render.safe import markup_safe, safe_text, visible
@@ -332,7 +332,8 @@ class StepView(ev.Sink):
         elif isinstance(event, ev.StepEnded):
             self._stop_live()
             if self._held:
-                self.console.print("    " + _("({count} more such lines in the log)").format(count=self._held), style="dim",
+                self.console.print("    " + ngettext("({count} more such line in the log)", "({count} more such lines in the log)",
+                                                         self._held).format(count=self._held), style="dim",
                                    highlight=False)
             self._step, self._held = None, 0
             mark, style = _MARKS.get(event.status, _MARKS["fail"])
