@@ -144,7 +144,7 @@ def test_retry_warnings_are_printed_as_they_come_throttled_with_the_elapsed_time
         "[2/3] install torch …",
         "    … 1.0 s: line at 1.0",
         "    … 11.5 s: line at 11.5 (+2 more like it in the log)",
-        "    (1 more such lines in the log)",
+        "    (1 more such line in the log)",
         "  ✗ [2/3] install  14.0 s (tools 13.9 s)",
         "[3/3] verify …",
     ]
