@@ -10,6 +10,10 @@ baseline is this checkout with ENVCHECK_SKIP_VENDOR_PROBES=all. Both run alterna
 The inspected interpreter defaults to this one; pass --python for one without torch to time the
 "nothing installed" case.
 
+Working directory: both run in an empty temporary directory. `python -m` puts the working directory
+first on sys.path, before PYTHONPATH, so run from the repository root the "baseline" imported this
+checkout's envcheck too and the ratio compared the new code with itself (about 1.0 whatever changed).
+
 Bytecode: users run envcheck from cached bytecode. Both trees get the same private bytecode cache
 (PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE dropped) written by a warm-up run, so neither pays for
 compiling (a shell with PYTHONDONTWRITEBYTECODE=1 made every start recompile the tree that had no
@@ -80,13 +84,20 @@ def main() -> int:
             old_env, how = dict(base_env, PYTHONPATH=tmp), f"git archive {ref[:12]}"
         else:
             old_env, how = dict(new_env, ENVCHECK_SKIP_VENDOR_PROBES="all"), "ENVCHECK_SKIP_VENDOR_PROBES=all"
+        cwd = os.path.join(tmp, "cwd")  # not the checkout: `-m` would import envcheck from there first
+        os.mkdir(cwd)
+        for env, want in ((new_env, str(REPO)), (old_env, tmp if how.startswith("git") else str(REPO))):
+            where = subprocess.run([sys.executable, "-c", "import envcheck; print(envcheck.__file__)"], env=env, cwd=cwd,
+                                   capture_output=True, text=True, timeout=60).stdout.strip()
+            if not os.path.realpath(where).startswith(os.path.realpath(want) + os.sep):
+                raise SystemExit(f"benchmark set-up error: envcheck imported from {where!r}, expected under {want}")
         for _ in range(2):  # warm the page cache and write both trees' bytecode
-            wall(cmd, new_env, check=False)
-            wall(cmd, old_env, check=False)
+            wall(cmd, new_env, check=False, cwd=cwd)
+            wall(cmd, old_env, check=False, cwd=cwd)
         new, old, new_cpu, old_cpu = [], [], [], []
         for _ in range(args.runs):
             for env, walls, cpus in ((new_env, new, new_cpu), (old_env, old, old_cpu)):
-                w, c = wall_cpu(cmd, env)
+                w, c = wall_cpu(cmd, env, cwd=cwd)
                 walls.append(w)
                 cpus.append(c)
     shutil.rmtree(pyc, ignore_errors=True)
