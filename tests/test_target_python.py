@@ -143,3 +143,15 @@ def test_doctor_python_too_old_for_pyinfo_still_runs(tmp_path, fake_runner):
     fake_runner.on("pyinfo.py", returncode=1, stderr="SyntaxError: invalid syntax").on("sys.version_info", stdout="2.7.18\n")
     result = _doctor(path, fake_runner, tmp_path)
     assert result.data["python"]["ok"] is False and len(fake_runner.ran("sys.version_info")) == 1
+
+
+def test_doctor_deep_confirms_first(tmp_path, fake_runner):
+    """With --deep (torch imported in the target, long timeouts) a non-Python is refused before any probe."""
+    from envcheck.commands import doctor
+
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    fake_runner.on("sys.version_info", stdout="hello world\n")
+    with pytest.raises(EnvcheckError) as info:
+        doctor.run(python=path, deep=True, runner=fake_runner, environ={"PATH": "", "HOME": str(tmp_path)})
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND
+    assert len(fake_runner.calls) == 1 and fake_runner.ran("sys.version_info") and not fake_runner.ran("pyinfo.py")

@@ -472,6 +472,8 @@ def run(
     _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
     interp = target_interpreter(python, runner, environ, check=False)  # exit 2 blank, 4 missing
     check = interpreter_check_needed(python) and interp.version is None
+    if check and deep:  # --deep imports torch there (minutes of timeout): a non-Python is refused first
+        interp, check = confirm_interpreter(interp, runner), False
     start = time.monotonic()
     raw = collect(interp, deep=deep, runner=runner, environ=environ)
     pyinfo_run = raw.pop("pyinfo_run")
