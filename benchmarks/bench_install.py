@@ -11,6 +11,9 @@ Measures, all in one run so the numbers share one machine state:
 4. issue 8: warm load+resolve with the generated configs/wheels.json against the same configs without
    it (a copy in a temporary directory), interleaved in one loop; the ratio of medians must stay
    within 1.2x.
+5. with `--baseline-ref REF` (e.g. the commit before a change): the cold measurement of 2. for that
+   commit's envcheck/ and configs/ (`git archive`), interleaved with this checkout's, as the ratio of
+   medians of wall and of CPU time (issue 8: within 1.2x of the resolver before the generated file).
 `--check` exits 1 when the cold load+resolve median exceeds the 50 ms budget of issue 3, or the
 wheels.json ratio exceeds 1.2.
 """
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,11 +39,12 @@ WHEELS_RATIO_BUDGET = 1.2
 COLD = r"""
 import sys, time
 t0 = time.perf_counter()
+c0 = time.process_time()
 from envcheck.matrix import load_matrix
 from envcheck.resolve import ResolveRequest, resolve
 m = load_matrix(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None)
 resolve(ResolveRequest(python="3.7", os="linux", cpu_only=True), m)
-print((time.perf_counter() - t0) * 1000)
+print((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000)
 """
 
 
@@ -53,6 +58,23 @@ def _stats(samples: list[float]) -> dict:
     }
 
 
+def _baseline_tree(ref: str) -> str | None:
+    """`git archive REF envcheck configs` unpacked into a temporary directory (None: not a usable ref)."""
+    import io
+    import tarfile
+
+    try:
+        blob = subprocess.run(["git", "-C", str(REPO), "archive", ref, "envcheck", "configs"], check=True,
+                              capture_output=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        print(f"baseline {ref!r}: git archive failed; no baseline comparison", file=sys.stderr)
+        return None
+    dest = tempfile.mkdtemp(prefix="envcheck-bench-base-")
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(dest)
+    return dest
+
+
 def _time_cmd(argv: list[str], runs: int, env: dict) -> list[float]:
     return [wall(argv, env) * 1000 for _ in range(runs)]
 
@@ -62,6 +84,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--configs", default=None, help="configs directory (default: the shipped one)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--baseline-ref", default=None, help="git ref whose cold import+load+resolve to compare with")
     ap.add_argument("--check", action="store_true", help=f"exit 1 if cold load+resolve median > {BUDGET_MS:.0f} ms")
     args = ap.parse_args()
 
@@ -85,8 +108,6 @@ def main() -> int:
     m = matrix_mod.load_matrix(configs)
 
     # with vs without the generated wheel facts, interleaved so both see the same machine state
-    import shutil
-
     bare_dir = Path(tempfile.mkdtemp(prefix="envcheck-bench-configs-"))
     for name in matrix_mod.FILES:
         if (configs / name).is_file():
@@ -117,10 +138,25 @@ def main() -> int:
     subprocess.run([sys.executable, "-c", COLD, ""], capture_output=True, env=env, check=False)
     subprocess.run(command, capture_output=True, env=env, check=False)
     cold = []
+    cold_cpu = []
+    base = _baseline_tree(args.baseline_ref) if args.baseline_ref else None
+    base_cold, base_cpu = [], []
+    if base is not None:  # both trees' bytecode written before timing
+        subprocess.run([sys.executable, "-c", COLD, ""], capture_output=True, env=dict(env, PYTHONPATH=base), check=False)
     for _ in range(args.runs):
         done = subprocess.run([sys.executable, "-c", COLD, str(configs) if args.configs else ""],
                               capture_output=True, text=True, env=env, check=True)
-        cold.append(float(done.stdout.strip()))
+        wall_ms, cpu_ms = (float(x) for x in done.stdout.split())
+        cold.append(wall_ms)
+        cold_cpu.append(cpu_ms)
+        if base is not None:
+            done = subprocess.run([sys.executable, "-c", COLD, ""], capture_output=True, text=True,
+                                  env=dict(env, PYTHONPATH=base), check=True, cwd=base)
+            wall_ms, cpu_ms = (float(x) for x in done.stdout.split())
+            base_cold.append(wall_ms)
+            base_cpu.append(cpu_ms)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
 
     bare = _time_cmd([sys.executable, "-c", "pass"], args.runs, env)
     whole = _time_cmd(command, args.runs, env)
@@ -144,9 +180,18 @@ def main() -> int:
         "wheels_json_within_budget": wheels_ratio <= WHEELS_RATIO_BUDGET,
         "budget_ms": BUDGET_MS,
         "within_budget": statistics.median(cold) <= BUDGET_MS,
+        "cold_cpu_ms_median": round(statistics.median(cold_cpu), 2),
         "python": sys.version.split()[0],
         "bytecode_cache": env["PYTHONPYCACHEPREFIX"],
     }
+    if base_cold:
+        report["baseline"] = {
+            "ref": args.baseline_ref,
+            "cold_import_load_resolve": _stats(base_cold),
+            "cold_cpu_ms_median": round(statistics.median(base_cpu), 2),
+            "cold_wall_ratio": round(statistics.median(cold) / statistics.median(base_cold), 3),
+            "cold_cpu_ratio": round(statistics.median(cold_cpu) / statistics.median(base_cpu), 3),
+        }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -160,6 +205,11 @@ def main() -> int:
               f"{'ok' if report['within_budget'] else 'EXCEEDED'}")
         print(f"load+resolve with wheels.json / without: {wheels_ratio}x (budget {WHEELS_RATIO_BUDGET}x: "
               f"{'ok' if report['wheels_json_within_budget'] else 'EXCEEDED'})")
+        if base_cold:
+            b = report["baseline"]
+            print(f"cold import+load+resolve vs {args.baseline_ref}: median {report['cold_import_load_resolve']['median_ms']} ms "
+                  f"vs {b['cold_import_load_resolve']['median_ms']} ms (wall ratio {b['cold_wall_ratio']}); CPU "
+                  f"{report['cold_cpu_ms_median']} ms vs {b['cold_cpu_ms_median']} ms (ratio {b['cold_cpu_ratio']})")
     ok = report["within_budget"] and report["wheels_json_within_budget"]
     return 1 if args.check and not ok else 0
 

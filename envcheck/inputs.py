@@ -213,9 +213,7 @@ def target_interpreter(text: str | None, runner, environ: Mapping[str, str] | No
 
     `check` runs it once to ask its version: by default only for an explicit interpreter (a version
     request is already checked by the search; the default one is what doctor diagnoses)."""
-    from dataclasses import replace
-
-    from envcheck.probes.python import InterpreterNotFound, interpreter_version, resolve_interpreter
+    from envcheck.probes.python import InterpreterNotFound, resolve_interpreter
 
     request = parse_python(text)
     found = resolve_interpreter(request.text if request else None, runner, environ)
@@ -223,18 +221,36 @@ def target_interpreter(text: str | None, runner, environ: Mapping[str, str] | No
         raise EnvcheckError(found.message, hint=found.hint, exit_code=ExitCode.TARGET_NOT_FOUND,
                             code="interpreter-not-found", data={"tried": list(found.tried)} if found.tried else None)
     if check is None:
-        check = request is not None and request.interpreter is not None
+        check = interpreter_check_needed(text)
     if check and found.version is None:
-        version, why = interpreter_version(runner, found.path)
-        if version is None:
-            raise EnvcheckError(
-                Msg("{path} is not a working Python interpreter: {why}", path=found.path, why=why),
-                hint=Msg("pass a Python executable, an env directory, or a version such as 3.11"),
-                exit_code=ExitCode.TARGET_NOT_FOUND,
-                code="interpreter-not-found",
-            )
-        found = replace(found, version=version)
+        found = confirm_interpreter(found, runner)
     return found
+
+
+def interpreter_check_needed(text: str | None) -> bool:
+    """Whether target_interpreter's default is to run the interpreter to confirm it is Python: only for an
+    explicit interpreter (a version request is already checked by the search)."""
+    request = parse_python(text)
+    return request is not None and request.interpreter is not None
+
+
+def confirm_interpreter(found, runner, *, answer: tuple[str | None, str | None] | None = None):
+    """`found` with its version, or exit 4 naming what was found when it does not answer as Python
+    (`/bin/ls`, a script printing garbage, a binary that hangs). `answer`: (version, why) already known
+    from a run of the interpreter (doctor's inspection runs it anyway), so it is not started again."""
+    from dataclasses import replace
+
+    from envcheck.probes.python import interpreter_version
+
+    version, why = answer if answer is not None else interpreter_version(runner, found.path)
+    if version is None:
+        raise EnvcheckError(
+            Msg("{path} is not a working Python interpreter: {why}", path=found.path, why=why),
+            hint=Msg("pass a Python executable, an env directory, or a version such as 3.11"),
+            exit_code=ExitCode.TARGET_NOT_FOUND,
+            code="interpreter-not-found",
+        )
+    return replace(found, version=version)
 
 
 def python_version_request(text: str | None, runner, environ: Mapping[str, str] | None = None,

@@ -609,6 +609,9 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
     doc, sources = c.header(doc)
     rows = c.str_list(doc.get("variants"), "variants", "'variants'")
     variants: dict[str, Variant] = {}
+    # arch rows repeat the same specifiers and sm lists: each distinct one is checked (and parsed) once
+    good_specs: dict[str, SpecifierSet] = {}
+    good_sms: dict[tuple, tuple[str, ...]] = {}
     for where, row, name in c.keyed_rows(rows, "variants", "variant", c.string, what="variant"):
         kind = c.key(row, "kind", where)
         if kind not in VARIANT_KINDS:
@@ -637,8 +640,10 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
                 floors[os_name] = DriverFloor(native, minor)
             if not floors:
                 raise c.fail(where + ".driver", "no driver floor for any OS")
-            arches.extend(_arch_ranges(c, row.get("arches", []), f"{where}.arches", sources, required=False))
-            aarch64 = _arch_ranges(c, row.get("aarch64", []), f"{where}.aarch64", sources, required=True)
+            arches.extend(_arch_ranges(c, row.get("arches", []), f"{where}.arches", sources, required=False,
+                                       specs=good_specs, sm_lists=good_sms))
+            aarch64 = _arch_ranges(c, row.get("aarch64", []), f"{where}.aarch64", sources, required=True,
+                                   specs=good_specs, sm_lists=good_sms)
         elif kind == "rocm":
             rocm = c.xy(c.key(row, "rocm", where), where, "rocm") if row.get("rocm") is not None else None
             if rocm is None:
@@ -663,20 +668,32 @@ def _parse_variants(doc: Any, filename: str) -> tuple[dict[str, Variant], str, d
     return variants, doc["checked"], sources
 
 
-def _arch_ranges(c: _Checker, value: Any, where: str, sources: dict, *, required: bool) -> list[ArchRange]:
-    """A CUDA variant's "arches" (x86_64) or "aarch64" list: [{torch, sm, ptx?, source}] validated."""
+def _arch_ranges(c: _Checker, value: Any, where: str, sources: dict, *, required: bool,
+                 specs: dict | None = None, sm_lists: dict | None = None) -> list[ArchRange]:
+    """A CUDA variant's "arches" (x86_64) or "aarch64" list: [{torch, sm, ptx?, source}] validated.
+    `specs` / `sm_lists`: specifiers and sm lists already checked in this load (rows repeat them)."""
+    specs = {} if specs is None else specs
+    sm_lists = {} if sm_lists is None else sm_lists
     out: list[ArchRange] = []
     for j, entry in enumerate(c.str_list(value, where, where.rsplit(".", 1)[-1])):
         awhere = f"{where}[{j}]"
         entry = c.obj(entry, awhere)
         spec_text = c.string(c.key(entry, "torch", awhere), awhere, "torch")
-        try:
-            spec = SpecifierSet(spec_text)
-        except InvalidSpecifier:
-            raise c.fail(awhere, f"torch {spec_text!r} is not a version specifier like '>=2.0'") from None
-        sms = tuple(c.xy(s, awhere, "sm") for s in c.str_list(c.key(entry, "sm", awhere), awhere, "sm"))
-        if not sms:
-            raise c.fail(awhere, "sm must list at least one architecture")
+        spec = specs.get(spec_text)
+        if spec is None:
+            try:
+                spec = specs[spec_text] = SpecifierSet(spec_text)
+            except InvalidSpecifier:
+                raise c.fail(awhere, f"torch {spec_text!r} is not a version specifier like '>=2.0'") from None
+        sm_raw = c.key(entry, "sm", awhere)
+        key = _list_key(sm_raw)
+        sms = sm_lists.get(key) if key is not None else None
+        if sms is None:
+            sms = tuple(c.xy(s, awhere, "sm") for s in c.str_list(sm_raw, awhere, "sm"))
+            if not sms:
+                raise c.fail(awhere, "sm must list at least one architecture")
+            if key is not None:
+                sm_lists[key] = sms
         ptx = entry.get("ptx")
         if ptx is not None:
             ptx = c.xy(ptx, awhere, "ptx")
@@ -717,6 +734,16 @@ def _per_os(c: _Checker, value: Any, where: str, what: str) -> dict:
     return obj
 
 
+def _list_key(value: Any) -> tuple | None:
+    """A JSON list of strings as a hashable key (None: not such a list, so it takes the full checks)."""
+    if type(value) is not list:
+        return None
+    for item in value:
+        if type(item) is not str:
+            return None
+    return tuple(value)
+
+
 def _parse_releases(doc: Any, filename: str, variants: Mapping[str, Variant]) -> tuple[list[Release], str, str, dict]:
     c = _Checker(filename)
     doc, sources = c.header(doc)
@@ -724,6 +751,10 @@ def _parse_releases(doc: Any, filename: str, variants: Mapping[str, Variant]) ->
     if not rows:
         raise c.fail("releases", "no releases")
     releases: list[Release] = []
+    # The same Python and variant lists repeat across rows: each distinct list is checked once (the file
+    # is loaded on every `install` and `doctor`); a list seen for the first time takes the checks below.
+    good_pys: dict[tuple, tuple[str, ...]] = {}
+    good_vs: set[tuple] = set()
     for where, row, torch in c.keyed_rows(rows, "releases", "torch", c.version, what="release",
                                           label="torch {}", identity=Version):
         torchvision = c.version(c.key(row, "torchvision", where), where, "torchvision")
@@ -736,16 +767,27 @@ def _parse_releases(doc: Any, filename: str, variants: Mapping[str, Variant]) ->
         per_os_variants: dict[str, tuple[str, ...]] = {}
         default_index: dict[str, str | None] = {}
         for os_name in OSES:
-            pys = c.str_list(pythons_raw.get(os_name, []), f"{where}.python.{os_name}", "python")
-            python[os_name] = tuple(c.xy(p, f"{where}.python.{os_name}", "python") for p in pys)
-            if len(set(python[os_name])) != len(python[os_name]):
-                raise c.fail(f"{where}.python.{os_name}", "duplicate Python version")
-            vs = c.str_list(variants_raw.get(os_name, []), f"{where}.variants.{os_name}", "variants")
-            for v in vs:
-                if v not in variants:
-                    raise c.fail(f"{where}.variants.{os_name}", f"variant {v!r} is not defined in cuda_variants.json")
-            if len(set(vs)) != len(vs):
-                raise c.fail(f"{where}.variants.{os_name}", "duplicate variant")
+            pys = pythons_raw.get(os_name, [])
+            key = _list_key(pys)
+            if key is None or key not in good_pys:
+                pys = c.str_list(pys, f"{where}.python.{os_name}", "python")
+                checked = tuple(c.xy(p, f"{where}.python.{os_name}", "python") for p in pys)
+                if len(set(checked)) != len(checked):
+                    raise c.fail(f"{where}.python.{os_name}", "duplicate Python version")
+                if key is not None:
+                    good_pys[key] = checked
+            python[os_name] = good_pys[key] if key is not None else checked
+            vs = variants_raw.get(os_name, [])
+            key = _list_key(vs)
+            if key is None or key not in good_vs:
+                vs = c.str_list(vs, f"{where}.variants.{os_name}", "variants")
+                for v in vs:
+                    if v not in variants:
+                        raise c.fail(f"{where}.variants.{os_name}", f"variant {v!r} is not defined in cuda_variants.json")
+                if len(set(vs)) != len(vs):
+                    raise c.fail(f"{where}.variants.{os_name}", "duplicate variant")
+                if key is not None:
+                    good_vs.add(key)
             per_os_variants[os_name] = tuple(vs)
             if python[os_name] and not vs:
                 raise c.fail(where, f"Python versions listed for {os_name} but no variants")

@@ -112,3 +112,51 @@ def test_usage_error_envelope_names_the_subcommand():
 def test_no_arguments_shows_the_help():
     result = invoke([])
     assert "Usage: envcheck" in result.output and "doctor" in result.output
+
+
+# --- main(): only the named command is built (typer builds every command's click object each run) ------
+
+
+def _built(argv):
+    from typer.main import get_command
+
+    from envcheck.cli import app_for
+
+    return sorted(get_command(app_for(argv)).commands)
+
+
+@pytest.mark.parametrize("argv, built", [
+    (["doctor", "--json"], ["doctor"]),
+    (["install", "--cpu"], ["install"]),
+    (["kernel", "list"], ["kernel"]),
+    (["fleet", "report", "x.json"], ["fleet"]),
+])
+def test_a_run_builds_only_its_command(argv, built):
+    assert _built(argv) == built
+
+
+ALL = ["create", "doctor", "env", "fleet", "install", "kernel", "matrix", "verify"]
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["--lang", "zh", "doctor"], ["doctr"], ["-h"], ["--version"]])
+def test_anything_else_gets_the_whole_app(argv):
+    """Root help, 'No such command' suggestions and root options first: the whole app, as before."""
+    assert _built(argv) == ALL
+
+
+def test_shell_completion_gets_the_whole_app(monkeypatch):
+    monkeypatch.setenv("_ENVCHECK_COMPLETE", "complete_bash")
+    assert _built(["doctor"]) == ALL
+
+
+@pytest.mark.parametrize("argv", [["doctor", "--bogus"], ["doctor", "--json", "--python", ""], ["kernel"],
+                                  ["install", "--python", "3.7", "--cpu", "--json"], ["doctor", "--help"]])
+def test_the_built_command_answers_as_the_whole_app_does(argv, tmp_path):
+    """The same exit code and output through main()'s app as through the whole app."""
+    from envcheck.cli import app_for
+
+    env = {"COLUMNS": "120", "HOME": str(tmp_path)}
+    whole = CliRunner().invoke(app, argv, env=env)
+    one = CliRunner().invoke(app_for(argv), argv, env=env)
+    assert one.exit_code == whole.exit_code
+    assert one.stdout == whole.stdout

@@ -76,6 +76,16 @@ MALFORMED = [
     ("arch-spec", _set(V, ["variants", 7, "arches", 0, "torch"], "two"), V, "variants[7] (cu121).arches[0]", "specifier"),
     ("arch-sm", _set(V, ["variants", 7, "arches", 0, "sm"], ["sm_90"]), V, "variants[7] (cu121).arches[0]", "'sm_90'"),
     ("dup-variant", _dup_variant, V, "(cu110)", "duplicate variant"),
+    # each distinct list is checked once: a later row's bad list, or a list that is no list, still fails
+    ("python-not-list", _set(R, ["releases", 5, "python", "linux"], "3.9"), R, "releases[5] (torch 2.7.0).python.linux", "must be a list"),
+    ("python-dup-later-row", _set(R, ["releases", 5, "python", "macos"], ["3.9", "3.10", "3.10"]), R,
+     "releases[5] (torch 2.7.0).python.macos", "duplicate Python version"),
+    ("python-not-str", _set(R, ["releases", 5, "python", "windows"], ["3.9", 3.1]), R, "releases[5] (torch 2.7.0).python.windows", "3.1"),
+    ("variant-later-row", _set(R, ["releases", 5, "variants", "windows"], ["cpu", "cu118", "cu999"]), R,
+     "releases[5] (torch 2.7.0).variants.windows", "cu999"),
+    ("arch-sm-later-variant", _set(V, ["variants", 8, "arches", 0, "sm"], ["5.0", "sm_60"]), V, "variants[8] (cu124).arches[0]", "'sm_60'"),
+    ("arch-sm-empty", _set(V, ["variants", 8, "arches", 0, "sm"], []), V, "variants[8] (cu124).arches[0]", "at least one"),
+    ("arch-spec-later-variant", _set(V, ["variants", 8, "arches", 0, "torch"], ">=2.0,<<3"), V, "variants[8] (cu124).arches[0]", "specifier"),
     # arch_cuda: the CUDA toolkits per compute capability (ARCH_CUDA[6] is cc 9.0, [4] 7.5, [2] 6.1)
     ("arch-cuda-not-list", _set(V, ["arch_cuda"], {"9.0": "11.8"}), V, "arch_cuda", "must be a list"),
     ("arch-cuda-cc", _set(V, ["arch_cuda", 6, "cc"], "sm_90"), V, "arch_cuda[6]", "not a version X.Y"),

@@ -6,6 +6,8 @@ same NVMLError subclasses the real nvidia-ml-py raises (they are taken from the 
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
 
 import pynvml
@@ -216,6 +218,50 @@ def test_real_nvml_on_this_machine_gives_a_reason(tmp_path):
     if facts.source == Source.NVML:
         pytest.skip("a real NVIDIA driver is present here")
     assert facts.reasons and "NVML" in facts.reasons[0]
+
+
+def _no_library(name):
+    raise OSError(f"{name}: cannot open shared object file: No such file or directory")
+
+
+def test_missing_nvml_library_found_without_importing_pynvml(monkeypatch):
+    """The pre-check gives the very reason the real nvidia-ml-py's NVMLError gives, without its import."""
+    monkeypatch.delitem(sys.modules, "pynvml", raising=False)
+    real = nvidia.nvml_error_reason(pynvml.NVMLError(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND), pynvml)
+    assert real == (nvidia.NVML_LIBRARY_NOT_FOUND, False)
+    assert nvidia._nvml_library_missing("linux", _no_library) == nvidia.NVML_LIBRARY_NOT_FOUND
+    assert nvidia._nvml_library_missing("darwin", _no_library) == nvidia.NVML_LIBRARY_NOT_FOUND
+    assert "pynvml" not in sys.modules
+    loaded = []
+    assert nvidia._nvml_library_missing("linux", loaded.append) is None  # the library loads: pynvml as before
+    assert loaded == [nvidia.NVML_LIBRARY]
+    assert nvidia._nvml_library_missing("win32", _no_library) is None  # nvidia-ml-py looks in two places there
+
+
+def test_missing_bindings_found_without_importing(monkeypatch):
+    monkeypatch.delitem(sys.modules, "pynvml", raising=False)
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert nvidia._nvml_library_missing("linux", _no_library) == nvidia.nvml_error_reason(ImportError("pynvml"))[0]
+
+
+def test_an_imported_pynvml_is_used_as_before(monkeypatch):
+    """A pynvml already in sys.modules (nothing left to save) always goes the old way."""
+    monkeypatch.setitem(sys.modules, "pynvml", pynvml)
+    assert nvidia._nvml_library_missing("linux", _no_library) is None
+
+
+def test_no_driver_doctor_never_imports_pynvml(tmp_path):
+    """Where libnvidia-ml.so.1 does not load, the NVIDIA probe answers without importing pynvml (a real
+    fresh interpreter; skipped where a driver is installed)."""
+    code = ("import sys; from envcheck.probes.nvidia import probe_nvml; r = probe_nvml(); "
+            "print(r[3]); print('pynvml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    reason, imported = out.strip().splitlines()
+    if reason != nvidia.NVML_LIBRARY_NOT_FOUND:
+        pytest.skip(f"libnvidia-ml.so.1 loads here ({reason})")
+    assert imported == "False"
 
 
 def test_sysfs_then_procfs_then_smi(tmp_path):

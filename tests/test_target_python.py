@@ -1,6 +1,7 @@
 """How `--python` picks the target interpreter (a version request or an interpreter), for real."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -88,3 +89,69 @@ def test_bin_ls_is_exit_4_for_real():
     with pytest.raises(EnvcheckError) as info:
         target_interpreter("/bin/ls", Runner(), {"PATH": ""})
     assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and "/bin/ls is not a working Python" in info.value.message
+
+
+# --- doctor: the inspection's own run of the target answers the "is it Python" check ---------------
+
+
+def _doctor(path, runner, tmp_path):
+    from envcheck.commands import doctor
+
+    env = {"PATH": "", "HOME": str(tmp_path), "JUPYTER_DATA_DIR": str(tmp_path / "jd"), "ENVCHECK_DISABLE_NVML": "1",
+           "ENVCHECK_SYSFS_ROOT": str(tmp_path / "sys"), "ENVCHECK_PROCFS_ROOT": str(tmp_path / "proc")}
+    return doctor.run(python=path, runner=runner, environ=env)
+
+
+def test_doctor_starts_a_python_target_once(tmp_path, fake_runner):
+    """pyinfo.py's JSON answer (with the version) confirms a working Python: no separate version run."""
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    answer = json.dumps({"executable": path, "version": "3.11.7", "prefix": str(tmp_path), "base_prefix": str(tmp_path),
+                         "distributions": {}})
+    fake_runner.on("pyinfo.py", stdout=answer + "\n")
+    result = _doctor(path, fake_runner, tmp_path)
+    assert result.exit_code != ExitCode.TARGET_NOT_FOUND
+    assert fake_runner.ran("sys.version_info") == [] and len(fake_runner.ran(path)) == 1
+    assert result.data["python"]["version"]["value"] == "3.11.7"
+
+
+@pytest.mark.parametrize("pyinfo, check, found", [
+    ({"returncode": 2, "stderr": "ls: invalid option -- 'c'"}, {"returncode": 2, "stderr": "ls: invalid option -- 'c'"},
+     "exited"),  # /bin/ls
+    ({"stdout": "hello world\n"}, {"stdout": "hello world\n"}, "printed 'hello world', not a Python version"),
+])
+def test_doctor_not_a_python_is_still_exit_4(tmp_path, fake_runner, pyinfo, check, found):
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    fake_runner.on("pyinfo.py", **pyinfo).on("sys.version_info", **check)
+    with pytest.raises(EnvcheckError) as info:
+        _doctor(path, fake_runner, tmp_path)
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and info.value.code == "interpreter-not-found"
+    assert path in info.value.message and found in info.value.message
+
+
+def test_doctor_does_not_wait_twice_for_a_hanging_target(tmp_path, fake_runner):
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    fake_runner.on("pyinfo.py", returncode=None, timed_out=True, duration_s=20.0)
+    with pytest.raises(EnvcheckError) as info:
+        _doctor(path, fake_runner, tmp_path)
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and "timed out after 20.0 s" in info.value.message
+    assert fake_runner.ran("sys.version_info") == []
+
+
+def test_doctor_python_too_old_for_pyinfo_still_runs(tmp_path, fake_runner):
+    """A Python that cannot run pyinfo.py (3.7 syntax) but answers its version: doctor goes on, as before."""
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    fake_runner.on("pyinfo.py", returncode=1, stderr="SyntaxError: invalid syntax").on("sys.version_info", stdout="2.7.18\n")
+    result = _doctor(path, fake_runner, tmp_path)
+    assert result.data["python"]["ok"] is False and len(fake_runner.ran("sys.version_info")) == 1
+
+
+def test_doctor_deep_confirms_first(tmp_path, fake_runner):
+    """With --deep (torch imported in the target, long timeouts) a non-Python is refused before any probe."""
+    from envcheck.commands import doctor
+
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    fake_runner.on("sys.version_info", stdout="hello world\n")
+    with pytest.raises(EnvcheckError) as info:
+        doctor.run(python=path, deep=True, runner=fake_runner, environ={"PATH": "", "HOME": str(tmp_path)})
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND
+    assert len(fake_runner.calls) == 1 and fake_runner.ran("sys.version_info") and not fake_runner.ran("pyinfo.py")

@@ -19,7 +19,7 @@ from envcheck.diagnose import SEVERITY_ORDER, ArchPrediction, DoctorFacts, diagn
 from envcheck.facts import GpuInfo, Interpreter, NvidiaFacts
 from envcheck.i18n import N_
 from envcheck.probes import accelerators, cudaenv, managers, nvidia, system, toolkit, torchinfo
-from envcheck.inputs import target_interpreter
+from envcheck.inputs import confirm_interpreter, interpreter_check_needed, target_interpreter
 from envcheck.redact import redact
 from envcheck.results import Finding, Result, Severity, exit_code_for_findings
 from envcheck.runner import Runner
@@ -278,7 +278,7 @@ def collect(
     prefix_guess = os.path.dirname(os.path.dirname(interp.path))
     with ThreadPoolExecutor(max_workers=8 + len(accelerators.VENDOR_PROBES)) as pool:  # every probe starts at once
         try:
-            f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo, runner, interp.path,
+            f_py = pool.submit(_timed, timings, "python", torchinfo.probe_pyinfo_run, runner, interp.path,
                                max(timeout, torchinfo.PYINFO_TIMEOUT_S))
             f_deep = (pool.submit(_timed, timings, "torch_deep", torchinfo.probe_deep, runner, interp.path,
                                   deep_timeout(environ)) if deep else None)
@@ -290,9 +290,10 @@ def collect(
             # the registered vendor probes (AMD, Intel, Apple...), each in its own thread
             f_vendors = {v: pool.submit(_timed, timings, v, accelerators.run_vendor_probe, v, runner, environ)
                          for v in accelerators.enabled_vendors(environ)}
-            pyinfo = f_py.result()
+            pyinfo, pyinfo_run = f_py.result()
             out = {
                 "pyinfo": pyinfo,
+                "pyinfo_run": pyinfo_run,
                 "deep": f_deep.result() if f_deep else None,
                 "nvidia": f_nv.result(),
                 "system": f_sys.result(),
@@ -483,9 +484,15 @@ def run(
     environ = dict(os.environ if environ is None else environ)
     runner = runner or Runner()
     _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
-    interp = target_interpreter(python, runner, environ)  # exit 2 blank, 4 missing or not a Python
+    interp = target_interpreter(python, runner, environ, check=False)  # exit 2 blank, 4 missing
+    check = interpreter_check_needed(python) and interp.version is None
+    if check and deep:  # --deep imports torch there (minutes of timeout): a non-Python is refused first
+        interp, check = confirm_interpreter(interp, runner), False
     start = time.monotonic()
     raw = collect(interp, deep=deep, runner=runner, environ=environ)
+    pyinfo_run = raw.pop("pyinfo_run")
+    if check:  # exit 4 when an explicit --python is not a working Python
+        interp = confirm_interpreter(interp, runner, answer=_inspection_answer(pyinfo_run, raw["pyinfo"]))
     nv: NvidiaFacts = raw["nvidia"]
     py: torchinfo.PyInfo = raw["pyinfo"]
     sys_facts: system.SystemFacts = raw["system"]
@@ -560,6 +567,20 @@ def run(
     if anonymize:
         data = anonymize_data(data, environ)
     return Result(command="doctor", exit_code=exit_code_for_findings(findings), data=data)
+
+
+def _inspection_answer(done, py: torchinfo.PyInfo) -> tuple[str | None, str | None] | None:
+    """What the inspection's run of the target says about it being Python, for confirm_interpreter, so
+    the interpreter is not started a second time just to ask its version (~20-30 ms of the run): it
+    answered pyinfo.py's JSON with a version -> (version, None); it hung -> (None, why), not waited for
+    twice; anything else (not Python, a Python too old for pyinfo.py) -> None: the version check runs."""
+    from envcheck.probes.python import FULL_VERSION
+
+    if py.ok and FULL_VERSION.match(py.version or ""):
+        return py.version, None
+    if done is not None and done.timed_out:
+        return None, done.describe_failure()
+    return None
 
 
 def _accelerator_facts(raw: dict, nv: NvidiaFacts, torch: torchinfo.TorchInfo, environ: Mapping[str, str]) -> dict:

@@ -5,10 +5,8 @@ Prints exactly one JSON object on stdout. Never imports envcheck (it may not be 
 Shell equivalent: `python -c 'import sys; print(sys.version, sys.prefix)'; pip list;
 cat site-packages/torch/version.py`.
 """
-import ast
 import json
 import os
-import platform
 import re
 import sys
 
@@ -102,6 +100,8 @@ def read_torch_version(dirs):
         path = os.path.join(d, "torch", "version.py")
         if not os.path.isfile(path):
             continue
+        import ast  # only where torch is installed: ~2-3 ms of this interpreter's start otherwise
+
         out = {"path": path}
         try:
             with open(path, "r", encoding="utf-8", errors="replace") as fh:
@@ -144,22 +144,37 @@ def read_companion_versions(dirs, names=("torchvision", "torchaudio")):
     return out
 
 
+def implementation_and_machine():
+    """platform.python_implementation() and platform.machine() without importing platform (~1.5 ms of
+    this interpreter's start) where they are known to be the same: CPython/PyPy name themselves in
+    sys.implementation, and on POSIX platform.machine() is os.uname().machine."""
+    names = {"cpython": "CPython", "pypy": "PyPy"}
+    name = names.get(getattr(getattr(sys, "implementation", None), "name", None))
+    uname = getattr(os, "uname", None)
+    if name is not None and uname is not None:
+        return name, uname().machine
+    import platform
+
+    return platform.python_implementation(), platform.machine()
+
+
 def main():
     dirs = site_dirs()
     dists, count = distributions(dirs)
     prefix = sys.prefix
     base = getattr(sys, "base_prefix", getattr(sys, "real_prefix", prefix))
+    implementation, machine = implementation_and_machine()
     out = {
         "executable": sys.executable,
         "version": "%d.%d.%d" % sys.version_info[:3],
         "version_full": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
+        "implementation": implementation,
         "prefix": prefix,
         "base_prefix": base,
         "is_venv": prefix != base or hasattr(sys, "real_prefix"),
         "is_conda": os.path.isdir(os.path.join(prefix, "conda-meta")),
         "platform": sys.platform,
-        "machine": platform.machine(),
+        "machine": machine,
         "sys_path": dirs,
         "distributions": dists,
         "distribution_count": count,

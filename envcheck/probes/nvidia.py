@@ -595,17 +595,21 @@ def attach_health(gpus: tuple[GpuInfo, ...], by_index: dict[int, GpuHealth],
 # NVML
 
 
+NVML_NOT_INSTALLED = N_("NVML bindings not installed (pip install nvidia-ml-py)")
+NVML_LIBRARY_NOT_FOUND = N_("NVML library (libnvidia-ml.so.1) not found: no NVIDIA driver installed, or not on the library path")
+
+
 def nvml_error_reason(exc: BaseException, pynvml=None) -> tuple[str, bool]:
     """An NVMLError (or import failure) -> (human cause, is_mismatch)."""
     if isinstance(exc, ImportError):
-        return N_("NVML bindings not installed (pip install nvidia-ml-py)"), False
+        return NVML_NOT_INSTALLED, False
     code = getattr(exc, "value", None)
 
     def const(name: str):
         return getattr(pynvml, name, object()) if pynvml is not None else object()
 
     if code == const("NVML_ERROR_LIBRARY_NOT_FOUND"):
-        return N_("NVML library (libnvidia-ml.so.1) not found: no NVIDIA driver installed, or not on the library path"), False
+        return NVML_LIBRARY_NOT_FOUND, False
     if code == const("NVML_ERROR_DRIVER_NOT_LOADED"):
         return N_("NVIDIA driver not loaded (kernel module missing: `sudo modprobe nvidia`, or reinstall the driver)"), False
     if code == const("NVML_ERROR_LIB_RM_VERSION_MISMATCH"):
@@ -666,6 +670,40 @@ def nvml_mig(pynvml, handle) -> tuple[bool | None, tuple[str, ...]]:
     return True, tuple(devices)
 
 
+NVML_LIBRARY = "libnvidia-ml.so.1"  # what nvidia-ml-py's _LoadNvmlLibrary opens on every non-Windows OS
+
+
+def _nvml_library_missing(platform: str | None = None, cdll: Callable[[str], object] | None = None) -> str | None:
+    """The reason probe_nvml would give, found WITHOUT importing pynvml (a ~15-30 ms import), when the
+    NVML library cannot be loaded: the common case on a machine with no NVIDIA driver. None: load
+    pynvml as usual (Windows, where nvidia-ml-py looks in two places, or a library that dlopen finds).
+
+    Same outcome as before: pynvml missing -> "bindings not installed" (its ImportError came first);
+    `CDLL("libnvidia-ml.so.1")` failing -> NVML_ERROR_LIBRARY_NOT_FOUND, exactly the call nvidia-ml-py
+    makes (pynvml.py _LoadNvmlLibrary, nvidia-ml-py 13.615.71: `nvmlLib = CDLL("libnvidia-ml.so.1")`,
+    an OSError raising NVMLError(NVML_ERROR_LIBRARY_NOT_FOUND))."""
+    import sys
+
+    if (platform or sys.platform).startswith("win") or "pynvml" in sys.modules:  # already imported: nothing to save
+        return None
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec("pynvml") is None:
+            return NVML_NOT_INSTALLED
+    except (ImportError, ValueError):
+        return None  # let the real import report it
+    try:
+        if cdll is None:
+            from ctypes import CDLL as cdll  # noqa: N813
+        cdll(NVML_LIBRARY)  # a library that loads stays loaded: pynvml's own CDLL finds it again
+    except OSError:
+        return NVML_LIBRARY_NOT_FOUND
+    except Exception:
+        return None
+    return None
+
+
 def probe_nvml(loader: Callable[[], object] | None = None) -> tuple[str | None, str | None, tuple[GpuInfo, ...], str | None, bool]:
     """NVML through nvidia-ml-py's `pynvml` module -> (driver, cuda, gpus, reason, mismatch).
 
@@ -673,6 +711,10 @@ def probe_nvml(loader: Callable[[], object] | None = None) -> tuple[str | None, 
     module import, so `envcheck --help` stays fast.
     """
     pynvml = None
+    if loader is None:
+        quick = _nvml_library_missing()
+        if quick is not None:
+            return None, None, (), quick, False
     try:
         if loader is None:
             import pynvml  # noqa: F811  (nvidia-ml-py ships this module)

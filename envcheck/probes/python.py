@@ -20,7 +20,7 @@ from envcheck.numeric import ascii_number_text
 from envcheck.runner import Runner
 
 VERSION_REQUEST = re.compile(r"^([0-9]+)\.([0-9]+)$")
-_FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def parse_version_request(text: str) -> tuple[int, int] | None:
@@ -65,7 +65,7 @@ def interpreter_version(runner: Runner, path: str) -> tuple[str | None, str | No
     if not done.ok:
         return None, done.describe_failure()
     lines = done.stdout.strip().splitlines()
-    if lines and _FULL_VERSION.match(lines[-1].strip()):
+    if lines and FULL_VERSION.match(lines[-1].strip()):
         return lines[-1].strip(), None
     shown = (lines[-1].strip()[:60] if lines else "")
     return None, (Msg("it printed {shown!r}, not a Python version", shown=shown) if shown else Msg("it printed nothing"))

@@ -259,7 +259,13 @@ def _run_script(runner: Runner, python: str, name: str, timeout: float) -> Compl
 
 def probe_pyinfo(runner: Runner, python: str, timeout: float = PYINFO_TIMEOUT_S) -> PyInfo:
     """Run inenv/pyinfo.py with the target interpreter."""
-    return parse_pyinfo(_run_script(runner, python, "pyinfo", timeout))
+    return probe_pyinfo_run(runner, python, timeout)[0]
+
+
+def probe_pyinfo_run(runner: Runner, python: str, timeout: float = PYINFO_TIMEOUT_S) -> tuple[PyInfo, Completed]:
+    """probe_pyinfo, with the run itself (did the interpreter start, hang, answer?)."""
+    done = _run_script(runner, python, "pyinfo", timeout)
+    return parse_pyinfo(done), done
 
 
 def probe_deep(runner: Runner, python: str, timeout: float = DEEP_TIMEOUT_S) -> DeepInfo:
