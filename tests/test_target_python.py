@@ -128,13 +128,24 @@ def test_doctor_not_a_python_is_still_exit_4(tmp_path, fake_runner, pyinfo, chec
     assert path in info.value.message and found in info.value.message
 
 
-def test_doctor_does_not_wait_twice_for_a_hanging_target(tmp_path, fake_runner):
+def test_doctor_a_python_whose_inspection_hangs_is_a_finding_not_exit_4(tmp_path, fake_runner):
+    """A real Python whose inspection hangs (a blocking sitecustomize, a dead NFS site-packages) answers the
+    quick version check: it IS a Python, so doctor reports python-inspect-failed (exit 1), never "ready"."""
     path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
-    fake_runner.on("pyinfo.py", returncode=None, timed_out=True, duration_s=20.0)
+    fake_runner.on("pyinfo.py", returncode=None, timed_out=True, duration_s=20.0).on("sys.version_info",
+                                                                                    stdout="3.11.7\n")
+    result = _doctor(path, fake_runner, tmp_path)
+    assert result.exit_code == 1 and "python-inspect-failed" in [f["code"] for f in result.data["findings"]]
+    assert len(fake_runner.ran("sys.version_info")) == 1
+
+
+def test_doctor_a_target_that_hangs_on_everything_is_exit_4(tmp_path, fake_runner):
+    path = _script(tmp_path, "#!/bin/sh\nexit 0\n")
+    fake_runner.on("pyinfo.py", returncode=None, timed_out=True, duration_s=20.0).on(
+        "sys.version_info", returncode=None, timed_out=True, duration_s=10.0)
     with pytest.raises(EnvcheckError) as info:
         _doctor(path, fake_runner, tmp_path)
-    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and "timed out after 20.0 s" in info.value.message
-    assert fake_runner.ran("sys.version_info") == []
+    assert info.value.exit_code == ExitCode.TARGET_NOT_FOUND and "timed out after 10.0 s" in info.value.message
 
 
 def test_doctor_python_too_old_for_pyinfo_still_runs(tmp_path, fake_runner):

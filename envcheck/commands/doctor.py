@@ -572,14 +572,14 @@ def run(
 def _inspection_answer(done, py: torchinfo.PyInfo) -> tuple[str | None, str | None] | None:
     """What the inspection's run of the target says about it being Python, for confirm_interpreter, so
     the interpreter is not started a second time just to ask its version (~20-30 ms of the run): it
-    answered pyinfo.py's JSON with a version -> (version, None); it hung -> (None, why), not waited for
-    twice; anything else (not Python, a Python too old for pyinfo.py) -> None: the version check runs."""
+    answered pyinfo.py's JSON with a version -> (version, None); anything else -> None, and the quick
+    version check decides: a Python whose inspection hung or failed (a sitecustomize that blocks, a
+    broken site-packages) IS a Python, and gets the python-inspect-failed finding, not exit 4; `/bin/ls`
+    or a binary that hangs on everything is exit 4."""
     from envcheck.probes.python import FULL_VERSION
 
     if py.ok and FULL_VERSION.match(py.version or ""):
         return py.version, None
-    if done is not None and done.timed_out:
-        return None, done.describe_failure()
     return None
 
 

@@ -974,7 +974,6 @@ def _tag_word(tag):
 
 def _companion_fix(ctx, name):
     state = companion_state(ctx, name)
-    verb = "reinstall" if state else "install"
     wanted = ctx.expect.get(name) or public_version((state or {}).get("version")) or None
     if not wanted:
         if not state:

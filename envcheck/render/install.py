@@ -9,7 +9,7 @@ from envcheck.errors import Msg
 from envcheck.i18n import N_, is_zh, tr
 from envcheck.i18n import translate as _
 from envcheck.render import Block, Hanging, make_console, wrap_hanging
-from envcheck.render.safe import markup_safe, safe_text, visible
+from envcheck.render.safe import safe_text, visible
 from envcheck.results import Result
 
 ROUTES = {

@@ -96,8 +96,6 @@ class LiveView:  # implements commands.verify.Listener
 
     def _ensure_header(self) -> None:
         if not getattr(self, "_printed_header", True):
-            from rich.text import Text
-
             from envcheck.render import Hanging
 
             self.console.print(Hanging("", safe_text(self._header, style="bold"), indent=2), crop=False)
