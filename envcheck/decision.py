@@ -175,8 +175,9 @@ def decide(
     elif driver_given:
         inputs["cuda"] = Input(None, Source.DEFAULT.value, Msg("only --driver given"))
     if ccs:
-        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value, "; ".join(
-            f"--gpu {text!r} is {row}, compute capability {cc} (configs/nvidia_gpus.json)" for text, cc, row in named) or None)
+        inputs["gpu_cc"] = Input(list(ccs), Source.FLAG.value, joined(
+            Msg("--gpu {text!r} is {row}, compute capability {cc} (configs/nvidia_gpus.json)", text=text, row=row, cc=cc)
+            for text, cc, row in named) if named else None)
     if need_probe and target_os != host_os():
         reason = Msg("not detected: --os {os} is not this machine", os=target_os)
         for key in ("driver", "cuda", "gpu_cc"):
@@ -223,9 +224,10 @@ def decide(
     except EnvcheckError as exc:  # --torch naming a release only the refresh knows: say so
         newer = [v for v in matrix.refreshed_without_row() if spec is not None and spec.contains(v, prereleases=True)]
         if newer:
-            exc.hint = (f"torch {', '.join(newer)} is on the package index (envcheck matrix refresh) but envcheck's "
-                        "matrix does not know its CUDA variants, driver floors or companions yet: upgrade envcheck"
-                        + (f"; {exc.hint}" if exc.hint else ""))
+            known = Msg("torch {versions} is on the package index (envcheck matrix refresh) but envcheck's matrix does "
+                        "not know its CUDA variants, driver floors or companions yet: upgrade envcheck",
+                        versions=', '.join(newer))
+            exc.hint = joined([known, exc.hint]) if exc.hint else known
         raise
     short = _driver_short_note(request, resolution, matrix)
     if short is not None and "driver" in inputs:

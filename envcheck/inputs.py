@@ -95,10 +95,14 @@ def driver_short_note(given: str, floors) -> str | None:
     labels = list(dict.fromkeys(label for label, f in hit if f == floor))
     parts = given.strip().split(".")
     read = ".".join(parts + ["0"] * (3 - len(parts)))
-    return (f"driver {given} is cut short: read as {read}, the lowest driver it can name, which is below the "
-            f"{floor} that {', '.join(labels)} need{'s' if len(labels) == 1 else ''}; give the full version "
-            "(`nvidia-smi --query-gpu=driver_version --format=csv,noheader`) if yours is "
-            f"{floor} or newer")
+    p = dict(given=given, read=read, floor=floor, variants=', '.join(labels))
+    if len(labels) == 1:
+        return Msg("driver {given} is cut short: read as {read}, the lowest driver it can name, which is below the "
+                   "{floor} that {variants} needs; give the full version "
+                   "(`nvidia-smi --query-gpu=driver_version --format=csv,noheader`) if yours is {floor} or newer", **p)
+    return Msg("driver {given} is cut short: read as {read}, the lowest driver it can name, which is below the "
+               "{floor} that {variants} need; give the full version "
+               "(`nvidia-smi --query-gpu=driver_version --format=csv,noheader`) if yours is {floor} or newer", **p)
 
 
 def parse_gpu_name(text: str) -> tuple[str, str]:
@@ -114,8 +118,9 @@ def parse_gpu_name(text: str) -> tuple[str, str]:
     names = known_names()
     by_norm = {normalize(n): n for n in names}
     close = difflib.get_close_matches(normalize(text), list(by_norm), n=3, cutoff=0.5)
-    hint = (f"closest known: {', '.join(repr(by_norm[c]) for c in close)}; " if close else "") + \
-        "or pass the compute capability with --gpu-cc X.Y"
+    hint = (Msg("closest known: {names}; or pass the compute capability with --gpu-cc X.Y",
+                names=', '.join(repr(by_norm[c]) for c in close)) if close else
+            Msg("or pass the compute capability with --gpu-cc X.Y"))
     raise EnvcheckError(Msg("unknown --gpu {text!r}: not in envcheck's GPU table",
                             text=text), hint=hint, code="invalid-gpu")
 

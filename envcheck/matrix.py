@@ -384,6 +384,11 @@ def sm_label(cc: str) -> str:
     return f"sm_{major}{minor}"
 
 
+def ptx_suffix(ptx: str | None) -> str:
+    """', PTX compute_120' after a kernel list whose wheels embed PTX for 12.0; '' without PTX."""
+    return Msg(", PTX {ptx}", ptx=sm_label(ptx).replace("sm_", "compute_")) if ptx else ""
+
+
 def nearest_arches(variant: Variant, release: Release, matrix: Matrix | None):
     """The arch list of the same variant for the release nearest in version that has one."""
     if matrix is None:
@@ -447,24 +452,26 @@ def gpu_coverage(
     if arches is None and arch == "aarch64":
         # no aarch64 build of this release recorded: no verdict (the resolver never offers such a build;
         # doctor makes no prediction for an installed one)
-        return True, None, (f"{variant.name} wheels of torch {release.torch}: no Linux aarch64 kernel list recorded "
-                            f"in the matrix; coverage of {labels} unchecked",), "unknown"
+        return True, None, (Msg("{name} wheels of torch {torch}: no Linux aarch64 kernel list recorded in the matrix; "
+                                "coverage of {labels} unchecked", name=variant.name, torch=release.torch, labels=labels),), "unknown"
     if arches is None:
         # No kernel list anywhere: the toolkit table can still rule the variant out, because a
         # CUDA X.Y wheel holds no kernel its nvcc could not generate.
         why = toolkit_rejection(variant, ccs, matrix)
         if why is not None:
             return False, why, (), ""
-        return True, None, (f"{variant.name} wheels of torch {release.torch}: kernel architectures not recorded in the matrix; coverage of {labels} unchecked",), "unknown"
+        return True, None, (Msg("{name} wheels of torch {torch}: kernel architectures not recorded in the matrix; "
+                                "coverage of {labels} unchecked", name=variant.name, torch=release.torch, labels=labels),), "unknown"
     notes = []
     coverage = "sass"
     for cc in ccs:
         how = kernel_coverage(cc, arches.sm, arches.ptx)
         if how is None:
             carried = ", ".join(sm_label(s) for s in arches.sm)
-            ptx = f", PTX {sm_label(arches.ptx).replace('sm_', 'compute_')}" if arches.ptx else ""
-            presumed = f", as recorded for torch {presumed_from.torch}" if presumed_from is not None else ""
-            return False, f"{variant.name}: no kernels for GPU {sm_label(cc)} (torch {release.torch} {variant.name} wheels carry {carried}{ptx}{presumed})", (), ""
+            presumed = Msg(", as recorded for torch {torch}", torch=presumed_from.torch) if presumed_from is not None else ""
+            return False, Msg("{name}: no kernels for GPU {gpu} (torch {torch} {name} wheels carry {carried}{ptx}{presumed})",
+                              name=variant.name, gpu=sm_label(cc), torch=release.torch, carried=carried,
+                              ptx=ptx_suffix(arches.ptx), presumed=presumed), (), ""
         if how == "ptx":
             coverage = "ptx"
             notes.append(Msg("GPU {gpu}: {name} has no native kernels for it; CUDA JIT-compiles the embedded PTX (slow "
@@ -493,12 +500,13 @@ def toolkit_rejection(variant: Variant, ccs: tuple[str, ...], matrix: Matrix | N
         if row is None or row.supports(cuda):
             continue
         sm = sm_label(cc)
-        like = "" if parse_xy(row.cc) == parse_xy(cc) else f", as for {sm_label(row.cc)}"
+        like = "" if parse_xy(row.cc) == parse_xy(cc) else Msg(", as for {sm}", sm=sm_label(row.cc))
+        p = dict(name=variant.name, cuda=variant.cuda, sm=sm, like=like)
         if row.first_cuda is not None and (cuda.major, cuda.minor) < parse_xy(row.first_cuda):
-            return (f"{variant.name}: CUDA {variant.cuda} predates {sm} (first supported by CUDA {row.first_cuda}{like}): "
-                    "its wheels cannot carry kernels for this GPU")
-        return (f"{variant.name}: CUDA {variant.cuda} is newer than the last CUDA that supports {sm} "
-                f"({row.last_cuda}{like}): its wheels cannot carry kernels for this GPU")
+            return Msg("{name}: CUDA {cuda} predates {sm} (first supported by CUDA {first}{like}): its wheels cannot "
+                       "carry kernels for this GPU", first=row.first_cuda, **p)
+        return Msg("{name}: CUDA {cuda} is newer than the last CUDA that supports {sm} ({last}{like}): its wheels "
+                   "cannot carry kernels for this GPU", last=row.last_cuda, **p)
     return None
 
 

@@ -40,6 +40,7 @@ from envcheck.matrix import (
     gpu_coverage,
     kernel_arch,
     parse_xy,
+    ptx_suffix,
     sm_label,
 )
 
@@ -263,7 +264,7 @@ class NoCompatibleBuild(EnvcheckError):
     """No torch release fits the Python/OS/--torch request (exit 3), with the nearest alternatives."""
 
     def __init__(self, message: str, *, alternatives: list[dict], rejected: tuple[Rejection, ...]) -> None:
-        hint = "; ".join(a["message"] for a in alternatives) or None
+        hint = joined(a["message"] for a in alternatives) if alternatives else None
         super().__init__(
             message,
             hint=hint,
@@ -365,7 +366,8 @@ def _arch_rejection(rel: Release, request: ResolveRequest, matrix: Matrix) -> st
     label = ARCH_LABEL[key]
     platform = WHEEL_PLATFORM[key]
     if platform is None:
-        return f"torch {rel.torch}: no {label} wheels (PyTorch publishes none on the default index)"
+        return Msg("torch {torch}: no {label} wheels (PyTorch publishes none on the default index)", torch=rel.torch,
+                   label=label)
     if request.arch == "x86_64" and request.os != "macos":
         return None
     wheels = matrix.wheels
@@ -373,9 +375,11 @@ def _arch_rejection(rel: Release, request: ResolveRequest, matrix: Matrix) -> st
         return None  # a matrix without generated facts: the rows are all there is
     has = wheels.has_wheel("torch", rel.torch, platform, request.python)
     if has is None:
-        return f"torch {rel.torch}: not in the generated wheel facts (wheels.json, read {wheels.read}), so no {label} wheel is known"
+        return Msg("torch {torch}: not in the generated wheel facts (wheels.json, read {read}), so no {label} wheel is "
+                   "known", torch=rel.torch, read=wheels.read, label=label)
     if not has:
-        return f"torch {rel.torch}: no {label} wheel for Python {request.python} on the default index (wheels.json, read {wheels.read})"
+        return Msg("torch {torch}: no {label} wheel for Python {python} on the default index (wheels.json, read {read})",
+                   torch=rel.torch, label=label, python=request.python, read=wheels.read)
     return None
 
 
@@ -398,13 +402,14 @@ def _aarch64_variant_rejection(rel: Release, variant: Variant, request: ResolveR
     if variant.kind == "cuda" and variant.aarch64_for(rel.version) is not None:
         return None
     if variant.kind != "cpu":
-        return f"{variant.name}: no Linux aarch64 build of it is recorded in envcheck's matrix"
+        return Msg("{variant}: no Linux aarch64 build of it is recorded in envcheck's matrix", variant=variant.name)
     wheels = matrix.wheels
     rel_facts = wheels.packages["torch"].releases.get(rel.torch) if wheels is not None and "torch" in wheels.packages else None
     size = rel_facts.size_mib.get("linux-aarch64") if rel_facts is not None else None
     if size is not None and size >= CUDA_WHEEL_MIN_MIB:
-        return (f"cpu: torch {rel.torch}'s Linux aarch64 wheels on the default index are CUDA builds ({size} MiB; "
-                "CPU-only wheels are far smaller), and no aarch64 CPU-only build of it is recorded")
+        return Msg("cpu: torch {torch}'s Linux aarch64 wheels on the default index are CUDA builds ({size} MiB; "
+                   "CPU-only wheels are far smaller), and no aarch64 CPU-only build of it is recorded",
+                   torch=rel.torch, size=size)
     return None
 
 
@@ -484,8 +489,10 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
                 if cand is None:
                     rejected.append(Rejection(rel.torch, vname, code, why))
                     if code in ("no-amd-gpu", "no-xpu"):  # still listed by --all, for another machine
-                        what = "AMD GPUs (--gpu-arch gfxNNN plans for one)" if code == "no-amd-gpu" else "Intel GPUs (--xpu plans for one)"
-                        compatible.append(Candidate(rel, variant, (f"{vname} build: for {what}",)))
+                        what = (Msg("{variant} build: for AMD GPUs (--gpu-arch gfxNNN plans for one)", variant=vname)
+                                if code == "no-amd-gpu" else
+                                Msg("{variant} build: for Intel GPUs (--xpu plans for one)", variant=vname))
+                        compatible.append(Candidate(rel, variant, (what,)))
                     continue
                 compatible.append(cand)
                 if variant.kind == "rocm":
@@ -529,9 +536,11 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         rel, variant = chosen_release, best.variant
         for cand in chosen_cuda:
             if cand is not best:
-                why = (f"{cand.variant.name}: runs, but {variant.name} is the highest CUDA of torch {rel.torch} that does"
+                why = (Msg("{variant}: runs, but {best} is the highest CUDA of torch {torch} that does",
+                           variant=cand.variant.name, best=variant.name, torch=rel.torch)
                        if _cuda_key(cand.variant) < _cuda_key(variant) else
-                       f"{cand.variant.name}: GPU kernel coverage {cand.coverage} in the matrix; {variant.name}'s is confirmed")
+                       Msg("{variant}: GPU kernel coverage {coverage} in the matrix; {best}'s is confirmed",
+                           variant=cand.variant.name, coverage=cand.coverage, best=variant.name))
                 rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest", why))
         passed = _passed_over(request, rel, arch_skipped, unverified_skipped, matrix)
         if not (passed and passed[0].startswith(ARCH_LABEL[(os_name, request.arch)])):
@@ -540,11 +549,11 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         reasons.append(_driver_reason(request, variant))
         if _wheel_arch(request) == "aarch64":
             built = variant.aarch64_for(rel.version)
-            ptx = f", PTX {sm_label(built.ptx).replace('sm_', 'compute_')}" if built and built.ptx else ""
-            reasons.append(f"Linux aarch64: the {variant.name} build of torch {rel.torch} for aarch64 (sbsa) on "
-                           f"https://download.pytorch.org/whl/{variant.name}, built for "
-                           f"{', '.join(sm_label(x) for x in built.sm) if built else '?'}{ptx} "
-                           "(configs/cuda_variants.json \"aarch64\")")
+            reasons.append(Msg("Linux aarch64: the {variant} build of torch {torch} for aarch64 (sbsa) on "
+                               "https://download.pytorch.org/whl/{variant}, built for {arches}{ptx} "
+                               "(configs/cuda_variants.json \"aarch64\")", variant=variant.name, torch=rel.torch,
+                               arches=', '.join(sm_label(x) for x in built.sm) if built else '?',
+                               ptx=ptx_suffix(built.ptx if built else None)))
         gpus = ", ".join(sm_label(c) for c in request.gpu_ccs)
         if best.coverage in ("sass", "ptx"):
             how = Msg("JIT from PTX") if best.coverage == "ptx" else Msg("native kernels")
@@ -590,7 +599,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
     with_cpu = [r for r in eligible if "cpu" in r.variants_for(os_name) and r.torch not in cpu_blocked]
     for r in eligible:
         if r not in with_cpu and r.torch not in cpu_blocked:
-            rejected.append(Rejection(r.torch, "cpu", "no-cpu-build", f"torch {r.torch}: no CPU build recorded for {OS_LABEL[os_name]}"))
+            rejected.append(Rejection(r.torch, "cpu", "no-cpu-build", Msg("torch {torch}: no CPU build recorded for {os}",
+                                                                          torch=r.torch, os=OS_LABEL[os_name])))
     if not with_cpu:
         raise _no_build(request, matrix, tuple(rejected))
     rel = with_cpu[0]
@@ -606,7 +616,8 @@ def resolve(request: ResolveRequest, matrix: Matrix) -> Resolution:
         if any(matrix.variants[v].kind == "cuda" and _has_build(matrix.variants[v], r, request)
                for r in eligible for v in r.variants_for(os_name)):
             # aarch64 CUDA builds are recorded: the reasons below say why none of them is the pick
-            reasons.append(f"Linux aarch64: the CPU build, as the default index publishes it for torch {rel.torch}")
+            reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch}",
+                               torch=rel.torch))
         else:
             reasons.append(Msg("Linux aarch64: the CPU build, as the default index publishes it for torch {torch} (no "
                                "aarch64 CUDA build is recorded in envcheck's matrix)", torch=rel.torch))
@@ -651,12 +662,14 @@ def _rocm_candidate(rel: Release, variant: Variant, request: ResolveRequest, mat
     gfx = ", ".join(request.gpu_gfx)
     row = matrix.rocm_gfx_for(name, rel.torch)
     if row is None:
-        return None, "gpu-arch", (f"{name}: the gfx targets of torch {rel.torch}'s {name} wheels are not recorded in "
-                                  f"envcheck's matrix (configs/rocm_arches.json), so kernels for {gfx} are unconfirmed")
+        return None, "gpu-arch", Msg("{variant}: the gfx targets of torch {torch}'s {variant} wheels are not recorded in "
+                                     "envcheck's matrix (configs/rocm_arches.json), so kernels for {gfx} are unconfirmed",
+                                     variant=name, torch=rel.torch, gfx=gfx)
     missing = [g for g in request.gpu_gfx if not gfx_covered(g, row.arches)]
     if missing:
-        return None, "gpu-arch", (f"{name}: no kernels for {', '.join(missing)} (torch {rel.torch} {name} wheels are "
-                                  f"built for {', '.join(row.arches)}; ROCm kernels load only on their exact gfx target)")
+        return None, "gpu-arch", Msg("{variant}: no kernels for {missing} (torch {torch} {variant} wheels are built for "
+                                     "{arches}; ROCm kernels load only on their exact gfx target)", variant=name,
+                                     missing=', '.join(missing), torch=rel.torch, arches=', '.join(row.arches))
     return Candidate(rel, variant, (), "gfx"), None, None
 
 
@@ -685,7 +698,8 @@ def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candid
         for cand in rocm:
             if cand is not best:
                 rejected.append(Rejection(rel.torch, cand.variant.name, "not-newest",
-                                          f"{cand.variant.name}: covers the GPU, but {variant.name} is the newest ROCm of torch {rel.torch} that does"))
+                                          Msg("{variant}: covers the GPU, but {best} is the newest ROCm of torch {torch} "
+                                              "that does", variant=cand.variant.name, best=variant.name, torch=rel.torch)))
     else:
         assert xpu is not None
         best, rel, variant = xpu, xpu.release, xpu.variant
@@ -707,8 +721,12 @@ def _accelerator_pick(request: ResolveRequest, matrix: Matrix, rocm: list[Candid
             reasons.append(Msg("no CUDA build runs with this NVIDIA driver and GPU: the AMD GPU's ROCm build"))
         if rel is not newest:
             blocks = _what_blocks(rejected, newest)
-            notes.append(f"torch {newest.torch} supports Python {request.python} too, but none of its ROCm builds "
-                         f"covers {gfx}" + (f" ({blocks})" if blocks else ""))
+            notes.append(
+                Msg("torch {torch} supports Python {python} too, but none of its ROCm builds covers {gfx} ({blocks})",
+                    torch=newest.torch, python=request.python, gfx=gfx, blocks=blocks) if blocks else
+                Msg("torch {torch} supports Python {python} too, but none of its ROCm builds covers {gfx}",
+                    torch=newest.torch, python=request.python, gfx=gfx)
+            )
         notes.append(_rocm_runtime_note(variant, request))
     else:
         reasons.append(Msg("Intel GPU: the XPU build of torch {torch} ({os}, https://download.pytorch.org/whl/xpu; "
@@ -732,11 +750,12 @@ def _rocm_runtime_note(variant: Variant, request: ResolveRequest) -> str:
     software for +/- 2 releases" (User and kernel-space support matrix,
     https://rocm.docs.amd.com/projects/install-on-linux/en/docs-6.3.0/reference/user-kernel-space-compat-matrix.html).
     No floor is derived from it here: the note says what to compare."""
-    host = (f"this machine has ROCm {request.host_rocm} installed" if request.host_rocm
-            else "the ROCm release installed on the target machine was not detected")
-    return (f"{variant.name} wheels bundle ROCm {variant.rocm_version} user-space libraries but need the amdgpu kernel "
-            f"driver, which AMD supports with user space up to 2 ROCm releases apart (AMD's 'User and kernel-space "
-            f"support matrix'); {host}: check the machine's amdgpu driver against that matrix")
+    host = (Msg("this machine has ROCm {rocm} installed", rocm=request.host_rocm) if request.host_rocm
+            else Msg("the ROCm release installed on the target machine was not detected"))
+    return Msg("{variant} wheels bundle ROCm {rocm} user-space libraries but need the amdgpu kernel driver, which AMD "
+               "supports with user space up to 2 ROCm releases apart (AMD's 'User and kernel-space support matrix'); "
+               "{host}: check the machine's amdgpu driver against that matrix", variant=variant.name,
+               rocm=str(variant.rocm_version), host=host)
 
 
 def _rocm_gap(request: ResolveRequest, matrix: Matrix, eligible: list[Release]) -> str:
@@ -744,15 +763,17 @@ def _rocm_gap(request: ResolveRequest, matrix: Matrix, eligible: list[Release]) 
     rel = next((r for r in eligible if any(matrix.variants[v].kind == "rocm" for v in r.variants_for(request.os))), None)
     gfx = ", ".join(request.gpu_gfx)
     if rel is None:
-        return f"AMD GPU {gfx}: no eligible torch release has a ROCm build for Python {request.python}"
+        return Msg("AMD GPU {gfx}: no eligible torch release has a ROCm build for Python {python}", gfx=gfx,
+                   python=request.python)
     lists = []
     for vname in rel.variants_for(request.os):
         if matrix.variants[vname].kind != "rocm":
             continue
         row = matrix.rocm_gfx_for(vname, rel.torch)
-        lists.append(f"{vname}: {', '.join(row.arches)}" if row else f"{vname}: not recorded")
-    return (f"AMD GPU {gfx}: torch {rel.torch}'s ROCm wheels are built for {'; '.join(lists)} (configs/rocm_arches.json); "
-            "ROCm kernels load only on their exact gfx target (`--explain` lists every release checked)")
+        lists.append(f"{vname}: {', '.join(row.arches)}" if row else Msg("{variant}: not recorded", variant=vname))
+    return Msg("AMD GPU {gfx}: torch {torch}'s ROCm wheels are built for {lists} (configs/rocm_arches.json); ROCm "
+               "kernels load only on their exact gfx target (`--explain` lists every release checked)", gfx=gfx,
+               torch=rel.torch, lists=joined(lists))
 
 
 def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Release],
@@ -763,9 +784,12 @@ def _passed_over(request: ResolveRequest, rel: Release, arch_skipped: list[Relea
     newer_arch = [r for r in arch_skipped if r.version > rel.version]
     if newer_arch:
         oldest = newer_arch[-1]
-        read = f"; wheels.json read {matrix.wheels.read}" if matrix.wheels is not None else ""
-        out.append(f"{label}: torch {rel.torch} is the last release with a {label} wheel for Python {request.python} "
-                   f"(torch {oldest.torch} and later have none on the default index{read})")
+        p = dict(label=label, torch=rel.torch, python=request.python, oldest=oldest.torch)
+        out.append(Msg("{label}: torch {torch} is the last release with a {label} wheel for Python {python} (torch "
+                       "{oldest} and later have none on the default index; wheels.json read {read})",
+                       read=matrix.wheels.read, **p) if matrix.wheels is not None else
+                   Msg("{label}: torch {torch} is the last release with a {label} wheel for Python {python} (torch "
+                       "{oldest} and later have none on the default index)", **p))
     newer_unverified = [r for r in unverified_skipped if r.version > rel.version]
     for r in newer_unverified:
         out.append(Msg("torch {torch} is newer but passed over: its matrix row is unverified ({note}); --torch {torch} "
@@ -902,8 +926,8 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
     for rel in unverified:
         alternatives.append({
             "kind": "unverified", "torch": rel.torch,
-            "message": f"torch {rel.torch} has wheels for Python {request.python} but its matrix row is unverified: "
-                       f"--torch {rel.torch} or --allow-unverified picks it",
+            "message": Msg("torch {torch} has wheels for Python {python} but its matrix row is unverified: "
+                           "--torch {torch} or --allow-unverified picks it", torch=rel.torch, python=request.python),
         })
 
     def newest_for(python: str) -> Release | None:
@@ -913,17 +937,19 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
     if WHEEL_PLATFORM[(os_name, request.arch)] is None:
         alternatives.append({
             "kind": "arch", "arch": request.arch,
-            "message": f"PyTorch publishes no {label} wheels; an x86_64 Python can use the x86_64 wheels (--arch x86_64)",
+            "message": Msg("PyTorch publishes no {label} wheels; an x86_64 Python can use the x86_64 wheels "
+                           "(--arch x86_64)", label=label),
         })
-        spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
-        return NoCompatibleBuild(f"no torch release{spec_txt} has wheels for {label}", alternatives=alternatives,
-                                 rejected=rejected)
+        message = (Msg("no torch release matching --torch {spec} has wheels for {label}", spec=request.spec_label,
+                       label=label) if spec is not None else
+                   Msg("no torch release has wheels for {label}", label=label))
+        return NoCompatibleBuild(message, alternatives=alternatives, rejected=rejected)
 
     same_python = newest_for(request.python)
     if same_python is not None:
         alternatives.append({
             "kind": "python", "python": request.python, "torch": same_python.torch,
-            "message": f"Python {request.python}: newest torch is {same_python.torch}",
+            "message": Msg("Python {python}: newest torch is {torch}", python=request.python, torch=same_python.torch),
         })
     else:
         all_pys = sorted({p for r in matrix.releases for p in r.pythons(os_name)}, key=parse_xy)
@@ -936,7 +962,7 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
                 if rel is not None:
                     alternatives.append({
                         "kind": "python", "python": p, "torch": rel.torch,
-                        "message": f"Python {p}: newest torch is {rel.torch}",
+                        "message": Msg("Python {python}: newest torch is {torch}", python=p, torch=rel.torch),
                     })
     if spec is not None:
         matching = [r for r in matrix.releases if spec.contains(r.version, prereleases=True)]
@@ -944,21 +970,31 @@ def _no_build(request: ResolveRequest, matrix: Matrix, rejected: tuple[Rejection
         if matching and pys:
             alternatives.append({
                 "kind": "torch", "torch_spec": request.spec_label, "pythons": sorted(pys, key=parse_xy),
-                "message": f"torch {request.spec_label} supports Python {_python_range(pys)} on {label}",
+                "message": Msg("torch {spec} supports Python {range} on {label}", spec=request.spec_label,
+                               range=_python_range(pys), label=label),
             })
         elif matching:
             others = sorted({o for r in matching for o in OSES if r.pythons(o)})
             alternatives.append({
                 "kind": "os", "torch_spec": request.spec_label, "os": others,
-                "message": f"torch {request.spec_label} has no {label} wheels (only {', '.join(OS_LABEL[o] for o in others)})",
+                "message": Msg("torch {spec} has no {label} wheels (only {oses})", spec=request.spec_label, label=label,
+                               oses=', '.join(OS_LABEL[o] for o in others)),
             })
         else:
             newest = matrix.releases[0].torch
             alternatives.append({
                 "kind": "torch", "torch_spec": request.spec_label, "pythons": [],
-                "message": f"no torch release matches --torch {request.spec_label} (known: {matrix.releases[-1].torch} to {newest})",
+                "message": Msg("no torch release matches --torch {spec} (known: {oldest} to {newest})",
+                               spec=request.spec_label, oldest=matrix.releases[-1].torch, newest=newest),
             })
-    spec_txt = f" matching --torch {request.spec_label}" if spec is not None else ""
-    verified = " with a verified matrix row" if unverified else ""
-    message = f"no torch release{spec_txt}{verified} has wheels for Python {request.python} on {label}"
+    p = dict(spec=request.spec_label, python=request.python, label=label)
+    if spec is not None and unverified:
+        message = Msg("no torch release matching --torch {spec} with a verified matrix row has wheels for Python "
+                      "{python} on {label}", **p)
+    elif spec is not None:
+        message = Msg("no torch release matching --torch {spec} has wheels for Python {python} on {label}", **p)
+    elif unverified:
+        message = Msg("no torch release with a verified matrix row has wheels for Python {python} on {label}", **p)
+    else:
+        message = Msg("no torch release has wheels for Python {python} on {label}", **p)
     return NoCompatibleBuild(message, alternatives=alternatives, rejected=rejected)

@@ -552,7 +552,9 @@ def test_install_on_an_h100_for_python37_reads_in_chinese():
     assert _untranslated(zh.stdout) == [] and "and later" not in zh.stdout
 
 
-@pytest.mark.parametrize("extra", [["--cpu"], ["--driver", "470.57.02", "--gpu-cc", "8.6", "--explain"], []])
+@pytest.mark.parametrize("extra", [["--cpu"], ["--driver", "470.57.02", "--gpu-cc", "8.6", "--explain"], [],
+                                   ["--arch", "aarch64", "--driver", "580.65.06", "--gpu", "GH200", "--explain"],
+                                   ["--gpu-arch", "gfx906", "--explain"]])
 def test_install_json_is_identical_in_chinese_and_english(extra):
     """Every reason the resolver and the input detection write (rejections, notes, inputs' reasons) is
     English in --json whatever the language; [] detects this machine (no NVIDIA driver here)."""
@@ -562,6 +564,55 @@ def test_install_json_is_identical_in_chinese_and_english(extra):
     assert runs[0].stdout == runs[1].stdout and not CJK.search(runs[1].stdout)
     zh = _envcheck("install", "--python", "3.11", *extra, LANG="zh_CN.UTF-8", COLUMNS="80")
     assert _untranslated(zh.stdout) == []
+
+
+def test_aarch64_rocm_and_no_build_reasons_render_in_chinese():
+    """The resolver's Linux aarch64 and ROCm reasons (and its exit-3 message and alternatives) are templates:
+    Chinese on screen at 80 columns; their JSON is the English text (test_install_json_is_identical_...)."""
+    env = {"ENVCHECK_LANG": None, "LANG": "zh_CN.UTF-8"}
+    arm = _cli(["install", "--python", "3.12", "--arch", "aarch64", "--driver", "580.65.06", "--gpu", "GH200",
+                "--explain"], env)
+    assert arm.exit_code == 0, arm.output
+    flat = re.sub(r"[│┃\s]+", "", arm.stdout)
+    assert re.search(r"Linuxaarch64：使用torch[\d.]+面向aarch64（sbsa）的cu\d+构建，来自https://download\.pytorch\.org/"
+                     r"whl/cu\d+，编译目标sm_80,sm_90.*，PTXcompute_\d+（configs/cuda_variants\.json\"aarch64\"）", flat), flat
+    assert re.search(r"cu\d+：能运行，但在torch[\d.]+能运行的变体中cu\d+的CUDA最高", flat)
+    assert _untranslated(arm.stdout) == [] and "(sbsa) on" not in arm.stdout
+    amd = _cli(["install", "--python", "3.12", "--gpu-arch", "gfx906", "--explain"], env)
+    assert amd.exit_code == 0, amd.output
+    flat = re.sub(r"[│┃\s]+", "", amd.stdout)
+    for pattern in (r"rocm[\d.]+：没有gfx906的核函数（torch[\d.]+的rocm[\d.]+wheel编译目标为gfx908",
+                    r"ROCm核函数只能在完全相同的gfx目标上加载", r"rocm[\d.]+wheel自带ROCm[\d.]+的用户态库",
+                    r"torch[\d.]+也支持Python3\.12，但它的ROCm构建没有一个支持gfx906"):
+        assert re.search(pattern, flat), pattern
+    assert _untranslated(amd.stdout) == [] and "no kernels for" not in amd.stdout
+    none = _cli(["install", "--python", "3.15"], env)
+    assert none.exit_code == 3
+    assert "没有哪个兼容矩阵记录已核实的 torch 版本提供 Linux 上 Python 3.15 的 wheel" in none.output
+    assert re.search(r"--allow-unverified 会选它；Python 3\.15：最新的 torch 是 [\d.]+", none.output), none.output
+
+
+def test_install_run_question_in_chinese(tmp_path, zh):
+    """`install --run`'s question before it changes anything: Chinese words, the commands as they are."""
+    from test_install_execute import _env
+
+    from envcheck.commands import install_execute
+    from envcheck.errors import EnvcheckError
+
+    i18n.set_lang("zh")  # importing the CLI chose this process's language again
+    if not os.access("/usr/bin/python3.11", os.X_OK):
+        pytest.skip("/usr/bin/python3.11 is not installed")
+    env = {k: v for k, v in _env(tmp_path).items() if v is not None}
+    asked = []
+    request = install_execute.ExecuteRequest(python="3.11", cpu=True, torch="2.13.0", backend="venv", name="t",
+                                             kernel="tk")
+    with pytest.raises(EnvcheckError):
+        install_execute.run(request, confirm=lambda q: asked.append(q) or False, environ=env)
+    question = asked[0]
+    assert question.startswith(f"要把 torch 2.13.0（cpu）安装到位于 {tmp_path / 'envs' / 't'} 的新 Python 3.11 环境里吗？")
+    assert "  3. 注册 Jupyter 内核 tk\n" in question and question.endswith("继续吗？")
+    assert "-m pip install torch==2.13.0 torchvision==0.28.0 --index-url" in question
+    assert _untranslated(question) == [] and not (tmp_path / "envs").exists()
 
 
 def test_a_running_checks_name_is_translated_for_the_spinner(zh):

@@ -131,9 +131,9 @@ def decision_data(d: InstallDecision, matrix, *, explain: bool = False, manager:
     rec_dict["refreshed"] = matrix.rests_on_refresh(rec.torch)
     if rec_dict["refreshed"]:
         ref = matrix.refreshed
-        rec_dict["notes"].append(f"rests on refreshed data: torch {rec.torch}'s wheel facts come from "
-                                 f"`envcheck matrix refresh` (read {ref.read} from {ref.index}), not from the "
-                                 "matrix shipped with envcheck")
+        rec_dict["notes"].append(Msg("rests on refreshed data: torch {torch}'s wheel facts come from "
+                                     "`envcheck matrix refresh` (read {read} from {index}), not from the "
+                                     "matrix shipped with envcheck", torch=rec.torch, read=ref.read, index=ref.index))
     data = {
         "recommendation": rec_dict,
         "inputs": {k: v.to_dict() for k, v in d.inputs.items()},

@@ -309,16 +309,23 @@ def plan_execute(request: ExecuteRequest, runner: Runner, environ: Mapping[str, 
 
 
 def confirmation_question(plan: ExecutePlan) -> str:
+    """The question asked before `install --run` changes anything (human text only: translated now)."""
+    from envcheck.i18n import tr
+
     rec = plan.recommendation
-    where = plan.create.prefix or f"{plan.create.backend.backend.value} env {plan.create.name}"
-    lines = [f"Install torch {rec.torch} ({rec.variant.name}) into a new Python {rec.python} environment at {where}?"]
+    p = dict(torch=rec.torch, variant=rec.variant.name, python=rec.python)
+    lines = [tr(Msg("Install torch {torch} ({variant}) into a new Python {python} environment at {where}?",
+                    where=plan.create.prefix, **p)) if plan.create.prefix else
+             tr(Msg("Install torch {torch} ({variant}) into a new Python {python} environment at {backend} env {name}?",
+                    backend=plan.create.backend.backend.value, name=plan.create.name, **p))]
     if plan.create.existing:
-        lines.append(f"  (replaces the environment at {plan.create.existing}; it is kept until the new one works)")
+        lines.append("  " + tr(Msg("(replaces the environment at {path}; it is kept until the new one works)",
+                                   path=plan.create.existing)))
     if plan.kernel and plan.kernel.replaces:
-        lines.append(f"  (replaces the Jupyter kernel at {plan.kernel.replaces})")
+        lines.append("  " + tr(Msg("(replaces the Jupyter kernel at {path})", path=plan.kernel.replaces)))
     for i, s in enumerate(plan.steps, 1):
-        lines.append(f"  {i}. {s.title}")
+        lines.append(f"  {i}. {tr(s.title)}")
         for cmd in s.commands():
             lines.append(f"     {cmd}")
-    lines.append("Proceed?")
+    lines.append(tr(Msg("Proceed?")))
     return "\n".join(lines)

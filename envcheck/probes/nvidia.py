@@ -574,8 +574,9 @@ def smi_health(runner: Runner, smi: str, timeout: float) -> tuple[dict[int, GpuH
     by_bus = parse_smi_q_health(q.stdout) if q.ok else []
     if by_bus:
         return {}, by_bus, None
-    return {}, [], "GPU health not reported by nvidia-smi (" + (done.describe_failure() if done is not None and not done.ok
-                                                                 else "no health values parsed") + ")"
+    if done is not None and not done.ok:
+        return {}, [], Msg("GPU health not reported by nvidia-smi ({why})", why=done.describe_failure())
+    return {}, [], N_("GPU health not reported by nvidia-smi (no health values parsed)")
 
 
 def attach_health(gpus: tuple[GpuInfo, ...], by_index: dict[int, GpuHealth],
@@ -927,8 +928,10 @@ def probe_nvidia(
                 listed, b_driver, b_cuda, named = smi_listing(runner, smi, timeout)
                 if listed:
                     gpus, gpus_source, smi_parsed = listed, Source.NVIDIA_SMI, True
-                    reasons.append("--query-gpu gave no GPUs: listed from the nvidia-smi table"
-                                   + (" and `nvidia-smi -L`" if named else " (names as the table prints them)"))
+                    reasons.append(N_("--query-gpu gave no GPUs: listed from the nvidia-smi table and `nvidia-smi -L`")
+                                   if named else
+                                   N_("--query-gpu gave no GPUs: listed from the nvidia-smi table (names as the table "
+                                      "prints them)"))
                     if not driver and b_driver:
                         driver, source = b_driver, Source.NVIDIA_SMI
                     if not cuda and b_cuda:
@@ -949,7 +952,8 @@ def probe_nvidia(
             if smi_parsed and gpus_source == Source.NVIDIA_SMI:
                 if q_health is not None:
                     by_index, by_bus = {}, q_health
-                    why = None if q_health else "GPU health not reported (this driver refused query fields and `nvidia-smi -q` gave none)"
+                    why = None if q_health else N_("GPU health not reported (this driver refused query fields and "
+                                                   "`nvidia-smi -q` gave none)")
                 else:
                     by_index, by_bus, why = smi_health(runner, smi, timeout)
                 gpus = attach_health(gpus, by_index, by_bus)
