@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from envcheck import __version__, i18n
-from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.errors import EnvcheckError, ExitCode, Msg, joined
 from envcheck.i18n import tr
 from envcheck.i18n import translate as _
 
@@ -257,7 +257,7 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
         kill_children(stop_new=False)
         if deferred_signals() and err.exit_code != ExitCode.INTERRUPTED:  # a signal held during the undo
             err.exit_code = ExitCode.INTERRUPTED
-            err.hint = "; ".join(x for x in (err.hint, "interrupted while undoing: the undo was completed first") if x)
+            err.hint = joined([x for x in (err.hint, Msg("interrupted while undoing: the undo was completed first")) if x])
         _emit_error(command, err, json_out)
         sys.exit(int(err.exit_code))
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from envcheck.backends import BackendChoice, choose_backend, conda_env_prefix, mirror_channels
-from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.errors import EnvcheckError, ExitCode, Msg, joined
 from envcheck.inputs import python_version_request
 from envcheck.names import default_envs_dir, env_dir_for_name, validate_env_name, validate_prefix
 from envcheck.plans.env import (
@@ -294,14 +294,16 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
         if prefix is None:  # conda -n: ask conda where it put it
             prefix = where["prefix"] = conda_env_prefix(runner, plan.backend.executable, plan.name or "")
             if prefix is None:
-                raise _StepFailed(done, f"{plan.backend.backend.value} reported success but "
-                                  f"`env list` does not show {plan.name}")
+                raise _StepFailed(done, Msg("{tool} reported success but `env list` does not show {name}",
+                                            tool=plan.backend.backend.value, name=plan.name))
         python = env_python(prefix)
         version, why = interpreter_version(runner, python)
         if version is None:
-            raise _StepFailed(done, f"the new env's interpreter {python} does not run: {why}")
+            raise _StepFailed(done, Msg("the new env's interpreter {python} does not run: {reason}", python=python,
+                                        reason=why))
         if version.rsplit(".", 1)[0] != plan.python:
-            raise _StepFailed(done, f"the new env has Python {version}, not {plan.python}")
+            raise _StepFailed(done, Msg("the new env has Python {version}, not {python}", version=version,
+                                        python=plan.python))
     except _StepFailed as failed:
         undone = _undone(tx.rollback()) if own else {}
         tail = logs.tail(log_path)
@@ -320,9 +322,9 @@ def execute_create(plan: CreatePlan, runner: Runner, log_path: str | None, sink:
             raise
         undone = _undone(tx.rollback())
         raise EnvcheckError(
-            "interrupted: " + (f"removed the partial environment {', '.join(undone['removed'])}"
-                               if undone["removed"] else "nothing was left behind"),
-            hint=(f"the previous env is back at {undone['restored']}" if undone["restored"] else None),
+            Msg("interrupted: removed the partial environment {paths}", paths=joined(undone["removed"], ", "))
+            if undone["removed"] else Msg("interrupted: nothing was left behind"),
+            hint=(Msg("the previous env is back at {path}", path=undone["restored"]) if undone["restored"] else None),
             exit_code=ExitCode.INTERRUPTED,
             code="interrupted",
             data={"log_path": log_path, **undone},
@@ -348,8 +350,8 @@ def _record_created(tx: Transaction, plan: CreatePlan, prefix: str, sink: Sink,
         known = registered(prefix, environ)
         add_to_registry(prefix, plan.name, plan.backend.backend, environ)
     except OSError as exc:
-        sink.emit(Warn(f"could not record {prefix} as made by envcheck ({exc.strerror or exc}): "
-                       "`envcheck env list/remove` will not know it"))
+        sink.emit(Warn(Msg("could not record {prefix} as made by envcheck ({reason}): "
+                           "`envcheck env list/remove` will not know it", prefix=prefix, reason=exc.strerror or exc)))
         return
     if not known:
         tx.on_rollback("env", f"drop {prefix} from envcheck's index",
@@ -365,14 +367,14 @@ def _undone(report) -> dict:
 def _failure_hint(plan: CreatePlan, log_path: str | None, undone: dict) -> str:
     parts = []
     if log_path:
-        parts.append(f"full log: {log_path}")
+        parts.append(Msg("full log: {log_path}", log_path=log_path))
     if undone.get("removed"):
-        parts.append(f"removed what this run created ({', '.join(undone['removed'])})")
+        parts.append(Msg("removed what this run created ({paths})", paths=joined(undone["removed"], ", ")))
     if undone.get("restored"):
-        parts.append(f"the previous env is back at {undone['restored']}")
+        parts.append(Msg("the previous env is back at {path}", path=undone["restored"]))
     if plan.backend.backend.conda_family:
-        parts.append("check the channels (--mirror) and that python=" + plan.python + " exists there")
-    return "; ".join(parts) or "rerun with --dry-run to see the command"
+        parts.append(Msg("check the channels (--mirror) and that python={python} exists there", python=plan.python))
+    return joined(parts) if parts else Msg("rerun with --dry-run to see the command")
 
 
 def create_environment(request: CreateRequest, runner: Runner, log_path: str | None,

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from envcheck.backends import conda_env_prefix
 from envcheck.diagnose import STALE_KERNEL, kernel_is_stale
-from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.errors import EnvcheckError, ExitCode, Msg, joined
 from envcheck.inenv import script_path
 from envcheck.inputs import target_interpreter
 from envcheck.names import default_envs_dir, env_dir_for_name, validate_display_name, validate_env_name, validate_kernel_name
@@ -251,7 +251,10 @@ class RegisteredKernel:
 def _ipykernel_consent(plan: KernelPlan, install_ipykernel: bool, confirm: Confirm | None) -> None:
     if plan.info.ipykernel or install_ipykernel:
         return
-    question = f"ipykernel is not installed in {plan.python}. Install it with that environment's own pip?"
+    from envcheck.i18n import tr  # the question is human text only: translated now
+
+    question = tr(Msg("ipykernel is not installed in {python}. Install it with that environment's own pip?",
+                      python=plan.python))
     if confirm is not None and confirm(question):
         return
     raise EnvcheckError(
@@ -325,8 +328,9 @@ def register_kernel(
                     tx.rollback()
                 raise EnvcheckError(
                     Msg("{description} failed: {reason}", description=step.description, reason=done.describe_failure()),
-                    hint=(f"full log: {log_path}" if log_path else f"run `{step.display()}` to see why")
-                    + ("; the previous kernel was put back" if existing and own else ""),
+                    hint=joined([Msg("full log: {log_path}", log_path=log_path) if log_path else
+                                 Msg("run `{command}` to see why", command=step.display())]
+                                + ([Msg("the previous kernel was put back")] if existing and own else [])),
                     exit_code=ExitCode.TOOL_FAILED,
                     code="kernel-add-failed",
                     data={"log_path": log_path, "log_tail": tail, "command": step.display()},

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, write_exe
 from envcheck import i18n
 from envcheck.i18n import Msg, choose_lang, lang_from_locale, tr
 
@@ -631,3 +631,110 @@ def test_a_running_checks_name_is_translated_for_the_spinner(zh):
     session.on_line(out.getvalue().splitlines()[0])
     assert session.running[1] == "cpu: memory round trip" and tr(session.running[1]) == "cpu：内存往返拷贝"
     assert all(n == str(n) for _, n, _, _ in suite.STATIC)  # names in the plan and --json stay English
+
+
+# --- install --execute, create, env remove: the workflow's messages (step titles, failures, undo) -----
+
+INSTALLER_FIXTURES = sorted((REPO / "tests" / "fixtures" / "installer").glob("*.txt"))
+
+
+@pytest.mark.parametrize("fixture", INSTALLER_FIXTURES, ids=lambda p: p.stem)
+def test_installer_failure_fixes_render_in_chinese(zh, fixture):
+    """The fix for each captured pip/uv failure (tests/fixtures/installer/, real outputs): English as a str
+    (what JSON carries), Chinese through tr(), no sentence of the catalog left in English."""
+    from envcheck.workflow.hints import diagnose_installer, suggest_fix
+
+    text = fixture.read_text()
+    tool = "uv" if fixture.name.startswith("uv-") else "pip"
+    found = diagnose_installer(text, 12.5, tool)
+    assert found is not None
+    fix = suggest_fix(text.splitlines())
+    for english in (found.said, found.fix, fix):
+        assert not CJK.search(str(english)) and json.loads(json.dumps(english)) == str(english)
+        assert _untranslated(tr(english)) == [], tr(english)
+    # what envcheck says is Chinese; what the installer said (uv's "Because ...") is quoted as it was
+    assert CJK.search(tr(found.fix)) and CJK.search(tr(fix)), tr(fix)
+
+
+def test_step_titles_render_in_chinese_and_stay_english_in_the_plan(zh):
+    from envcheck.plans.env import Backend, plan_conda_create, plan_env_remove, plan_ipykernel_install, \
+        plan_pip_install, plan_uv_create, plan_venv_create
+
+    steps = [plan_conda_create("conda", Backend.MAMBA, name="t", python="3.11"),
+             plan_conda_create("conda", Backend.CONDA, prefix="/p/t", python="3.11"),
+             plan_venv_create("/usr/bin/python3.11", "/p/t"), plan_uv_create("uv", "/usr/bin/python3.11", "/p/t"),
+             plan_env_remove(Backend.CONDA, "conda", name="t"), plan_env_remove(Backend.VENV, None, prefix="/p/t"),
+             plan_ipykernel_install("/p/t/bin/python", "t", "Python 3.11 (t)"),
+             plan_pip_install("/p/t/bin/python", ["torch==2.13.0", "torchvision==0.28.0"])]
+    assert [s.to_dict()["description"] for s in steps] == [
+        "create mamba env named t with Python 3.11", "create conda env at /p/t with Python 3.11",
+        "create venv at /p/t", "create uv venv at /p/t", "remove conda env t", "remove /p/t",
+        "register Jupyter kernel t", "install torch==2.13.0 torchvision==0.28.0 with pip"]
+    assert [tr(s.description) for s in steps] == [
+        "创建名为 t 的 mamba 环境（Python 3.11）", "在 /p/t 创建 conda 环境（Python 3.11）", "在 /p/t 创建 venv",
+        "在 /p/t 创建 uv venv", "删除 conda 环境 t", "删除 /p/t", "注册 Jupyter 内核 t",
+        "用 pip 安装 torch==2.13.0 torchvision==0.28.0"]
+
+
+def _normalized_envelope(stdout: str) -> dict:
+    """The --json envelope without what differs between two runs (times, the log file's timestamped name)."""
+    doc = json.loads(re.sub(r"install-tn-\d{8}-\d{6}-\d+(-\d+)?\.log", "LOG", stdout))
+    data = doc["data"]
+    data.pop("timing", None)
+    for step in data.get("steps") or []:
+        step["wall_s"] = step["tool_s"] = 0
+    return doc
+
+
+def test_install_execute_failure_in_chinese_json_unchanged(tmp_path, fake_bin):
+    """The stand-in `conda` of test_install_execute.py (conda cannot be installed here) whose pip step fails
+    like pip does (FAKE_CONDA_RUN_FAIL): --force replaced an env, so the undo puts it back. The human error,
+    hint and step lines are Chinese; the --json envelope is the same in Chinese and English."""
+    from test_install_execute import CONDA_ARGS, STANDIN_CONDA, _env
+
+    write_exe(fake_bin, "conda", STANDIN_CONDA)
+    env = {**_env(tmp_path, f"{fake_bin}:/usr/bin:/bin"), "FAKE_CONDA_LOG": str(tmp_path / "conda-argv.jsonl"),
+           "FAKE_CONDA_ENVS": str(tmp_path / "conda-envs"), "FAKE_CONDA_RUN_FAIL": "1", "ENVCHECK_LANG": None,
+           "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    old = tmp_path / "conda-envs" / "tn"
+    (old / "conda-meta").mkdir(parents=True)
+    args = ["install", *CONDA_ARGS, "--force", "--yes"]
+    human = _cli(args, dict(env, LANG="zh_CN.UTF-8"))
+    assert human.exit_code == 5, human.output
+    text = "\n".join(ln for ln in human.output.splitlines() if not ln.lstrip().startswith("| "))  # the log's tail
+    for words in ("错误：安装 torch, torchvision 失败", "提示：没有留下任何东西；已放回原来的 ", "修复：pip：没有匹配的发行包",
+                  "完整日志：", "[1/4] 创建环境"):
+        assert words in text, words
+    assert _untranslated(text) == [], _untranslated(text)
+    assert (old / "conda-meta").is_dir()
+    envelopes = [_normalized_envelope(_cli(args + ["--json"], dict(env, LANG=lang)).stdout)
+                 for lang in ("zh_CN.UTF-8", "C")]
+    assert envelopes[0] == envelopes[1]
+    error = envelopes[0]["errors"][0]
+    assert error["message"].startswith("install torch, torchvision failed: ")
+    assert error["hint"].startswith("nothing was left behind; put back the previous ") and not CJK.search(
+        json.dumps(envelopes[0], ensure_ascii=False))
+
+
+def test_create_and_env_remove_in_chinese_json_unchanged(clean_env, tmp_path, fake_bin):
+    """create --dry-run: the same --json in both languages; env remove of an env envcheck recorded
+    (written here: synthetic, a venv layout with envcheck's marker) shows its steps and result in Chinese."""
+    from envcheck.plans.env import Backend
+    from envcheck.registry import add_to_registry, write_marker
+
+    env = dict(clean_env, ENVCHECK_ENVS_DIR=str(tmp_path / "envs"), ENVCHECK_LOG_DIR=str(tmp_path / "logs"),
+               ENVCHECK_LANG=None, JUPYTER_PATH=None)
+    dry = [_cli(["create", "--name", "t", "--python", "3.11", "--backend", "venv", "--dry-run", "--json"],
+                dict(env, LANG=lang)) for lang in ("zh_CN.UTF-8", "C")]
+    if dry[1].exit_code == 0:  # needs a Python 3.11 on this machine
+        assert dry[0].stdout == dry[1].stdout and '"backend_why": "--backend venv"' in dry[0].stdout
+    prefix = tmp_path / "envs" / "t"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    os.symlink(sys.executable, prefix / "bin" / "python")
+    write_marker(str(prefix), name="t", backend=Backend.VENV, python="3.11")
+    add_to_registry(str(prefix), "t", Backend.VENV, env)
+    out = _cli(["env", "remove", "t", "--yes"], dict(env, LANG="zh_CN.UTF-8"))
+    assert out.exit_code == 0, out.output
+    assert "删除启动它的 Jupyter 内核" in out.output and "删除 venv 环境" in out.output
+    assert _untranslated(out.output) == [] and not prefix.exists()

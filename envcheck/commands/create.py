@@ -16,7 +16,7 @@ from typing import Mapping
 
 from envcheck.envs import CreateRequest, env_lock_paths, execute_create, plan_create
 from envcheck.errors import ExitCode, Msg
-from envcheck.i18n import N_
+from envcheck.i18n import N_, tr
 from envcheck.results import Result
 from envcheck.runner import Runner
 from envcheck.workflow import logs
@@ -66,10 +66,14 @@ def _run(request: CreateRequest, dry_run: bool, yes: bool, confirm: Confirm | No
     data = {"dry_run": dry_run, "plan": plan.to_dict(), "warnings": warnings}
     if dry_run:
         return Result("create", ExitCode.OK, data)
-    where = plan.prefix or f"{plan.backend.backend.value} env {plan.name}"
-    question = (f"Replace the environment at {plan.existing} with a new Python {plan.python} env?"
-                if plan.existing else f"Create a Python {plan.python} environment at {where}?")
-    require_consent(f"{question}\n  {plan.step.display()}\nProceed?", yes=yes, confirm=confirm,
+    # The question is human text only: translated now.
+    question = (Msg("Replace the environment at {path} with a new Python {python} env?", path=plan.existing,
+                    python=plan.python) if plan.existing else
+                Msg("Create a Python {python} environment at {where}?", python=plan.python, where=plan.prefix)
+                if plan.prefix else
+                Msg("Create a Python {python} environment at {backend} env {name}?", python=plan.python,
+                    backend=plan.backend.backend.value, name=plan.name))
+    require_consent(f"{tr(question)}\n  {plan.step.display()}\n{tr(Msg('Proceed?'))}", yes=yes, confirm=confirm,
                     refusal=N_("create an environment"))
     log_path = logs.new_log_path("create", plan.name or os.path.basename(plan.prefix or "env"), environ)
     sink.emit(LogOpened(log_path))

@@ -22,7 +22,8 @@ import os
 import stat
 from typing import Mapping
 
-from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.errors import EnvcheckError, ExitCode, Msg, joined
+from envcheck.i18n import N_, tr
 from envcheck.names import default_envs_dir, validate_env_name, validate_prefix
 from envcheck.plans.env import Step, plan_env_remove
 from envcheck.probes.jupyter import KernelSpecInfo, default_prefixes, probe_kernelspecs
@@ -230,8 +231,9 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
     environ = os.environ if environ is None else environ
     timed = runner if isinstance(runner, TimedRunner) else TimedRunner(runner)
     kernel_dirs = [k.resource_dir for k in kernels]
-    steps = StepRunner([("kernels", "remove the Jupyter kernels that launch it", [f"rm -rf -- {d}" for d in kernel_dirs]),
-                        ("env", f"remove the {record.backend.value} environment", [step.display()])], timed, sink)
+    steps = StepRunner([("kernels", Msg("remove the Jupyter kernels that launch it"), [f"rm -rf -- {d}" for d in kernel_dirs]),
+                        ("env", Msg("remove the {backend} environment", backend=record.backend.value),
+                         [step.display()])], timed, sink)
     tx = Transaction(log_path)
     out: dict = {"kernels": [], "env": None, "warnings": []}
 
@@ -245,7 +247,7 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
                                     hint=Msg("it may belong to another user or the system (check the permissions)"),
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
             out["kernels"].append(d)
-        return "ok", f"{len(kernel_dirs)} kernel(s)"
+        return "ok", Msg("{count} kernel(s)", count=len(kernel_dirs))
 
     def remove_env(rec):
         if record.backend.conda_family:
@@ -257,16 +259,17 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
                                     code="env-remove-failed", data={"log_tail": logs.step_tail(log_path),
                                                                     "command": step.display()})
             if os.path.lexists(record.prefix):
-                out["warnings"].append(f"{os.path.basename(step.argv[0])} reported success but left {record.prefix} "
-                                       "behind (files it does not manage): check and delete it yourself")
+                out["warnings"].append(Msg("{tool} reported success but left {prefix} behind (files it does not manage): "
+                                           "check and delete it yourself", tool=os.path.basename(step.argv[0]),
+                                           prefix=record.prefix))
         else:
             logs.append(log_path, f"$ {step.display()}")
             try:
                 backup = tx.move_aside(record.prefix, "env")  # a rename: instant, and undone on failure
                 _delete_env_tree(backup)
             except OSError as exc:
-                raise EnvcheckError(f"cannot delete {record.prefix}: {exc.strerror or exc}"
-                                    + (f" ({exc.filename})" if exc.filename else ""),
+                raise EnvcheckError(Msg("cannot delete {prefix}: {reason}{where}", prefix=record.prefix,
+                                        reason=exc.strerror or exc, where=f" ({exc.filename})" if exc.filename else ""),
                                     hint=Msg("it may hold files of another user (check the permissions); what is left "
                                              "is back in place and `envcheck env remove` can be retried"),
                                     exit_code=ExitCode.TOOL_FAILED, code="env-remove-failed") from None
@@ -280,12 +283,12 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
         failed = steps.abort(interrupted)
         report = tx.rollback()
         back = report.paths("restored")
-        restored = f"put back: {', '.join(back)}" if back else "nothing was removed"
+        restored = Msg("put back: {paths}", paths=joined(back, ", ")) if back else Msg("nothing was removed")
         if isinstance(exc, EnvcheckError):
             tail = exc.data.get("log_tail") or []
             if tail:
                 sink.emit(FailureTail(tuple(tail)))
-            raise EnvcheckError(exc.message, hint=f"{exc.hint}; {restored}" if exc.hint else restored,
+            raise EnvcheckError(exc.message, hint=joined([exc.hint, restored]) if exc.hint else restored,
                                 exit_code=exc.exit_code, code=exc.code,
                                 data={**exc.data, "failed_step": failed.id if failed else None,
                                       "steps": steps.to_dicts(), "restored": back}) from None
@@ -298,7 +301,7 @@ def execute_remove(record: CreatedEnvRecord, step: Step, kernels, runner: Runner
     try:
         drop_from_registry(record.prefix, environ)
     except OSError as exc:
-        out["warnings"].append(f"could not update envcheck's index ({exc.strerror or exc})")
+        out["warnings"].append(Msg("could not update envcheck's index ({reason})", reason=exc.strerror or exc))
     out["steps"] = steps.to_dicts()
     return out
 
@@ -344,11 +347,15 @@ def _run_remove(target: str, record: CreatedEnvRecord, yes: bool, dry_run: bool,
     if dry_run:
         return Result("env remove", ExitCode.OK, data)
     # Each command and path on a line of its own: a terminal folds long lines, never mid-path here.
-    question = [f"Remove the {record.backend.value} environment {record.name or ''}".rstrip() + ":",
+    # The question is human text only: translated now.
+    question = [tr(Msg("Remove the {backend} environment {name}:", backend=record.backend.value, name=record.name)
+                   if record.name else Msg("Remove the {backend} environment:", backend=record.backend.value)),
                 f"  {step.display()}"]
     if kernels:
-        question += ["and the Jupyter kernel(s) that launch it:"] + [f"  rm -rf -- {k.resource_dir}" for k in kernels]
-    require_consent("\n".join(question + ["Proceed?"]), yes=yes, confirm=confirm, refusal="remove an environment")
+        question += [tr(Msg("and the Jupyter kernel(s) that launch it:"))] + [f"  rm -rf -- {k.resource_dir}"
+                                                                          for k in kernels]
+    require_consent("\n".join(question + [tr(Msg("Proceed?"))]), yes=yes, confirm=confirm,
+                    refusal=N_("remove an environment"))
     from envcheck.workflow.locks import hold, lock_path_for
 
     # The kernels' own locks too (the ones `kernel add/remove` take): a kernel being rewritten by another

@@ -37,7 +37,7 @@ from envcheck.commands.install_plan import (
     plan_execute,
     plan_install_argv,
 )
-from envcheck.errors import EnvcheckError, ExitCode, Msg
+from envcheck.errors import EnvcheckError, ExitCode, Msg, joined
 from envcheck.proof import COMPANION_CHECKS, prove_installed
 from envcheck.i18n import N_
 from envcheck.inputs import normalize_find_links, normalize_index_url
@@ -110,10 +110,13 @@ def execute(
             tail = logs.step_tail(log_path)
             why = done.describe_failure()
             if plan.route == "pip" and done.argv:  # "python exited ..." -> "pip exited ...": it is pip's error
-                why = why.replace(os.path.basename(done.argv[0]), "pip", 1)
+                if isinstance(why, Msg) and why.params.get("name") == os.path.basename(done.argv[0]):
+                    why = type(why)(why.msgid, **{**why.params, "name": "pip"})  # the same template
+                else:
+                    why = why.replace(os.path.basename(done.argv[0]), "pip", 1)
             found = diagnose_installer(done.stdout or "\n".join(tail), done.duration_s,
                                        "uv" if plan.route == "uv" else "pip")
-            raise _Failed(f"{rec.title} failed: {why}", ExitCode.TOOL_FAILED, "install-failed",
+            raise _Failed(Msg("{step} failed: {reason}", step=rec.title, reason=why), ExitCode.TOOL_FAILED, "install-failed",
                           suggest_fix(tail, done), {"log_tail": tail, "command": step.display(),
                                                     "cause": found.cause if found else None})
         unreachable = unreachable_index(done.stdout or "")
@@ -245,7 +248,7 @@ def _undone_dict(plan: ExecutePlan, report: Undone) -> dict:
 def _as_error(exc, failed, step_dicts, plan, log_path, report: Undone, sink: Sink, started) -> EnvcheckError:
     """One EnvcheckError for a failed or interrupted run: which step, why, what was undone, the fix."""
     undone = _undone_dict(plan, report)
-    title = failed.title if failed is not None else "planning"
+    title = failed.title if failed is not None else Msg("planning")
     extra: dict = {}
     if isinstance(exc, KeyboardInterrupt):
         exit_code, code, message, fix = ExitCode.INTERRUPTED, "interrupted", "", None
@@ -254,12 +257,14 @@ def _as_error(exc, failed, step_dicts, plan, log_path, report: Undone, sink: Sin
     else:
         exit_code, code, fix, extra = exc.exit_code, exc.code, exc.hint, dict(exc.data)
         inner = exc.message
-        if inner.startswith("creating the environment failed: "):  # create's wording of the same thing
+        if isinstance(inner, Msg) and inner.msgid == "creating the environment failed: {reason}":
+            inner = inner.params["reason"]  # create's wording of the same thing
+        elif inner.startswith("creating the environment failed: "):
             inner = inner[len("creating the environment failed: "):]
-        message = f"{title} failed: {inner}"
+        message = Msg("{step} failed: {reason}", step=title, reason=inner)
     tail = extra.pop("log_tail", None)
     if exit_code == ExitCode.INTERRUPTED:
-        message, code, fix, tail = f"interrupted during step: {title}", "interrupted", None, []
+        message, code, fix, tail = Msg("interrupted during step: {step}", step=title), "interrupted", None, []
     elif tail is None and failed is not None and failed.id != "verify":
         tail = logs.step_tail(log_path)
     if exit_code == ExitCode.TOOL_FAILED and not isinstance(exc, _Failed):
@@ -270,14 +275,14 @@ def _as_error(exc, failed, step_dicts, plan, log_path, report: Undone, sink: Sin
     removed = [v for v in (undone["kernel_removed"], undone["env_removed"]) if v]
     restored = [v for v in (undone["kernel_restored"], undone["env_restored"]) if v]
     if removed:
-        parts.append("removed what this run created: " + ", ".join(removed))
+        parts.append(Msg("removed what this run created: {paths}", paths=joined(removed, ", ")))
     elif exit_code in (ExitCode.TOOL_FAILED, ExitCode.INTERRUPTED):
-        parts.append("nothing was left behind")
+        parts.append(Msg("nothing was left behind"))
     if restored:
-        parts.append("put back the previous " + ", ".join(restored))
+        parts.append(Msg("put back the previous {paths}", paths=joined(restored, ", ")))
     if fix:
-        parts.append(f"fix: {fix}")
-    parts.append(f"full log: {log_path}")
+        parts.append(Msg("fix: {fix}", fix=fix))
+    parts.append(Msg("full log: {log_path}", log_path=log_path))
     data = {
         "execute": True,
         "failed_step": failed.id if failed is not None else None,
@@ -290,7 +295,7 @@ def _as_error(exc, failed, step_dicts, plan, log_path, report: Undone, sink: Sin
         "timing": timing_split(time.monotonic() - started, step_dicts),
         **{k: v for k, v in extra.items() if k not in ("log_path", "plan", "removed", "restored")},
     }
-    return EnvcheckError(message, hint="; ".join(parts), exit_code=exit_code, code=code, data=data)
+    return EnvcheckError(message, hint=joined(parts), exit_code=exit_code, code=code, data=data)
 
 
 # --- the command -----------------------------------------------------------------------------------
@@ -339,7 +344,7 @@ def _still_as_planned(plan: ExecutePlan) -> None:
 def _run_locked(plan: ExecutePlan, yes: bool, confirm, sink: Sink, timed, environ, started: float) -> Result:
     require_consent(confirmation_question(plan), yes=yes, confirm=confirm,
                     refusal=N_("create an environment and install PyTorch"),
-                    hint="pass --yes to proceed non-interactively (or --dry-run to see every command)")
+                    hint=Msg("pass --yes to proceed non-interactively (or --dry-run to see every command)"))
     label = plan.create.name or os.path.basename(os.path.normpath(plan.create.prefix or "env"))
     log_path = logs.new_log_path("install", label, environ)
     for warning in plan.warnings:

@@ -152,7 +152,7 @@ def run_remove(
             "remaining": remaining}
     if dry_run:
         return Result("kernel remove", ExitCode.OK, data)
-    require_consent("Delete " + ", ".join(s.resource_dir for s in targets) + "?", yes=yes, confirm=confirm,
+    require_consent(Msg("Delete {paths}?", paths=", ".join(s.resource_dir for s in targets)), yes=yes, confirm=confirm,
                     refusal=N_("delete a kernel"), hint=N_("pass --yes"))
     for s in targets:
         try:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Sequence
 
+from envcheck.errors import Msg
+
 
 class Backend(str, Enum):
     CONDA = "conda"
@@ -95,14 +97,16 @@ def plan_conda_create(
         argv.append("--override-channels")
         for url in channels:
             argv += ["-c", url]
-    where = f"named {name}" if name is not None else f"at {prefix}"
-    return Step(tuple(argv), f"create {backend.value} env {where} with Python {python}",
-                timeout_s=CREATE_TIMEOUT_S[backend])
+    title = (Msg("create {backend} env named {name} with Python {python}", backend=backend.value, name=name,
+                 python=python) if name is not None else
+             Msg("create {backend} env at {prefix} with Python {python}", backend=backend.value, prefix=prefix,
+                 python=python))
+    return Step(tuple(argv), title, timeout_s=CREATE_TIMEOUT_S[backend])
 
 
 def plan_venv_create(base_python: str, prefix: str) -> Step:
     """`<python X.Y> -m venv PATH` (the venv gets pip from ensurepip, offline)."""
-    return Step((base_python, "-m", "venv", prefix), f"create venv at {prefix}", timeout_s=CREATE_TIMEOUT_S[Backend.VENV])
+    return Step((base_python, "-m", "venv", prefix), Msg("create venv at {prefix}", prefix=prefix), timeout_s=CREATE_TIMEOUT_S[Backend.VENV])
 
 
 def plan_uv_create(uv: str, python: str, prefix: str) -> Step:
@@ -114,7 +118,7 @@ def plan_uv_create(uv: str, python: str, prefix: str) -> Step:
     """
     return Step(
         (uv, "venv", "--python", python, prefix),
-        f"create uv venv at {prefix}",
+        Msg("create uv venv at {prefix}", prefix=prefix),
         timeout_s=CREATE_TIMEOUT_S[Backend.UV],
         env=(("UV_PYTHON_DOWNLOADS", "never"),),
     )
@@ -123,12 +127,12 @@ def plan_uv_create(uv: str, python: str, prefix: str) -> Step:
 def plan_conda_remove(executable: str, backend: Backend, *, name: str | None = None, prefix: str | None = None) -> Step:
     """`conda env remove -n NAME -y` (the same verb in conda, mamba 2 and micromamba)."""
     argv = (executable, "env", "remove", *_target_args(name, prefix), "-y")
-    return Step(argv, f"remove {backend.value} env {name or prefix}", timeout_s=600.0)
+    return Step(argv, Msg("remove {backend} env {target}", backend=backend.value, target=name or prefix), timeout_s=600.0)
 
 
 def plan_remove_tree(path: str) -> Step:
     """Delete a venv/uv environment directory (done in-process; shown as `rm -rf -- PATH`)."""
-    return Step(("rm", "-rf", "--", path), f"remove {path}", kind=StepKind.REMOVE_TREE, path=path, timeout_s=0)
+    return Step(("rm", "-rf", "--", path), Msg("remove {path}", path=path), kind=StepKind.REMOVE_TREE, path=path, timeout_s=0)
 
 
 def plan_env_remove(backend: Backend, executable: str | None, *, name: str | None = None, prefix: str | None = None) -> Step:
@@ -174,7 +178,7 @@ def plan_ipykernel_install(
         if not prefix_dir:
             raise ValueError("--prefix scope needs a directory")
         argv += ["--prefix", prefix_dir]
-    return Step(tuple(argv), f"register Jupyter kernel {name}", timeout_s=120.0)
+    return Step(tuple(argv), Msg("register Jupyter kernel {name}", name=name), timeout_s=120.0)
 
 
 def plan_pip_install(
@@ -200,7 +204,7 @@ def plan_pip_install(
         argv += ["--find-links", link]
     argv += list(packages)
     tool = "uv pip" if uv else "pip"
-    return Step(tuple(argv), f"install {' '.join(packages)} with {tool}", timeout_s=900.0)
+    return Step(tuple(argv), Msg("install {packages} with {tool}", packages=" ".join(packages), tool=tool), timeout_s=900.0)
 
 
 def activate_command(backend: Backend, *, name: str | None, prefix: str, windows: bool = False) -> str:

@@ -12,7 +12,7 @@ Confirm = Callable[[str], bool]
 
 
 def require_consent(question: str, *, yes: bool, confirm: Optional[Confirm], refusal: str,
-                    hint: str = "pass --yes to proceed non-interactively (or --dry-run to see the command)") -> None:
+                    hint: str = Msg("pass --yes to proceed non-interactively (or --dry-run to see the command)")) -> None:
     """Return when the user agreed (or passed --yes); raise EnvcheckError exit 2 otherwise:
     `confirmation-required` without a terminal (`refusal` names what was refused), `cancelled` on no."""
     if yes:

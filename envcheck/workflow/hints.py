@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlparse
 
+from envcheck.errors import Msg, joined
 from envcheck.runner import Completed
 
 FIXES = (
-    ("No space left on device", "free disk space (torch with CUDA needs ~5 GB), or use --prefix on a bigger disk"),
-    ("PackagesNotFoundError", "the channel has no such package: check the channels (--mirror) or use pip "
-     "(--backend venv/uv)"),
-    ("ResolvePackageNotFound", "the channel has no such package: check the channels (--mirror)"),
-    ("UnsatisfiableError", "conda cannot combine these pins: try another --torch, or --backend venv"),
-    ("CondaHTTPError", "the channel could not be reached: check the network or pass --mirror"),
-    ("HTTP error 403", "the index refused access: check --index-url and its credentials"),
+    ("No space left on device", Msg("free disk space (torch with CUDA needs ~5 GB), or use --prefix on a bigger disk")),
+    ("PackagesNotFoundError", Msg("the channel has no such package: check the channels (--mirror) or use pip "
+     "(--backend venv/uv)")),
+    ("ResolvePackageNotFound", Msg("the channel has no such package: check the channels (--mirror)")),
+    ("UnsatisfiableError", Msg("conda cannot combine these pins: try another --torch, or --backend venv")),
+    ("CondaHTTPError", Msg("the channel could not be reached: check the network or pass --mirror")),
+    ("HTTP error 403", Msg("the index refused access: check --index-url and its credentials")),
 )
 
 # --- what pip / uv say (each needle seen in a capture under tests/fixtures/installer/, or named) ---
@@ -34,20 +35,20 @@ NO_MATCH_NEEDLES = ("No matching distribution found for", "Could not find a vers
                     "has no wheels with a matching", "there is no version of")
 # Why a connection failed, most specific first: (needle, the reason in words).
 NETWORK_REASONS = (
-    ("Name or service not known", "its host name did not resolve in DNS"),
-    ("Temporary failure in name resolution", "its host name did not resolve in DNS"),
-    ("nodename nor servname provided", "its host name did not resolve in DNS"),
-    ("failed to lookup address", "its host name did not resolve in DNS"),
-    ("dns error", "its host name did not resolve in DNS"),
-    ("getaddrinfo failed", "its host name did not resolve in DNS"),
-    ("Connection refused", "the connection was refused"),
-    ("Network is unreachable", "the network is unreachable"),
-    ("No route to host", "there is no route to the host"),
-    ("Read timed out", "it did not answer in time"),
-    ("ConnectTimeoutError", "it did not answer in time"),
-    ("operation timed out", "it did not answer in time"),
-    ("Failed to establish a new connection", "no connection could be made"),
-    ("tcp connect error", "no connection could be made"),
+    ("Name or service not known", Msg("its host name did not resolve in DNS")),
+    ("Temporary failure in name resolution", Msg("its host name did not resolve in DNS")),
+    ("nodename nor servname provided", Msg("its host name did not resolve in DNS")),
+    ("failed to lookup address", Msg("its host name did not resolve in DNS")),
+    ("dns error", Msg("its host name did not resolve in DNS")),
+    ("getaddrinfo failed", Msg("its host name did not resolve in DNS")),
+    ("Connection refused", Msg("the connection was refused")),
+    ("Network is unreachable", Msg("the network is unreachable")),
+    ("No route to host", Msg("there is no route to the host")),
+    ("Read timed out", Msg("it did not answer in time")),
+    ("ConnectTimeoutError", Msg("it did not answer in time")),
+    ("operation timed out", Msg("it did not answer in time")),
+    ("Failed to establish a new connection", Msg("no connection could be made")),
+    ("tcp connect error", Msg("no connection could be made")),
 )
 NETWORK_NEEDLES = ("Retrying (Retry(", "Failed to establish a new connection", "Failed to fetch",
                    "error sending request for url", "Could not fetch URL") + tuple(n for n, _ in NETWORK_REASONS)
@@ -87,7 +88,7 @@ def unreachable_index(text: str) -> tuple[str, str] | None:
     if not hits:
         return None
     joined = "\n".join(hits)
-    reason = next((why for needle, why in NETWORK_REASONS if needle in joined), "no connection could be made")
+    reason = next((why for needle, why in NETWORK_REASONS if needle in joined), Msg("no connection could be made"))
     where = None
     m = re.search(r"Failed to fetch:\s*(\S+)", joined)  # uv: the URL it fetched
     if m:
@@ -105,7 +106,7 @@ def unreachable_index(text: str) -> tuple[str, str] | None:
                 break
         if where is None and len(indexes) == 1:
             where = indexes[0]
-    return where or "the package index", reason
+    return where or Msg("the package index"), reason
 
 
 def diagnose_installer(text: str, elapsed_s: float | None = None, tool: str = "pip") -> InstallerFailure | None:
@@ -113,12 +114,13 @@ def diagnose_installer(text: str, elapsed_s: float | None = None, tool: str = "p
     if any(n in text for n in HASH_NEEDLES):
         m = re.search(r"Hash mismatch for `([^`]+)`", text) or re.search(
             r"^\s+(\S+==\S+) from \S+", text, re.M)
-        what = m.group(1) if m else "a package"
+        what = m.group(1) if m else Msg("a package")
         cache = "uv cache clean" if tool == "uv" else "pip cache purge"
         return InstallerFailure(
-            "hash-mismatch", f"{tool}: the file downloaded for {what} does not have the hash pinned for it",
-            f"if that --hash pin is stale, update it; otherwise the file was corrupted or changed on the way: "
-            f"clear the cache (`{cache}`) and install from an index you trust")
+            "hash-mismatch", Msg("{tool}: the file downloaded for {what} does not have the hash pinned for it",
+                                 tool=tool, what=what),
+            Msg("if that --hash pin is stale, update it; otherwise the file was corrupted or changed on the way: "
+                "clear the cache (`{cache}`) and install from an index you trust", cache=cache))
     uv_no_solution = "No solution found when resolving" in text
     uv_no_match = uv_no_solution and ("has no wheels with a matching" in text or "there is no version of" in text)
     if any(n in text for n in CONFLICT_NEEDLES) and not uv_no_match:
@@ -127,40 +129,45 @@ def diagnose_installer(text: str, elapsed_s: float | None = None, tool: str = "p
         if not causes:
             causes = [_strip_prefix(ln) for ln in _lines(text, "Because ")] or [
                 _strip_prefix(ln) for ln in _lines(text, "Cannot install")]
-        where = ("a constraint or pin outside this plan (`-c` files, UV_CONSTRAINT, uv.toml)" if tool == "uv" else
-                 "a constraint or pin outside this plan (`-c` files, PIP_CONSTRAINT, a `constraint` in "
-                 "pip's configuration: `pip config list`)")
+        where = (Msg("a constraint or pin outside this plan (`-c` files, UV_CONSTRAINT, uv.toml)") if tool == "uv" else
+                 Msg("a constraint or pin outside this plan (`-c` files, PIP_CONSTRAINT, a `constraint` in "
+                     "pip's configuration: `pip config list`)"))
         return InstallerFailure(
-            "resolution-conflict", f"{tool}: the requirements conflict: " + "; ".join(causes[:4]),
-            f"the pins cannot all hold; look for {where} or another package's requirement: drop or change "
-            "that pin, or choose the --torch it allows")
+            "resolution-conflict", Msg("{tool}: the requirements conflict: {causes}", tool=tool,
+                                       causes="; ".join(causes[:4])),
+            Msg("the pins cannot all hold; look for {where} or another package's requirement: drop or change "
+                "that pin, or choose the --torch it allows", where=where))
     unreachable = unreachable_index(text)
     if unreachable is not None:
         where, reason = unreachable
-        after = f"; it gave up after {elapsed_s:.1f} s" if elapsed_s is not None else ""
+        after = Msg("; it gave up after {seconds:.1f} s", seconds=elapsed_s) if elapsed_s is not None else ""
         missing = re.search(r"No matching distribution found for (\S+)", text)
-        so = f" and so found no {missing.group(1)}" if missing else ""
+        so = Msg(" and so found no {package}", package=missing.group(1)) if missing else ""
         return InstallerFailure(
-            "index-unreachable", f"{tool} could not reach {where} ({reason}){after}{so}",
-            "check the network and any proxy (HTTPS_PROXY), or pass --index-url to an index this machine can "
-            "reach (a mirror); --find-links DIR adds a wheel directory")
+            "index-unreachable", Msg("{tool} could not reach {where} ({reason}){after}{so}", tool=tool, where=where,
+                                     reason=reason, after=after, so=so),
+            Msg("check the network and any proxy (HTTPS_PROXY), or pass --index-url to an index this machine can "
+                "reach (a mirror); --find-links DIR adds a wheel directory"))
     if any(n in text for n in NO_MATCH_NEEDLES):
         hint = next((_strip_prefix(ln) for ln in text.splitlines() if ln.startswith("hint:")), None)
         m = re.search(r"Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)", text)
         if m and m.group(2).strip() != "none":
-            said = f"{tool}: no {m.group(1)}; the sources offer {m.group(2).strip()}"
+            said = Msg("{tool}: no {package}; the sources offer {versions}", tool=tool, package=m.group(1),
+                       versions=m.group(2).strip())
         elif m:
-            said = f"{tool}: no source offers any build of {m.group(1)} for this Python and platform"
+            said = Msg("{tool}: no source offers any build of {package} for this Python and platform", tool=tool,
+                       package=m.group(1))
         else:
             line = next((_strip_prefix(ln) for ln in text.splitlines()
                          if any(n in ln for n in ("has no wheels with a matching", "there is no version of"))), "")
-            said = f"{tool}: {line}" if line else f"{tool}: no matching distribution"
+            said = Msg("{tool}: {said}", tool=tool, said=line) if line else Msg("{tool}: no matching distribution",
+                                                                                 tool=tool)
         if hint:
-            said += f" ({hint})"
+            said = Msg("{said} ({hint})", said=said, hint=hint)
         return InstallerFailure(
             "no-matching-distribution", said,
-            "check --torch and --python against what the index offers; a wheel directory (--find-links) must "
-            "hold a wheel for this Python (cpXY) and platform; --index-url picks another index")
+            Msg("check --torch and --python against what the index offers; a wheel directory (--find-links) must "
+                "hold a wheel for this Python (cpXY) and platform; --index-url picks another index"))
     return None
 
 
@@ -168,10 +175,10 @@ def suggest_fix(tail: Sequence[str], completed: Completed | None = None) -> str:
     """The fix for a failed tool run, from its output (the whole of it when `completed` has it, else the
     log's tail) (pure)."""
     if completed is not None and completed.timed_out:
-        return "the tool timed out: check the network or use a closer --mirror / --index-url, then retry"
+        return Msg("the tool timed out: check the network or use a closer --mirror / --index-url, then retry")
     if completed is not None and completed.error:
-        return f"{os.path.basename(completed.argv[0]) if completed.argv else 'the tool'} could not start " \
-               f"({completed.error}): check it is installed"
+        return Msg("{tool} could not start ({error}): check it is installed",
+                   tool=os.path.basename(completed.argv[0]) if completed.argv else Msg("the tool"), error=completed.error)
     text = (completed.stdout if completed is not None and completed.stdout else "") or "\n".join(tail)
     tool = "uv" if completed is not None and completed.argv and os.path.basename(completed.argv[0]) == "uv" else "pip"
     for needle, fix in FIXES:  # specific and final (a full disk, conda's own errors) before the installer's
@@ -179,5 +186,5 @@ def suggest_fix(tail: Sequence[str], completed: Completed | None = None) -> str:
             return fix
     found = diagnose_installer(text, completed.duration_s if completed is not None else None, tool)
     if found is not None:
-        return f"{found.said}; {found.fix}"
-    return "read the log above; rerun with --dry-run to see every command"
+        return joined([found.said, found.fix])
+    return Msg("read the log above; rerun with --dry-run to see every command")
