@@ -221,11 +221,17 @@ def _next_steps(verify_data: dict, findings: Sequence[Finding]) -> list[str]:
     out = []
     for c in verify_data.get("checks") or []:
         if c.get("status") == "fail":
-            out.append(f"{c['id']}: {c.get('message')}" + (f" - fix: {c['fix']}" if c.get("fix") else ""))
+            out.append(_next_step(c["id"], c.get("message"), c.get("fix")))
     for f in findings:
         if f.severity == Severity.ERROR:
-            out.append(f"{f.code}: {f.message}" + (f" - fix: {f.fix}" if f.fix else ""))
+            out.append(_next_step(f.code, f.message, f.fix))
     return out
+
+
+def _next_step(ident: str, message, fix) -> Msg:
+    if fix:
+        return Msg("{id}: {message} - fix: {fix}", id=ident, message=message, fix=fix)
+    return Msg("{id}: {message}", id=ident, message=message)
 
 
 def _interrupted(exc: BaseException) -> bool:
