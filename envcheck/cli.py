@@ -251,19 +251,22 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
     reset_deferred_signals()
     allow_children()
     try:
-        with interrupts_roll_back():
-            result = produce()
+        try:
+            with interrupts_roll_back():
+                result = produce()
+        finally:
+            _signals_after_the_body()  # from here on a signal no longer raises: the output is written whole
     except EnvcheckError as err:
         kill_children(stop_new=False)
         if deferred_signals() and err.exit_code != ExitCode.INTERRUPTED:  # a signal held during the undo
             err.exit_code = ExitCode.INTERRUPTED
             err.hint = joined([x for x in (err.hint, Msg("interrupted while undoing: the undo was completed first")) if x])
         _emit_error(command, err, json_out)
-        sys.exit(int(err.exit_code))
+        _exit_after_body(int(err.exit_code))
     except KeyboardInterrupt:
         kill_children(stop_new=False)
         _emit_error(command, EnvcheckError(Msg("interrupted"), exit_code=ExitCode.INTERRUPTED, code="interrupted"), json_out)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _exit_after_body(int(ExitCode.INTERRUPTED))
     except OSError as exc:  # a read-only HOME, a log dir that is a file, a full disk: name the path
         err = _path_error(exc)
         if err is None:
@@ -271,13 +274,13 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
                 raise
             err = _internal_error(command, exc)
         _emit_error(command, err, json_out)
-        sys.exit(int(err.exit_code))
+        _exit_after_body(int(err.exit_code))
     except Exception as exc:  # a bug in envcheck: say so in one line, keep the traceback for --debug
         kill_children(stop_new=False)
         if _state["debug"]:
             raise
         _emit_error(command, _internal_error(command, exc), json_out)
-        sys.exit(int(ExitCode.INTERNAL))
+        _exit_after_body(int(ExitCode.INTERNAL))
     code = int(result.exit_code)
     try:
         if json_out:
@@ -293,7 +296,54 @@ def _finish(command: str, json_out: bool, produce: Callable, render_human: Calla
         sys.stdout.flush()
     except OSError as exc:
         _exit_for_output_error(exc, code)
-    sys.exit(code)
+    _exit_after_body(code)
+
+
+_LATE: dict = {"signals": 0, "previous": {}, "process": False}
+
+
+def _late_signal(signum, frame) -> None:
+    """A signal after the command's body ended (its undo done, its result or error known): the output
+    being written is finished and the run exits 130; a second one exits at once."""
+    _LATE["signals"] += 1
+    if _LATE["signals"] > 1:
+        import os
+
+        os._exit(int(ExitCode.INTERRUPTED))
+
+
+def _signals_after_the_body() -> None:
+    """SIGINT, SIGTERM and SIGHUP stop raising KeyboardInterrupt once the body has ended: one landing while
+    the result or the error is printed (or while the process exits) can neither cut the output short
+    nor escape as a traceback; the run then exits 130 (issue 14)."""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            _LATE["previous"].setdefault(sig, signal.signal(sig, _late_signal))
+        except (ValueError, OSError):  # not the main thread (CliRunner in a thread), or not allowed here
+            pass
+
+
+def _exit_after_body(code: int) -> NoReturn:
+    """Exit with `code`, or 130 when a signal came after the body. The envcheck process (`main`) keeps the
+    late handlers to its end (a Ctrl-C while it exits is no traceback); an in-process caller (CliRunner,
+    an embedding program) gets its own handlers back."""
+    late = _LATE["signals"]
+    if not _LATE["process"]:
+        import signal
+
+        for sig, previous in _LATE["previous"].items():
+            try:
+                signal.signal(sig, previous)
+            except (ValueError, OSError, TypeError):
+                pass
+        _LATE["previous"].clear()
+    _LATE["signals"] = 0
+    sys.exit(int(ExitCode.INTERRUPTED) if late else code)
 
 
 def _render_or_plain(result, render_human: Callable) -> None:
@@ -881,8 +931,41 @@ def fleet_report(
     _finish("fleet report", json_out, produce, render, quiet)
 
 
-def main() -> None:
-    app_for(sys.argv[1:])()
+def main() -> NoReturn:
+    _LATE["process"] = True
+    try:
+        app_for(sys.argv[1:])()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:  # landed outside any command's handling (start-up, or the moment it ended)
+        code = int(ExitCode.INTERRUPTED)
+    _end_process(code)
+
+
+def _end_process(code) -> NoReturn:
+    """End the envcheck process with `code`, stdout and stderr flushed, without the interpreter's
+    finalization: Python puts SIGINT back to its default action there, so a second Ctrl-C landing in
+    those last milliseconds killed the process (-2, no message) instead of exit 130 (issue 14). Every
+    file, lock and directory envcheck opens is closed or removed by its own `with` block before this."""
+    import os
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # SystemExit("message"): Python prints it and exits 1
+        try:
+            print(code, file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+        code = 1
+    if _LATE["signals"]:
+        code = int(ExitCode.INTERRUPTED)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or a full disk: the code says what happened
+            pass
+    os._exit(code & 0xFF if code >= 0 else 1)
 
 
 def app_for(argv: List[str]) -> typer.Typer:

@@ -337,7 +337,7 @@ class Runner:
             gone_at = None
             while True:
                 try:
-                    raw = lines.get(timeout=0.1)
+                    raw = _interruptible_get(lines)
                 except queue.Empty:
                     if proc.poll() is None:
                         continue
@@ -379,6 +379,19 @@ class Runner:
             time.monotonic() - start,
             timed_out=timed_out.is_set(),
         )
+
+
+def _interruptible_get(lines: queue.Queue):
+    """`lines.get(timeout=0.1)`, where a Ctrl-C stays a KeyboardInterrupt. A KeyboardInterrupt raised
+    inside the queue's Condition wait can leave its lock released, and the `with` that leaves the wait
+    then raises "RuntimeError: release unlocked lock" in place of the interrupt (seen with two Ctrl-C
+    in a row): that was reported as an internal error (exit 70) instead of interrupted (130)."""
+    try:
+        return lines.get(timeout=0.1)
+    except RuntimeError as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise exc.__context__ from None
+        raise
 
 
 def _open_log(path: str):

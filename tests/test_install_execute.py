@@ -518,10 +518,16 @@ def test_summary_names_where_what_the_split_and_how_to_activate():
 
 
 @pytest.mark.e2e
-def test_two_ctrl_c_during_install_force_put_the_old_env_back_checked_on_disk(envcheck_bin, conda_env, tmp_path):
-    """Issue 14: Ctrl-C in the install step of `install --execute --force`, then Ctrl-C again at once (during
-    or right after the undo, which runs `conda env remove`): exit 130, the replaced env is back at its path
-    (same inode, the user's file), no `NAME.envcheck-backup-*` is left, and the report says so."""
+@pytest.mark.parametrize("first, second", [(0.0, 0.0), (0.0, 0.02), (0.0, 0.05), (0.0, 0.1), (0.2, 0.0), (0.2, 0.02),
+                                           (0.2, 0.05), (0.2, 0.1)])
+def test_two_ctrl_c_during_install_force_put_the_old_env_back_checked_on_disk(envcheck_bin, conda_env, tmp_path,
+                                                                               first, second):
+    """Issue 14: Ctrl-C in the install step of `install --execute --force` (`first` s after it started), then
+    Ctrl-C again `second` s later: before the undo, during it, or while the error is written and the process
+    exits. Always exit 130, the replaced env back at its path (same inode, the user's file), no
+    `NAME.envcheck-backup-*` left. The grid found three windows: a second signal before the undo began
+    skipped it (the env stayed in its backup), one inside the runner's queue wait became "release
+    unlocked lock" (exit 70), and one during interpreter exit killed the process (-2)."""
     old = Path(conda_env["FAKE_CONDA_ENVS"]) / "tn"
     (old / "conda-meta").mkdir(parents=True)
     (old / "etc").mkdir()
@@ -534,9 +540,9 @@ def test_two_ctrl_c_during_install_force_put_the_old_env_back_checked_on_disk(en
     while not any(a[:2] == ["conda", "run"] for a in recorded(env)):
         assert time.monotonic() < deadline and proc.poll() is None, "the install step never started"
         time.sleep(0.05)
-    time.sleep(0.2)
+    time.sleep(first)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.05)
+    time.sleep(second)
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

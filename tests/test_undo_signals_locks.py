@@ -459,3 +459,74 @@ def test_index_url_credentials_never_reach_any_output_or_the_plan(tmp_path, json
     for secret in ("s3cret", "tok9", "hunter2"):
         assert secret not in res.output
     assert "alice:****@" in res.output
+
+
+# --- h. a signal after the body: no traceback, no cut output, exit 130 ---------------------------------------
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_after_the_body_ends_is_exit_130_not_a_traceback(signame):
+    """The audit's rc -2: a second Ctrl-C right after the undo, while the error was printed, escaped as a
+    KeyboardInterrupt. Once the body has ended a signal is only counted; the run exits 130, and an
+    in-process caller gets its own handlers back."""
+    import signal as sigmod
+
+    from envcheck import cli
+
+    sig = getattr(sigmod, signame)
+    before = sigmod.getsignal(sig)
+    cli._signals_after_the_body()
+    os.kill(os.getpid(), sig)  # delivered to the main thread at the next bytecode: counted, nothing raised
+    for _ in range(100):
+        if cli._LATE["signals"]:
+            break
+        time.sleep(0.01)
+    with pytest.raises(SystemExit) as done:
+        cli._exit_after_body(0)
+    assert done.value.code == 130
+    assert sigmod.getsignal(sig) is before and cli._LATE["signals"] == 0
+
+
+def test_only_the_first_signal_raises_later_ones_wait_for_the_undo():
+    """Within interrupts_roll_back the first SIGINT raises KeyboardInterrupt; a second one (landing in the
+    except block, before the undo has begun) is held, never raised, so the undo cannot be skipped."""
+    import signal as sigmod
+
+    from envcheck.workflow.transaction import deferred_signals, interrupts_roll_back, reset_deferred_signals
+
+    reset_deferred_signals()
+    with interrupts_roll_back():
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), sigmod.SIGINT)
+            time.sleep(5)  # interrupted long before
+        os.kill(os.getpid(), sigmod.SIGINT)  # the "second Ctrl-C" while the failure is being handled
+        time.sleep(0.05)
+        assert deferred_signals() == (int(sigmod.SIGINT),)
+    reset_deferred_signals()
+    with interrupts_roll_back():  # a new run starts armed again
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), sigmod.SIGINT)
+            time.sleep(5)
+    reset_deferred_signals()
+
+
+def test_an_interrupt_inside_the_runner_queue_wait_stays_an_interrupt():
+    """Python can turn a KeyboardInterrupt inside a Condition wait into "RuntimeError: release unlocked
+    lock" (its __context__ is the interrupt): the runner raises the interrupt, not an internal error."""
+    from envcheck.runner import _interruptible_get
+
+    class Broken:
+        def get(self, timeout):
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise RuntimeError("release unlocked lock")
+
+    class Bug:
+        def get(self, timeout):
+            raise RuntimeError("something else")
+
+    with pytest.raises(KeyboardInterrupt):
+        _interruptible_get(Broken())
+    with pytest.raises(RuntimeError, match="something else"):
+        _interruptible_get(Bug())

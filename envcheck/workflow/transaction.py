@@ -162,9 +162,9 @@ class Transaction:
         idempotent: a second call returns the first report."""
         if self._done:
             return self._report or Undone()
-        self._done = True
         removed, restored, failed = [], [], []
         with _signals_deferred():  # a second Ctrl-C / SIGTERM / SIGHUP waits until the undo is complete
+            self._done = True  # only once signals are held: an interrupt before here leaves it to be undone
             for action in reversed(self._actions):
                 try:
                     paths = list(action.undo() or ())
@@ -235,7 +235,18 @@ def reset_deferred_signals() -> None:
     _deferred.clear()
 
 
+_interrupt = {"raised": False, "depth": 0}  # within interrupts_roll_back: has a signal raised already?
+
+
 def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a real signal
+    """The first signal raises KeyboardInterrupt (the running step stops, the undo runs). Any later one
+    is held like a signal during the undo: raised again in the few bytecodes between the failure and
+    the undo (an `except` block rendering the failed step), it would skip the undo and leave the
+    user's replaced env in its backup."""
+    if _interrupt["raised"]:
+        _deferred.append(signum)
+        return
+    _interrupt["raised"] = True
     raise KeyboardInterrupt
 
 
@@ -285,8 +296,12 @@ def interrupts_roll_back() -> Iterator[None]:
     """Within the block SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt, like Ctrl-C, so the caller's
     rollback runs (and the runner kills the running tool's process group on the way out). A signal
     the process ignores (SIGHUP under nohup) stays ignored. A no-op outside the main thread."""
+    if _interrupt["depth"] == 0:
+        _interrupt["raised"] = False
+    _interrupt["depth"] += 1
     previous = _swap_handlers(_raise_interrupt)
     try:
         yield
     finally:
+        _interrupt["depth"] -= 1
         _restore_handlers(previous)
