@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -22,8 +23,14 @@ REF = ROOT / "docs" / "reference"
 
 
 def _modules():
-    for path in sorted(PKG.rglob("*.py")):
-        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return _parsed()
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed() -> tuple:
+    """Every module of the package, parsed once per test session (the scanners walk the same trees)."""
+    return tuple((path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+                 for path in sorted(PKG.rglob("*.py")))
 
 
 def _str(node) -> str | None:

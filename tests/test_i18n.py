@@ -168,6 +168,7 @@ def test_a_broken_translation_falls_back_to_english(zh, monkeypatch):
     assert tr(Msg("torch is not installed in {python}.", python="x")) == "torch is not installed in x."
 
 
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 def test_english_loads_no_catalog():
     code = ("import sys; from envcheck import i18n; i18n.set_lang('en'); i18n._('x'); i18n.tr('y');"
             "print('gettext' in sys.modules)")
@@ -184,6 +185,7 @@ def _envcheck(*args, **env):
                           env=dict(base, **{"COLUMNS": "100", **env}), cwd=REPO)
 
 
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 def test_help_in_chinese_under_a_chinese_locale_and_english_otherwise():
     zh = _envcheck("--help", LANG="zh_CN.UTF-8")
     assert zh.returncode == 0 and "检测本机" in zh.stdout and "退出码" in zh.stdout
@@ -195,6 +197,7 @@ def test_help_in_chinese_under_a_chinese_locale_and_english_otherwise():
         not CJK.search(_envcheck("--help", LANG="zh_TW.UTF-8").stdout)
 
 
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 def test_errors_and_hints_in_chinese_but_the_envelope_in_english():
     r = _envcheck("--lang", "zh", "install", "--cpu", "--yes", "--json", LANG="en_US.UTF-8")
     assert r.returncode == 2
@@ -204,6 +207,7 @@ def test_errors_and_hints_in_chinese_but_the_envelope_in_english():
                                    "hint": "add --execute to create the env and install, or drop those options"}]
 
 
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 def test_a_bad_lang_is_a_usage_error():
     r = _envcheck("--lang", "fr", "doctor")
     assert r.returncode == 2 and "'fr' is not one of 'zh', 'en'" in r.stderr and r.stderr.startswith("error:")
@@ -233,6 +237,7 @@ def test_doctor_json_is_identical_in_chinese_and_english(clean_env, tmp_path, fa
     assert "gpu-arch-not-in-torch-build" in [f["code"] for f in outs[1]["data"]["findings"]]
 
 
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 def test_install_json_is_identical_and_carries_the_mirror_commands():
     runs = [_envcheck("install", "--python", "3.7", "--os", "linux", "--arch", "x86_64", "--driver", "535.104.05",
                       "--cuda", "12.2", "--gpu-cc", "8.6", "--json", **env)
@@ -246,6 +251,7 @@ def test_install_json_is_identical_and_carries_the_mirror_commands():
     assert json.loads(with_mirror.stdout)["data"]["mirror_commands"] is None
 
 
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 @pytest.mark.parametrize("command", [[], ["install"], ["verify"], ["kernel", "add"], ["fleet", "report"]])
 def test_chinese_help_fits_80_columns(command):
     """click wraps by characters; Chinese characters take two columns (i18n.use_wide_char_wrapping)."""
@@ -555,6 +561,7 @@ def test_install_on_an_h100_for_python37_reads_in_chinese():
 @pytest.mark.parametrize("extra", [["--cpu"], ["--driver", "470.57.02", "--gpu-cc", "8.6", "--explain"], [],
                                    ["--arch", "aarch64", "--driver", "580.65.06", "--gpu", "GH200", "--explain"],
                                    ["--gpu-arch", "gfx906", "--explain"]])
+@pytest.mark.e2e  # the real program as a subprocess (its locale, its import-time help)
 def test_install_json_is_identical_in_chinese_and_english(extra):
     """Every reason the resolver and the input detection write (rejections, notes, inputs' reasons) is
     English in --json whatever the language; [] detects this machine (no NVIDIA driver here)."""

@@ -87,6 +87,7 @@ def test_e2e_junit_report_is_readable(e2e):
     assert envelope["data"]["junit_xml"] == str(junit)
 
 
+@pytest.mark.e2e  # the real suite in the real torch interpreter
 def test_require_cuda_fails_without_a_gpu(torch_python, installed_torch):
     result = invoke("--python", torch_python, "--require-cuda")
     assert result.exit_code == 1, result.output
@@ -98,6 +99,7 @@ def test_require_cuda_fails_without_a_gpu(torch_python, installed_torch):
     assert "torch" not in sys.modules  # the envcheck process never imports torch
 
 
+@pytest.mark.e2e  # the real suite in the real torch interpreter
 def test_require_package_fails_a_missing_companion_live(torch_python):
     """The real suite with real torch: `--require-package torchaudio` where torchaudio is not installed is
     a failed torchaudio-import, in the live list as it happens and in the verdict (exit 1)."""

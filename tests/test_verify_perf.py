@@ -113,6 +113,7 @@ def test_errors_and_skips_are_carried():
 # ---------------------------------------------------------------------------- real CPU measurement
 
 
+@pytest.mark.e2e  # the real suite in the real torch interpreter
 def test_perf_check_on_this_cpu_reports_gflops_and_skips_gpu_with_reason():
     done = subprocess.run([sys.executable, script_path("perf_check"), "--device", "auto"], capture_output=True,
                           text=True, timeout=300)
@@ -271,6 +272,7 @@ def test_level_3_adds_perf_checks_per_device_and_declares_level_3():
     assert {f"perf-{k}:{i}" for k in ("matmul", "memory-bandwidth", "host-device") for i in (0, 1)} <= set(gpu)
 
 
+@pytest.mark.e2e  # the real suite in the real torch interpreter
 def test_cli_verify_level_3_on_this_cpu(torch_python):
     """Real: the suite in this venv's CPU torch at level 3: perf-matmul:cpu measures GFLOPS, the GPU perf
     checks skip with the reason, data.performance carries the figures, exit 0."""
