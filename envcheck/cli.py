@@ -870,7 +870,11 @@ def matrix_refresh(
     def produce():
         from envcheck.commands import matrix as cmd
 
-        return cmd.run_refresh(index_url=index_url, mirror=mirror, timeout=timeout)
+        sink = _progress(False)
+        try:
+            return cmd.run_refresh(index_url=index_url, mirror=mirror, timeout=timeout, sink=sink)
+        finally:
+            sink.close()
 
     def render(result):
         from envcheck.render.matrix import render_refresh

@@ -228,6 +228,22 @@ def test_refresh_cli_json_and_exit_codes(index, tmp_path, monkeypatch):
     assert human.exit_code == 0 and "cache written: " in human.stdout and "torch: newer than the shipped 2.15.0: none" in human.stdout
 
 
+def test_refresh_shows_each_read_as_it_happens(index, tmp_path, monkeypatch):
+    """A project page is megabytes on a slow link: each read gets a line before and after (piped), with its
+    time; --json keeps stdout one envelope."""
+    monkeypatch.setenv("ENVCHECK_CACHE_DIR", str(tmp_path / "c"))
+    res = CliRunner().invoke(app, ["matrix", "refresh", "--index-url", index, "--timeout", "5", "--json"])
+    assert res.exit_code == 0, res.output
+    json.loads(res.stdout)
+    for name in ("torch", "torchvision", "torchaudio"):
+        assert f"envcheck: running: GET {index}{name}/\n" in res.stderr
+    assert res.stderr.count("envcheck: done in ") == 3
+    _Index.faults = {"torchvision": "500"}
+    res = CliRunner().invoke(app, ["matrix", "refresh", "--index-url", index, "--timeout", "5"])
+    assert res.exit_code == 5 and "envcheck: failed (exit status 1) in " in res.stderr
+    assert "torchaudio/" not in res.stderr  # it stopped at the first failure
+
+
 def test_refresh_usage_errors(tmp_path):
     runner = CliRunner()
     for argv, code in ((["--mirror", "nowhere"], "invalid-mirror"), (["--index-url", "ftp://x/simple"], "invalid-index-url"),

@@ -64,8 +64,15 @@ def run_refresh(
     matrix=None,
     cache_file: str | Path | None = None,
     today: str | None = None,
+    sink=None,
 ) -> Result:
+    """`envcheck matrix refresh`. `sink` (workflow.events) gets a CommandStarted/CommandEnded pair per
+    project read: on a terminal a spinner with the elapsed time, piped a line before and after (a
+    project page of torch is megabytes: seconds on a slow link)."""
+    import time
+
     from envcheck.matrix import cache_path, load_matrix, newest_versions
+    from envcheck.workflow.events import NULL, CommandEnded, CommandStarted
     from envcheck.wheelindex import (
         PACKAGES,
         IndexError_,
@@ -94,11 +101,17 @@ def run_refresh(
     shipped = _shipped_doc(matrix)
     newer_than = newest_versions(shipped) if shipped else {}
     facts = []
+    sink = sink or NULL
     for name in PACKAGES:
+        shown = f"GET {mask_url(project_url(index, name))}"
+        sink.emit(CommandStarted(shown))
+        started = time.monotonic()
         try:
             doc = fetch_project(index, name, timeout)
             parsed = parse_project(doc, name=name)
+            sink.emit(CommandEnded(shown, 0, time.monotonic() - started))
         except IndexError_ as exc:
+            sink.emit(CommandEnded(shown, 1, time.monotonic() - started))
             raise EnvcheckError(
                 Msg("matrix refresh failed: {name}: {exc}", name=name, exc=exc),
                 hint=_HINT_NETWORK,
