@@ -381,7 +381,11 @@ def doctor(
     def produce():
         from envcheck.commands import doctor as cmd
 
-        return cmd.run(python=python, deep=deep, anonymize=anonymize)
+        sink = _progress(quiet and not json_out)
+        try:
+            return cmd.run(python=python, deep=deep, anonymize=anonymize, sink=sink)
+        finally:
+            sink.close()
 
     def render(result):
         from envcheck.render import doctor as view

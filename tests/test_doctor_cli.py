@@ -133,6 +133,11 @@ def test_deep_imports_torch_only_in_target(env, torch_python):
     deep = json.loads(result.stdout)["data"]["torch"]["deep"]
     assert deep["ok"] is True and deep["is_available"] is False and deep["arch_list"] == []
     assert "torch" not in sys.modules
+    # the import takes seconds: it is shown as it starts and ends (stderr; stdout stays one envelope)
+    assert f"envcheck: running: {torch_python} " in result.stderr and "torchdeep.py" in result.stderr
+    assert "envcheck: done in " in result.stderr
+    quiet = invoke(env, "--quiet", "--deep", "--python", torch_python)
+    assert "envcheck: running" not in quiet.stderr
 
 
 def test_help_does_not_import_heavy_modules():

@@ -480,7 +480,11 @@ def run(
     *,
     runner: Runner | None = None,
     environ: Mapping[str, str] | None = None,
+    sink=None,
 ) -> Result:
+    """`envcheck doctor`. `sink` (workflow.events): with --deep, the torch import in the target (seconds;
+    minutes for a cold CUDA build) is shown as a command that starts and ends; the probes without it
+    take a fraction of a second and show nothing."""
     environ = dict(os.environ if environ is None else environ)
     runner = runner or Runner()
     _check_overrides(environ)  # a malformed override is bad input (exit 2), as in `envcheck install`
@@ -489,7 +493,20 @@ def run(
     if check and deep:  # --deep imports torch there (minutes of timeout): a non-Python is refused first
         interp, check = confirm_interpreter(interp, runner), False
     start = time.monotonic()
-    raw = collect(interp, deep=deep, runner=runner, environ=environ)
+    if deep and sink is not None:
+        import shlex
+
+        from envcheck.inenv import script_path
+        from envcheck.workflow.events import CommandEnded, CommandStarted
+
+        shown = shlex.join([interp.path, script_path("torchdeep")])  # what probe_deep runs (imports torch)
+        sink.emit(CommandStarted(shown))
+        try:
+            raw = collect(interp, deep=deep, runner=runner, environ=environ)
+        finally:  # "done": the probe ran; what it found (torch missing, an import error) is in the report
+            sink.emit(CommandEnded(shown, 0, time.monotonic() - start))
+    else:
+        raw = collect(interp, deep=deep, runner=runner, environ=environ)
     pyinfo_run = raw.pop("pyinfo_run")
     if check:  # exit 4 when an explicit --python is not a working Python
         interp = confirm_interpreter(interp, runner, answer=_inspection_answer(pyinfo_run, raw["pyinfo"]))
